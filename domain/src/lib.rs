@@ -1,1 +1,26 @@
-//! placeholder
+//! Sablier's domain: the contract, incident, change request and order aggregates
+//! (cqrs-es 0.5), their commands, events and rules.
+//!
+//! Pure decisions: no storage, HTTP or wall clock. Time comes from [`Clock`], facts owned
+//! elsewhere come through the ports in [`services`]. Every event carries the instant it
+//! happened (`at`); who did it, through what and for which request travel in the event
+//! metadata built from [`CommandContext`].
+
+pub mod actor;
+pub mod change;
+pub mod clock;
+pub mod contract;
+pub mod ids;
+pub mod incident;
+pub mod month;
+pub mod order;
+pub mod services;
+pub mod testing;
+pub mod text;
+
+pub use actor::{Actor, ActorRole, Authored, Channel, CommandContext};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use ids::{ChangeId, ContractId, IncidentId, OrderId};
+pub use month::YearMonth;
+pub use services::{PortError, Services};
+pub use text::InvalidField;

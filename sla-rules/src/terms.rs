@@ -135,7 +135,10 @@ mod tests {
         assert_eq!(serde_json::to_string(&Tier::Gold).unwrap(), r#""Gold""#);
         assert_eq!(serde_json::to_string(&Priority::P3).unwrap(), r#""P3""#);
         assert_eq!(serde_json::to_string(&Metric::Gtr).unwrap(), r#""GTR""#);
-        assert_eq!(serde_json::to_string(&Metric::Delivery).unwrap(), r#""delivery""#);
+        assert_eq!(
+            serde_json::to_string(&Metric::Delivery).unwrap(),
+            r#""delivery""#
+        );
     }
 
     #[test]

@@ -1,1 +1,31 @@
-//! placeholder
+//! Sablier's event store: one event log on embedded SQLite (the default) or PostgreSQL,
+//! with what cqrs-es 0.5's stores lack.
+//!
+//! - [`EventLog`] appends events under one write lock, giving each a dense **global
+//!   position** in commit order and a **hash** chained to the event before it; reads of one
+//!   aggregate's stream go through sqlite-es / postgres-es.
+//! - The feed ([`EventLog::read_after`], [`EventLog::stream_after`]) reads everything after
+//!   a position, in order, in bounded batches, optionally by aggregate type.
+//! - [`CommandBus`] executes a command: load, decide, append, and on an optimistic-lock
+//!   conflict reload and decide again, a bounded number of times. It reports the positions
+//!   written, so readers can wait for projections to reach them.
+//! - [`ports`] implements the domain's ports over the log.
+//!
+//! No snapshot store is used: cqrs-es 0.5 applies events twice with them.
+
+pub mod commands;
+pub mod database;
+pub mod engine;
+pub mod error;
+pub mod event_log;
+pub mod feed;
+pub mod ports;
+pub mod seal;
+pub mod testing;
+
+pub use commands::{CommandBus, CommandError, Committed, RetryPolicy};
+pub use database::{Backend, DEFAULT_DATABASE_URL, Database};
+pub use engine::Engine;
+pub use error::StoreError;
+pub use event_log::EventLog;
+pub use feed::{FeedFilter, StoredEvent};

@@ -1,0 +1,42 @@
+//! Why an incident command was refused.
+
+use chrono::{DateTime, Utc};
+use sablier_sla::Priority;
+
+use crate::actor::ActorRole;
+use crate::incident::IncidentStatus;
+use crate::services::PortError;
+use crate::text::InvalidField;
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum IncidentError {
+    #[error(transparent)]
+    InvalidField(#[from] InvalidField),
+    #[error("a {role} may not {action}")]
+    NotPermitted {
+        role: ActorRole,
+        action: &'static str,
+    },
+    #[error("the incident does not exist")]
+    NotFound,
+    #[error("the incident already exists")]
+    AlreadyExists,
+    #[error("contract_id: no such contract")]
+    UnknownContract,
+    #[error("cannot {action} an incident that is {status}")]
+    InvalidTransition {
+        action: &'static str,
+        status: IncidentStatus,
+    },
+    #[error("the reopen window closed at {closed_at} ({window_days} days after restoration)")]
+    ReopenWindowClosed {
+        closed_at: DateTime<Utc>,
+        window_days: i64,
+    },
+    #[error("to: the priority is already {0}")]
+    SamePriority(Priority),
+    #[error("the pinned policy version '{0}' is not known to this installation")]
+    UnknownPolicyVersion(String),
+    #[error(transparent)]
+    Unavailable(#[from] PortError),
+}

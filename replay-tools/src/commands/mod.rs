@@ -1,0 +1,41 @@
+//! The subcommands, one module each. A new one (timeline, explain, verify, export...) adds
+//! a module and a variant here.
+
+mod calendar;
+mod clock;
+
+use clap::Subcommand;
+
+use crate::outcome::Outcome;
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate SLA clocks: one JSON object per line on stdin, one answer per line on stdout.
+    ///
+    /// Input line: {"calendar": "business-hours-fr", "timezone": "Europe/Paris",
+    /// "target_seconds": 14400, "at_risk_ratio": 0.75, "transitions": [{"at":
+    /// "2026-03-27T16:30:00Z", "kind": "start"}, {"at": "...", "kind": "pause", "reason":
+    /// "awaiting_customer"}, {"at": "...", "kind": "resume"}, {"at": "...", "kind": "target",
+    /// "target_seconds": 7200}, {"at": "...", "kind": "stop"}, {"at": "...", "kind":
+    /// "reopen"}], "as_of": "2026-03-31T00:00:00Z"}. timezone (default Europe/Paris),
+    /// target_seconds (default: no commitment), at_risk_ratio (default 0.75) and
+    /// exclude_maintenance_windows (default false) are optional; blank lines are skipped.
+    ///
+    /// Output line: state, counted_seconds, target_seconds, remaining_seconds, deadline,
+    /// at_risk, breached, breached_at, verdict and intervals, or {"error": "line N: ..."}.
+    /// Exit code: 0 when every line was answered, 1 when a line was refused, 2 when the
+    /// command could not run.
+    Clock(clock::ClockArgs),
+    /// Ask a calendar: holidays, open seconds between two instants, adding open seconds.
+    #[command(subcommand)]
+    Calendar(calendar::CalendarCommand),
+}
+
+impl Command {
+    pub fn run(self) -> anyhow::Result<Outcome> {
+        match self {
+            Command::Clock(arguments) => clock::run(&arguments),
+            Command::Calendar(command) => calendar::run(command),
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! Public holidays: France's eleven, the two more of Alsace-Moselle, and the Easter
+//! computation that moves four of them, for any year (validated from 1900 to 2200).
+
+use std::sync::LazyLock;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::seconds::{date_of_day_number, days_from_civil, year_of_day_number};
+
+/// The years for which the public holiday rules are checked and promised.
+pub const SUPPORTED_HOLIDAY_YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
+/// A closed day of a calendar, with the name shown in explanations.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Holiday {
+    pub date: NaiveDate,
+    pub name: String,
+}
+
+/// Which set of public holidays a calendar observes, on top of its own holiday list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PublicHolidays {
+    #[default]
+    None,
+    /// The 11 French public holidays.
+    France,
+    /// The French ones plus Good Friday and 26 December.
+    FranceAlsaceMoselle,
+}
+
+/// Most holidays of one year: 13 for Alsace-Moselle.
+const MOST_PUBLIC_HOLIDAYS_IN_A_YEAR: usize = 13;
+
+impl PublicHolidays {
+    /// The holidays of `year`, in date order (two may share a date: Ascension fell on
+    /// 1 May in 2008).
+    pub fn of_year(self, year: i32) -> Vec<Holiday> {
+        let mut holidays = Vec::with_capacity(MOST_PUBLIC_HOLIDAYS_IN_A_YEAR);
+        self.for_each_in_year(i64::from(year), |day_number, name| {
+            holidays.push(Holiday {
+                date: date_of_day_number(day_number),
+                name: name.to_owned(),
+            });
+        });
+        holidays.sort_by_key(|holiday| holiday.date);
+        holidays
+    }
+
+    /// Visits the holidays of `year` as day numbers (days since 1970-01-01), in integer
+    /// arithmetic only: this runs whenever a calendar walk enters a new year.
+    fn for_each_in_year(self, year: i64, mut visit: impl FnMut(i64, &'static str)) {
+        let alsace = match self {
+            PublicHolidays::None => return,
+            PublicHolidays::France => false,
+            PublicHolidays::FranceAlsaceMoselle => true,
+        };
+        let fixed = |month, day| days_from_civil(year, month, day);
+        let (easter_month, easter_day) = easter_month_and_day(year);
+        let easter = days_from_civil(year, easter_month, easter_day);
+        visit(fixed(1, 1), "New Year's Day");
+        if alsace {
+            visit(easter - 2, "Good Friday");
+        }
+        visit(easter + 1, "Easter Monday");
+        visit(fixed(5, 1), "Labour Day");
+        visit(fixed(5, 8), "Victory in Europe Day");
+        visit(easter + 39, "Ascension Day");
+        visit(easter + 50, "Whit Monday");
+        visit(fixed(7, 14), "Bastille Day");
+        visit(fixed(8, 15), "Assumption Day");
+        visit(fixed(11, 1), "All Saints' Day");
+        visit(fixed(11, 11), "Armistice Day");
+        visit(fixed(12, 25), "Christmas Day");
+        if alsace {
+            visit(fixed(12, 26), "St Stephen's Day");
+        }
+    }
+}
+
+/// Easter Sunday of the Gregorian `year`: the "anonymous Gregorian algorithm"
+/// (Meeus/Jones/Butcher), valid for every Gregorian year.
+pub fn easter_sunday(year: i32) -> NaiveDate {
+    let (month, day) = easter_month_and_day(i64::from(year));
+    NaiveDate::from_ymd_opt(year, month, day)
+        .expect("the algorithm yields a date in March or April")
+}
+
+fn easter_month_and_day(year: i64) -> (u32, u32) {
+    let golden = year.rem_euclid(19);
+    let century = year.div_euclid(100);
+    let year_of_century = year.rem_euclid(100);
+    let leap_centuries = century.div_euclid(4);
+    let century_remainder = century.rem_euclid(4);
+    let moon_correction = (century + 8).div_euclid(25);
+    let moon_shift = (century - moon_correction + 1).div_euclid(3);
+    let epact = (19 * golden + century - leap_centuries - moon_shift + 15).rem_euclid(30);
+    let leap_years = year_of_century / 4;
+    let year_remainder = year_of_century % 4;
+    let weekday_shift =
+        (32 + 2 * century_remainder + 2 * leap_years - epact - year_remainder).rem_euclid(7);
+    let full_moon_correction = (golden + 11 * epact + 22 * weekday_shift) / 451;
+    let month_and_day = epact + weekday_shift - 7 * full_moon_correction + 114;
+    ((month_and_day / 31) as u32, (month_and_day % 31 + 1) as u32)
+}
+
+/// The public holidays of every supported year, as (day number, name) sorted by day: built
+/// once per process for each set, so that walks never recompute Easter.
+struct HolidayTable {
+    first_day: i64,
+    end_day: i64,
+    days: Box<[(i64, &'static str)]>,
+}
+
+impl HolidayTable {
+    fn build(public: PublicHolidays) -> HolidayTable {
+        let mut days = Vec::with_capacity(301 * MOST_PUBLIC_HOLIDAYS_IN_A_YEAR);
+        for year in SUPPORTED_HOLIDAY_YEARS {
+            let first_of_year = days.len();
+            public.for_each_in_year(i64::from(year), |day_number, name| {
+                days.push((day_number, name))
+            });
+            // Stable: when two holidays share a date, the first listed names it.
+            days[first_of_year..].sort_by_key(|(day, _)| *day);
+        }
+        HolidayTable {
+            first_day: days_from_civil(i64::from(*SUPPORTED_HOLIDAY_YEARS.start()), 1, 1),
+            end_day: days_from_civil(i64::from(*SUPPORTED_HOLIDAY_YEARS.end()) + 1, 1, 1),
+            days: days.into_boxed_slice(),
+        }
+    }
+
+    fn of(public: PublicHolidays) -> Option<&'static HolidayTable> {
+        static FRANCE: LazyLock<HolidayTable> =
+            LazyLock::new(|| HolidayTable::build(PublicHolidays::France));
+        static FRANCE_ALSACE_MOSELLE: LazyLock<HolidayTable> =
+            LazyLock::new(|| HolidayTable::build(PublicHolidays::FranceAlsaceMoselle));
+        match public {
+            PublicHolidays::None => None,
+            PublicHolidays::France => Some(&FRANCE),
+            PublicHolidays::FranceAlsaceMoselle => Some(&FRANCE_ALSACE_MOSELLE),
+        }
+    }
+}
+
+/// Answers "is this local day a holiday, and which" while a calendar is walked day by
+/// day: from the process-wide table in the supported years, computed per year outside.
+pub(crate) struct HolidayLookup<'calendar> {
+    public: PublicHolidays,
+    listed: &'calendar [(i64, String)],
+    /// The days `public_days` covers: the whole table, or one year outside it.
+    covered_first_day: i64,
+    covered_end_day: i64,
+    public_days: PublicDays,
+    /// Index of the first public holiday not before the last day asked about.
+    cursor: usize,
+}
+
+enum PublicDays {
+    Table(&'static [(i64, &'static str)]),
+    OneYear(Vec<(i64, &'static str)>),
+}
+
+impl PublicDays {
+    fn as_slice(&self) -> &[(i64, &'static str)] {
+        match self {
+            PublicDays::Table(days) => days,
+            PublicDays::OneYear(days) => days,
+        }
+    }
+}
+
+impl<'calendar> HolidayLookup<'calendar> {
+    /// `listed` holds a calendar's own holidays as (day number, name), sorted by day.
+    pub(crate) fn new(public: PublicHolidays, listed: &'calendar [(i64, String)]) -> Self {
+        HolidayLookup {
+            public,
+            listed,
+            covered_first_day: 0,
+            covered_end_day: 0,
+            public_days: PublicDays::Table(&[]),
+            cursor: 0,
+        }
+    }
+
+    /// The name of the holiday on local day `day_number`, if any (public ones first).
+    /// Walks ask about days in increasing order, so this keeps a cursor.
+    pub(crate) fn name_on(&mut self, day_number: i64) -> Option<&'calendar str> {
+        if self.public != PublicHolidays::None {
+            if day_number < self.covered_first_day || day_number >= self.covered_end_day {
+                self.cover(day_number);
+            }
+            let public_days = self.public_days.as_slice();
+            if self.cursor > 0 && public_days[self.cursor - 1].0 >= day_number {
+                self.cursor = public_days.partition_point(|(day, _)| *day < day_number);
+            }
+            while self.cursor < public_days.len() && public_days[self.cursor].0 < day_number {
+                self.cursor += 1;
+            }
+            if let Some((day, name)) = public_days.get(self.cursor) {
+                if *day == day_number {
+                    return Some(name);
+                }
+            }
+        }
+        if self.listed.is_empty() {
+            return None;
+        }
+        self.listed
+            .binary_search_by_key(&day_number, |(day, _)| *day)
+            .ok()
+            .map(|index| self.listed[index].1.as_str())
+    }
+
+    fn cover(&mut self, day_number: i64) {
+        let table = HolidayTable::of(self.public).expect("only called with public holidays");
+        if (table.first_day..table.end_day).contains(&day_number) {
+            self.covered_first_day = table.first_day;
+            self.covered_end_day = table.end_day;
+            self.cursor = table.days.partition_point(|(day, _)| *day < day_number);
+            self.public_days = PublicDays::Table(&table.days);
+            return;
+        }
+        let year = year_of_day_number(day_number);
+        self.covered_first_day = days_from_civil(year, 1, 1);
+        self.covered_end_day = days_from_civil(year + 1, 1, 1);
+        let mut days = Vec::with_capacity(MOST_PUBLIC_HOLIDAYS_IN_A_YEAR);
+        self.public
+            .for_each_in_year(year, |day_number, name| days.push((day_number, name)));
+        days.sort_by_key(|(day, _)| *day);
+        self.public_days = PublicDays::OneYear(days);
+        self.cursor = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seconds::day_number_of;
+    use chrono::Datelike;
+
+    fn date(year: i32, month: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(year, month, day).unwrap()
+    }
+
+    #[test]
+    fn easter_matches_published_dates() {
+        // Published Easter Sundays (also cross-checked against python-dateutil's easter()),
+        // including early and latest possible dates and both ends of the supported range.
+        let published = [
+            (1900, date(1900, 4, 15)),
+            (1913, date(1913, 3, 23)),
+            (1943, date(1943, 4, 25)),
+            (2000, date(2000, 4, 23)),
+            (2008, date(2008, 3, 23)),
+            (2024, date(2024, 3, 31)),
+            (2025, date(2025, 4, 20)),
+            (2026, date(2026, 4, 5)),
+            (2038, date(2038, 4, 25)),
+            (2200, date(2200, 4, 6)),
+        ];
+        for (year, easter) in published {
+            assert_eq!(easter_sunday(year), easter, "Easter {year}");
+        }
+    }
+
+    #[test]
+    fn easter_always_falls_on_a_sunday_between_22_march_and_25_april() {
+        for year in SUPPORTED_HOLIDAY_YEARS {
+            let easter = easter_sunday(year);
+            assert_eq!(easter.weekday(), chrono::Weekday::Sun, "{year}");
+            assert!(
+                easter >= date(year, 3, 22) && easter <= date(year, 4, 25),
+                "{year}"
+            );
+        }
+    }
+
+    #[test]
+    fn alsace_adds_good_friday_and_st_stephens_day() {
+        assert_eq!(PublicHolidays::France.of_year(2026).len(), 11);
+        let alsace = PublicHolidays::FranceAlsaceMoselle.of_year(2026);
+        assert_eq!(alsace.len(), 13);
+        // Easter 2026 is 5 April, so Good Friday is 3 April.
+        assert!(alsace.contains(&Holiday {
+            date: date(2026, 4, 3),
+            name: "Good Friday".into()
+        }));
+        assert_eq!(alsace.last().unwrap().date, date(2026, 12, 26));
+        assert!(PublicHolidays::None.of_year(2026).is_empty());
+    }
+
+    #[test]
+    fn lookup_finds_public_then_listed_holidays_across_years() {
+        let listed = vec![(day_number_of(date(2027, 1, 4)), "Company day".to_owned())];
+        let mut lookup = HolidayLookup::new(PublicHolidays::France, &listed);
+        assert_eq!(
+            lookup.name_on(day_number_of(date(2026, 12, 25))),
+            Some("Christmas Day")
+        );
+        assert_eq!(lookup.name_on(day_number_of(date(2026, 12, 28))), None);
+        assert_eq!(
+            lookup.name_on(day_number_of(date(2027, 1, 1))),
+            Some("New Year's Day")
+        );
+        assert_eq!(
+            lookup.name_on(day_number_of(date(2027, 1, 4))),
+            Some("Company day")
+        );
+        assert_eq!(
+            lookup.name_on(day_number_of(date(2026, 5, 14))),
+            Some("Ascension Day")
+        );
+        assert_eq!(lookup.name_on(day_number_of(date(2026, 5, 13))), None);
+        assert_eq!(
+            lookup.name_on(day_number_of(date(2026, 5, 8))),
+            Some("Victory in Europe Day")
+        );
+        // 2008: Ascension fell on 1 May; the first listed (Labour Day) names the day.
+        assert_eq!(
+            lookup.name_on(day_number_of(date(2008, 5, 1))),
+            Some("Labour Day")
+        );
+        assert_eq!(
+            lookup.name_on(day_number_of(date(2008, 5, 12))),
+            Some("Whit Monday")
+        );
+        // Outside the supported years, the rules still apply, computed year by year.
+        assert_eq!(
+            lookup.name_on(day_number_of(date(2300, 7, 14))),
+            Some("Bastille Day")
+        );
+        assert_eq!(
+            lookup.name_on(day_number_of(date(1850, 12, 25))),
+            Some("Christmas Day")
+        );
+        assert_eq!(lookup.name_on(day_number_of(date(1850, 12, 26))), None);
+        assert_eq!(
+            lookup.name_on(day_number_of(date(2026, 12, 25))),
+            Some("Christmas Day")
+        );
+    }
+}

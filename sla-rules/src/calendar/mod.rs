@@ -1,0 +1,286 @@
+//! Calendars say when an SLA clock counts: `24x7`, French business hours (with or without
+//! Alsace-Moselle's two extra holidays) and custom calendars from configuration, each in
+//! its own time zone. Every operation is exact to the second across DST changes and costs
+//! one step per local day spanned (see `walk`).
+
+mod definition;
+mod error;
+mod holidays;
+mod span;
+mod walk;
+mod zone_offsets;
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+pub use definition::{CustomCalendar, OpeningHours, WallClockTime, WeeklyHours};
+pub use error::CalendarError;
+pub use holidays::{Holiday, PublicHolidays, SUPPORTED_HOLIDAY_YEARS, easter_sunday};
+pub use span::{CalendarSpan, CalendarStatus};
+
+pub(crate) use walk::{Piece, PieceStatus};
+
+use crate::seconds::{LATEST_TIMESTAMP, SECONDS_PER_DAY, day_number_of, instant_at, timestamp_of};
+use definition::OpenRange;
+use zone_offsets::ZoneTimeline;
+
+/// Every second counts.
+pub const TWENTY_FOUR_SEVEN: &str = "24x7";
+/// Monday to Friday 09:00-18:00 local time, minus the 11 French public holidays.
+pub const BUSINESS_HOURS_FR: &str = "business-hours-fr";
+/// [`BUSINESS_HOURS_FR`] minus Good Friday and 26 December as well.
+pub const BUSINESS_HOURS_FR_ALSACE: &str = "business-hours-fr-alsace";
+/// The names [`Calendar::named`] knows.
+pub const NAMED_CALENDARS: [&str; 3] = [
+    TWENTY_FOUR_SEVEN,
+    BUSINESS_HOURS_FR,
+    BUSINESS_HOURS_FR_ALSACE,
+];
+
+/// A calendar ready to count. Cheap to clone (the rules are shared).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Calendar {
+    rules: Arc<CalendarRules>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct CalendarRules {
+    name: String,
+    time_zone: Tz,
+    /// Monday first; each day's ranges sorted, disjoint and not touching.
+    week: [Box<[OpenRange]>; 7],
+    always_open: bool,
+    public_holidays: PublicHolidays,
+    /// (day number, name), sorted by day.
+    listed_holidays: Box<[(i64, String)]>,
+    /// The zone's offset changes, shared by all calendars in the zone; `None` when
+    /// always open (the zone does not matter then).
+    zone_timeline: Option<Arc<ZoneTimeline>>,
+}
+
+impl Calendar {
+    /// One of [`NAMED_CALENDARS`], evaluated in `time_zone` (the contract's).
+    pub fn named(name: &str, time_zone: Tz) -> Result<Calendar, CalendarError> {
+        let business_hours = || {
+            let nine_to_six = OpeningHours::new(
+                WallClockTime::new(9, 0, 0).expect("09:00 is a time of day"),
+                WallClockTime::new(18, 0, 0).expect("18:00 is a time of day"),
+            );
+            WeeklyHours::weekdays(nine_to_six)
+        };
+        let (weekly_hours, public_holidays) = match name {
+            TWENTY_FOUR_SEVEN => (
+                WeeklyHours::every_day(OpeningHours::new(
+                    WallClockTime::MIDNIGHT,
+                    WallClockTime::END_OF_DAY,
+                )),
+                PublicHolidays::None,
+            ),
+            BUSINESS_HOURS_FR => (business_hours(), PublicHolidays::France),
+            BUSINESS_HOURS_FR_ALSACE => (business_hours(), PublicHolidays::FranceAlsaceMoselle),
+            _ => {
+                return Err(CalendarError::UnknownName {
+                    name: name.to_owned(),
+                });
+            }
+        };
+        Calendar::build(
+            name.to_owned(),
+            time_zone,
+            &weekly_hours,
+            public_holidays,
+            &[],
+        )
+    }
+
+    /// A calendar from configuration; refuses overlapping hours, a week with no opening
+    /// hours at all (nothing could ever be added to it) and names of built-in calendars.
+    pub fn custom(definition: CustomCalendar) -> Result<Calendar, CalendarError> {
+        let name = definition.name.trim();
+        if name.is_empty() {
+            return Err(CalendarError::MissingName);
+        }
+        if NAMED_CALENDARS.contains(&name) {
+            return Err(CalendarError::NameTaken {
+                name: name.to_owned(),
+            });
+        }
+        Calendar::build(
+            name.to_owned(),
+            definition.time_zone,
+            &definition.weekly_hours,
+            definition.public_holidays,
+            &definition.holidays,
+        )
+    }
+
+    fn build(
+        name: String,
+        time_zone: Tz,
+        weekly_hours: &WeeklyHours,
+        public_holidays: PublicHolidays,
+        holidays: &[Holiday],
+    ) -> Result<Calendar, CalendarError> {
+        let week = weekly_hours.to_ranges()?;
+        if week.iter().all(|day| day.is_empty()) {
+            return Err(CalendarError::NeverOpen { name });
+        }
+        let open_all_day = OpenRange {
+            opens: 0,
+            closes: SECONDS_PER_DAY,
+        };
+        let mut listed_holidays: Vec<(i64, String)> = holidays
+            .iter()
+            .map(|holiday| (day_number_of(holiday.date), holiday.name.clone()))
+            .collect();
+        listed_holidays.sort_by_key(|(day, _)| *day);
+        let always_open = public_holidays == PublicHolidays::None
+            && listed_holidays.is_empty()
+            && week.iter().all(|day| **day == [open_all_day]);
+        Ok(Calendar {
+            rules: Arc::new(CalendarRules {
+                name,
+                time_zone,
+                week,
+                always_open,
+                public_holidays,
+                listed_holidays: listed_holidays.into_boxed_slice(),
+                zone_timeline: (!always_open).then(|| ZoneTimeline::of(time_zone)),
+            }),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.rules.name
+    }
+
+    pub fn time_zone(&self) -> Tz {
+        self.rules.time_zone
+    }
+
+    /// Whether every second counts (then the time zone does not matter).
+    pub fn is_always_open(&self) -> bool {
+        self.rules.always_open
+    }
+
+    /// The open seconds in `[from, to)`; 0 when `to <= from`.
+    pub fn open_seconds_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
+        self.open_seconds_between_timestamps(timestamp_of(from), timestamp_of(to))
+    }
+
+    pub(crate) fn open_seconds_between_timestamps(&self, from: i64, to: i64) -> i64 {
+        if self.rules.always_open {
+            return (to - from).max(0);
+        }
+        let mut open_seconds = 0;
+        let _: ControlFlow<()> = self.rules.walk(from, to, &mut |piece| {
+            if piece.status == PieceStatus::Open {
+                open_seconds += piece.to - piece.from;
+            }
+            ControlFlow::Continue(())
+        });
+        open_seconds
+    }
+
+    /// The earliest instant at which `seconds` open seconds have passed since `from`: the
+    /// end of the last open second, so 4 hours from Friday 14:00 is Friday 18:00, not
+    /// Monday 09:00. Adding 0 (or less) returns `from` itself. Results past 9999-12-31
+    /// saturate there.
+    pub fn add_open_seconds(&self, from: DateTime<Utc>, seconds: i64) -> DateTime<Utc> {
+        if seconds <= 0 {
+            return from;
+        }
+        instant_at(self.add_open_seconds_to_timestamp(timestamp_of(from), seconds))
+    }
+
+    pub(crate) fn add_open_seconds_to_timestamp(&self, from: i64, seconds: i64) -> i64 {
+        if seconds <= 0 {
+            return from;
+        }
+        if self.rules.always_open {
+            return from.saturating_add(seconds).min(LATEST_TIMESTAMP);
+        }
+        let mut remaining = seconds;
+        let reached = self.rules.walk(from, LATEST_TIMESTAMP, &mut |piece| {
+            if piece.status == PieceStatus::Open {
+                let length = piece.to - piece.from;
+                if length >= remaining {
+                    return ControlFlow::Break(piece.from + remaining);
+                }
+                remaining -= length;
+            }
+            ControlFlow::Continue(())
+        });
+        match reached {
+            ControlFlow::Break(instant) => instant,
+            ControlFlow::Continue(()) => LATEST_TIMESTAMP,
+        }
+    }
+
+    /// `at` itself when the calendar is open then, otherwise the start of the next opening.
+    pub fn next_open_instant(&self, at: DateTime<Utc>) -> DateTime<Utc> {
+        let start = timestamp_of(at);
+        let first_open = self.rules.walk(start, LATEST_TIMESTAMP, &mut |piece| {
+            if piece.status == PieceStatus::Open {
+                ControlFlow::Break(piece.from)
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        match first_open {
+            ControlFlow::Break(open) if open == start => at,
+            ControlFlow::Break(open) => instant_at(open),
+            ControlFlow::Continue(()) => instant_at(LATEST_TIMESTAMP),
+        }
+    }
+
+    pub fn is_open_at(&self, at: DateTime<Utc>) -> bool {
+        self.open_seconds_between_timestamps(timestamp_of(at), timestamp_of(at) + 1) == 1
+    }
+
+    /// The calendar's closed days of `year` (public and listed), in date order.
+    pub fn holidays(&self, year: i32) -> Vec<Holiday> {
+        let mut holidays = self.rules.public_holidays.of_year(year);
+        holidays.extend(
+            self.rules
+                .listed_holidays
+                .iter()
+                .map(|(day, name)| Holiday {
+                    date: crate::seconds::date_of_day_number(*day),
+                    name: name.clone(),
+                })
+                .filter(|holiday| chrono::Datelike::year(&holiday.date) == year),
+        );
+        holidays.sort_by_key(|holiday| holiday.date);
+        holidays
+    }
+
+    /// `[from, to)` cut into maximal spans that are open, outside hours or on a holiday.
+    pub fn spans_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<CalendarSpan> {
+        let mut spans: Vec<CalendarSpan> = Vec::new();
+        let _: ControlFlow<()> = self.walk(timestamp_of(from), timestamp_of(to), &mut |piece| {
+            match spans.last_mut() {
+                Some(last) if last.status.matches(piece.status) => last.to = instant_at(piece.to),
+                _ => spans.push(CalendarSpan {
+                    from: instant_at(piece.from),
+                    to: instant_at(piece.to),
+                    status: CalendarStatus::of(piece.status),
+                }),
+            }
+            ControlFlow::Continue(())
+        });
+        spans
+    }
+
+    pub(crate) fn walk<'calendar, B>(
+        &'calendar self,
+        from: i64,
+        to: i64,
+        visit: &mut impl FnMut(Piece<'calendar>) -> ControlFlow<B>,
+    ) -> ControlFlow<B> {
+        self.rules.walk(from, to, visit)
+    }
+}

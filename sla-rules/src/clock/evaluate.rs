@@ -1,0 +1,324 @@
+//! The clock rules: replay the transitions up to `as_of`, counting the open time of the
+//! calendar while running, and decide breach, deadline, risk and verdict.
+//!
+//! - A running clock is breached at the instant its counted time reached the target, as
+//!   soon as it keeps running past that instant (open or closed time alike): stopping or
+//!   pausing exactly then meets it, and so does an evaluation exactly then.
+//! - A `target` transition that leaves the counted time above the new target breaches the
+//!   clock at that instant, whatever its state.
+//! - A breach is final: no later transition clears it.
+//! - The deadline adds the seconds remaining to the later of the last start/resume/reopen
+//!   and the last target transition. While running, the counted time grows exactly with
+//!   the calendar's open time since that anchor, so this is computed, equivalently, by
+//!   adding the seconds remaining at `as_of` to `as_of`.
+
+use super::counting::{CountingPiece, CountingSchedule, CountingStatus};
+use super::error::ClockError;
+use super::evaluation::{ClockEvaluation, ClockState, IntervalKind, Verdict};
+use super::explanation::ExplanationBuilder;
+use super::input::{ClockInput, LARGEST_TARGET_SECONDS};
+use super::transition::{Transition, TransitionKind};
+use crate::seconds::{SECONDS_PER_DAY, instant_at, timestamp_of};
+use std::ops::ControlFlow;
+
+/// Evaluates a clock as of `input.as_of`; an impossible list of transitions is an error
+/// naming the first transition that makes it impossible.
+///
+/// One walk of the calendar from the start to `as_of` serves the counting, the breach and
+/// the explanation; transitions cut the calendar's pieces where they happen.
+pub fn evaluate(input: &ClockInput) -> Result<ClockEvaluation, ClockError> {
+    replay(input, Explanation::Included)
+}
+
+/// [`evaluate`] without the explanation (`intervals` is empty): the same figures, for
+/// callers that refresh many timers and show no explanation.
+pub fn evaluate_without_explanation(input: &ClockInput) -> Result<ClockEvaluation, ClockError> {
+    replay(input, Explanation::Omitted)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Explanation {
+    Included,
+    Omitted,
+}
+
+fn replay(input: &ClockInput, explanation: Explanation) -> Result<ClockEvaluation, ClockError> {
+    if let Some(seconds) = input
+        .target_seconds
+        .filter(|seconds| !is_valid_target(*seconds))
+    {
+        return Err(ClockError::TargetOutOfRange { seconds });
+    }
+    let as_of = timestamp_of(input.as_of);
+    let timestamps: Vec<i64> = input
+        .transitions
+        .iter()
+        .map(|transition| timestamp_of(transition.at))
+        .collect();
+    let applied = transitions_applied_by(&input.transitions, &timestamps, as_of)?;
+    let schedule = CountingSchedule {
+        calendar: &input.calendar,
+        exclude_maintenance_windows: input.exclude_maintenance_windows,
+    };
+    let mut replay = Replay {
+        transitions: &input.transitions[..applied],
+        timestamps: &timestamps[..applied],
+        next_transition: 1,
+        next_transition_at: timestamps[..applied].get(1).copied().unwrap_or(i64::MAX),
+        phase: Phase::Running,
+        counted_seconds: 0,
+        target_seconds: input.target_seconds,
+        reached_target_at: None,
+        breached_at: None,
+        explanation: (explanation == Explanation::Included).then(|| {
+            // About two intervals a day (open, closed) and two per transition.
+            let days = usize::try_from((as_of - timestamps[0]) / SECONDS_PER_DAY).unwrap_or(0);
+            ExplanationBuilder::with_capacity(2 * days.min(1024) + 2 * applied + 2)
+        }),
+    };
+    if let ControlFlow::Break(error) = schedule.walk(timestamps[0], as_of, &mut |piece| {
+        replay.account_piece(piece)
+    }) {
+        return Err(error);
+    }
+    replay.apply_transitions_up_to(as_of)?;
+    Ok(replay.conclude(as_of, &schedule, input))
+}
+
+fn is_valid_target(seconds: i64) -> bool {
+    (0..=LARGEST_TARGET_SECONDS).contains(&seconds)
+}
+
+/// Checks the order of the whole list and that it begins with a start, then returns how
+/// many transitions are at or before `as_of`.
+fn transitions_applied_by(
+    transitions: &[Transition],
+    timestamps: &[i64],
+    as_of: i64,
+) -> Result<usize, ClockError> {
+    let Some(first) = transitions.first() else {
+        return Err(ClockError::NoTransitions);
+    };
+    if let Some(index) =
+        (1..timestamps.len()).find(|&index| timestamps[index] < timestamps[index - 1])
+    {
+        return Err(ClockError::OutOfOrder {
+            index,
+            kind: transitions[index].kind.name(),
+            at: transitions[index].at,
+            previous_at: transitions[index - 1].at,
+        });
+    }
+    if first.kind != TransitionKind::Start {
+        return Err(ClockError::BeforeStart {
+            index: 0,
+            kind: first.kind.name(),
+            at: first.at,
+        });
+    }
+    if timestamps[0] > as_of {
+        return Err(ClockError::AsOfBeforeStart {
+            as_of: instant_at(as_of),
+            start: first.at,
+        });
+    }
+    Ok(timestamps.partition_point(|timestamp| *timestamp <= as_of))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase<'input> {
+    Running,
+    Paused { reason: &'input str },
+    Stopped,
+}
+
+impl Phase<'_> {
+    fn state(self) -> ClockState {
+        match self {
+            Phase::Running => ClockState::Running,
+            Phase::Paused { .. } => ClockState::Paused,
+            Phase::Stopped => ClockState::Stopped,
+        }
+    }
+}
+
+struct Replay<'input> {
+    /// The transitions applied (at or before `as_of`), and their instants in seconds.
+    transitions: &'input [Transition],
+    timestamps: &'input [i64],
+    /// Index of the first transition not applied yet, and its instant (`i64::MAX` when
+    /// all are applied).
+    next_transition: usize,
+    next_transition_at: i64,
+    phase: Phase<'input>,
+    counted_seconds: i64,
+    target_seconds: Option<i64>,
+    /// While running without a breach: when the counted time reached the target. Running
+    /// past this instant breaches the clock at it.
+    reached_target_at: Option<i64>,
+    breached_at: Option<i64>,
+    explanation: Option<ExplanationBuilder<'input>>,
+}
+
+impl<'input> Replay<'input> {
+    /// Accounts for one piece of the calendar, applying the transitions inside it where
+    /// they happen.
+    fn account_piece(&mut self, piece: CountingPiece<'input>) -> ControlFlow<ClockError> {
+        let mut from = piece.from;
+        while from < piece.to {
+            if self.next_transition_at <= from {
+                if let Err(error) = self.apply_transitions_up_to(from) {
+                    return ControlFlow::Break(error);
+                }
+            }
+            let until = self.next_transition_at.min(piece.to);
+            self.account(from, until, piece.status);
+            from = until;
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn apply_transitions_up_to(&mut self, instant: i64) -> Result<(), ClockError> {
+        while self.next_transition_at <= instant {
+            let index = self.next_transition;
+            self.apply(index, &self.transitions[index])?;
+            self.next_transition += 1;
+            self.next_transition_at = self
+                .timestamps
+                .get(self.next_transition)
+                .copied()
+                .unwrap_or(i64::MAX);
+        }
+        Ok(())
+    }
+
+    /// Accounts for `[from, until)`, during which nothing changes but the calendar's status.
+    fn account(&mut self, from: i64, until: i64, status: CountingStatus<'input>) {
+        match self.phase {
+            Phase::Running => self.count_running(from, until, status),
+            Phase::Paused { reason } => {
+                self.explain(from, until, IntervalKind::Paused, Some(reason))
+            }
+            Phase::Stopped => self.explain(from, until, IntervalKind::Stopped, None),
+        }
+    }
+
+    fn explain(&mut self, from: i64, until: i64, kind: IntervalKind, detail: Option<&'input str>) {
+        if let Some(explanation) = &mut self.explanation {
+            explanation.push(from, until, kind, detail);
+        }
+    }
+
+    fn count_running(&mut self, from: i64, until: i64, status: CountingStatus<'input>) {
+        let unbreached_target = self.target_seconds.filter(|_| self.breached_at.is_none());
+        if let Some(target) = unbreached_target {
+            if self.reached_target_at.is_none() && self.counted_seconds >= target {
+                self.reached_target_at = Some(from);
+            }
+        }
+        let (kind, detail) = match status {
+            CountingStatus::Counted => {
+                let length = until - from;
+                if let (None, Some(target)) = (self.reached_target_at, unbreached_target) {
+                    let needed = target - self.counted_seconds;
+                    if needed <= length {
+                        self.reached_target_at = Some(from + needed);
+                    }
+                }
+                self.counted_seconds += length;
+                (IntervalKind::Counted, None)
+            }
+            CountingStatus::OutsideHours => (IntervalKind::OutsideHours, None),
+            CountingStatus::Holiday(name) => (IntervalKind::Holiday, Some(name)),
+            CountingStatus::Maintenance => (IntervalKind::Maintenance, None),
+        };
+        self.explain(from, until, kind, detail);
+        if let Some(reached) = self.reached_target_at.filter(|reached| *reached < until) {
+            self.breached_at.get_or_insert(reached);
+        }
+    }
+
+    fn apply(&mut self, index: usize, transition: &'input Transition) -> Result<(), ClockError> {
+        let impossible = || ClockError::Impossible {
+            index,
+            kind: transition.kind.name(),
+            at: transition.at,
+            state: self.phase.state(),
+        };
+        self.phase = match (&transition.kind, self.phase) {
+            (TransitionKind::Start, _) => {
+                return Err(ClockError::StartedTwice {
+                    index,
+                    at: transition.at,
+                });
+            }
+            (TransitionKind::Pause { reason }, Phase::Running) => Phase::Paused { reason },
+            (TransitionKind::Resume, Phase::Paused { .. }) => Phase::Running,
+            (TransitionKind::Stop, Phase::Running | Phase::Paused { .. }) => Phase::Stopped,
+            (TransitionKind::Reopen, Phase::Stopped) => Phase::Running,
+            (TransitionKind::Target { target_seconds }, phase) => {
+                if let Some(seconds) = target_seconds.filter(|seconds| !is_valid_target(*seconds)) {
+                    return Err(ClockError::TransitionTargetOutOfRange {
+                        index,
+                        at: transition.at,
+                        seconds,
+                    });
+                }
+                self.target_seconds = *target_seconds;
+                let over_new_target =
+                    target_seconds.is_some_and(|target| self.counted_seconds > target);
+                if self.breached_at.is_none() && over_new_target {
+                    self.breached_at = Some(timestamp_of(transition.at));
+                }
+                phase
+            }
+            _ => return Err(impossible()),
+        };
+        self.reached_target_at = None;
+        Ok(())
+    }
+
+    fn conclude(
+        self,
+        as_of: i64,
+        schedule: &CountingSchedule<'_>,
+        input: &ClockInput,
+    ) -> ClockEvaluation {
+        let state = self.phase.state();
+        let counted_seconds = self.counted_seconds;
+        let target_seconds = self.target_seconds;
+        let breached = self.breached_at.is_some();
+        let deadline = match (self.breached_at, self.phase, target_seconds) {
+            (Some(breached_at), _, _) => Some(breached_at),
+            (None, Phase::Running, Some(target)) => {
+                Some(schedule.add(as_of, target - counted_seconds))
+            }
+            _ => None,
+        };
+        let at_risk = !breached
+            && state != ClockState::Stopped
+            && target_seconds
+                .is_some_and(|target| input.at_risk_ratio.is_reached(counted_seconds, target));
+        let verdict = match (breached, target_seconds, state) {
+            (true, _, _) => Verdict::Breached,
+            (false, None, _) => Verdict::NoCommitment,
+            (false, Some(_), ClockState::Stopped) => Verdict::Met,
+            (false, Some(_), ClockState::Running) => Verdict::Running,
+            (false, Some(_), ClockState::Paused) => Verdict::Paused,
+        };
+        ClockEvaluation {
+            state,
+            counted_seconds,
+            target_seconds,
+            remaining_seconds: target_seconds.map(|target| target - counted_seconds),
+            deadline: deadline.map(instant_at),
+            at_risk,
+            breached,
+            breached_at: self.breached_at.map(instant_at),
+            verdict,
+            intervals: self
+                .explanation
+                .map_or_else(Vec::new, ExplanationBuilder::finish),
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Clocks: one SLA metric of one request, replayed from its transitions (start, pause,
+//! resume, stop, reopen, target) and evaluated as of an instant, with an explanation of
+//! every second between the start and that instant.
+
+mod counting;
+mod error;
+mod evaluate;
+mod evaluation;
+mod explanation;
+mod input;
+mod transition;
+
+pub use error::ClockError;
+pub use evaluate::{evaluate, evaluate_without_explanation};
+pub use evaluation::{ClockEvaluation, ClockState, ExplainedInterval, IntervalKind, Verdict};
+pub use input::{ClockInput, LARGEST_TARGET_SECONDS};
+pub use transition::{DEFAULT_PAUSE_REASON, Transition, TransitionFormatError, TransitionKind};

@@ -1,0 +1,272 @@
+//! What happens to a clock, in time order: the facts a clock is evaluated from.
+//!
+//! The serialized form is one flat JSON object per transition, e.g.
+//! `{"at": "2026-03-27T16:30:00Z", "kind": "pause", "reason": "awaiting_customer"}` or
+//! `{"at": "...", "kind": "target", "target_seconds": 7200}`. Unknown fields, a reason on
+//! anything but a pause and a missing `target_seconds` on a target are refused.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The pause reason when none is given (DOMAIN.md).
+pub const DEFAULT_PAUSE_REASON: &str = "awaiting_customer";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "TransitionRecord", into = "TransitionRecord")]
+pub struct Transition {
+    pub at: DateTime<Utc>,
+    pub kind: TransitionKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TransitionKind {
+    /// The request was created: the clock runs from here (once).
+    Start,
+    /// The clock stops counting, e.g. while awaiting the customer.
+    Pause { reason: String },
+    /// Counting again after a pause.
+    Resume,
+    /// The metric's event happened (intervention, diagnosis, restoration).
+    Stop,
+    /// Runs again after a stop, keeping the time already counted.
+    Reopen,
+    /// The target changes (e.g. a new priority); `None` removes the commitment.
+    Target { target_seconds: Option<i64> },
+}
+
+impl Transition {
+    pub fn start(at: DateTime<Utc>) -> Transition {
+        Transition {
+            at,
+            kind: TransitionKind::Start,
+        }
+    }
+
+    pub fn pause(at: DateTime<Utc>, reason: impl Into<String>) -> Transition {
+        Transition {
+            at,
+            kind: TransitionKind::Pause {
+                reason: reason.into(),
+            },
+        }
+    }
+
+    pub fn resume(at: DateTime<Utc>) -> Transition {
+        Transition {
+            at,
+            kind: TransitionKind::Resume,
+        }
+    }
+
+    pub fn stop(at: DateTime<Utc>) -> Transition {
+        Transition {
+            at,
+            kind: TransitionKind::Stop,
+        }
+    }
+
+    pub fn reopen(at: DateTime<Utc>) -> Transition {
+        Transition {
+            at,
+            kind: TransitionKind::Reopen,
+        }
+    }
+
+    pub fn target(at: DateTime<Utc>, target_seconds: Option<i64>) -> Transition {
+        Transition {
+            at,
+            kind: TransitionKind::Target { target_seconds },
+        }
+    }
+}
+
+impl TransitionKind {
+    /// The serialized name: `start`, `pause`, `resume`, `stop`, `reopen` or `target`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TransitionKind::Start => "start",
+            TransitionKind::Pause { .. } => "pause",
+            TransitionKind::Resume => "resume",
+            TransitionKind::Stop => "stop",
+            TransitionKind::Reopen => "reopen",
+            TransitionKind::Target { .. } => "target",
+        }
+    }
+}
+
+impl fmt::Display for TransitionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransitionRecord {
+    at: DateTime<Utc>,
+    kind: KindName,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "present_even_if_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    target_seconds: Option<Option<i64>>,
+}
+
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum KindName {
+    Start,
+    Pause,
+    Resume,
+    Stop,
+    Reopen,
+    Target,
+}
+
+/// Tells `"target_seconds": null` (no commitment) from a missing field.
+fn present_even_if_null<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(deserializer).map(Some)
+}
+
+/// Why a transition record does not describe a transition.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionFormatError {
+    #[error("only a pause has a reason")]
+    ReasonOutsidePause,
+    #[error("only a target transition has target_seconds")]
+    TargetSecondsOutsideTarget,
+    #[error(
+        "a target transition needs target_seconds (a number of seconds, or null for no commitment)"
+    )]
+    MissingTargetSeconds,
+}
+
+impl TryFrom<TransitionRecord> for Transition {
+    type Error = TransitionFormatError;
+
+    fn try_from(record: TransitionRecord) -> Result<Self, Self::Error> {
+        if record.reason.is_some() && !matches!(record.kind, KindName::Pause) {
+            return Err(TransitionFormatError::ReasonOutsidePause);
+        }
+        if record.target_seconds.is_some() && !matches!(record.kind, KindName::Target) {
+            return Err(TransitionFormatError::TargetSecondsOutsideTarget);
+        }
+        let kind = match record.kind {
+            KindName::Start => TransitionKind::Start,
+            KindName::Pause => TransitionKind::Pause {
+                reason: record
+                    .reason
+                    .unwrap_or_else(|| DEFAULT_PAUSE_REASON.to_owned()),
+            },
+            KindName::Resume => TransitionKind::Resume,
+            KindName::Stop => TransitionKind::Stop,
+            KindName::Reopen => TransitionKind::Reopen,
+            KindName::Target => TransitionKind::Target {
+                target_seconds: record
+                    .target_seconds
+                    .ok_or(TransitionFormatError::MissingTargetSeconds)?,
+            },
+        };
+        Ok(Transition {
+            at: record.at,
+            kind,
+        })
+    }
+}
+
+impl From<Transition> for TransitionRecord {
+    fn from(transition: Transition) -> Self {
+        let (kind, reason, target_seconds) = match transition.kind {
+            TransitionKind::Start => (KindName::Start, None, None),
+            TransitionKind::Pause { reason } => (KindName::Pause, Some(reason), None),
+            TransitionKind::Resume => (KindName::Resume, None, None),
+            TransitionKind::Stop => (KindName::Stop, None, None),
+            TransitionKind::Reopen => (KindName::Reopen, None, None),
+            TransitionKind::Target { target_seconds } => {
+                (KindName::Target, None, Some(target_seconds))
+            }
+        };
+        TransitionRecord {
+            at: transition.at,
+            kind,
+            reason,
+            target_seconds,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn transitions_serialize_as_flat_objects() {
+        let pause = Transition::pause(at("2026-03-27T16:30:00Z"), "awaiting_customer");
+        assert_eq!(
+            serde_json::to_string(&pause).unwrap(),
+            r#"{"at":"2026-03-27T16:30:00Z","kind":"pause","reason":"awaiting_customer"}"#
+        );
+        let no_commitment = Transition::target(at("2026-03-27T16:30:00Z"), None);
+        assert_eq!(
+            serde_json::to_string(&no_commitment).unwrap(),
+            r#"{"at":"2026-03-27T16:30:00Z","kind":"target","target_seconds":null}"#
+        );
+        for transition in [
+            pause,
+            no_commitment,
+            Transition::reopen(at("2026-03-28T00:00:00Z")),
+        ] {
+            let json = serde_json::to_string(&transition).unwrap();
+            assert_eq!(
+                serde_json::from_str::<Transition>(&json).unwrap(),
+                transition
+            );
+        }
+    }
+
+    #[test]
+    fn a_pause_without_reason_awaits_the_customer() {
+        let pause: Transition =
+            serde_json::from_str(r#"{"at": "2026-03-27T16:30:00Z", "kind": "pause"}"#).unwrap();
+        assert_eq!(
+            pause.kind,
+            TransitionKind::Pause {
+                reason: "awaiting_customer".into()
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_records_are_refused_with_a_reason() {
+        let refused = |json: &str| {
+            serde_json::from_str::<Transition>(json)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            refused(r#"{"at": "2026-03-27T16:30:00Z", "kind": "target"}"#)
+                .contains("a target transition needs target_seconds")
+        );
+        assert!(
+            refused(r#"{"at": "2026-03-27T16:30:00Z", "kind": "stop", "reason": "x"}"#)
+                .contains("only a pause has a reason")
+        );
+        assert!(refused(r#"{"at": "2026-03-27T16:30:00Z", "kind": "halt"}"#).contains("halt"));
+        assert!(
+            refused(r#"{"at": "2026-03-27T16:30:00Z", "kind": "start", "by": "x"}"#)
+                .contains("unknown field `by`")
+        );
+    }
+}

@@ -1,0 +1,199 @@
+//! Executing a command against an aggregate: load its stream, let it decide, append what it
+//! decided. An optimistic-lock conflict (another command appended first) is retried from
+//! the reload, a bounded number of times with jittered backoff; a command that still
+//! conflicts fails with [`CommandError::Conflict`], which callers may retry later.
+//!
+//! cqrs-es's `CqrsFramework` is not used: it cannot report the global positions written,
+//! and its in-process query dispatch loses updates when the process dies after a commit.
+//! Projections read the global feed instead.
+
+use std::time::Duration;
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::persist::{PersistedEventStore, SerializedEvent};
+use cqrs_es::{Aggregate, AggregateError, DomainEvent, EventStore};
+use rand::Rng;
+use sablier_domain::CommandContext;
+use tracing::{Instrument, debug, info_span};
+
+use crate::error::StoreError;
+use crate::event_log::EventLog;
+
+/// How hard to try before giving a conflict back to the caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub first_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// Each round of contending commands lets at least one through, so 64 attempts cover
+    /// 64 simultaneous commands on one aggregate even in the worst interleaving.
+    fn default() -> Self {
+        Self {
+            max_attempts: 64,
+            first_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(50),
+        }
+    }
+}
+
+impl RetryPolicy {
+    fn backoff(&self, attempt: u32) -> Duration {
+        let ceiling = self
+            .first_backoff
+            .saturating_mul(1 << attempt.min(16))
+            .min(self.max_backoff);
+        let millis = ceiling.as_micros().max(1) as u64;
+        Duration::from_micros(rand::thread_rng().gen_range(0..=millis))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError<E: std::error::Error> {
+    /// The aggregate refused the command: nothing was written.
+    #[error(transparent)]
+    Rejected(E),
+    /// Other commands kept winning the race for this aggregate: nothing was written.
+    #[error(
+        "{aggregate_type} {aggregate_id} is busy: the command conflicted {attempts} times; retry later"
+    )]
+    Conflict {
+        aggregate_type: &'static str,
+        aggregate_id: String,
+        attempts: u32,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a successful command wrote.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Committed<E> {
+    pub events: Vec<E>,
+    /// The global position of each event, in order.
+    pub positions: Vec<i64>,
+}
+
+impl<E> Committed<E> {
+    /// The position of the last event written (`None` if the command changed nothing).
+    pub fn last_position(&self) -> Option<i64> {
+        self.positions.last().copied()
+    }
+}
+
+/// Executes the commands of one aggregate type against the event log.
+pub struct CommandBus<A: Aggregate> {
+    log: EventLog,
+    store: PersistedEventStore<EventLog, A>,
+    services: A::Services,
+    retry: RetryPolicy,
+}
+
+impl<A> CommandBus<A>
+where
+    A: Aggregate,
+    A::Command: Clone,
+{
+    pub fn new(log: EventLog, services: A::Services) -> Self {
+        Self {
+            store: PersistedEventStore::new_event_store(log.clone()),
+            log,
+            services,
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Loads the aggregate as the log has it now.
+    pub async fn load(&self, aggregate_id: &str) -> Result<(A, usize), StoreError> {
+        let context = self
+            .store
+            .load_aggregate(aggregate_id)
+            .await
+            .map_err(load_error)?;
+        Ok((context.aggregate, context.current_sequence))
+    }
+
+    pub async fn execute(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        context: &CommandContext,
+    ) -> Result<Committed<A::Event>, CommandError<A::Error>> {
+        let span = info_span!(
+            "command",
+            aggregate = A::TYPE,
+            aggregate_id,
+            request_id = %context.request_id,
+            actor = %context.actor.login,
+        );
+        self.execute_with_retries(aggregate_id, command, context)
+            .instrument(span)
+            .await
+    }
+
+    async fn execute_with_retries(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        context: &CommandContext,
+    ) -> Result<Committed<A::Event>, CommandError<A::Error>> {
+        let metadata = serde_json::to_value(context.to_metadata()).map_err(StoreError::from)?;
+        for attempt in 1..=self.retry.max_attempts {
+            let (mut aggregate, current_sequence) = self.load(aggregate_id).await?;
+            let sink = EventSink::<A>::default();
+            aggregate
+                .handle(command.clone(), &self.services, &sink)
+                .await
+                .map_err(CommandError::Rejected)?;
+            let events = sink.collect().await;
+            if events.is_empty() {
+                return Ok(Committed {
+                    events,
+                    positions: Vec::new(),
+                });
+            }
+            let serialized = events
+                .iter()
+                .enumerate()
+                .map(|(offset, event)| {
+                    Ok(SerializedEvent::new(
+                        aggregate_id.to_owned(),
+                        current_sequence + offset + 1,
+                        A::TYPE.to_owned(),
+                        event.event_type(),
+                        event.event_version(),
+                        serde_json::to_value(event)?,
+                        metadata.clone(),
+                    ))
+                })
+                .collect::<Result<Vec<_>, serde_json::Error>>()
+                .map_err(StoreError::from)?;
+            match self.log.append(&serialized).await {
+                Ok(positions) => return Ok(Committed { events, positions }),
+                Err(error) if error.is_conflict() => {
+                    debug!(attempt, "optimistic lock conflict; reloading");
+                    if attempt < self.retry.max_attempts {
+                        tokio::time::sleep(self.retry.backoff(attempt)).await;
+                    }
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(CommandError::Conflict {
+            aggregate_type: A::TYPE,
+            aggregate_id: aggregate_id.to_owned(),
+            attempts: self.retry.max_attempts,
+        })
+    }
+}
+
+fn load_error<E: std::error::Error>(error: AggregateError<E>) -> StoreError {
+    StoreError::Unexpected(format!("cannot load the aggregate: {error}"))
+}

@@ -1,0 +1,32 @@
+//! Errors of the storage layer.
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL '{0}': expected sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "event {aggregate_type}/{aggregate_id} #{sequence} already exists (optimistic lock conflict)"
+    )]
+    Conflict {
+        aggregate_type: String,
+        aggregate_id: String,
+        sequence: i64,
+    },
+    #[error("cannot serialize or read an event")]
+    Serialization(#[from] serde_json::Error),
+    #[error("snapshots are not supported (cqrs-es 0.5 applies events twice with them)")]
+    SnapshotsUnsupported,
+    #[error("{0}")]
+    Unexpected(String),
+}
+
+impl StoreError {
+    /// Transient failures worth retrying: lock conflicts and a busy database.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, StoreError::Conflict { .. })
+    }
+}

@@ -1,0 +1,203 @@
+//! The global event feed: every event after a position, in position order, in bounded
+//! batches. Because positions follow commit order (see [`crate::event_log`]), a reader that
+//! has seen everything up to P and asks again for "after P" never misses an event.
+
+use std::collections::HashMap;
+
+use futures::Stream;
+use serde_json::Value;
+use sqlx::Row;
+
+use crate::database::Database;
+use crate::error::StoreError;
+use crate::event_log::EventLog;
+
+/// How many events one feed query reads at most.
+pub const DEFAULT_BATCH_SIZE: i64 = 1000;
+
+/// An event as stored: exact payload and metadata text (what the seal covers).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub position: i64,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: String,
+    pub metadata: String,
+    pub hash: String,
+}
+
+impl StoredEvent {
+    pub fn payload_json(&self) -> Result<Value, serde_json::Error> {
+        serde_json::from_str(&self.payload)
+    }
+
+    pub fn metadata_map(&self) -> Result<HashMap<String, String>, serde_json::Error> {
+        serde_json::from_str(&self.metadata)
+    }
+}
+
+/// Which events a feed reader wants.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FeedFilter {
+    /// `None`: every aggregate type.
+    pub aggregate_types: Option<Vec<String>>,
+}
+
+impl FeedFilter {
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    pub fn aggregate_types(types: &[&str]) -> Self {
+        Self {
+            aggregate_types: Some(types.iter().map(|t| (*t).to_owned()).collect()),
+        }
+    }
+}
+
+const COLUMNS_SQLITE: &str = "position, aggregate_type, aggregate_id, sequence, event_type, \
+                              event_version, payload, metadata, hash";
+const COLUMNS_POSTGRES: &str = "position, aggregate_type, aggregate_id, sequence, event_type, \
+                                event_version, payload::text AS payload, metadata::text AS metadata, hash";
+
+impl EventLog {
+    /// At most `limit` events with a position above `after`, in position order.
+    pub async fn read_after(
+        &self,
+        after: i64,
+        filter: &FeedFilter,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let types = filter.aggregate_types.as_deref().unwrap_or(&[]);
+        match self.database() {
+            Database::Sqlite(pool) => {
+                let type_clause =
+                    in_clause("aggregate_type", types.len(), |i| format!("?{}", i + 3));
+                let sql = format!(
+                    "SELECT {COLUMNS_SQLITE} FROM events WHERE position > ?1 {type_clause} \
+                     ORDER BY position LIMIT ?2"
+                );
+                let mut query = sqlx::query(&sql).bind(after).bind(limit);
+                for aggregate_type in types {
+                    query = query.bind(aggregate_type);
+                }
+                query
+                    .fetch_all(pool)
+                    .await?
+                    .iter()
+                    .map(stored_event)
+                    .collect()
+            }
+            Database::Postgres(pool) => {
+                let type_clause =
+                    in_clause("aggregate_type", types.len(), |i| format!("${}", i + 3));
+                let sql = format!(
+                    "SELECT {COLUMNS_POSTGRES} FROM events WHERE position > $1 {type_clause} \
+                     ORDER BY position LIMIT $2"
+                );
+                let mut query = sqlx::query(&sql).bind(after).bind(limit);
+                for aggregate_type in types {
+                    query = query.bind(aggregate_type);
+                }
+                query
+                    .fetch_all(pool)
+                    .await?
+                    .iter()
+                    .map(stored_event)
+                    .collect()
+            }
+        }
+    }
+
+    /// Every event after `after` that exists when the stream reaches it, read in batches of
+    /// [`DEFAULT_BATCH_SIZE`]: memory stays bounded whatever the log's size.
+    pub fn stream_after(
+        &self,
+        after: i64,
+        filter: FeedFilter,
+    ) -> impl Stream<Item = Result<StoredEvent, StoreError>> + Send + 'static {
+        let state = (self.clone(), filter, after, Vec::new().into_iter(), false);
+        futures::stream::try_unfold(
+            state,
+            |(log, filter, after, mut batch, mut exhausted)| async move {
+                if batch.len() == 0 && !exhausted {
+                    let next = log.read_after(after, &filter, DEFAULT_BATCH_SIZE).await?;
+                    exhausted = (next.len() as i64) < DEFAULT_BATCH_SIZE;
+                    batch = next.into_iter();
+                }
+                Ok(batch.next().map(|event: StoredEvent| {
+                    let position = event.position;
+                    (event, (log, filter, position, batch, exhausted))
+                }))
+            },
+        )
+    }
+
+    /// One aggregate's events in sequence order, as stored.
+    pub async fn load_stream(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        match self.database() {
+            Database::Sqlite(pool) => {
+                let sql = format!(
+                    "SELECT {COLUMNS_SQLITE} FROM events WHERE aggregate_type = ?1 AND aggregate_id = ?2 \
+                     ORDER BY sequence"
+                );
+                sqlx::query(&sql)
+                    .bind(aggregate_type)
+                    .bind(aggregate_id)
+                    .fetch_all(pool)
+                    .await?
+                    .iter()
+                    .map(stored_event)
+                    .collect()
+            }
+            Database::Postgres(pool) => {
+                let sql = format!(
+                    "SELECT {COLUMNS_POSTGRES} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 \
+                     ORDER BY sequence"
+                );
+                sqlx::query(&sql)
+                    .bind(aggregate_type)
+                    .bind(aggregate_id)
+                    .fetch_all(pool)
+                    .await?
+                    .iter()
+                    .map(stored_event)
+                    .collect()
+            }
+        }
+    }
+}
+
+fn in_clause(column: &str, count: usize, placeholder: impl Fn(usize) -> String) -> String {
+    if count == 0 {
+        return String::new();
+    }
+    let placeholders: Vec<String> = (0..count).map(placeholder).collect();
+    format!("AND {column} IN ({})", placeholders.join(", "))
+}
+
+fn stored_event<R: Row>(row: &R) -> Result<StoredEvent, StoreError>
+where
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(StoredEvent {
+        position: row.try_get("position")?,
+        aggregate_type: row.try_get("aggregate_type")?,
+        aggregate_id: row.try_get("aggregate_id")?,
+        sequence: row.try_get("sequence")?,
+        event_type: row.try_get("event_type")?,
+        event_version: row.try_get("event_version")?,
+        payload: row.try_get("payload")?,
+        metadata: row.try_get("metadata")?,
+        hash: row.try_get("hash")?,
+    })
+}

@@ -1,0 +1,280 @@
+//! The domain's ports, answered from the event log.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use cqrs_es::EventStore;
+use cqrs_es::persist::PersistedEventStore;
+use sablier_domain::change::{Change, ChangeCatalogue};
+use sablier_domain::contract::Contract;
+use sablier_domain::order::ServiceCatalogue;
+use sablier_domain::services::{
+    ChangesOnAsset, ContractAt, ContractFacts, DomainSettings, IdentityDirectory, OrderReferences,
+    PolicyBook, PortError,
+};
+use sablier_domain::text::{AssetRef, Email, Login};
+use sablier_domain::{ChangeId, Clock, ContractId, Services, YearMonth};
+
+use crate::database::Database;
+use crate::event_log::EventLog;
+
+fn port_error(error: impl std::fmt::Display) -> PortError {
+    PortError(format!("storage unavailable: {error}"))
+}
+
+/// Contracts as their own event streams say they stood at an instant.
+pub struct LogContractFacts {
+    contracts: PersistedEventStore<EventLog, Contract>,
+}
+
+impl LogContractFacts {
+    pub fn new(log: &EventLog) -> Self {
+        Self {
+            contracts: PersistedEventStore::new_event_store(log.clone()),
+        }
+    }
+}
+
+#[async_trait]
+impl ContractFacts for LogContractFacts {
+    async fn contract_at(
+        &self,
+        id: &ContractId,
+        at: DateTime<Utc>,
+    ) -> Result<Option<ContractAt>, PortError> {
+        let context = self
+            .contracts
+            .load_aggregate(id.as_str())
+            .await
+            .map_err(port_error)?;
+        let contract = context.aggregate;
+        let (Some(name), Some(offer), Some(time_zone), Some(tier)) = (
+            contract.name().cloned(),
+            contract.offer(),
+            contract.time_zone(),
+            contract.tier_at(at),
+        ) else {
+            return Ok(None);
+        };
+        Ok(Some(ContractAt {
+            id: id.clone(),
+            name,
+            offer,
+            time_zone,
+            tier,
+        }))
+    }
+}
+
+/// Identities (email ↔ login) declared on any contract.
+pub struct LogIdentities {
+    log: EventLog,
+}
+
+const IDENTITIES_SQLITE: &str = "
+SELECT login, email FROM (
+  SELECT json_extract(payload, '$.UserDeclared.user.login') AS login,
+         json_extract(payload, '$.UserDeclared.user.email') AS email, position
+    FROM events WHERE aggregate_type = 'Contract' AND event_type = 'UserDeclared'
+  UNION ALL
+  SELECT json_extract(payload, '$.ContractCreated.referent.login'),
+         json_extract(payload, '$.ContractCreated.referent.email'), position
+    FROM events WHERE aggregate_type = 'Contract' AND event_type = 'ContractCreated'
+) WHERE {column} = ?1 ORDER BY position LIMIT 1";
+
+const IDENTITIES_POSTGRES: &str = "
+SELECT login, email FROM (
+  SELECT payload->'UserDeclared'->'user'->>'login' AS login,
+         payload->'UserDeclared'->'user'->>'email' AS email, position
+    FROM events WHERE aggregate_type = 'Contract' AND event_type = 'UserDeclared'
+  UNION ALL
+  SELECT payload->'ContractCreated'->'referent'->>'login',
+         payload->'ContractCreated'->'referent'->>'email', position
+    FROM events WHERE aggregate_type = 'Contract' AND event_type = 'ContractCreated'
+) AS identities WHERE {column} = $1 ORDER BY position LIMIT 1";
+
+impl LogIdentities {
+    pub fn new(log: &EventLog) -> Self {
+        Self { log: log.clone() }
+    }
+
+    async fn find(&self, column: &str, value: &str) -> Result<Option<(String, String)>, PortError> {
+        let found = match self.log.database() {
+            Database::Sqlite(pool) => {
+                sqlx::query_as(&IDENTITIES_SQLITE.replace("{column}", column))
+                    .bind(value)
+                    .fetch_optional(pool)
+                    .await
+            }
+            Database::Postgres(pool) => {
+                sqlx::query_as(&IDENTITIES_POSTGRES.replace("{column}", column))
+                    .bind(value)
+                    .fetch_optional(pool)
+                    .await
+            }
+        };
+        found.map_err(port_error)
+    }
+}
+
+#[async_trait]
+impl IdentityDirectory for LogIdentities {
+    async fn login_for_email(&self, email: &Email) -> Result<Option<Login>, PortError> {
+        match self.find("email", email.as_str()).await? {
+            Some((login, _)) => Login::parse(login).map(Some).map_err(port_error),
+            None => Ok(None),
+        }
+    }
+
+    async fn email_for_login(&self, login: &Login) -> Result<Option<Email>, PortError> {
+        match self.find("login", login.as_str()).await? {
+            Some((_, email)) => Email::parse(email).map(Some).map_err(port_error),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Order reference sequences from a counter table: unique, never reused.
+pub struct CounterOrderReferences {
+    log: EventLog,
+}
+
+impl CounterOrderReferences {
+    pub fn new(log: &EventLog) -> Self {
+        Self { log: log.clone() }
+    }
+}
+
+const NEXT_ORDER_SEQUENCE: &str = "
+INSERT INTO order_reference_counters (contract_id, month, last_sequence) VALUES ($1, $2, 1)
+ON CONFLICT (contract_id, month)
+DO UPDATE SET last_sequence = order_reference_counters.last_sequence + 1
+RETURNING last_sequence";
+
+#[async_trait]
+impl OrderReferences for CounterOrderReferences {
+    async fn next_sequence(
+        &self,
+        contract: &ContractId,
+        month: YearMonth,
+    ) -> Result<u32, PortError> {
+        let sequence: Result<i64, sqlx::Error> = match self.log.database() {
+            Database::Sqlite(pool) => {
+                let _writer = self.log.sqlite_writer().lock().await;
+                sqlx::query_scalar(NEXT_ORDER_SEQUENCE)
+                    .bind(contract.as_str())
+                    .bind(month.to_string())
+                    .fetch_one(pool)
+                    .await
+            }
+            Database::Postgres(pool) => {
+                sqlx::query_scalar(NEXT_ORDER_SEQUENCE)
+                    .bind(contract.as_str())
+                    .bind(month.to_string())
+                    .fetch_one(pool)
+                    .await
+            }
+        };
+        let sequence = sequence.map_err(port_error)?;
+        u32::try_from(sequence).map_err(port_error)
+    }
+}
+
+/// Unfinished changes on an asset: submitted, and not yet completed, cancelled or rejected.
+pub struct LogChangesOnAsset {
+    log: EventLog,
+}
+
+impl LogChangesOnAsset {
+    pub fn new(log: &EventLog) -> Self {
+        Self { log: log.clone() }
+    }
+}
+
+#[async_trait]
+impl ChangesOnAsset for LogChangesOnAsset {
+    async fn unfinished_changes(
+        &self,
+        contract: &ContractId,
+        asset: &AssetRef,
+    ) -> Result<Vec<ChangeId>, PortError> {
+        let ids: Result<Vec<String>, sqlx::Error> = match self.log.database() {
+            Database::Sqlite(pool) => {
+                sqlx::query_scalar(&unfinished_changes_sql(
+                    "json_extract(s.payload, '$.ChangeSubmitted.contract')",
+                    "json_extract(s.payload, '$.ChangeSubmitted.asset')",
+                    "?1",
+                    "?2",
+                ))
+                .bind(contract.as_str())
+                .bind(asset.as_str())
+                .fetch_all(pool)
+                .await
+            }
+            Database::Postgres(pool) => {
+                sqlx::query_scalar(&unfinished_changes_sql(
+                    "s.payload->'ChangeSubmitted'->>'contract'",
+                    "s.payload->'ChangeSubmitted'->>'asset'",
+                    "$1",
+                    "$2",
+                ))
+                .bind(contract.as_str())
+                .bind(asset.as_str())
+                .fetch_all(pool)
+                .await
+            }
+        };
+        ids.map_err(port_error)?
+            .into_iter()
+            .map(|id| ChangeId::parse(id).map_err(port_error))
+            .collect()
+    }
+}
+
+/// Events after which a change is over: no more work will be done on its asset.
+const FINISHED_CHANGE_EVENTS: [&str; 4] = [
+    "ChangeCompleted",
+    "ChangeCancelled",
+    "ChangeRejected",
+    "ChangeQuoteDeclined",
+];
+
+fn unfinished_changes_sql(contract: &str, asset: &str, first: &str, second: &str) -> String {
+    let change = <Change as cqrs_es::Aggregate>::TYPE;
+    let finished = FINISHED_CHANGE_EVENTS
+        .iter()
+        .map(|name| format!("'{name}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT DISTINCT s.aggregate_id FROM events s
+          WHERE s.aggregate_type = '{change}' AND s.event_type = 'ChangeSubmitted'
+            AND {contract} = {first} AND {asset} = {second}
+            AND NOT EXISTS (SELECT 1 FROM events t
+                             WHERE t.aggregate_type = s.aggregate_type
+                               AND t.aggregate_id = s.aggregate_id
+                               AND t.event_type IN ({finished}))
+          ORDER BY s.aggregate_id"
+    )
+}
+
+/// The domain's services, every port answered from `log`.
+pub fn services(
+    log: &EventLog,
+    clock: Arc<dyn Clock>,
+    policies: Arc<dyn PolicyBook>,
+    settings: DomainSettings,
+) -> Services {
+    Services {
+        clock,
+        contracts: Arc::new(LogContractFacts::new(log)),
+        identities: Arc::new(LogIdentities::new(log)),
+        policies,
+        changes_on_asset: Arc::new(LogChangesOnAsset::new(log)),
+        order_references: Arc::new(CounterOrderReferences::new(log)),
+        change_catalogue: Arc::new(ChangeCatalogue::default()),
+        service_catalogue: Arc::new(ServiceCatalogue::default()),
+        settings,
+    }
+}

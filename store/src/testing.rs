@@ -1,0 +1,111 @@
+//! Fresh databases for tests: a temporary SQLite file always, and a new PostgreSQL
+//! database when `SABLIER_TEST_POSTGRES_URL` names a server (`.ci/run` sets it). Under CI
+//! (`CI` set) a missing PostgreSQL is a failure, never a silent skip.
+
+use std::path::PathBuf;
+
+use sqlx::Connection;
+use uuid::Uuid;
+
+use crate::database::Database;
+
+/// The variable that turns the PostgreSQL tests on: a server URL without a database name,
+/// e.g. `postgres://postgres@127.0.0.1:5432`.
+pub const POSTGRES_URL_VARIABLE: &str = "SABLIER_TEST_POSTGRES_URL";
+
+/// A database that exists for one test. SQLite files live in a temporary directory removed
+/// on drop; PostgreSQL databases are dropped on [`TestDatabase::cleanup`].
+pub struct TestDatabase {
+    pub url: String,
+    pub database: Database,
+    server_url: Option<String>,
+    name: Option<String>,
+    _directory: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    pub async fn sqlite() -> Self {
+        let directory = tempfile::tempdir().expect("a temporary directory");
+        let path: PathBuf = directory.path().join("sablier.db");
+        let url = format!("sqlite://{}", path.display());
+        let database = Database::connect_and_migrate(&url)
+            .await
+            .expect("a fresh SQLite database");
+        Self {
+            url,
+            database,
+            server_url: None,
+            name: None,
+            _directory: Some(directory),
+        }
+    }
+
+    /// A new, migrated PostgreSQL database, or `None` when PostgreSQL tests are off.
+    /// Panics under CI when they are off.
+    pub async fn postgres() -> Option<Self> {
+        let Some(server_url) = postgres_server_url() else {
+            return None;
+        };
+        let name = format!("sablier_test_{}", Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&format!("{server_url}/postgres"))
+            .await
+            .expect("PostgreSQL is reachable at SABLIER_TEST_POSTGRES_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("a fresh PostgreSQL database");
+        let url = format!("{server_url}/{name}");
+        let database = Database::connect_and_migrate(&url)
+            .await
+            .expect("migrations run");
+        Some(Self {
+            url,
+            database,
+            server_url: Some(server_url),
+            name: Some(name),
+            _directory: None,
+        })
+    }
+
+    /// Every backend enabled here: SQLite, and PostgreSQL when enabled.
+    pub async fn all() -> Vec<Self> {
+        let mut databases = vec![Self::sqlite().await];
+        databases.extend(Self::postgres().await);
+        databases
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self.database {
+            Database::Sqlite(_) => "sqlite",
+            Database::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Closes the pool and drops a PostgreSQL database.
+    pub async fn cleanup(self) {
+        self.database.close().await;
+        if let (Some(server_url), Some(name)) = (self.server_url, self.name) {
+            if let Ok(mut admin) =
+                sqlx::PgConnection::connect(&format!("{server_url}/postgres")).await
+            {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await;
+            }
+        }
+    }
+}
+
+/// The PostgreSQL server URL for tests, if enabled. Under CI it must be.
+pub fn postgres_server_url() -> Option<String> {
+    match std::env::var(POSTGRES_URL_VARIABLE) {
+        Ok(url) if !url.trim().is_empty() => Some(url.trim().trim_end_matches('/').to_owned()),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but {POSTGRES_URL_VARIABLE} is not: PostgreSQL tests must run in CI"
+            );
+            None
+        }
+    }
+}

@@ -1,0 +1,487 @@
+//! The event store against real databases: SQLite always, PostgreSQL when enabled.
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use chrono_tz::Europe::Paris;
+use cqrs_es::persist::SerializedEvent;
+use futures::TryStreamExt;
+use sablier_domain::contract::{Contract, ContractCommand, DeclaredUser, Offer};
+use sablier_domain::incident::{Incident, IncidentCommand, IncidentEvent};
+use sablier_domain::services::{DomainSettings, StaticPolicyBook};
+use sablier_domain::text::{Comment, Email, FreeText, Login, Name, Title};
+use sablier_domain::{
+    Actor, ActorRole, Authored, Channel, CommandContext, ContractId, FixedClock, IncidentId,
+    Services,
+};
+use sablier_sla::{Priority, Tier};
+use sablier_store::seal::{GENESIS_HASH, SealedFields, chain_hash};
+use sablier_store::testing::TestDatabase;
+use sablier_store::{
+    CommandBus, CommandError, EventLog, FeedFilter, RetryPolicy, StoreError, ports,
+};
+
+fn event(aggregate_type: &str, aggregate_id: &str, sequence: usize) -> SerializedEvent {
+    SerializedEvent::new(
+        aggregate_id.to_owned(),
+        sequence,
+        aggregate_type.to_owned(),
+        "Happened".to_owned(),
+        "1".to_owned(),
+        serde_json::json!({ "Happened": { "n": sequence } }),
+        serde_json::json!({ "actor": "tester01" }),
+    )
+}
+
+fn services(log: &EventLog) -> Services {
+    ports::services(
+        log,
+        Arc::new(FixedClock::at(Utc::now())),
+        Arc::new(StaticPolicyBook::default()),
+        DomainSettings::default(),
+    )
+}
+
+fn context(role: ActorRole) -> CommandContext {
+    let login = match role {
+        ActorRole::Customer => "jean.dupont",
+        _ => "agent.martin",
+    };
+    CommandContext::new(
+        Actor::new(Login::parse(login).unwrap(), role),
+        Channel::Api,
+        "test-request",
+    )
+}
+
+async fn gold_contract(log: &EventLog) -> ContractId {
+    let id = ContractId::parse("OCB0000124").unwrap();
+    let create = ContractCommand::CreateContract {
+        contract_id: id.clone(),
+        name: Title::parse("SI_Prod").unwrap(),
+        offer: Offer::FlexibleComputingAdvanced,
+        company: Name::parse("ACME").unwrap(),
+        time_zone: Paris,
+        tier: Tier::Gold,
+        referent: DeclaredUser {
+            login: Login::parse("jean.dupont").unwrap(),
+            email: Email::parse("jean.dupont@example.fr").unwrap(),
+            first_name: Name::parse("Jean").unwrap(),
+            last_name: Name::parse("Dupont").unwrap(),
+        },
+    };
+    let admin = context(ActorRole::Admin);
+    CommandBus::<Contract>::new(log.clone(), services(log))
+        .execute(
+            id.as_str(),
+            Authored::new(admin.actor.clone(), create),
+            &admin,
+        )
+        .await
+        .expect("the contract is created");
+    id
+}
+
+async fn opened_incident(log: &EventLog, bus: &CommandBus<Incident>) -> IncidentId {
+    let contract_id = gold_contract(log).await;
+    let id = IncidentId::generate();
+    let customer = context(ActorRole::Customer);
+    let open = IncidentCommand::Open {
+        incident_id: id.clone(),
+        contract_id,
+        priority: Priority::P2,
+        title: Title::parse("Slow disks").unwrap(),
+        description: FreeText::parse("IOPS dropped").unwrap(),
+    };
+    bus.execute(
+        id.as_str(),
+        Authored::new(customer.actor.clone(), open),
+        &customer,
+    )
+    .await
+    .expect("the incident opens");
+    id
+}
+
+#[tokio::test]
+async fn appends_get_dense_positions_and_a_verifiable_hash_chain() {
+    for db in TestDatabase::all().await {
+        let log = EventLog::new(db.database.clone());
+        assert_eq!(
+            log.append(&[event("A", "a1", 1), event("A", "a1", 2)])
+                .await
+                .unwrap(),
+            vec![1, 2]
+        );
+        assert_eq!(log.append(&[event("B", "b1", 1)]).await.unwrap(), vec![3]);
+        assert_eq!(log.append(&[event("A", "a2", 1)]).await.unwrap(), vec![4]);
+
+        let all = log.read_after(0, &FeedFilter::all(), 100).await.unwrap();
+        assert_eq!(
+            all.iter().map(|e| e.position).collect::<Vec<_>>(),
+            vec![1, 2, 3, 4],
+            "{}",
+            db.backend_name()
+        );
+        let mut previous = GENESIS_HASH.to_owned();
+        for stored in &all {
+            let expected = chain_hash(
+                &previous,
+                SealedFields {
+                    position: stored.position,
+                    aggregate_type: &stored.aggregate_type,
+                    aggregate_id: &stored.aggregate_id,
+                    sequence: stored.sequence,
+                    event_type: &stored.event_type,
+                    event_version: &stored.event_version,
+                    payload: &stored.payload,
+                    metadata: &stored.metadata,
+                },
+            );
+            assert_eq!(
+                stored.hash,
+                expected,
+                "{}: the chain holds at {}",
+                db.backend_name(),
+                stored.position
+            );
+            previous = expected;
+        }
+        assert_eq!(log.head().await.unwrap(), (4, previous));
+
+        let only_a = log
+            .read_after(1, &FeedFilter::aggregate_types(&["A"]), 100)
+            .await
+            .unwrap();
+        assert_eq!(
+            only_a.iter().map(|e| e.position).collect::<Vec<_>>(),
+            vec![2, 4]
+        );
+        assert_eq!(log.load_stream("A", "a1").await.unwrap().len(), 2);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_taken_sequence_is_a_conflict_and_writes_nothing() {
+    for db in TestDatabase::all().await {
+        let log = EventLog::new(db.database.clone());
+        log.append(&[event("A", "a1", 1)]).await.unwrap();
+        let head = log.head().await.unwrap();
+        let error = log
+            .append(&[event("A", "a1", 2), event("A", "a1", 1)])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, StoreError::Conflict { aggregate_id, sequence: 1, .. } if aggregate_id == "a1"),
+            "{}: {error}",
+            db.backend_name()
+        );
+        assert_eq!(
+            log.head().await.unwrap(),
+            head,
+            "{}: the head did not move",
+            db.backend_name()
+        );
+        assert_eq!(
+            log.read_after(0, &FeedFilter::all(), 100)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            log.append(&[event("A", "a1", 2)]).await.unwrap(),
+            vec![2],
+            "no gap after a rollback"
+        );
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_stream_reads_past_many_batches_in_order() {
+    for db in TestDatabase::all().await {
+        let log = EventLog::new(db.database.clone());
+        for chunk in 0..25 {
+            let events: Vec<_> = (1..=100)
+                .map(|n| event("A", &format!("a{chunk}"), n))
+                .collect();
+            log.append(&events).await.unwrap();
+        }
+        let positions: Vec<i64> = log
+            .stream_after(7, FeedFilter::all())
+            .map_ok(|e| e.position)
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(
+            positions,
+            (8..=2500).collect::<Vec<_>>(),
+            "{}",
+            db.backend_name()
+        );
+        db.cleanup().await;
+    }
+}
+
+/// Many writers and one tailing reader: the reader sees every committed event exactly
+/// once, in one increasing order, whatever the interleaving of commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_tailing_reader_sees_every_committed_event_exactly_once() {
+    const WRITERS: usize = 8;
+    const APPENDS_PER_WRITER: usize = 40;
+    for db in TestDatabase::all().await {
+        let log = EventLog::new(db.database.clone());
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let reader = {
+            let (log, done) = (log.clone(), done.clone());
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut after = 0;
+                loop {
+                    let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+                    let batch = log.read_after(after, &FeedFilter::all(), 57).await.unwrap();
+                    if let Some(last) = batch.last() {
+                        after = last.position;
+                    }
+                    let empty = batch.is_empty();
+                    seen.extend(
+                        batch
+                            .into_iter()
+                            .map(|e| (e.position, e.aggregate_id, e.sequence)),
+                    );
+                    if finished && empty {
+                        return seen;
+                    }
+                    if empty {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                }
+            })
+        };
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|writer| {
+                let log = log.clone();
+                tokio::spawn(async move {
+                    let mut committed = Vec::new();
+                    for n in 1..=APPENDS_PER_WRITER {
+                        // Half the writers share one hot aggregate, the rest write their own.
+                        let id = if writer % 2 == 0 {
+                            "hot".to_owned()
+                        } else {
+                            format!("w{writer}")
+                        };
+                        loop {
+                            let next = log.load_stream("A", &id).await.unwrap().len() + 1;
+                            let events = vec![event("A", &id, next), event("A", &id, next + 1)];
+                            match log.append(&events).await {
+                                Ok(positions) => {
+                                    committed.extend(
+                                        positions
+                                            .into_iter()
+                                            .zip([next, next + 1])
+                                            .map(|(p, s)| (p, id.clone(), s as i64)),
+                                    );
+                                    break;
+                                }
+                                Err(error) if error.is_conflict() => continue,
+                                Err(error) => panic!("append failed: {error}"),
+                            }
+                        }
+                        let _ = n;
+                    }
+                    committed
+                })
+            })
+            .collect();
+        let mut committed = Vec::new();
+        for writer in writers {
+            committed.extend(writer.await.unwrap());
+        }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        let seen = reader.await.unwrap();
+
+        let positions: Vec<i64> = seen.iter().map(|(p, _, _)| *p).collect();
+        assert!(
+            positions.windows(2).all(|w| w[0] < w[1]),
+            "{}: one increasing order",
+            db.backend_name()
+        );
+        let seen_set: BTreeSet<_> = seen.into_iter().collect();
+        let committed_set: BTreeSet<_> = committed.into_iter().collect();
+        assert_eq!(
+            seen_set.len(),
+            WRITERS * APPENDS_PER_WRITER * 2,
+            "{}: nothing seen twice",
+            db.backend_name()
+        );
+        assert_eq!(
+            seen_set,
+            committed_set,
+            "{}: exactly the committed events",
+            db.backend_name()
+        );
+        db.cleanup().await;
+    }
+}
+
+/// 32 concurrent valid commands on one incident all succeed, each exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thirty_two_concurrent_commands_on_one_incident_all_succeed_once() {
+    for db in TestDatabase::all().await {
+        let log = EventLog::new(db.database.clone());
+        let bus = Arc::new(CommandBus::<Incident>::new(log.clone(), services(&log)));
+        let id = opened_incident(&log, &bus).await;
+        let tasks: Vec<_> = (0..32)
+            .map(|n| {
+                let (bus, id) = (bus.clone(), id.clone());
+                tokio::spawn(async move {
+                    let agent = context(ActorRole::Agent);
+                    let text = Comment::parse(format!("comment {n}")).unwrap();
+                    bus.execute(
+                        id.as_str(),
+                        Authored::new(agent.actor.clone(), IncidentCommand::AddComment { text }),
+                        &agent,
+                    )
+                    .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await
+                .unwrap()
+                .unwrap_or_else(|error| panic!("{}: {error}", db.backend_name()));
+        }
+        let stream = log.load_stream("Incident", id.as_str()).await.unwrap();
+        assert_eq!(stream.len(), 33, "{}", db.backend_name());
+        let comments: HashSet<String> = stream
+            .iter()
+            .skip(1)
+            .map(
+                |e| match serde_json::from_str::<IncidentEvent>(&e.payload).unwrap() {
+                    IncidentEvent::CommentAdded { text, .. } => text.to_string(),
+                    other => panic!("unexpected {other:?}"),
+                },
+            )
+            .collect();
+        assert_eq!(
+            comments,
+            (0..32)
+                .map(|n| format!("comment {n}"))
+                .collect::<HashSet<_>>()
+        );
+        db.cleanup().await;
+    }
+}
+
+/// A command that keeps losing the race fails with a clear, retryable error and writes
+/// nothing of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_command_that_still_conflicts_fails_cleanly() {
+    for db in TestDatabase::all().await {
+        let log = EventLog::new(db.database.clone());
+        let patient = CommandBus::<Incident>::new(log.clone(), services(&log));
+        let id = opened_incident(&log, &patient).await;
+        let impatient = Arc::new(
+            CommandBus::<Incident>::new(log.clone(), services(&log)).with_retry(RetryPolicy {
+                max_attempts: 1,
+                ..RetryPolicy::default()
+            }),
+        );
+        let tasks: Vec<_> = (0..16)
+            .map(|n| {
+                let (bus, id) = (impatient.clone(), id.clone());
+                tokio::spawn(async move {
+                    let agent = context(ActorRole::Agent);
+                    let text = Comment::parse(format!("comment {n}")).unwrap();
+                    bus.execute(
+                        id.as_str(),
+                        Authored::new(agent.actor.clone(), IncidentCommand::AddComment { text }),
+                        &agent,
+                    )
+                    .await
+                })
+            })
+            .collect();
+        let mut succeeded = 0;
+        let mut conflicted = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(_) => succeeded += 1,
+                Err(CommandError::Conflict {
+                    attempts: 1,
+                    aggregate_type: "Incident",
+                    ..
+                }) => conflicted += 1,
+                Err(other) => panic!("{}: unexpected {other}", db.backend_name()),
+            }
+        }
+        assert_eq!(succeeded + conflicted, 16);
+        let stream = log.load_stream("Incident", id.as_str()).await.unwrap();
+        assert_eq!(
+            stream.len(),
+            1 + succeeded,
+            "{}: only the winners wrote",
+            db.backend_name()
+        );
+        let message = CommandError::<std::io::Error>::Conflict {
+            aggregate_type: "Incident",
+            aggregate_id: "INC1".into(),
+            attempts: 64,
+        }
+        .to_string();
+        assert_eq!(
+            message,
+            "Incident INC1 is busy: the command conflicted 64 times; retry later"
+        );
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn executing_reports_the_positions_written() {
+    for db in TestDatabase::all().await {
+        let log = EventLog::new(db.database.clone());
+        let bus = CommandBus::<Incident>::new(log.clone(), services(&log));
+        let id = opened_incident(&log, &bus).await;
+        let agent = context(ActorRole::Agent);
+        let committed = bus
+            .execute(
+                id.as_str(),
+                Authored::new(agent.actor.clone(), IncidentCommand::StartIntervention),
+                &agent,
+            )
+            .await
+            .unwrap();
+        let (head, _) = log.head().await.unwrap();
+        assert_eq!(committed.last_position(), Some(head));
+        let stored = log
+            .read_after(head - 1, &FeedFilter::all(), 1)
+            .await
+            .unwrap();
+        let metadata = stored[0].metadata_map().unwrap();
+        assert_eq!(metadata["actor"], "agent.martin");
+        assert_eq!(metadata["actor_role"], "agent");
+        assert_eq!(metadata["channel"], "api");
+        assert_eq!(metadata["request_id"], "test-request");
+
+        let rejected = bus
+            .execute(
+                id.as_str(),
+                Authored::new(agent.actor.clone(), IncidentCommand::StartIntervention),
+                &agent,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(rejected, CommandError::Rejected(_)), "{rejected}");
+        assert_eq!(
+            log.head().await.unwrap().0,
+            head,
+            "a rejected command appends nothing"
+        );
+        db.cleanup().await;
+    }
+}

@@ -1,0 +1,4 @@
+//! Sablier's black-box tests: one binary, one module per concern.
+
+mod architecture;
+mod cli;
