@@ -30,6 +30,12 @@ pub enum Command {
     Migrate,
     /// Write a demonstration scenario and print every event it wrote as JSON lines.
     Demo,
+    /// Run the projector: keep the views up to date with the event log.
+    Project {
+        /// Catch up with the log, then exit.
+        #[arg(long)]
+        once: bool,
+    },
 }
 
 impl Cli {
@@ -41,6 +47,7 @@ impl Cli {
                 Ok(())
             }
             Command::Demo => crate::demo::run(&database).await,
+            Command::Project { once } => crate::project::run(&database, once).await,
         };
         database.close().await;
         result

@@ -2,6 +2,7 @@
 
 mod cli;
 mod demo;
+mod project;
 mod telemetry;
 
 use std::process::ExitCode;

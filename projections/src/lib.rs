@@ -1,1 +1,25 @@
-//! placeholder
+//! Sablier's projections: the views the portal and staff read, built from the global event
+//! feed alone and always rebuildable from it.
+//!
+//! The [`projector`] reads the feed in position order and applies each event to every
+//! [`Projection`] in the transaction that moves that projection's checkpoint, so each event
+//! takes effect exactly once, whatever crashes in between.
+
+pub mod catalogue;
+pub mod directory;
+pub mod error;
+pub mod event;
+pub mod leadership;
+pub mod projection;
+pub mod projector;
+pub mod sla_clocks;
+pub mod snapshot;
+pub mod sql;
+pub mod testing;
+
+pub use error::ProjectionError;
+pub use event::{Audit, DomainEvent, FeedEvent};
+pub use projection::Projection;
+pub use projector::{Projector, wait_for_position};
+pub use sql::{Param, ViewReader, ViewTx};
+pub mod billing;

@@ -28,7 +28,7 @@ pub(crate) fn instant_at(timestamp: i64) -> DateTime<Utc> {
 }
 
 /// Converts increasing timestamps to instants, computing each UTC date once: explanations
-/// convert dozens of boundaries, most of them on a day already seen.
+/// convert dozens of boundaries, most of them on the day already seen or the next one.
 pub(crate) struct InstantConverter {
     day_number: i64,
     date: NaiveDate,
@@ -46,8 +46,12 @@ impl InstantConverter {
         let timestamp = timestamp.clamp(EARLIEST_TIMESTAMP, LATEST_TIMESTAMP);
         let day_number = timestamp.div_euclid(SECONDS_PER_DAY);
         if day_number != self.day_number {
+            let next_day = self
+                .date
+                .succ_opt()
+                .filter(|_| day_number == self.day_number + 1);
+            self.date = next_day.unwrap_or_else(|| date_of_day_number(day_number));
             self.day_number = day_number;
-            self.date = date_of_day_number(day_number);
         }
         let seconds_of_day = u32::try_from(timestamp.rem_euclid(SECONDS_PER_DAY))
             .expect("less than a day of seconds");

@@ -2,6 +2,19 @@
 //! Alsace-Moselle's two extra holidays) and custom calendars from configuration, each in
 //! its own time zone. Every operation is exact to the second across DST changes and costs
 //! one step per local day spanned (see `walk`).
+//!
+//! ```
+//! use chrono_tz::Europe;
+//! use sablier_sla::Calendar;
+//!
+//! // Opened Friday 2026-03-27 at 17:30 in Paris with 4 business hours: 30 minutes on
+//! // Friday, then Monday 09:00-12:30 (Paris has moved to summer time over the weekend).
+//! let business_hours = Calendar::named("business-hours-fr", Europe::Paris).unwrap();
+//! let opened = "2026-03-27T16:30:00Z".parse().unwrap();
+//! let due = business_hours.add_open_seconds(opened, 4 * 3600);
+//! assert_eq!(due.to_rfc3339(), "2026-03-30T10:30:00+00:00");
+//! assert_eq!(business_hours.open_seconds_between(opened, due), 4 * 3600);
+//! ```
 
 mod definition;
 mod error;

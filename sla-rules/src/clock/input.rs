@@ -18,7 +18,9 @@ pub struct ClockInput {
     /// The target in force at the start; `None` = no commitment (e.g. `Standard`).
     pub target_seconds: Option<i64>,
     pub at_risk_ratio: RiskRatio,
-    /// In time order; equal instants apply in list order.
+    /// In time order (checked over the whole list); equal instants apply in list order.
+    /// A target whose pauses do not stop it (GTI, see `policy::Target::pausable`) gets no
+    /// pause or resume transitions from its caller.
     pub transitions: Vec<Transition>,
     /// The instant of the evaluation; later transitions are ignored.
     pub as_of: DateTime<Utc>,

@@ -1,0 +1,16 @@
+//! Every projection Sablier maintains, in the order the projector applies them.
+
+use std::sync::Arc;
+
+use crate::directory::Directory;
+use crate::projection::Projection;
+use crate::sla_clocks::SlaClocks;
+
+pub fn all() -> Vec<Arc<dyn Projection>> {
+    vec![Arc::new(Directory), Arc::new(SlaClocks)]
+}
+
+/// The names of [`all`], for waiting on every view.
+pub fn names() -> Vec<&'static str> {
+    all().iter().map(|projection| projection.name()).collect()
+}

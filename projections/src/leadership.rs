@@ -1,0 +1,78 @@
+//! Which process runs the projector. Exactly one at a time per database: on PostgreSQL the
+//! holder of a session advisory lock (released by the server the moment the holder's
+//! connection dies), on SQLite the holder of an OS lock on `<database file>.projector.lock`
+//! (released by the kernel when the process dies). Others poll and take over.
+//!
+//! Exactly-once does not rest on this: the projector's conditional checkpoint update already
+//! makes a second projector harmless. Leadership only keeps it from doing work in vain.
+
+use std::fs::{File, OpenOptions};
+use std::time::Duration;
+
+use sablier_store::Database;
+use sqlx::{PgConnection, Row};
+use tracing::info;
+
+use crate::error::ProjectionError;
+
+/// The advisory lock key of the projector ("Sablier" in ASCII).
+const PROJECTOR_LOCK_KEY: i64 = 0x5361_626c_6965_72;
+
+/// Held for as long as this process is the projector.
+pub enum Leadership {
+    /// Detached from the pool: dropping it closes the session and frees the lock.
+    Postgres(PgConnection),
+    Sqlite(File),
+}
+
+impl Leadership {
+    /// Tries once to become the projector.
+    pub async fn try_acquire(database: &Database) -> Result<Option<Self>, ProjectionError> {
+        match database {
+            Database::Postgres(pool) => {
+                let mut connection = pool.acquire().await?;
+                let acquired: bool = sqlx::query("SELECT pg_try_advisory_lock($1)")
+                    .bind(PROJECTOR_LOCK_KEY)
+                    .fetch_one(&mut *connection)
+                    .await?
+                    .get(0);
+                Ok(acquired.then(|| Leadership::Postgres(connection.detach())))
+            }
+            Database::Sqlite(pool) => {
+                let database_file = pool.connect_options().get_filename().to_owned();
+                let lock_path = format!("{}.projector.lock", database_file.display());
+                let file = OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&lock_path)
+                    .map_err(|error| {
+                        ProjectionError::Malformed(format!("cannot open {lock_path}: {error}"))
+                    })?;
+                match file.try_lock() {
+                    Ok(()) => Ok(Some(Leadership::Sqlite(file))),
+                    Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+                    Err(std::fs::TryLockError::Error(error)) => Err(ProjectionError::Malformed(
+                        format!("cannot lock {lock_path}: {error}"),
+                    )),
+                }
+            }
+        }
+    }
+
+    /// Waits, polling every `every`, until this process is the projector.
+    pub async fn acquire(database: &Database, every: Duration) -> Result<Self, ProjectionError> {
+        let mut waiting = false;
+        loop {
+            if let Some(leadership) = Self::try_acquire(database).await? {
+                info!("this process now runs the projector");
+                return Ok(leadership);
+            }
+            if !waiting {
+                info!("another process runs the projector; standing by");
+                waiting = true;
+            }
+            tokio::time::sleep(every).await;
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! The projector: applies the global feed to every projection, exactly once.
+//!
+//! Each round reads a batch after the lowest checkpoint, applies to each projection the
+//! events past its own checkpoint, and moves every checkpoint in the same transaction. The
+//! checkpoint moves only if it still holds the value this round read
+//! (`UPDATE … WHERE position = $old`), so two projectors racing on one database can never
+//! both apply a batch: the loser rolls back and reads again. A projection added later
+//! starts at 0 and backfills while the others wait at their checkpoints.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sablier_store::{Database, EventLog, FeedFilter};
+use tokio::sync::{Notify, watch};
+use tracing::{debug, info, warn};
+
+use crate::error::ProjectionError;
+use crate::event::FeedEvent;
+use crate::projection::Projection;
+use crate::sql::{Param, ViewReader, begin};
+
+/// Events applied per transaction.
+pub const DEFAULT_BATCH_SIZE: i64 = 500;
+
+#[derive(sqlx::FromRow)]
+struct Checkpoint {
+    name: String,
+    position: i64,
+}
+
+pub struct Projector {
+    log: EventLog,
+    projections: Vec<Arc<dyn Projection>>,
+    batch_size: i64,
+    reached: watch::Sender<i64>,
+    wake: Arc<Notify>,
+}
+
+/// The outcome of one round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Round {
+    /// Applied events up to this position.
+    Applied(i64),
+    /// Nothing new after this position.
+    UpToDate(i64),
+    /// Another projector moved a checkpoint first; nothing was applied.
+    Lost,
+}
+
+impl Projector {
+    pub fn new(log: EventLog, projections: Vec<Arc<dyn Projection>>) -> Self {
+        let (reached, _) = watch::channel(0);
+        Self {
+            log,
+            projections,
+            batch_size: DEFAULT_BATCH_SIZE,
+            reached,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    pub fn with_batch_size(mut self, batch_size: i64) -> Self {
+        self.batch_size = batch_size.max(1);
+        self
+    }
+
+    fn database(&self) -> &Database {
+        self.log.database()
+    }
+
+    /// The position every projection has reached, as this process last saw it.
+    pub fn reached(&self) -> watch::Receiver<i64> {
+        self.reached.subscribe()
+    }
+
+    /// A handle that wakes the projector at once (call it after a commit).
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    async fn checkpoints(&self) -> Result<HashMap<String, i64>, ProjectionError> {
+        let reader = ViewReader::new(self.database().clone());
+        let rows: Vec<Checkpoint> = reader
+            .fetch_all("SELECT name, position FROM projection_checkpoints", &[])
+            .await?;
+        let mut checkpoints: HashMap<String, i64> = rows
+            .into_iter()
+            .map(|row| (row.name, row.position))
+            .collect();
+        for projection in &self.projections {
+            if !checkpoints.contains_key(projection.name()) {
+                let mut tx = begin(self.database()).await?;
+                tx.execute(
+                    "INSERT INTO projection_checkpoints (name, position) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING",
+                    &[projection.name().into()],
+                )
+                .await?;
+                tx.commit().await?;
+                info!(
+                    projection = projection.name(),
+                    "new projection: backfilling from position 0"
+                );
+                checkpoints.insert(projection.name().to_owned(), 0);
+            }
+        }
+        Ok(checkpoints)
+    }
+
+    /// One round: at most one batch, in one transaction.
+    pub async fn round(&self) -> Result<Round, ProjectionError> {
+        let checkpoints = self.checkpoints().await?;
+        let lowest = self
+            .projections
+            .iter()
+            .map(|projection| checkpoints[projection.name()])
+            .min()
+            .unwrap_or(0);
+        let batch = self
+            .log
+            .read_after(lowest, &FeedFilter::all(), self.batch_size)
+            .await?;
+        let Some(last) = batch.last().map(|event| event.position) else {
+            self.reached.send_replace(lowest);
+            return Ok(Round::UpToDate(lowest));
+        };
+        let events = batch
+            .iter()
+            .map(FeedEvent::decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut tx = begin(self.database()).await?;
+        for projection in &self.projections {
+            let checkpoint = checkpoints[projection.name()];
+            for event in events.iter().filter(|event| event.position > checkpoint) {
+                projection.apply(&mut tx, event).await?;
+            }
+            let moved = tx
+                .execute(
+                    "UPDATE projection_checkpoints SET position = $1 WHERE name = $2 AND position = $3",
+                    &[Param::Int(last.max(checkpoint)), projection.name().into(), Param::Int(checkpoint)],
+                )
+                .await?;
+            if moved != 1 {
+                debug!(
+                    projection = projection.name(),
+                    "checkpoint moved by another projector; retrying"
+                );
+                return Ok(Round::Lost);
+            }
+        }
+        tx.commit().await?;
+        self.reached.send_replace(last);
+        Ok(Round::Applied(last))
+    }
+
+    /// Applies everything in the log now; returns the position reached.
+    pub async fn catch_up(&self) -> Result<i64, ProjectionError> {
+        loop {
+            match self.round().await? {
+                Round::Applied(_) | Round::Lost => continue,
+                Round::UpToDate(position) => return Ok(position),
+            }
+        }
+    }
+
+    /// Follows the feed until `shutdown` turns true: catches up, then waits for a wake-up
+    /// or `poll` to pass. Errors are logged and retried after a pause.
+    pub async fn follow(&self, poll: Duration, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            match self.catch_up().await {
+                Ok(_) => {
+                    tokio::select! {
+                        _ = self.wake.notified() => {}
+                        _ = tokio::time::sleep(poll) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
+                Err(error) => {
+                    warn!(error = %error, cause = ?std::error::Error::source(&error), "projector round failed; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Empties the named projections (all when `names` is empty) and sets their checkpoints
+    /// to 0, in one transaction; the next rounds rebuild them from the whole log.
+    pub async fn reset(&self, names: &[&str]) -> Result<(), ProjectionError> {
+        self.checkpoints().await?;
+        let mut tx = begin(self.database()).await?;
+        for projection in &self.projections {
+            if names.is_empty() || names.contains(&projection.name()) {
+                projection.reset(&mut tx).await?;
+                tx.execute(
+                    "UPDATE projection_checkpoints SET position = 0 WHERE name = $1",
+                    &[projection.name().into()],
+                )
+                .await?;
+            }
+        }
+        tx.commit().await
+    }
+}
+
+/// Waits until every projection's checkpoint has reached `position`, or `timeout` passes.
+/// Returns whether it was reached. Works across processes (reads the checkpoints).
+pub async fn wait_for_position(
+    reader: &ViewReader,
+    projection_names: &[&str],
+    position: i64,
+    timeout: Duration,
+) -> Result<bool, ProjectionError> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let rows: Vec<Checkpoint> = reader
+            .fetch_all("SELECT name, position FROM projection_checkpoints", &[])
+            .await?;
+        let reached = projection_names.iter().all(|name| {
+            rows.iter()
+                .any(|row| row.name == *name && row.position >= position)
+        });
+        if reached {
+            return Ok(true);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
