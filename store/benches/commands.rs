@@ -53,7 +53,7 @@ fn context() -> CommandContext {
     CommandContext::new(agent, Channel::Api, "bench")
 }
 
-async fn setup(log: &EventLog, incidents: usize) -> (Arc<CommandBus<Incident>>, Vec<IncidentId>) {
+async fn setup(log: &EventLog) -> (Arc<CommandBus<Incident>>, IncidentId) {
     let services = ports::services(
         log,
         Arc::new(FixedClock::at(Utc::now())),
@@ -89,62 +89,36 @@ async fn setup(log: &EventLog, incidents: usize) -> (Arc<CommandBus<Incident>>, 
         .await
         .unwrap();
     let bus = Arc::new(CommandBus::<Incident>::new(log.clone(), services));
-    let customer = CommandContext::new(
-        Actor::new(Login::parse("jean.dupont").unwrap(), ActorRole::Customer),
-        Channel::Portal,
-        "bench",
-    );
-    let mut ids = Vec::new();
-    for _ in 0..incidents {
-        let id = IncidentId::generate();
-        let open = IncidentCommand::Open {
-            incident_id: id.clone(),
-            contract_id: contract_id.clone(),
-            priority: Priority::P3,
-            title: Title::parse("Bench").unwrap(),
-            description: FreeText::parse("Bench incident").unwrap(),
-        };
-        bus.execute(
-            id.as_str(),
-            Authored::new(customer.actor.clone(), open),
-            &customer,
-        )
-        .await
-        .unwrap();
-        ids.push(id);
-    }
-    (bus, ids)
+    let id = IncidentId::generate();
+    bus.execute(id.as_str(), Authored::new(customer_context().actor.clone(), open(&id)), &customer_context()).await.unwrap();
+    (bus, id)
 }
 
-/// `clients` tasks each run `ops / clients` comment commands on their incident
-/// (`hot`: all on the first one).
-async fn run_commands(
-    bus: Arc<CommandBus<Incident>>,
-    ids: &[IncidentId],
-    clients: usize,
-    ops: usize,
-    hot: bool,
-) -> Outcome {
+/// `clients` tasks each run `ops / clients` commands: on distinct aggregates, each opens
+/// a new incident (its own stream); on the hot aggregate, each comments on `hot`.
+async fn run_commands(bus: Arc<CommandBus<Incident>>, hot: Option<IncidentId>, clients: usize, ops: usize) -> Outcome {
     let started = Instant::now();
     let tasks: Vec<_> = (0..clients)
         .map(|client| {
-            let bus = bus.clone();
-            let id = if hot {
-                ids[0].clone()
-            } else {
-                ids[client].clone()
-            };
+            let (bus, hot) = (bus.clone(), hot.clone());
             tokio::spawn(async move {
-                let context = context();
+                let agent = context();
+                let customer = customer_context();
                 let mut latencies = Vec::new();
                 for n in 0..ops / clients {
-                    let text = Comment::parse(format!("client {client} comment {n}")).unwrap();
-                    let command =
-                        Authored::new(context.actor.clone(), IncidentCommand::AddComment { text });
                     let start = Instant::now();
-                    bus.execute(id.as_str(), command, &context)
-                        .await
-                        .expect("the command succeeds");
+                    match &hot {
+                        Some(id) => {
+                            let text = Comment::parse(format!("client {client} comment {n}")).unwrap();
+                            let command = Authored::new(agent.actor.clone(), IncidentCommand::AddComment { text });
+                            bus.execute(id.as_str(), command, &agent).await.expect("the command succeeds");
+                        }
+                        None => {
+                            let id = IncidentId::generate();
+                            let command = Authored::new(customer.actor.clone(), open(&id));
+                            bus.execute(id.as_str(), command, &customer).await.expect("the command succeeds");
+                        }
+                    }
                     latencies.push(start.elapsed());
                 }
                 latencies
@@ -155,14 +129,39 @@ async fn run_commands(
     for task in tasks {
         latencies.extend(task.await.unwrap());
     }
-    Outcome {
-        ops: latencies.len(),
-        elapsed: started.elapsed(),
-        latencies,
+    Outcome { ops: latencies.len(), elapsed: started.elapsed(), latencies }
+}
+
+fn customer_context() -> CommandContext {
+    CommandContext::new(Actor::new(Login::parse("jean.dupont").unwrap(), ActorRole::Customer), Channel::Portal, "bench")
+}
+
+fn open(id: &IncidentId) -> IncidentCommand {
+    IncidentCommand::Open {
+        incident_id: id.clone(),
+        contract_id: ContractId::parse("OCB0000124").unwrap(),
+        priority: Priority::P3,
+        title: Title::parse("Bench").unwrap(),
+        description: FreeText::parse("Bench incident").unwrap(),
     }
 }
 
-/// The same rows (same payload and metadata shape) inserted with one plain statement each.
+/// An `IncidentOpened` payload as the domain writes it, to insert the same rows.
+fn opened_payload(id: &str) -> serde_json::Value {
+    serde_json::json!({"IncidentOpened": {
+        "at": Utc::now(), "incident_id": id, "contract_id": "OCB0000124", "contract_name": "SI_Prod",
+        "time_zone": "Europe/Paris", "priority": "P3", "title": "Bench", "description": "Bench incident",
+        "tier": "Gold", "policy_version": "default-2026",
+        "clocks": [
+            {"metric": "GTI", "kind": "start", "target_seconds": 3600, "calendar": "business-hours-fr", "pausable": false},
+            {"metric": "GTD", "kind": "start", "target_seconds": null, "calendar": "24x7", "pausable": true},
+            {"metric": "GTR", "kind": "start", "target_seconds": 57600, "calendar": "business-hours-fr", "pausable": true}
+        ]
+    }})
+}
+
+/// The same rows (an opened incident: same payload and metadata shape) inserted with one
+/// plain autocommit statement each, no load, no decision, no chain.
 async fn run_baseline(database: &Database, clients: usize, ops: usize, tag: &str) -> Outcome {
     let started = Instant::now();
     let tasks: Vec<_> = (0..clients)
@@ -173,15 +172,14 @@ async fn run_baseline(database: &Database, clients: usize, ops: usize, tag: &str
                 let metadata = serde_json::to_string(&context().to_metadata()).unwrap();
                 let mut latencies = Vec::new();
                 for n in 0..ops / clients {
-                    let payload = serde_json::json!({"CommentAdded": {"at": Utc::now(), "text": format!("client {client} comment {n}")}}).to_string();
+                    let payload = serde_json::to_string(&opened_payload(&format!("INC{client}x{n}"))).unwrap();
                     let start = Instant::now();
-                    let sequence = n as i64 + 1;
                     match &database {
                         Database::Sqlite(pool) => sqlx::query("INSERT INTO baseline_events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-                            .bind("Incident").bind(&aggregate_id).bind(sequence).bind("CommentAdded").bind("1").bind(&payload).bind(&metadata)
+                            .bind("Incident").bind(format!("{aggregate_id}-{n}")).bind(1_i64).bind("IncidentOpened").bind("1").bind(&payload).bind(&metadata)
                             .execute(pool).await.map(drop),
                         Database::Postgres(pool) => sqlx::query("INSERT INTO baseline_events VALUES ($1, $2, $3, $4, $5, $6::json, $7::json)")
-                            .bind("Incident").bind(&aggregate_id).bind(sequence).bind("CommentAdded").bind("1").bind(&payload).bind(&metadata)
+                            .bind("Incident").bind(format!("{aggregate_id}-{n}")).bind(1_i64).bind("IncidentOpened").bind("1").bind(&payload).bind(&metadata)
                             .execute(pool).await.map(drop),
                     }
                     .expect("the baseline insert succeeds");
@@ -238,28 +236,14 @@ async fn main() {
         }
         .unwrap();
         let log = EventLog::new(db.database.clone());
-        let (bus, ids) = setup(&log, 8).await;
+        let (bus, hot) = setup(&log).await;
         for clients in [1, 8] {
-            let baseline = report(
-                backend,
-                &format!("baseline plain SQL, {clients} client(s), distinct"),
-                run_baseline(&db.database, clients, ops, &format!("c{clients}")).await,
-            );
-            let distinct = report(
-                backend,
-                &format!("commands, {clients} client(s), distinct aggregates"),
-                run_commands(bus.clone(), &ids, clients, ops, false).await,
-            );
-            println!(
-                "| {backend} | ratio commands / baseline, {clients} client(s) | | {:.2} | | |",
-                distinct / baseline
-            );
+            let baseline = report(backend, &format!("baseline plain SQL, {clients} client(s), distinct"), run_baseline(&db.database, clients, ops, &format!("c{clients}")).await);
+            let distinct = report(backend, &format!("commands, {clients} client(s), distinct aggregates"), run_commands(bus.clone(), None, clients, ops).await);
+            println!("| {backend} | ratio commands / baseline, {clients} client(s) | | {:.2} | | |", distinct / baseline);
         }
-        report(
-            backend,
-            "commands, 8 clients, one hot aggregate",
-            run_commands(bus.clone(), &ids, 8, ops / 4, true).await,
-        );
+        report(backend, "commands, 1 client, one hot aggregate", run_commands(bus.clone(), Some(hot.clone()), 1, ops / 4).await);
+        report(backend, "commands, 8 clients, one hot aggregate", run_commands(bus.clone(), Some(hot), 8, ops / 4).await);
         db.cleanup().await;
     }
 }

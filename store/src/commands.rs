@@ -3,10 +3,16 @@
 //! the reload, a bounded number of times with jittered backoff; a command that still
 //! conflicts fails with [`CommandError::Conflict`], which callers may retry later.
 //!
+//! Within one process, commands on the same aggregate queue on a per-aggregate lock rather
+//! than race: a hot aggregate then costs one load per command instead of one per lost
+//! race. Conflicts still come from other processes and are retried as above.
+//!
 //! cqrs-es's `CqrsFramework` is not used: it cannot report the global positions written,
 //! and its in-process query dispatch loses updates when the process dies after a commit.
 //! Projections read the global feed instead.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cqrs_es::event_sink::EventSink;
@@ -83,12 +89,34 @@ impl<E> Committed<E> {
     }
 }
 
+/// One async lock per aggregate id with commands in flight; entries go when unused.
+#[derive(Default)]
+struct AggregateLocks {
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl AggregateLocks {
+    fn lock_for(&self, aggregate_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().expect("aggregate locks poisoned");
+        locks.entry(aggregate_id.to_owned()).or_default().clone()
+    }
+
+    fn release(&self, aggregate_id: &str, lock: Arc<tokio::sync::Mutex<()>>) {
+        let mut locks = self.locks.lock().expect("aggregate locks poisoned");
+        drop(lock);
+        if locks.get(aggregate_id).is_some_and(|held| Arc::strong_count(held) == 1) {
+            locks.remove(aggregate_id);
+        }
+    }
+}
+
 /// Executes the commands of one aggregate type against the event log.
 pub struct CommandBus<A: Aggregate> {
     log: EventLog,
     store: PersistedEventStore<EventLog, A>,
     services: A::Services,
     retry: RetryPolicy,
+    in_flight: AggregateLocks,
 }
 
 impl<A> CommandBus<A>
@@ -102,6 +130,7 @@ where
             log,
             services,
             retry: RetryPolicy::default(),
+            in_flight: AggregateLocks::default(),
         }
     }
 
@@ -133,9 +162,15 @@ where
             request_id = %context.request_id,
             actor = %context.actor.login,
         );
-        self.execute_with_retries(aggregate_id, command, context)
-            .instrument(span)
-            .await
+        let lock = self.in_flight.lock_for(aggregate_id);
+        let result = {
+            let _turn = lock.lock().await;
+            self.execute_with_retries(aggregate_id, command, context)
+                .instrument(span)
+                .await
+        };
+        self.in_flight.release(aggregate_id, lock);
+        result
     }
 
     async fn execute_with_retries(
