@@ -267,7 +267,8 @@ impl Billing {
                     "INSERT INTO billing_expert_minutes (contract_id, month, used_minutes) \
                      VALUES ($1, $2, $3) \
                      ON CONFLICT (contract_id, month) DO UPDATE \
-                     SET used_minutes = billing_expert_minutes.used_minutes + excluded.used_minutes",
+                     SET used_minutes = \
+                     billing_expert_minutes.used_minutes + excluded.used_minutes",
                     &[
                         contract_id.into(),
                         billing_month.to_string().into(),
@@ -354,7 +355,8 @@ impl Billing {
                     tracing::warn!(
                         change_id = %feed_event.aggregate_id,
                         position = feed_event.position,
-                        "a billable change completed without a catalogue price or an accepted quote: no line"
+                        "a billable change completed with neither a catalogue price nor an \
+                         accepted quote: no line"
                     );
                     return Ok(());
                 };
@@ -646,7 +648,8 @@ fn malformed(what: String) -> ProjectionError {
 
 fn unknown(kind: &str, id: &str, feed_event: &FeedEvent) -> ProjectionError {
     ProjectionError::Malformed(format!(
-        "billing view: event {} at position {} refers to {kind} {id}, which the log never introduced",
+        "billing view: event {} at position {} refers to {kind} {id}, which the log never \
+         introduced",
         feed_event.event_type, feed_event.position
     ))
 }

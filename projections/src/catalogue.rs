@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
+use crate::billing::Billing;
 use crate::directory::Directory;
 use crate::projection::Projection;
 use crate::sla_clocks::SlaClocks;
 
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(Directory), Arc::new(SlaClocks)]
+    vec![Arc::new(Directory), Arc::new(SlaClocks), Arc::new(Billing::default())]
 }
 
 /// The names of [`all`], for waiting on every view.

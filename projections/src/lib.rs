@@ -5,6 +5,7 @@
 //! [`Projection`] in the transaction that moves that projection's checkpoint, so each event
 //! takes effect exactly once, whatever crashes in between.
 
+pub mod billing;
 pub mod catalogue;
 pub mod directory;
 pub mod error;
@@ -22,4 +23,3 @@ pub use event::{Audit, DomainEvent, FeedEvent};
 pub use projection::Projection;
 pub use projector::{Projector, wait_for_position};
 pub use sql::{Param, ViewReader, ViewTx};
-pub mod billing;

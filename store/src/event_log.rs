@@ -148,46 +148,64 @@ impl EventLog {
                 Ok(positions)
             }
             Database::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                let (last_position, mut hash): (i64, String) = sqlx::query_as(
-                    "UPDATE event_log_head SET last_position = last_position + $1 WHERE id = 1 \
-                     RETURNING last_position, last_hash",
-                )
-                .bind(count)
-                .fetch_one(&mut *tx)
-                .await?;
-                let first = last_position - count + 1;
-                let mut positions = Vec::with_capacity(rows.len());
-                for (offset, row) in rows.iter().enumerate() {
-                    let position = first + offset as i64;
-                    hash = chain_hash(&hash, sealed(position, row));
-                    sqlx::query(
-                        "INSERT INTO events (position, aggregate_type, aggregate_id, sequence, \
-                         event_type, event_version, payload, metadata, hash) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7::json, $8::json, $9)",
-                    )
-                    .bind(position)
-                    .bind(&row.event.aggregate_type)
-                    .bind(&row.event.aggregate_id)
-                    .bind(row.event.sequence as i64)
-                    .bind(&row.event.event_type)
-                    .bind(&row.event.event_version)
-                    .bind(&row.payload)
-                    .bind(&row.metadata)
-                    .bind(&hash)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|error| conflict(error, row.event, POSTGRES_UNIQUE_VIOLATION))?;
-                    positions.push(position);
+                // One round trip: the function does on the server what the SQLite branch
+                // does here (see the migration), so the head row is held only that long.
+                let batch: Vec<serde_json::Value> = rows
+                    .iter()
+                    .map(|row| {
+                        serde_json::json!({
+                            "aggregate_type": row.event.aggregate_type,
+                            "aggregate_id": row.event.aggregate_id,
+                            "sequence": row.event.sequence,
+                            "event_type": row.event.event_type,
+                            "event_version": row.event.event_version,
+                            "payload": row.payload,
+                            "metadata": row.metadata,
+                        })
+                    })
+                    .collect();
+                let batch = serde_json::to_string(&batch)?;
+                let appended = sqlx::query_scalar("SELECT sablier_append($1::json)")
+                    .bind(batch)
+                    .fetch_all(pool)
+                    .await;
+                match appended {
+                    Ok(positions) => Ok(positions),
+                    Err(error) => {
+                        let taken = match conflict(error, rows[0].event, POSTGRES_UNIQUE_VIOLATION) {
+                            StoreError::Conflict { .. } => self.first_taken(events).await?,
+                            other => return Err(other),
+                        };
+                        Err(StoreError::Conflict {
+                            aggregate_type: taken.aggregate_type.clone(),
+                            aggregate_id: taken.aggregate_id.clone(),
+                            sequence: taken.sequence as i64,
+                        })
+                    }
                 }
-                sqlx::query("UPDATE event_log_head SET last_hash = $1 WHERE id = 1")
-                    .bind(&hash)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(positions)
             }
         }
+    }
+
+    /// After a conflict: the first of `events` whose sequence another append already took.
+    async fn first_taken<'a>(&self, events: &'a [SerializedEvent]) -> Result<&'a SerializedEvent, StoreError> {
+        let Database::Postgres(pool) = self.database() else {
+            return Ok(&events[0]);
+        };
+        for event in events {
+            let taken: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3)",
+            )
+            .bind(&event.aggregate_type)
+            .bind(&event.aggregate_id)
+            .bind(event.sequence as i64)
+            .fetch_one(pool)
+            .await?;
+            if taken {
+                return Ok(event);
+            }
+        }
+        Ok(&events[0])
     }
 
     /// The last position written and the chain's head hash.

@@ -30,7 +30,7 @@ fn event(aggregate_type: &str, aggregate_id: &str, sequence: usize) -> Serialize
         aggregate_type.to_owned(),
         "Happened".to_owned(),
         "1".to_owned(),
-        serde_json::json!({ "Happened": { "n": sequence } }),
+        serde_json::json!({ "Happened": { "n": sequence, "note": "Société Démo — 1 µs ✓" } }),
         serde_json::json!({ "actor": "tester01" }),
     )
 }

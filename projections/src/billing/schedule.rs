@@ -68,18 +68,18 @@ impl TierSchedule {
             if from > to {
                 continue;
             }
-            if let Some(previous) = periods.last_mut()
-                && previous.tier == *tier
-                && previous.to.succ_opt() == Some(from)
-            {
-                previous.to = to;
-                continue;
+            match periods.last_mut() {
+                Some(previous)
+                    if previous.tier == *tier && previous.to.succ_opt() == Some(from) =>
+                {
+                    previous.to = to;
+                }
+                _ => periods.push(BilledTier {
+                    tier: *tier,
+                    from,
+                    to,
+                }),
             }
-            periods.push(BilledTier {
-                tier: *tier,
-                from,
-                to,
-            });
         }
         periods
     }

@@ -1,0 +1,291 @@
+//! Reading a page of the request list: which keyset seeks a query needs, the SQL for them,
+//! and the merge of their (bounded) results into one page.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use sablier_domain::ContractId;
+
+use crate::error::ProjectionError;
+use crate::request_list::facets;
+use crate::request_list::query::{
+    PageCursor, RequestKind, RequestPage, RequestQuery, RequestRow, SearchText, SortOrder,
+};
+use crate::request_list::status::portal_status_of;
+use crate::request_list::RequestList;
+use crate::sql::{Param, ViewReader};
+
+/// A statement holds at most this many seeks (SQLite allows 500 terms in a compound select).
+const SEEKS_PER_STATEMENT: usize = 100;
+
+const COLUMNS: &str = "r.request_id, r.kind, r.contract_id, r.contract_name, r.name, r.reference, \
+     r.created_at, r.created_by, r.created_on_behalf_of, r.detailed_status, r.portal_status, \
+     r.last_update_at, r.last_position";
+
+impl RequestList {
+    /// One page of the requests `query` selects, in its sort order.
+    pub async fn page(reader: &ViewReader, query: &RequestQuery) -> Result<RequestPage, ProjectionError> {
+        let mut rows = Vec::new();
+        for statement in plan(reader, query).await? {
+            rows.extend(reader.fetch_all::<StoredRow>(&statement.sql, &statement.params).await?);
+        }
+        rows.sort_by(|a, b| {
+            let order = (&a.created_at, &a.request_id).cmp(&(&b.created_at, &b.request_id));
+            match query.sort {
+                SortOrder::NewestFirst => order.reverse(),
+                SortOrder::OldestFirst => order,
+            }
+        });
+        rows.dedup_by(|a, b| a.request_id == b.request_id);
+        let limit = query.limit.get() as usize;
+        let next = (rows.len() > limit).then(|| {
+            let last = &rows[limit - 1];
+            PageCursor::new(last.created_at.clone(), last.request_id.clone())
+        });
+        rows.truncate(limit);
+        let rows = rows.into_iter().map(RequestRow::try_from).collect::<Result<_, _>>()?;
+        Ok(RequestPage { rows, next })
+    }
+}
+
+/// A statement and its parameters, numbered as they are bound.
+#[derive(Debug, Default)]
+pub(crate) struct Statement {
+    pub(crate) sql: String,
+    pub(crate) params: Vec<Param>,
+}
+
+impl Statement {
+    fn bind(&mut self, param: impl Into<Param>) -> String {
+        self.params.push(param.into());
+        format!("${}", self.params.len())
+    }
+}
+
+/// Which contracts a query may return requests of.
+enum Scope {
+    Every,
+    Only(BTreeSet<String>),
+}
+
+impl Scope {
+    fn of(query: &RequestQuery) -> Self {
+        let visible = query
+            .visible_contracts
+            .as_ref()
+            .map(|contracts| contracts.iter().map(|id| id.as_str().to_owned()).collect::<BTreeSet<_>>());
+        match (visible, &query.contract) {
+            (None, None) => Scope::Every,
+            (None, Some(contract)) => Scope::Only(BTreeSet::from([contract.as_str().to_owned()])),
+            (Some(visible), None) => Scope::Only(visible),
+            (Some(mut visible), Some(contract)) => {
+                visible.retain(|id| id == contract.as_str());
+                Scope::Only(visible)
+            }
+        }
+    }
+}
+
+/// The statements that together yield the first `limit + 1` rows after the cursor.
+pub(crate) async fn plan(reader: &ViewReader, query: &RequestQuery) -> Result<Vec<Statement>, ProjectionError> {
+    let Some(status) = status_facet(query) else {
+        return Ok(Vec::new());
+    };
+    let scope = Scope::of(query);
+    if matches!(&scope, Scope::Only(contracts) if contracts.is_empty()) {
+        return Ok(Vec::new());
+    }
+    let kind = query.kind.map_or(facets::ANY, RequestKind::as_str);
+    let seek = |contract: &str| Arm::Facet(facets::key(contract, kind, &status));
+    let arms = match (&query.search, &scope) {
+        (None, Scope::Every) => vec![seek(facets::ANY)],
+        (None, Scope::Only(contracts)) => contracts.iter().map(|contract| seek(contract)).collect(),
+        (Some(search), scope) => {
+            let mut contracts = matching_contracts(reader, search).await?;
+            if let Scope::Only(visible) = scope {
+                contracts.retain(|contract| visible.contains(contract));
+            }
+            let mut arms: Vec<Arm> = contracts.iter().map(|contract| seek(contract)).collect();
+            arms.push(Arm::Terms(search, scope));
+            arms
+        }
+    };
+    Ok(statements(query, &arms))
+}
+
+/// The status part of the facet a query reads; `None` when its filters contradict each
+/// other (a detailed status whose portal status is not the one asked for).
+fn status_facet(query: &RequestQuery) -> Option<String> {
+    match (&query.detailed_status, query.portal_status) {
+        (Some(detailed), portal) => {
+            let consistent = portal.is_none() || portal_status_of(detailed) == portal;
+            consistent.then(|| facets::detailed(detailed))
+        }
+        (None, Some(portal)) => Some(facets::portal(portal)),
+        (None, None) => Some(facets::ANY.to_owned()),
+    }
+}
+
+async fn matching_contracts(reader: &ViewReader, search: &SearchText) -> Result<BTreeSet<String>, ProjectionError> {
+    let rows: Vec<(String,)> = reader
+        .fetch_all(
+            "SELECT DISTINCT contract_id FROM request_list_contract_terms WHERE term >= $1 AND term < $2",
+            &[search.as_str().into(), search.upper_bound().into()],
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(contract,)| contract).collect())
+}
+
+fn direction(query: &RequestQuery) -> (&'static str, &'static str) {
+    match query.sort {
+        SortOrder::NewestFirst => ("DESC", "<"),
+        SortOrder::OldestFirst => ("ASC", ">"),
+    }
+}
+
+/// One facet seek: the rows of `facet` after the cursor, in order, `limit + 1` at most.
+fn facet_seek(statement: &mut Statement, query: &RequestQuery, facet: &str) -> String {
+    let (order, after) = direction(query);
+    let facet = statement.bind(facet);
+    let mut sql = format!(
+        "SELECT {COLUMNS} FROM request_list_facets f JOIN request_list r ON r.request_id = f.request_id \
+         WHERE f.facet = {facet}"
+    );
+    if let Some(cursor) = &query.after {
+        let created_at = statement.bind(cursor.created_at.clone());
+        let request_id = statement.bind(cursor.request_id.clone());
+        sql.push_str(&format!(" AND (f.created_at, f.request_id) {after} ({created_at}, {request_id})"));
+    }
+    let limit = statement.bind(i64::from(query.limit.get()) + 1);
+    sql.push_str(&format!(" ORDER BY f.created_at {order}, f.request_id {order} LIMIT {limit}"));
+    sql
+}
+
+/// The requests whose own terms (id, name, reference) match `search`, filtered, after the
+/// cursor, in order, `limit + 1` at most.
+fn term_matches(statement: &mut Statement, query: &RequestQuery, search: &SearchText, scope: &Scope) -> String {
+    let (order, after) = direction(query);
+    let from = statement.bind(search.as_str());
+    let to = statement.bind(search.upper_bound());
+    let mut sql = format!(
+        "SELECT {COLUMNS} FROM request_list r WHERE r.request_id IN \
+         (SELECT t.request_id FROM request_list_terms t WHERE t.term >= {from} AND t.term < {to})"
+    );
+    if let Scope::Only(contracts) = scope {
+        let placeholders: Vec<String> = contracts.iter().map(|id| statement.bind(id.as_str())).collect();
+        sql.push_str(&format!(" AND r.contract_id IN ({})", placeholders.join(", ")));
+    }
+    if let Some(kind) = query.kind {
+        sql.push_str(&format!(" AND r.kind = {}", statement.bind(kind.as_str())));
+    }
+    if let Some(portal) = query.portal_status {
+        sql.push_str(&format!(" AND r.portal_status = {}", statement.bind(portal.as_str())));
+    }
+    if let Some(detailed) = &query.detailed_status {
+        sql.push_str(&format!(" AND r.detailed_status = {}", statement.bind(detailed.as_str())));
+    }
+    if let Some(cursor) = &query.after {
+        let created_at = statement.bind(cursor.created_at.clone());
+        let request_id = statement.bind(cursor.request_id.clone());
+        sql.push_str(&format!(" AND (r.created_at, r.request_id) {after} ({created_at}, {request_id})"));
+    }
+    let limit = statement.bind(i64::from(query.limit.get()) + 1);
+    sql.push_str(&format!(" ORDER BY r.created_at {order}, r.request_id {order} LIMIT {limit}"));
+    sql
+}
+
+/// One part of a page's rows.
+enum Arm<'a> {
+    /// The rows of one facet: a keyset seek.
+    Facet(String),
+    /// The rows whose own terms match a search.
+    Terms(&'a SearchText, &'a Scope),
+}
+
+/// Statements of at most [`SEEKS_PER_STATEMENT`] arms each, united and cut to `limit + 1`
+/// rows in SQL.
+fn statements(query: &RequestQuery, arms: &[Arm<'_>]) -> Vec<Statement> {
+    let arm_sql = |statement: &mut Statement, arm: &Arm<'_>| match arm {
+        Arm::Facet(facet) => facet_seek(statement, query, facet),
+        Arm::Terms(search, scope) => term_matches(statement, query, search, scope),
+    };
+    let (order, _) = direction(query);
+    arms.chunks(SEEKS_PER_STATEMENT)
+        .map(|chunk| {
+            let mut statement = Statement::default();
+            if let [only] = chunk {
+                statement.sql = arm_sql(&mut statement, only);
+                return statement;
+            }
+            let united: Vec<String> = chunk
+                .iter()
+                .enumerate()
+                .map(|(index, arm)| format!("SELECT * FROM ({}) AS arm{index}", arm_sql(&mut statement, arm)))
+                .collect();
+            let limit = statement.bind(i64::from(query.limit.get()) + 1);
+            statement.sql = format!(
+                "{} ORDER BY created_at {order}, request_id {order} LIMIT {limit}",
+                united.join(" UNION ")
+            );
+            statement
+        })
+        .collect()
+}
+
+/// A row as stored; its `created_at` text is the cursor's key.
+#[derive(Debug, sqlx::FromRow)]
+struct StoredRow {
+    request_id: String,
+    kind: String,
+    contract_id: String,
+    contract_name: Option<String>,
+    name: String,
+    reference: Option<String>,
+    created_at: String,
+    created_by: String,
+    created_on_behalf_of: Option<String>,
+    detailed_status: String,
+    portal_status: String,
+    last_update_at: String,
+    last_position: i64,
+}
+
+impl TryFrom<StoredRow> for RequestRow {
+    type Error = ProjectionError;
+
+    fn try_from(row: StoredRow) -> Result<Self, Self::Error> {
+        let request_id = row.request_id;
+        let malformed = |what: &str, value: &str| {
+            ProjectionError::Malformed(format!("request {request_id}: {what} '{value}'"))
+        };
+        let instant = |value: &str| {
+            DateTime::parse_from_rfc3339(value)
+                .map(|at| at.with_timezone(&Utc))
+                .map_err(|_| malformed("instant", value))
+        };
+        let kind = row.kind.parse().map_err(|_| malformed("kind", &row.kind))?;
+        let contract_id =
+            ContractId::parse(&row.contract_id).map_err(|_| malformed("contract id", &row.contract_id))?;
+        let portal_status = row
+            .portal_status
+            .parse()
+            .map_err(|_| malformed("portal status", &row.portal_status))?;
+        let created_at = instant(&row.created_at)?;
+        let last_update_at = instant(&row.last_update_at)?;
+        Ok(RequestRow {
+            request_id,
+            kind,
+            contract_id,
+            contract_name: row.contract_name,
+            name: row.name,
+            reference: row.reference,
+            created_at,
+            created_by: row.created_by,
+            created_on_behalf_of: row.created_on_behalf_of,
+            detailed_status: row.detailed_status,
+            portal_status,
+            last_update_at,
+            last_position: row.last_position,
+        })
+    }
+}

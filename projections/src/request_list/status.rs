@@ -1,0 +1,150 @@
+//! Each aggregate's own status, and the portal status a customer sees for it.
+//!
+//! | kind | `transmitted` | `in_progress` | `completed` |
+//! |---|---|---|---|
+//! | incident | opened | in_progress, awaiting_customer | restored, closed |
+//! | change | submitted, quoted, quote_accepted | in_progress | completed, quote_declined, cancelled, rejected |
+//! | order | transmitted, quoted, quote_accepted | in_progress | completed, quote_declined, cancelled |
+//!
+//! - Transmitted means "nobody has started the work": a quote waiting for the customer is
+//!   still before work (the order status docs say so for orders; changes follow suit).
+//! - Every final status is `completed` ("terminée"): the request needs nothing more from
+//!   anyone. Whether it ended well is the detailed status's business (`cancelled`…).
+//! - A restored incident is `completed` for the customer (service is back); a reopening
+//!   moves it back to `in_progress`.
+//! - A change draft is not a request yet: it is listed from its submission on.
+//!
+//! The same detailed status word always maps to the same portal status whatever the kind
+//! (tested), so a detailed-status filter implies its portal status.
+
+use sablier_domain::change::ChangeStatus;
+use sablier_domain::incident::{IncidentEvent, IncidentStatus};
+use sablier_domain::order::OrderStatus;
+
+use crate::request_list::query::PortalStatus;
+
+pub(crate) const INCIDENT_STATUSES: [IncidentStatus; 5] = [
+    IncidentStatus::Opened,
+    IncidentStatus::InProgress,
+    IncidentStatus::AwaitingCustomer,
+    IncidentStatus::Restored,
+    IncidentStatus::Closed,
+];
+
+pub fn incident_portal_status(status: IncidentStatus) -> PortalStatus {
+    match status {
+        IncidentStatus::Opened => PortalStatus::Transmitted,
+        IncidentStatus::InProgress | IncidentStatus::AwaitingCustomer => PortalStatus::InProgress,
+        IncidentStatus::Restored | IncidentStatus::Closed => PortalStatus::Completed,
+    }
+}
+
+/// `None` for a draft, which the list does not show.
+pub fn change_portal_status(status: ChangeStatus) -> Option<PortalStatus> {
+    match status {
+        ChangeStatus::Draft => None,
+        ChangeStatus::Submitted | ChangeStatus::Quoted | ChangeStatus::QuoteAccepted => {
+            Some(PortalStatus::Transmitted)
+        }
+        ChangeStatus::InProgress => Some(PortalStatus::InProgress),
+        ChangeStatus::Completed
+        | ChangeStatus::QuoteDeclined
+        | ChangeStatus::Cancelled
+        | ChangeStatus::Rejected => Some(PortalStatus::Completed),
+    }
+}
+
+pub fn order_portal_status(status: OrderStatus) -> PortalStatus {
+    match status {
+        OrderStatus::Transmitted | OrderStatus::Quoted | OrderStatus::QuoteAccepted => {
+            PortalStatus::Transmitted
+        }
+        OrderStatus::InProgress => PortalStatus::InProgress,
+        OrderStatus::Completed | OrderStatus::QuoteDeclined | OrderStatus::Cancelled => {
+            PortalStatus::Completed
+        }
+    }
+}
+
+/// The portal status of a detailed status word of any kind (`None`: no kind has it).
+pub fn portal_status_of(detailed_status: &str) -> Option<PortalStatus> {
+    let incident = INCIDENT_STATUSES
+        .into_iter()
+        .find(|status| status.as_str() == detailed_status)
+        .map(incident_portal_status);
+    let change = ChangeStatus::ALL
+        .into_iter()
+        .find(|status| status.as_str() == detailed_status)
+        .and_then(change_portal_status);
+    let order = OrderStatus::ALL
+        .into_iter()
+        .find(|status| status.as_str() == detailed_status)
+        .map(order_portal_status);
+    incident.or(change).or(order)
+}
+
+/// The incident's status once `event` applies (`None`: unchanged). Mirrors the incident
+/// aggregate's `apply`, which keeps its status private to its decisions.
+pub(crate) fn incident_status_after(event: &IncidentEvent) -> Option<IncidentStatus> {
+    match event {
+        IncidentEvent::IncidentOpened { .. } => Some(IncidentStatus::Opened),
+        IncidentEvent::InterventionStarted { .. }
+        | IncidentEvent::CustomerResponded { .. }
+        | IncidentEvent::IncidentReopened { .. } => Some(IncidentStatus::InProgress),
+        IncidentEvent::CustomerInputRequested { .. } => Some(IncidentStatus::AwaitingCustomer),
+        IncidentEvent::ServiceRestored { .. } => Some(IncidentStatus::Restored),
+        IncidentEvent::IncidentClosed { .. } => Some(IncidentStatus::Closed),
+        IncidentEvent::DiagnosisShared { .. }
+        | IncidentEvent::PriorityChanged { .. }
+        | IncidentEvent::CommentAdded { .. } => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_detailed_status_word_means_one_portal_status_whatever_the_kind() {
+        for status in INCIDENT_STATUSES {
+            assert_eq!(portal_status_of(status.as_str()), Some(incident_portal_status(status)));
+        }
+        for status in ChangeStatus::ALL {
+            if let Some(portal) = change_portal_status(status) {
+                assert_eq!(portal_status_of(status.as_str()), Some(portal), "{status}");
+            }
+        }
+        for status in OrderStatus::ALL {
+            assert_eq!(portal_status_of(status.as_str()), Some(order_portal_status(status)), "{status}");
+        }
+        assert_eq!(portal_status_of("draft"), None);
+        assert_eq!(portal_status_of("lost"), None);
+    }
+
+    #[test]
+    fn the_mapping_table() {
+        use PortalStatus::*;
+        let incident: Vec<_> = INCIDENT_STATUSES.into_iter().map(incident_portal_status).collect();
+        assert_eq!(incident, [Transmitted, InProgress, InProgress, Completed, Completed]);
+        let change: Vec<_> = ChangeStatus::ALL.into_iter().map(change_portal_status).collect();
+        assert_eq!(
+            change,
+            [
+                None,              // draft
+                Some(Transmitted), // submitted
+                Some(Transmitted), // quoted
+                Some(Transmitted), // quote_accepted
+                Some(Completed),   // quote_declined
+                Some(InProgress),  // in_progress
+                Some(Completed),   // completed
+                Some(Completed),   // cancelled
+                Some(Completed),   // rejected
+            ]
+        );
+        let order: Vec<_> = OrderStatus::ALL.into_iter().map(order_portal_status).collect();
+        assert_eq!(
+            order,
+            [Transmitted, Transmitted, Transmitted, Completed, InProgress, Completed, Completed]
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! Query plans (exploration).
