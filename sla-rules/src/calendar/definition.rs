@@ -203,7 +203,7 @@ impl fmt::Display for WallClockTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let seconds = self.seconds_after_midnight;
         write!(f, "{:02}:{:02}", seconds / 3600, seconds % 3600 / 60)?;
-        if seconds % 60 != 0 {
+        if !seconds.is_multiple_of(60) {
             write!(f, ":{:02}", seconds % 60)?;
         }
         Ok(())

@@ -144,6 +144,80 @@ impl HolidayTable {
     }
 }
 
+/// Visits once each day number in `[from_day, to_day)` that is a public holiday of `public`
+/// or listed in `listed` (sorted by day), in order: whole-week sums subtract them.
+pub(crate) fn for_each_holiday_day(
+    public: PublicHolidays,
+    listed: &[(i64, String)],
+    from_day: i64,
+    to_day: i64,
+    visit: impl FnMut(i64),
+) {
+    let computed: Vec<i64>;
+    let public_days: &[(i64, &'static str)];
+    let mut outside_table: &[i64] = &[];
+    match HolidayTable::of(public) {
+        None => public_days = &[],
+        Some(table) if table.first_day <= from_day && to_day <= table.end_day => {
+            let first = table.days.partition_point(|(day, _)| *day < from_day);
+            let end = table.days.partition_point(|(day, _)| *day < to_day);
+            public_days = &table.days[first..end];
+        }
+        Some(_) => {
+            public_days = &[];
+            let mut days = Vec::new();
+            for year in year_of_day_number(from_day)..=year_of_day_number(to_day - 1) {
+                public.for_each_in_year(year, |day, _| days.push(day));
+            }
+            days.sort_unstable();
+            days.retain(|day| (from_day..to_day).contains(day));
+            computed = days;
+            outside_table = &computed;
+        }
+    }
+    let first_listed = listed.partition_point(|(day, _)| *day < from_day);
+    let end_listed = listed.partition_point(|(day, _)| *day < to_day);
+    visit_each_day_once(
+        public_days
+            .iter()
+            .map(|(day, _)| *day)
+            .chain(outside_table.iter().copied()),
+        listed[first_listed..end_listed].iter().map(|(day, _)| *day),
+        visit,
+    );
+}
+
+/// Merges two increasing sequences of days, visiting each day once.
+fn visit_each_day_once(
+    public: impl Iterator<Item = i64>,
+    listed: impl Iterator<Item = i64>,
+    mut visit: impl FnMut(i64),
+) {
+    let (mut public, mut listed) = (public.peekable(), listed.peekable());
+    let mut last_visited = None;
+    loop {
+        let day = match (public.peek(), listed.peek()) {
+            (Some(&public_day), Some(&listed_day)) if public_day <= listed_day => {
+                public.next();
+                public_day
+            }
+            (_, Some(&listed_day)) => {
+                listed.next();
+                listed_day
+            }
+            (Some(&public_day), None) => {
+                public.next();
+                public_day
+            }
+            (None, None) => return,
+        };
+        if last_visited != Some(day) {
+            last_visited = Some(day);
+            visit(day);
+        }
+    }
+}
+
 /// Answers "is this local day a holiday, and which" while a calendar is walked day by
 /// day: from the process-wide table in the supported years, computed per year outside.
 pub(crate) struct HolidayLookup<'calendar> {
@@ -191,17 +265,11 @@ impl<'calendar> HolidayLookup<'calendar> {
             if day_number < self.covered_first_day || day_number >= self.covered_end_day {
                 self.cover(day_number);
             }
-            let public_days = self.public_days.as_slice();
-            if self.cursor > 0 && public_days[self.cursor - 1].0 >= day_number {
-                self.cursor = public_days.partition_point(|(day, _)| *day < day_number);
-            }
-            while self.cursor < public_days.len() && public_days[self.cursor].0 < day_number {
-                self.cursor += 1;
-            }
-            if let Some((day, name)) = public_days.get(self.cursor) {
-                if *day == day_number {
-                    return Some(name);
-                }
+            self.move_cursor_to(day_number);
+            if let Some((day, name)) = self.public_days.as_slice().get(self.cursor)
+                && *day == day_number
+            {
+                return Some(name);
             }
         }
         if self.listed.is_empty() {
@@ -211,6 +279,59 @@ impl<'calendar> HolidayLookup<'calendar> {
             .binary_search_by_key(&day_number, |(day, _)| *day)
             .ok()
             .map(|index| self.listed[index].1.as_str())
+    }
+
+    /// Visits once each holiday day in `[from_day, to_day)`, in order. Like `name_on`, it
+    /// keeps its place, so increasing ranges cost no new search.
+    pub(crate) fn for_each_in(&mut self, from_day: i64, to_day: i64, visit: impl FnMut(i64)) {
+        if from_day >= to_day {
+            return;
+        }
+        let mut public_days: &[(i64, &'static str)] = &[];
+        if self.public != PublicHolidays::None {
+            if from_day < self.covered_first_day || from_day >= self.covered_end_day {
+                self.cover(from_day);
+            }
+            if to_day > self.covered_end_day {
+                return for_each_holiday_day(self.public, self.listed, from_day, to_day, visit);
+            }
+            self.move_cursor_to(from_day);
+            let days = &self.public_days.as_slice()[self.cursor..];
+            // A few holidays at most lie ahead in the spans clocks count: scan, no search.
+            let count = days.iter().take_while(|(day, _)| *day < to_day).count();
+            public_days = &days[..count];
+        }
+        if self.listed.is_empty() {
+            let mut visit = visit;
+            let mut last_visited = None;
+            for (day, _) in public_days {
+                if last_visited != Some(*day) {
+                    last_visited = Some(*day);
+                    visit(*day);
+                }
+            }
+            return;
+        }
+        let first_listed = self.listed.partition_point(|(day, _)| *day < from_day);
+        let end_listed = self.listed.partition_point(|(day, _)| *day < to_day);
+        visit_each_day_once(
+            public_days.iter().map(|(day, _)| *day),
+            self.listed[first_listed..end_listed]
+                .iter()
+                .map(|(day, _)| *day),
+            visit,
+        );
+    }
+
+    /// Moves the cursor to the first public holiday not before `day_number` (covered).
+    fn move_cursor_to(&mut self, day_number: i64) {
+        let public_days = self.public_days.as_slice();
+        if self.cursor > 0 && public_days[self.cursor - 1].0 >= day_number {
+            self.cursor = public_days.partition_point(|(day, _)| *day < day_number);
+        }
+        while self.cursor < public_days.len() && public_days[self.cursor].0 < day_number {
+            self.cursor += 1;
+        }
     }
 
     fn cover(&mut self, day_number: i64) {
@@ -339,6 +460,39 @@ mod tests {
         assert_eq!(
             lookup.name_on(day_number_of(date(2026, 12, 25))),
             Some("Christmas Day")
+        );
+    }
+
+    #[test]
+    fn each_holiday_day_is_visited_once_in_order() {
+        // 2008: Ascension fell on 1 May, Labour Day: one day. A listed holiday on Christmas
+        // Day 2008 is not visited twice either.
+        let listed = vec![
+            (day_number_of(date(2008, 3, 3)), "Company day".to_owned()),
+            (
+                day_number_of(date(2008, 12, 25)),
+                "Also Christmas".to_owned(),
+            ),
+        ];
+        let visit_between = |from: NaiveDate, to: NaiveDate| {
+            let mut days = Vec::new();
+            for_each_holiday_day(
+                PublicHolidays::France,
+                &listed,
+                day_number_of(from),
+                day_number_of(to),
+                |day| days.push(date_of_day_number(day)),
+            );
+            days
+        };
+        let in_2008 = visit_between(date(2008, 1, 1), date(2009, 1, 1));
+        assert_eq!(in_2008.len(), 11, "{in_2008:?}");
+        assert_eq!(in_2008[1], date(2008, 3, 3));
+        assert!(in_2008.windows(2).all(|pair| pair[0] < pair[1]));
+        // Outside the table, computed year by year: Christmas 1850 and New Year 1851.
+        assert_eq!(
+            visit_between(date(1850, 12, 1), date(1851, 1, 2)),
+            vec![date(1850, 12, 25), date(1851, 1, 1)]
         );
     }
 }

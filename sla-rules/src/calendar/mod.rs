@@ -1,7 +1,8 @@
 //! Calendars say when an SLA clock counts: `24x7`, French business hours (with or without
 //! Alsace-Moselle's two extra holidays) and custom calendars from configuration, each in
-//! its own time zone. Every operation is exact to the second across DST changes and costs
-//! one step per local day spanned (see `walk`).
+//! its own time zone. Every operation is exact to the second across DST changes. Cost:
+//! explanations and additions walk one step per local day spanned (`walk`); totals are
+//! counted whole weeks at once (`sums`); never per minute or per second.
 //!
 //! ```
 //! use chrono_tz::Europe;
@@ -20,6 +21,7 @@ mod definition;
 mod error;
 mod holidays;
 mod span;
+mod sums;
 mod walk;
 mod zone_offsets;
 
@@ -34,6 +36,7 @@ pub use error::CalendarError;
 pub use holidays::{Holiday, PublicHolidays, SUPPORTED_HOLIDAY_YEARS, easter_sunday};
 pub use span::{CalendarSpan, CalendarStatus};
 
+pub(crate) use sums::OpenSecondsCounter;
 pub(crate) use walk::{Piece, PieceStatus};
 
 use crate::seconds::{LATEST_TIMESTAMP, SECONDS_PER_DAY, day_number_of, instant_at, timestamp_of};
@@ -65,6 +68,9 @@ pub(crate) struct CalendarRules {
     time_zone: Tz,
     /// Monday first; each day's ranges sorted, disjoint and not touching.
     week: [Box<[OpenRange]>; 7],
+    /// The opening seconds of each weekday (Monday first), and of the whole week.
+    daily_open_seconds: [i64; 7],
+    weekly_open_seconds: i64,
     always_open: bool,
     public_holidays: PublicHolidays,
     /// (day number, name), sorted by day.
@@ -153,11 +159,19 @@ impl Calendar {
         let always_open = public_holidays == PublicHolidays::None
             && listed_holidays.is_empty()
             && week.iter().all(|day| **day == [open_all_day]);
+        let daily_open_seconds = week.each_ref().map(|ranges| {
+            ranges
+                .iter()
+                .map(|range| range.closes - range.opens)
+                .sum::<i64>()
+        });
         Ok(Calendar {
             rules: Arc::new(CalendarRules {
                 name,
                 time_zone,
                 week,
+                daily_open_seconds,
+                weekly_open_seconds: daily_open_seconds.iter().sum(),
                 always_open,
                 public_holidays,
                 listed_holidays: listed_holidays.into_boxed_slice(),
@@ -185,17 +199,12 @@ impl Calendar {
     }
 
     pub(crate) fn open_seconds_between_timestamps(&self, from: i64, to: i64) -> i64 {
-        if self.rules.always_open {
-            return (to - from).max(0);
-        }
-        let mut open_seconds = 0;
-        let _: ControlFlow<()> = self.rules.walk(from, to, &mut |piece| {
-            if piece.status == PieceStatus::Open {
-                open_seconds += piece.to - piece.from;
-            }
-            ControlFlow::Continue(())
-        });
-        open_seconds
+        self.open_seconds_counter().open_seconds(from, to)
+    }
+
+    /// Counts open seconds over increasing spans, faster than one call per span.
+    pub(crate) fn open_seconds_counter(&self) -> OpenSecondsCounter<'_> {
+        OpenSecondsCounter::new(&self.rules)
     }
 
     /// The earliest instant at which `seconds` open seconds have passed since `from`: the

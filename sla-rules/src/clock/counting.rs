@@ -4,7 +4,7 @@
 
 use std::ops::ControlFlow;
 
-use crate::calendar::{Calendar, PieceStatus};
+use crate::calendar::{Calendar, OpenSecondsCounter, PieceStatus};
 use crate::maintenance::MaintenanceWindows;
 use crate::seconds::LATEST_TIMESTAMP;
 
@@ -83,6 +83,27 @@ impl<'calendar> CountingSchedule<'calendar> {
             }
             ControlFlow::Continue(())
         })
+    }
+
+    /// The counted seconds in `[from, to)`. `counter` (from this schedule's calendar) counts
+    /// whole weeks at once; cutting maintenance windows out needs the day-by-day walk.
+    pub(crate) fn counted_seconds(
+        &self,
+        counter: &mut OpenSecondsCounter<'calendar>,
+        from: i64,
+        to: i64,
+    ) -> i64 {
+        if !self.exclude_maintenance_windows {
+            return counter.open_seconds(from, to);
+        }
+        let mut counted = 0;
+        let _: ControlFlow<()> = self.walk(from, to, &mut |piece| {
+            if piece.status == CountingStatus::Counted {
+                counted += piece.to - piece.from;
+            }
+            ControlFlow::Continue(())
+        });
+        counted
     }
 
     /// The earliest instant at which `seconds` counted seconds have passed since `from`.

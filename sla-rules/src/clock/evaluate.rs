@@ -18,6 +18,7 @@ use super::evaluation::{ClockEvaluation, ClockState, IntervalKind, Verdict};
 use super::explanation::ExplanationBuilder;
 use super::input::{ClockInput, LARGEST_TARGET_SECONDS};
 use super::transition::{Transition, TransitionKind};
+use crate::calendar::OpenSecondsCounter;
 use crate::seconds::{SECONDS_PER_DAY, instant_at, timestamp_of};
 use std::ops::ControlFlow;
 
@@ -31,7 +32,9 @@ pub fn evaluate(input: &ClockInput) -> Result<ClockEvaluation, ClockError> {
 }
 
 /// [`evaluate`] without the explanation (`intervals` is empty): the same figures, for
-/// callers that refresh many timers and show no explanation.
+/// callers that refresh many timers and show no explanation. Running stretches are
+/// counted whole weeks at once; only a stretch in which the target is reached is walked,
+/// to find the instant.
 pub fn evaluate_without_explanation(input: &ClockInput) -> Result<ClockEvaluation, ClockError> {
     replay(input, Explanation::Omitted)
 }
@@ -76,10 +79,16 @@ fn replay(input: &ClockInput, explanation: Explanation) -> Result<ClockEvaluatio
             ExplanationBuilder::with_capacity(2 * days.min(1024) + 2 * applied + 2)
         }),
     };
-    if let ControlFlow::Break(error) = schedule.walk(timestamps[0], as_of, &mut |piece| {
-        replay.account_piece(piece)
-    }) {
-        return Err(error);
+    match explanation {
+        Explanation::Included => {
+            let walked = schedule.walk(timestamps[0], as_of, &mut |piece| {
+                replay.account_piece(piece)
+            });
+            if let ControlFlow::Break(error) = walked {
+                return Err(error);
+            }
+        }
+        Explanation::Omitted => replay.count_stretch_by_stretch(timestamps[0], as_of, &schedule)?,
     }
     replay.apply_transitions_up_to(as_of)?;
     Ok(replay.conclude(as_of, &schedule, input))
@@ -166,16 +175,63 @@ impl<'input> Replay<'input> {
     fn account_piece(&mut self, piece: CountingPiece<'input>) -> ControlFlow<ClockError> {
         let mut from = piece.from;
         while from < piece.to {
-            if self.next_transition_at <= from {
-                if let Err(error) = self.apply_transitions_up_to(from) {
-                    return ControlFlow::Break(error);
-                }
+            if self.next_transition_at <= from
+                && let Err(error) = self.apply_transitions_up_to(from)
+            {
+                return ControlFlow::Break(error);
             }
             let until = self.next_transition_at.min(piece.to);
             self.account(from, until, piece.status);
             from = until;
         }
         ControlFlow::Continue(())
+    }
+
+    /// The figures without the explanation: from transition to transition, counting the
+    /// running stretches only.
+    fn count_stretch_by_stretch(
+        &mut self,
+        start: i64,
+        as_of: i64,
+        schedule: &CountingSchedule<'input>,
+    ) -> Result<(), ClockError> {
+        let mut counter = schedule.calendar.open_seconds_counter();
+        let mut position = start;
+        loop {
+            self.apply_transitions_up_to(position)?;
+            let until = self.next_transition_at.min(as_of);
+            if self.phase == Phase::Running {
+                self.count_running_stretch(position, until, schedule, &mut counter);
+            }
+            if until >= as_of {
+                return Ok(());
+            }
+            position = until;
+        }
+    }
+
+    /// Counts `[from, until)`, run through without a transition.
+    fn count_running_stretch(
+        &mut self,
+        from: i64,
+        until: i64,
+        schedule: &CountingSchedule<'input>,
+        counter: &mut OpenSecondsCounter<'input>,
+    ) {
+        if until <= from {
+            return;
+        }
+        let gained = schedule.counted_seconds(counter, from, until);
+        if let Some(target) = self.target_seconds.filter(|_| self.breached_at.is_none()) {
+            let needed = target - self.counted_seconds;
+            if needed <= gained {
+                let reached = schedule.add(from, needed);
+                if reached < until {
+                    self.breached_at = Some(reached);
+                }
+            }
+        }
+        self.counted_seconds += gained;
     }
 
     fn apply_transitions_up_to(&mut self, instant: i64) -> Result<(), ClockError> {
@@ -211,10 +267,11 @@ impl<'input> Replay<'input> {
 
     fn count_running(&mut self, from: i64, until: i64, status: CountingStatus<'input>) {
         let unbreached_target = self.target_seconds.filter(|_| self.breached_at.is_none());
-        if let Some(target) = unbreached_target {
-            if self.reached_target_at.is_none() && self.counted_seconds >= target {
-                self.reached_target_at = Some(from);
-            }
+        if let Some(target) = unbreached_target
+            && self.reached_target_at.is_none()
+            && self.counted_seconds >= target
+        {
+            self.reached_target_at = Some(from);
         }
         let (kind, detail) = match status {
             CountingStatus::Counted => {

@@ -379,3 +379,30 @@ fn unknown_calendars_and_bad_custom_ones_are_refused() {
         "the calendar 'closed' is never open: give at least one weekday opening hours"
     );
 }
+
+#[test]
+fn whole_week_sums_agree_with_the_walk_at_the_edges_of_the_holiday_table() {
+    // Holidays come from a table from 1900 to 2200 and are computed year by year outside
+    // it: counting across its edges, or far outside, must agree with the day-by-day spans.
+    let calendar = paris("business-hours-fr-alsace");
+    let spans = [
+        ("1899-11-20T00:00:00Z", "1900-02-10T00:00:00Z"),
+        ("2200-11-20T00:00:00Z", "2201-02-10T00:00:00Z"),
+        ("1850-03-01T00:00:00Z", "1851-06-01T00:00:00Z"),
+        ("2999-12-01T00:00:00Z", "3001-01-15T00:00:00Z"),
+    ];
+    for (from, to) in spans {
+        let walked: i64 = calendar
+            .spans_between(utc(from), utc(to))
+            .iter()
+            .filter(|span| span.status == CalendarStatus::Open)
+            .map(|span| (span.to - span.from).num_seconds())
+            .sum();
+        assert_eq!(
+            calendar.open_seconds_between(utc(from), utc(to)),
+            walked,
+            "{from} - {to}"
+        );
+        assert!(walked > 0);
+    }
+}

@@ -4,7 +4,9 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::{America, Asia, Australia, Europe, Tz, UTC};
 use proptest::prelude::*;
-use sablier_sla::calendar::{CustomCalendar, OpeningHours, PublicHolidays, WeeklyHours};
+use sablier_sla::calendar::{
+    CalendarStatus, CustomCalendar, OpeningHours, PublicHolidays, WeeklyHours,
+};
 use sablier_sla::clock::evaluate_without_explanation;
 use sablier_sla::{
     Calendar, ClockEvaluation, ClockInput, IntervalKind, Transition, TransitionKind, evaluate,
@@ -215,6 +217,20 @@ proptest! {
         prop_assert_eq!(split_evaluation.counted_seconds, whole.counted_seconds);
         prop_assert_eq!(split_evaluation.breached_at, whole.breached_at);
         prop_assert_eq!(split_evaluation.deadline, whole.deadline);
+    }
+
+    #[test]
+    fn whole_week_sums_agree_with_the_day_by_day_walk(
+        calendar in calendar(), from in instant(), days in 0..400_i64, seconds in 0..86_400_i64
+    ) {
+        let to = from + Duration::days(days) + Duration::seconds(seconds);
+        let walked: i64 = calendar
+            .spans_between(from, to)
+            .iter()
+            .filter(|span| span.status == CalendarStatus::Open)
+            .map(|span| (span.to - span.from).num_seconds())
+            .sum();
+        prop_assert_eq!(calendar.open_seconds_between(from, to), walked);
     }
 
     #[test]

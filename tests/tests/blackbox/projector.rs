@@ -12,15 +12,32 @@ use sablier_store::{Database, EventLog};
 use crate::cli::binary;
 use crate::workload::Workload;
 
-fn projector_process(url: &str) -> Child {
-    Command::new(binary("sablier"))
+/// A `sablier project` process, killed (SIGKILL) when dropped, even by a failing test.
+struct ProjectorProcess(Child);
+
+impl ProjectorProcess {
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for ProjectorProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn projector_process(url: &str) -> ProjectorProcess {
+    let child = Command::new(binary("sablier"))
         .arg("project")
         .env("DATABASE_URL", url)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("sablier project starts")
+        .expect("sablier project starts");
+    ProjectorProcess(child)
 }
 
 async fn checkpoints(database: &Database) -> Vec<i64> {
@@ -61,13 +78,11 @@ async fn crash_and_compare(db: TestDatabase) {
         while started.elapsed() < kill_after {
             workload.burst().await;
         }
-        projector.kill().expect("SIGKILL");
-        projector.wait().unwrap();
+        projector.kill();
     }
     let mut projector = projector_process(&db.url);
     wait_caught_up(&db.database, Duration::from_secs(60)).await;
-    projector.kill().unwrap();
-    projector.wait().unwrap();
+    projector.kill();
 
     let live = snapshot::view_rows(&db.database).await.unwrap();
     assert!(
@@ -115,10 +130,9 @@ async fn a_standby_projector_takes_over_within_five_seconds() {
     workload.burst().await;
     wait_caught_up(&db.database, Duration::from_secs(30)).await;
 
-    // Find which one projects: kill the first; if the views still move within 5 s, the
-    // survivor took over (or was already projecting).
-    first.kill().unwrap();
-    first.wait().unwrap();
+    // The first process holds the projector lock; the second stands by. Kill the first:
+    // the views must move again within 5 s.
+    first.kill();
     let killed_at = Instant::now();
     workload.burst().await;
     wait_caught_up(&db.database, Duration::from_secs(5)).await;
@@ -128,13 +142,53 @@ async fn a_standby_projector_takes_over_within_five_seconds() {
     // And the other way round: a fresh standby takes over from the survivor.
     let mut third = projector_process(&db.url);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    second.kill().unwrap();
-    second.wait().unwrap();
+    second.kill();
     let killed_at = Instant::now();
     workload.burst().await;
     wait_caught_up(&db.database, Duration::from_secs(5)).await;
     assert!(killed_at.elapsed() < Duration::from_secs(5));
-    third.kill().unwrap();
-    third.wait().unwrap();
+    third.kill();
+    db.cleanup().await;
+}
+
+/// Read-your-writes: a command reports its position, and a reader may wait (bounded) until
+/// every view has reached it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_can_wait_for_the_position_a_command_reported() {
+    use sablier_domain::incident::IncidentCommand;
+    use sablier_domain::text::{FreeText, Login, Title};
+    use sablier_domain::{Actor, ActorRole, Authored, Channel, CommandContext, IncidentId};
+    use sablier_projections::{ViewReader, wait_for_position};
+
+    let db = TestDatabase::sqlite().await;
+    let workload = Workload::start(&db.database).await;
+    let projector = Projector::new(EventLog::new(db.database.clone()), catalogue::all());
+    projector.catch_up().await.unwrap();
+    let reader = ViewReader::new(db.database.clone());
+    let names = catalogue::names();
+
+    let customer = Actor::new(Login::parse("jean.dupont").unwrap(), ActorRole::Customer);
+    let context = CommandContext::new(customer.clone(), Channel::Portal, "read-your-writes");
+    let id = IncidentId::generate();
+    let open = IncidentCommand::Open {
+        incident_id: id.clone(),
+        contract_id: workload.contract(0),
+        priority: sablier_sla::Priority::P2,
+        title: Title::parse("Disk full").unwrap(),
+        description: FreeText::parse("No space left").unwrap(),
+    };
+    let committed = workload.engine().incidents.execute(id.as_str(), Authored::new(customer, open), &context).await.unwrap();
+    let position = committed.last_position().expect("the command wrote events");
+
+    let not_yet = wait_for_position(&reader, &names, position, Duration::from_millis(100)).await.unwrap();
+    assert!(!not_yet, "no projector ran: the wait gives up after its bound");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let follower = tokio::spawn(async move { projector.follow(Duration::from_millis(20), stopped).await });
+    let reached = wait_for_position(&reader, &names, position, Duration::from_secs(10)).await.unwrap();
+    assert!(reached);
+    let clocks = sablier_projections::sla_clocks::SlaClocks::for_request(&reader, id.as_str()).await.unwrap();
+    assert_eq!(clocks.len(), 3, "the new incident's clocks are visible once the position is reached");
+    stop.send(true).unwrap();
+    follower.await.unwrap();
     db.cleanup().await;
 }

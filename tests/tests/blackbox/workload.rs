@@ -95,6 +95,14 @@ impl Workload {
         }
     }
 
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn contract(&self, index: usize) -> ContractId {
+        self.contracts[index].clone()
+    }
+
     /// One burst of commands: an incident walked to restoration, and by turns a change, an
     /// order, a user or a tier change.
     pub async fn burst(&mut self) {
