@@ -11,6 +11,11 @@
 //!
 //! `scripts/bench-projections.sh` runs them all; figures go to docs/benchmarks.md.
 
+#![allow(
+    clippy::print_stdout,
+    reason = "a benchmark reports its figures on stdout"
+)]
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,13 +29,20 @@ use futures::TryStreamExt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sablier_domain::change::{ArticleRef, Change, ChangeCommand, ChangeForm, LeadTime};
-use sablier_domain::contract::{Contract, ContractCommand, DeclareUser, DeclaredUser, Offer, SectionRole, SectionRoles};
+use sablier_domain::contract::{
+    Contract, ContractCommand, DeclareUser, DeclaredUser, Offer, SectionRole, SectionRoles,
+};
 use sablier_domain::incident::{Incident, IncidentCommand, PauseReason};
-use sablier_domain::order::{Civility, Order, OrderCommand, OrderContact, PlaceOrder, ServiceItemId};
+use sablier_domain::order::{
+    Civility, Order, OrderCommand, OrderContact, PlaceOrder, ServiceItemId,
+};
 use sablier_domain::services::ContractAt;
 use sablier_domain::testing::TestServices;
 use sablier_domain::text::{AssetRef, Email, FreeText, Login, Name, PhoneNumber, Title};
-use sablier_domain::{Actor, ActorRole, Authored, ChangeId, Channel, CommandContext, ContractId, IncidentId, OrderId, Services};
+use sablier_domain::{
+    Actor, ActorRole, Authored, ChangeId, Channel, CommandContext, ContractId, IncidentId, OrderId,
+    Services,
+};
 use sablier_projections::{FeedEvent, Projector, catalogue};
 use sablier_sla::{Priority, Tier};
 use sablier_store::{Database, EventLog, FeedFilter};
@@ -79,7 +91,10 @@ impl Writer {
 
     async fn flush(&mut self) {
         self.written += self.pending.len();
-        self.log.append(&self.pending).await.expect("the batch is appended");
+        self.log
+            .append(&self.pending)
+            .await
+            .expect("the batch is appended");
         self.pending.clear();
     }
 }
@@ -94,7 +109,10 @@ where
     A::Error: std::fmt::Debug,
 {
     let sink = EventSink::default();
-    aggregate.handle(Authored::new(by.clone(), command), services, &sink).await.expect("a valid generated command");
+    aggregate
+        .handle(Authored::new(by.clone(), command), services, &sink)
+        .await
+        .expect("a valid generated command");
     sink.collect().await
 }
 
@@ -104,9 +122,21 @@ fn actor(login: &str, role: ActorRole) -> Actor {
 
 /// A request being walked through its lifecycle, one command per step.
 enum Walk {
-    Incident { id: IncidentId, state: Incident, step: usize },
-    Change { id: ChangeId, state: Change, step: usize },
-    Order { id: OrderId, state: Order, step: usize },
+    Incident {
+        id: IncidentId,
+        state: Incident,
+        step: usize,
+    },
+    Change {
+        id: ChangeId,
+        state: Change,
+        step: usize,
+    },
+    Order {
+        id: OrderId,
+        state: Order,
+        step: usize,
+    },
 }
 
 async fn generate(database: &Database, target_events: usize) {
@@ -203,9 +233,12 @@ async fn generate(database: &Database, target_events: usize) {
                         change_id: id.clone(),
                         contract,
                         form: ChangeForm {
-                            asset: Some(AssetRef::parse(format!("vm-{}", rng.gen_range(0..100))).unwrap()),
+                            asset: Some(
+                                AssetRef::parse(format!("vm-{}", rng.gen_range(0..100))).unwrap(),
+                            ),
                             article: Some(ArticleRef {
-                                catalogue: Title::parse("Catalogue de Changement Standard").unwrap(),
+                                catalogue: Title::parse("Catalogue de Changement Standard")
+                                    .unwrap(),
                                 category: Title::parse("Quotas").unwrap(),
                                 article: Title::parse("Modifier mes quotas").unwrap(),
                             }),
@@ -248,10 +281,25 @@ async fn generate(database: &Database, target_events: usize) {
                 *step += 1;
                 let command = match *step {
                     1 => Some((&agent, IncidentCommand::StartIntervention)),
-                    2 => Some((&agent, IncidentCommand::AwaitCustomer { reason: PauseReason::awaiting_customer() })),
+                    2 => Some((
+                        &agent,
+                        IncidentCommand::AwaitCustomer {
+                            reason: PauseReason::awaiting_customer(),
+                        },
+                    )),
                     3 => Some((&customer, IncidentCommand::RecordCustomerResponse)),
-                    4 => Some((&agent, IncidentCommand::ShareDiagnosis { diagnosis: text("found") })),
-                    5 => Some((&agent, IncidentCommand::Restore { resolution: text("fixed") })),
+                    4 => Some((
+                        &agent,
+                        IncidentCommand::ShareDiagnosis {
+                            diagnosis: text("found"),
+                        },
+                    )),
+                    5 => Some((
+                        &agent,
+                        IncidentCommand::Restore {
+                            resolution: text("fixed"),
+                        },
+                    )),
                     6 => Some((&customer, IncidentCommand::Close)),
                     _ => None,
                 };
@@ -347,7 +395,12 @@ async fn rebuild(database: &Database) {
 async fn lag(database: &Database, rate: u64, seconds: u64) {
     let log = EventLog::new(database.clone());
     let fakes = TestServices::at(Utc::now());
-    let services = sablier_store::ports::services(&log, fakes.services.clock.clone(), fakes.services.policies.clone(), Default::default());
+    let services = sablier_store::ports::services(
+        &log,
+        fakes.services.clock.clone(),
+        fakes.services.policies.clone(),
+        Default::default(),
+    );
     let engine = Arc::new(sablier_store::Engine::new(log.clone(), services));
     let projector = Arc::new(Projector::new(log.clone(), catalogue::all()));
     projector.catch_up().await.unwrap();
@@ -375,13 +428,20 @@ async fn lag(database: &Database, rate: u64, seconds: u64) {
             title: Title::parse("Lag probe").unwrap(),
             description: FreeText::parse("Lag probe").unwrap(),
         };
-        let committed = engine.incidents.execute(id.as_str(), Authored::new(customer.clone(), open), &context).await.unwrap();
+        let committed = engine
+            .incidents
+            .execute(id.as_str(), Authored::new(customer.clone(), open), &context)
+            .await
+            .unwrap();
         let committed_at = Instant::now();
         let position = committed.last_position().unwrap();
         waker.notify_one();
         let mut reached = reached.clone();
         waits.push(tokio::spawn(async move {
-            reached.wait_for(|reached| *reached >= position).await.unwrap();
+            reached
+                .wait_for(|reached| *reached >= position)
+                .await
+                .unwrap();
             committed_at.elapsed()
         }));
     }
@@ -404,17 +464,31 @@ async fn lag(database: &Database, rate: u64, seconds: u64) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let Some(mode) = args.first() else {
-        eprintln!("usage: projections generate URL N | baseline URL | rebuild URL | lag URL RATE SECONDS");
+        eprintln!(
+            "usage: projections generate URL N | baseline URL | rebuild URL | lag URL RATE SECONDS"
+        );
         return;
     };
-    let database = Database::connect_and_migrate(&args[1]).await.expect("the database opens");
+    let database = Database::connect_and_migrate(&args[1])
+        .await
+        .expect("the database opens");
     match mode.as_str() {
         "generate" => generate(&database, args[2].parse().unwrap()).await,
         "baseline" => baseline(&database).await,
         "rebuild" => rebuild(&database).await,
-        "lag" => lag(&database, args[2].parse().unwrap(), args[3].parse().unwrap()).await,
+        "lag" => {
+            lag(
+                &database,
+                args[2].parse().unwrap(),
+                args[3].parse().unwrap(),
+            )
+            .await
+        }
         other => eprintln!("unknown mode {other}"),
     }
     database.close().await;

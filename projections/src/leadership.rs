@@ -16,7 +16,7 @@ use tracing::info;
 use crate::error::ProjectionError;
 
 /// The advisory lock key of the projector ("Sablier" in ASCII).
-const PROJECTOR_LOCK_KEY: i64 = 0x5361_626c_6965_72;
+const PROJECTOR_LOCK_KEY: i64 = 0x0053_6162_6c69_6572;
 
 /// Held for as long as this process is the projector.
 pub enum Leadership {

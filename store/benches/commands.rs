@@ -5,6 +5,11 @@
 //! `cargo bench -p sablier-store --bench commands` (SQLite; PostgreSQL too when
 //! `SABLIER_TEST_POSTGRES_URL` is set). `SABLIER_BENCH_OPS` sets the commands per scenario.
 
+#![allow(
+    clippy::print_stdout,
+    reason = "a benchmark reports its figures on stdout"
+)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -90,13 +95,24 @@ async fn setup(log: &EventLog) -> (Arc<CommandBus<Incident>>, IncidentId) {
         .unwrap();
     let bus = Arc::new(CommandBus::<Incident>::new(log.clone(), services));
     let id = IncidentId::generate();
-    bus.execute(id.as_str(), Authored::new(customer_context().actor.clone(), open(&id)), &customer_context()).await.unwrap();
+    bus.execute(
+        id.as_str(),
+        Authored::new(customer_context().actor.clone(), open(&id)),
+        &customer_context(),
+    )
+    .await
+    .unwrap();
     (bus, id)
 }
 
 /// `clients` tasks each run `ops / clients` commands: on distinct aggregates, each opens
 /// a new incident (its own stream); on the hot aggregate, each comments on `hot`.
-async fn run_commands(bus: Arc<CommandBus<Incident>>, hot: Option<IncidentId>, clients: usize, ops: usize) -> Outcome {
+async fn run_commands(
+    bus: Arc<CommandBus<Incident>>,
+    hot: Option<IncidentId>,
+    clients: usize,
+    ops: usize,
+) -> Outcome {
     let started = Instant::now();
     let tasks: Vec<_> = (0..clients)
         .map(|client| {
@@ -109,14 +125,22 @@ async fn run_commands(bus: Arc<CommandBus<Incident>>, hot: Option<IncidentId>, c
                     let start = Instant::now();
                     match &hot {
                         Some(id) => {
-                            let text = Comment::parse(format!("client {client} comment {n}")).unwrap();
-                            let command = Authored::new(agent.actor.clone(), IncidentCommand::AddComment { text });
-                            bus.execute(id.as_str(), command, &agent).await.expect("the command succeeds");
+                            let text =
+                                Comment::parse(format!("client {client} comment {n}")).unwrap();
+                            let command = Authored::new(
+                                agent.actor.clone(),
+                                IncidentCommand::AddComment { text },
+                            );
+                            bus.execute(id.as_str(), command, &agent)
+                                .await
+                                .expect("the command succeeds");
                         }
                         None => {
                             let id = IncidentId::generate();
                             let command = Authored::new(customer.actor.clone(), open(&id));
-                            bus.execute(id.as_str(), command, &customer).await.expect("the command succeeds");
+                            bus.execute(id.as_str(), command, &customer)
+                                .await
+                                .expect("the command succeeds");
                         }
                     }
                     latencies.push(start.elapsed());
@@ -129,11 +153,19 @@ async fn run_commands(bus: Arc<CommandBus<Incident>>, hot: Option<IncidentId>, c
     for task in tasks {
         latencies.extend(task.await.unwrap());
     }
-    Outcome { ops: latencies.len(), elapsed: started.elapsed(), latencies }
+    Outcome {
+        ops: latencies.len(),
+        elapsed: started.elapsed(),
+        latencies,
+    }
 }
 
 fn customer_context() -> CommandContext {
-    CommandContext::new(Actor::new(Login::parse("jean.dupont").unwrap(), ActorRole::Customer), Channel::Portal, "bench")
+    CommandContext::new(
+        Actor::new(Login::parse("jean.dupont").unwrap(), ActorRole::Customer),
+        Channel::Portal,
+        "bench",
+    )
 }
 
 fn open(id: &IncidentId) -> IncidentCommand {
@@ -238,12 +270,31 @@ async fn main() {
         let log = EventLog::new(db.database.clone());
         let (bus, hot) = setup(&log).await;
         for clients in [1, 8] {
-            let baseline = report(backend, &format!("baseline plain SQL, {clients} client(s), distinct"), run_baseline(&db.database, clients, ops, &format!("c{clients}")).await);
-            let distinct = report(backend, &format!("commands, {clients} client(s), distinct aggregates"), run_commands(bus.clone(), None, clients, ops).await);
-            println!("| {backend} | ratio commands / baseline, {clients} client(s) | | {:.2} | | |", distinct / baseline);
+            let baseline = report(
+                backend,
+                &format!("baseline plain SQL, {clients} client(s), distinct"),
+                run_baseline(&db.database, clients, ops, &format!("c{clients}")).await,
+            );
+            let distinct = report(
+                backend,
+                &format!("commands, {clients} client(s), distinct aggregates"),
+                run_commands(bus.clone(), None, clients, ops).await,
+            );
+            println!(
+                "| {backend} | ratio commands / baseline, {clients} client(s) | | {:.2} | | |",
+                distinct / baseline
+            );
         }
-        report(backend, "commands, 1 client, one hot aggregate", run_commands(bus.clone(), Some(hot.clone()), 1, ops / 4).await);
-        report(backend, "commands, 8 clients, one hot aggregate", run_commands(bus.clone(), Some(hot), 8, ops / 4).await);
+        report(
+            backend,
+            "commands, 1 client, one hot aggregate",
+            run_commands(bus.clone(), Some(hot.clone()), 1, ops / 4).await,
+        );
+        report(
+            backend,
+            "commands, 8 clients, one hot aggregate",
+            run_commands(bus.clone(), Some(hot), 8, ops / 4).await,
+        );
         db.cleanup().await;
     }
 }

@@ -104,7 +104,10 @@ impl AggregateLocks {
     fn release(&self, aggregate_id: &str, lock: Arc<tokio::sync::Mutex<()>>) {
         let mut locks = self.locks.lock().expect("aggregate locks poisoned");
         drop(lock);
-        if locks.get(aggregate_id).is_some_and(|held| Arc::strong_count(held) == 1) {
+        if locks
+            .get(aggregate_id)
+            .is_some_and(|held| Arc::strong_count(held) == 1)
+        {
             locks.remove(aggregate_id);
         }
     }

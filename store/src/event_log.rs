@@ -172,7 +172,8 @@ impl EventLog {
                 match appended {
                     Ok(positions) => Ok(positions),
                     Err(error) => {
-                        let taken = match conflict(error, rows[0].event, POSTGRES_UNIQUE_VIOLATION) {
+                        let taken = match conflict(error, rows[0].event, POSTGRES_UNIQUE_VIOLATION)
+                        {
                             StoreError::Conflict { .. } => self.first_taken(events).await?,
                             other => return Err(other),
                         };
@@ -188,7 +189,10 @@ impl EventLog {
     }
 
     /// After a conflict: the first of `events` whose sequence another append already took.
-    async fn first_taken<'a>(&self, events: &'a [SerializedEvent]) -> Result<&'a SerializedEvent, StoreError> {
+    async fn first_taken<'a>(
+        &self,
+        events: &'a [SerializedEvent],
+    ) -> Result<&'a SerializedEvent, StoreError> {
         let Database::Postgres(pool) = self.database() else {
             return Ok(&events[0]);
         };

@@ -43,9 +43,7 @@ impl TestDatabase {
     /// A new, migrated PostgreSQL database, or `None` when PostgreSQL tests are off.
     /// Panics under CI when they are off.
     pub async fn postgres() -> Option<Self> {
-        let Some(server_url) = postgres_server_url() else {
-            return None;
-        };
+        let server_url = postgres_server_url()?;
         let name = format!("sablier_test_{}", Uuid::new_v4().simple());
         let mut admin = sqlx::PgConnection::connect(&format!("{server_url}/postgres"))
             .await
@@ -84,14 +82,13 @@ impl TestDatabase {
     /// Closes the pool and drops a PostgreSQL database.
     pub async fn cleanup(self) {
         self.database.close().await;
-        if let (Some(server_url), Some(name)) = (self.server_url, self.name) {
-            if let Ok(mut admin) =
+        if let (Some(server_url), Some(name)) = (self.server_url, self.name)
+            && let Ok(mut admin) =
                 sqlx::PgConnection::connect(&format!("{server_url}/postgres")).await
-            {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut admin)
-                    .await;
-            }
+        {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin)
+                .await;
         }
     }
 }

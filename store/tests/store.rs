@@ -339,7 +339,10 @@ async fn thirty_two_concurrent_commands_on_one_incident_all_succeed_once() {
         // (a shared bus would queue them on its per-aggregate lock).
         let tasks: Vec<_> = (0..32)
             .map(|n| {
-                let (bus, id) = (CommandBus::<Incident>::new(log.clone(), services(&log)), id.clone());
+                let (bus, id) = (
+                    CommandBus::<Incident>::new(log.clone(), services(&log)),
+                    id.clone(),
+                );
                 tokio::spawn(async move {
                     let agent = context(ActorRole::Agent);
                     let text = Comment::parse(format!("comment {n}")).unwrap();
@@ -422,7 +425,11 @@ async fn a_command_that_still_conflicts_fails_cleanly() {
             }
         }
         assert_eq!(succeeded + conflicted, 16);
-        assert!(succeeded >= 1, "{}: someone wins each race", db.backend_name());
+        assert!(
+            succeeded >= 1,
+            "{}: someone wins each race",
+            db.backend_name()
+        );
         let stream = log.load_stream("Incident", id.as_str()).await.unwrap();
         assert_eq!(
             stream.len(),
@@ -496,7 +503,10 @@ async fn one_bus_queues_commands_on_the_same_aggregate() {
     let db = TestDatabase::sqlite().await;
     let log = EventLog::new(db.database.clone());
     let bus = Arc::new(
-        CommandBus::<Incident>::new(log.clone(), services(&log)).with_retry(RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }),
+        CommandBus::<Incident>::new(log.clone(), services(&log)).with_retry(RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }),
     );
     let id = opened_incident(&log, &bus).await;
     let tasks: Vec<_> = (0..16)
@@ -505,13 +515,24 @@ async fn one_bus_queues_commands_on_the_same_aggregate() {
             tokio::spawn(async move {
                 let agent = context(ActorRole::Agent);
                 let text = Comment::parse(format!("comment {n}")).unwrap();
-                bus.execute(id.as_str(), Authored::new(agent.actor.clone(), IncidentCommand::AddComment { text }), &agent).await
+                bus.execute(
+                    id.as_str(),
+                    Authored::new(agent.actor.clone(), IncidentCommand::AddComment { text }),
+                    &agent,
+                )
+                .await
             })
         })
         .collect();
     for task in tasks {
         task.await.unwrap().expect("no conflict within one bus");
     }
-    assert_eq!(log.load_stream("Incident", id.as_str()).await.unwrap().len(), 17);
+    assert_eq!(
+        log.load_stream("Incident", id.as_str())
+            .await
+            .unwrap()
+            .len(),
+        17
+    );
     db.cleanup().await;
 }

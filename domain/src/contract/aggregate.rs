@@ -118,15 +118,14 @@ impl Contract {
         if self.users.contains_key(&login) {
             return Err(ContractError::UserAlreadyDeclared(login));
         }
-        if existing_login.is_none() {
-            if let Some(other_email) = services.identities.email_for_login(&login).await? {
-                if other_email != request.email {
-                    return Err(ContractError::LoginTaken {
-                        login,
-                        email_hint: "another email address".to_owned(),
-                    });
-                }
-            }
+        if existing_login.is_none()
+            && let Some(other_email) = services.identities.email_for_login(&login).await?
+            && other_email != request.email
+        {
+            return Err(ContractError::LoginTaken {
+                login,
+                email_hint: "another email address".to_owned(),
+            });
         }
         let requested_login = (login != request.login).then_some(request.login);
         Ok(ContractEvent::UserDeclared {
@@ -171,21 +170,21 @@ impl Contract {
                 if self.id.is_some() {
                     return Err(ContractError::AlreadyExists);
                 }
-                if let Some(login) = services.identities.login_for_email(&referent.email).await? {
-                    if login != referent.login {
-                        return Err(ContractError::LoginTaken {
-                            login: referent.login,
-                            email_hint: format!("the email is already known as {login}"),
-                        });
-                    }
+                if let Some(login) = services.identities.login_for_email(&referent.email).await?
+                    && login != referent.login
+                {
+                    return Err(ContractError::LoginTaken {
+                        login: referent.login,
+                        email_hint: format!("the email is already known as {login}"),
+                    });
                 }
-                if let Some(email) = services.identities.email_for_login(&referent.login).await? {
-                    if email != referent.email {
-                        return Err(ContractError::LoginTaken {
-                            login: referent.login,
-                            email_hint: "another email address".to_owned(),
-                        });
-                    }
+                if let Some(email) = services.identities.email_for_login(&referent.login).await?
+                    && email != referent.email
+                {
+                    return Err(ContractError::LoginTaken {
+                        login: referent.login,
+                        email_hint: "another email address".to_owned(),
+                    });
                 }
                 ContractEvent::ContractCreated {
                     at,

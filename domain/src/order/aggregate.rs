@@ -230,12 +230,11 @@ impl Order {
             return Err(OrderError::MissingPhone);
         }
         let mut recipients = vec![order.contact.email.clone()];
-        if by.role == ActorRole::Customer {
-            if let Some(email) = services.identities.email_for_login(&by.login).await? {
-                if !recipients.contains(&email) {
-                    recipients.push(email);
-                }
-            }
+        if by.role == ActorRole::Customer
+            && let Some(email) = services.identities.email_for_login(&by.login).await?
+            && !recipients.contains(&email)
+        {
+            recipients.push(email);
         }
         let month = YearMonth::containing(at, contract.time_zone);
         let sequence = services
