@@ -128,6 +128,7 @@ impl Projector {
             .iter()
             .map(FeedEvent::decode)
             .collect::<Result<Vec<_>, _>>()?;
+        let _turn = self.log.write_turn().await;
         let mut tx = begin(self.database()).await?;
         for projection in &self.projections {
             let checkpoint = checkpoints[projection.name()];

@@ -197,9 +197,14 @@ impl ViewReader {
     }
 }
 
+/// Begins a view transaction. On SQLite it takes the write lock at once (`BEGIN
+/// IMMEDIATE`): a deferred transaction that reads first cannot upgrade once another
+/// writer has committed, and would fail instead of waiting.
 pub async fn begin(database: &sablier_store::Database) -> Result<ViewTx, ProjectionError> {
     Ok(match database {
-        sablier_store::Database::Sqlite(pool) => ViewTx::Sqlite(pool.begin().await?),
+        sablier_store::Database::Sqlite(pool) => {
+            ViewTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?)
+        }
         sablier_store::Database::Postgres(pool) => ViewTx::Postgres(pool.begin().await?),
     })
 }

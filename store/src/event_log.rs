@@ -77,6 +77,15 @@ impl EventLog {
         &self.inner.sqlite_writer
     }
 
+    /// On SQLite, waits for this process's turn to write and holds it until the guard is
+    /// dropped (appends queue behind it); on PostgreSQL, `None` at once.
+    pub async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.inner.database {
+            Database::Sqlite(_) => Some(self.inner.sqlite_writer.lock().await),
+            Database::Postgres(_) => None,
+        }
+    }
+
     /// Appends the events of one command in one transaction and returns their global
     /// positions. All must belong to one aggregate, with consecutive sequences; a sequence
     /// already taken is a [`StoreError::Conflict`] and nothing is written.

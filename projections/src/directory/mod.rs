@@ -295,3 +295,6 @@ impl Projection for Directory {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;
