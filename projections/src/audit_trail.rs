@@ -50,7 +50,10 @@ impl AuditTrail {
 
     /// Every event of the aggregate (request or contract) `aggregate_id`, by sequence.
     /// Empty when the aggregate is unknown.
-    pub async fn history(reader: &ViewReader, aggregate_id: &str) -> Result<Vec<AuditEntry>, ProjectionError> {
+    pub async fn history(
+        reader: &ViewReader,
+        aggregate_id: &str,
+    ) -> Result<Vec<AuditEntry>, ProjectionError> {
         let rows: Vec<StoredEntry> = reader
             .fetch_all(
                 "SELECT aggregate_type, aggregate_id, sequence, position, at, actor, actor_role, \

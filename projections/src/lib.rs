@@ -5,6 +5,7 @@
 //! [`Projection`] in the transaction that moves that projection's checkpoint, so each event
 //! takes effect exactly once, whatever crashes in between.
 
+pub mod audit_trail;
 pub mod billing;
 pub mod catalogue;
 pub mod directory;
@@ -13,6 +14,7 @@ pub mod event;
 pub mod leadership;
 pub mod projection;
 pub mod projector;
+pub mod request_list;
 pub mod sla_clocks;
 pub mod snapshot;
 pub mod sql;

@@ -57,7 +57,9 @@ use crate::error::ProjectionError;
 use crate::event::{DomainEvent, FeedEvent};
 use crate::projection::Projection;
 use crate::sql::{Param, ViewTx};
-use status::{change_portal_status, incident_portal_status, incident_status_after, order_portal_status};
+use status::{
+    change_portal_status, incident_portal_status, incident_status_after, order_portal_status,
+};
 
 /// The request-list projection. Reads go through [`RequestList::page`].
 #[derive(Clone, Copy, Debug, Default)]
@@ -120,7 +122,9 @@ impl Projection for RequestList {
                         contract_id: contract.as_str(),
                         contract_name: contract_name(tx, contract.as_str()).await?,
                         name: article.article.as_str(),
-                        reference: customer_reference.as_ref().map(|reference| reference.as_str()),
+                        reference: customer_reference
+                            .as_ref()
+                            .map(|reference| reference.as_str()),
                         detailed_status: "submitted",
                         portal_status: PortalStatus::Transmitted,
                     };
@@ -129,7 +133,8 @@ impl Projection for RequestList {
                 other => {
                     // A draft cancelled before submission has no row: the update finds none.
                     let status = other.status_after();
-                    let status = change_portal_status(status).map(|portal| (status.as_str(), portal));
+                    let status =
+                        change_portal_status(status).map(|portal| (status.as_str(), portal));
                     update_request(tx, event, status).await
                 }
             },
@@ -233,7 +238,13 @@ async fn insert_request(
     if let Some(reference) = request.reference {
         search::add_terms(reference, &mut terms);
     }
-    insert_pairs(tx, "request_list_terms (term, request_id)", terms, request_id).await
+    insert_pairs(
+        tx,
+        "request_list_terms (term, request_id)",
+        terms,
+        request_id,
+    )
+    .await
 }
 
 #[derive(sqlx::FromRow)]
@@ -261,13 +272,15 @@ async fn update_request(
                 &[request_id.into()],
             )
             .await?;
-        if let Some(current) = current.filter(|current| current.detailed_status != detailed_status) {
-            let old_portal_status = current.portal_status.parse::<PortalStatus>().map_err(|_| {
-                ProjectionError::Malformed(format!(
-                    "request {request_id} has portal status '{}'",
-                    current.portal_status
-                ))
-            })?;
+        if let Some(current) = current.filter(|current| current.detailed_status != detailed_status)
+        {
+            let old_portal_status =
+                current.portal_status.parse::<PortalStatus>().map_err(|_| {
+                    ProjectionError::Malformed(format!(
+                        "request {request_id} has portal status '{}'",
+                        current.portal_status
+                    ))
+                })?;
             let old = facets::status_dependent(
                 &current.contract_id,
                 &current.kind,
@@ -327,7 +340,8 @@ async fn insert_facets(
     created_at: &str,
     request_id: &str,
 ) -> Result<(), ProjectionError> {
-    let mut sql = String::from("INSERT INTO request_list_facets (facet, created_at, request_id) VALUES ");
+    let mut sql =
+        String::from("INSERT INTO request_list_facets (facet, created_at, request_id) VALUES ");
     let mut params: Vec<Param> = vec![created_at.into(), request_id.into()];
     for (index, facet) in facets.iter().enumerate() {
         if index > 0 {
@@ -363,7 +377,11 @@ async fn insert_pairs(
     Ok(())
 }
 
-async fn record_contract(tx: &mut ViewTx, contract_id: &str, name: &str) -> Result<(), ProjectionError> {
+async fn record_contract(
+    tx: &mut ViewTx,
+    contract_id: &str,
+    name: &str,
+) -> Result<(), ProjectionError> {
     tx.execute(
         "INSERT INTO request_list_contracts (contract_id, name) VALUES ($1, $2)",
         &[contract_id.into(), name.into()],
@@ -372,10 +390,19 @@ async fn record_contract(tx: &mut ViewTx, contract_id: &str, name: &str) -> Resu
     let mut terms = BTreeSet::new();
     search::add_terms(contract_id, &mut terms);
     search::add_terms(name, &mut terms);
-    insert_pairs(tx, "request_list_contract_terms (term, contract_id)", terms, contract_id).await
+    insert_pairs(
+        tx,
+        "request_list_contract_terms (term, contract_id)",
+        terms,
+        contract_id,
+    )
+    .await
 }
 
-async fn contract_name(tx: &mut ViewTx, contract_id: &str) -> Result<Option<String>, ProjectionError> {
+async fn contract_name(
+    tx: &mut ViewTx,
+    contract_id: &str,
+) -> Result<Option<String>, ProjectionError> {
     let name: Option<(String,)> = tx
         .fetch_optional(
             "SELECT name FROM request_list_contracts WHERE contract_id = $1",
@@ -404,7 +431,12 @@ mod facets {
     }
 
     /// The 12 facets of a request.
-    pub(crate) fn all(contract_id: &str, kind: &str, detailed_status: &str, portal_status: PortalStatus) -> Vec<String> {
+    pub(crate) fn all(
+        contract_id: &str,
+        kind: &str,
+        detailed_status: &str,
+        portal_status: PortalStatus,
+    ) -> Vec<String> {
         let mut keys = status_dependent(contract_id, kind, detailed_status, portal_status);
         for scope in [ANY, contract_id] {
             for kind in [ANY, kind] {

@@ -49,9 +49,13 @@ fn contract(event: &ContractEvent) -> String {
             cancelled_downgrade,
             ..
         } => {
-            let mut line = format!("Support tier upgraded from {from} to {to}, billed from {billing_effective_on}");
+            let mut line = format!(
+                "Support tier upgraded from {from} to {to}, billed from {billing_effective_on}"
+            );
             if let Some(downgrade) = cancelled_downgrade {
-                line.push_str(&format!("; the scheduled downgrade to {downgrade} is cancelled"));
+                line.push_str(&format!(
+                    "; the scheduled downgrade to {downgrade} is cancelled"
+                ));
             }
             line
         }
@@ -62,7 +66,8 @@ fn contract(event: &ContractEvent) -> String {
             replaced_downgrade,
             ..
         } => {
-            let mut line = format!("Support tier downgrade from {from} to {to} scheduled for {effective_on}");
+            let mut line =
+                format!("Support tier downgrade from {from} to {to} scheduled for {effective_on}");
             if let Some(replaced) = replaced_downgrade {
                 line.push_str(&format!("; replaces the downgrade to {replaced}"));
             }
@@ -88,7 +93,12 @@ fn contract(event: &ContractEvent) -> String {
             requested_login,
             ..
         } => {
-            let mut line = format!("User {} declared ({}): {}", user.login, user.email, roles_text(roles));
+            let mut line = format!(
+                "User {} declared ({}): {}",
+                user.login,
+                user.email,
+                roles_text(roles)
+            );
             if let Some(requested) = requested_login {
                 line.push_str(&format!(
                     "; email already known, keeps login {} instead of {requested}",
@@ -139,7 +149,11 @@ fn incident(event: &IncidentEvent) -> String {
         IncidentEvent::DiagnosisShared {
             diagnosis, first, ..
         } => {
-            let what = if *first { "Diagnosis shared" } else { "Diagnosis updated" };
+            let what = if *first {
+                "Diagnosis shared"
+            } else {
+                "Diagnosis updated"
+            };
             format!("{what}: {}", one_line(diagnosis.as_str()))
         }
         IncidentEvent::ServiceRestored { resolution, .. } => {
@@ -155,16 +169,24 @@ fn incident(event: &IncidentEvent) -> String {
             instant(*restored_at),
             one_line(reason.as_str())
         ),
-        IncidentEvent::PriorityChanged { from, to, reason, .. } => {
-            format!("Priority changed from {from} to {to}: {}", one_line(reason.as_str()))
+        IncidentEvent::PriorityChanged {
+            from, to, reason, ..
+        } => {
+            format!(
+                "Priority changed from {from} to {to}: {}",
+                one_line(reason.as_str())
+            )
         }
-        IncidentEvent::CommentAdded { text, .. } => with_text("Comment added".to_owned(), Some(text.as_str())),
+        IncidentEvent::CommentAdded { text, .. } => {
+            with_text("Comment added".to_owned(), Some(text.as_str()))
+        }
     }
 }
 
 fn change(event: &ChangeEvent) -> String {
     match event {
-        ChangeEvent::ChangeDraftSaved { form, .. } | ChangeEvent::ChangeDraftEdited { form, .. } => {
+        ChangeEvent::ChangeDraftSaved { form, .. }
+        | ChangeEvent::ChangeDraftEdited { form, .. } => {
             let mut line = match event {
                 ChangeEvent::ChangeDraftSaved { .. } => "Change draft saved".to_owned(),
                 _ => "Change draft edited".to_owned(),
@@ -202,11 +224,15 @@ fn change(event: &ChangeEvent) -> String {
             match unfinished_changes_on_asset.len() {
                 0 => {}
                 1 => line.push_str("; warning: 1 other change in progress on this asset"),
-                n => line.push_str(&format!("; warning: {n} other changes in progress on this asset")),
+                n => line.push_str(&format!(
+                    "; warning: {n} other changes in progress on this asset"
+                )),
             }
             line
         }
-        ChangeEvent::ChangeQuoted { amount_cents, note, .. } => with_text(
+        ChangeEvent::ChangeQuoted {
+            amount_cents, note, ..
+        } => with_text(
             format!("Change quoted at {}", euros(*amount_cents)),
             note.as_ref().map(|note| note.as_str()),
         ),
@@ -245,13 +271,18 @@ fn change(event: &ChangeEvent) -> String {
             previous_status,
             reason,
             ..
-        } => format!("Change rejected (was {previous_status}): {}", one_line(reason.as_str())),
+        } => format!(
+            "Change rejected (was {previous_status}): {}",
+            one_line(reason.as_str())
+        ),
     }
 }
 
 fn order(event: &OrderEvent) -> String {
     match event {
-        OrderEvent::OrderPlaced { reference, item, .. } => {
+        OrderEvent::OrderPlaced {
+            reference, item, ..
+        } => {
             let price = match item.price {
                 Price::Fixed { cents_excl_tax } => euros(cents_excl_tax),
                 Price::OnQuote => "on quote".to_owned(),
@@ -264,7 +295,10 @@ fn order(event: &OrderEvent) -> String {
             ..
         } => {
             let recipients: Vec<&str> = recipients.iter().map(|email| email.as_str()).collect();
-            format!("Confirmation of order {reference} sent to {}", recipients.join(", "))
+            format!(
+                "Confirmation of order {reference} sent to {}",
+                recipients.join(", ")
+            )
         }
         OrderEvent::OrderQuoted {
             reference,
@@ -279,14 +313,20 @@ fn order(event: &OrderEvent) -> String {
             reference,
             amount_cents,
             ..
-        } => format!("Quote of {} for order {reference} accepted", euros(*amount_cents)),
+        } => format!(
+            "Quote of {} for order {reference} accepted",
+            euros(*amount_cents)
+        ),
         OrderEvent::OrderQuoteDeclined {
             reference,
             amount_cents,
             reason,
             ..
         } => with_text(
-            format!("Quote of {} for order {reference} declined", euros(*amount_cents)),
+            format!(
+                "Quote of {} for order {reference} declined",
+                euros(*amount_cents)
+            ),
             reason.as_ref().map(|reason| reason.as_str()),
         ),
         OrderEvent::OrderStarted { reference, .. } => format!("Work on order {reference} started"),
@@ -296,7 +336,10 @@ fn order(event: &OrderEvent) -> String {
             note,
             ..
         } => with_text(
-            format!("Order {reference} completed, {} billed", euros(*amount_cents)),
+            format!(
+                "Order {reference} completed, {} billed",
+                euros(*amount_cents)
+            ),
             note.as_ref().map(|note| note.as_str()),
         ),
         OrderEvent::OrderCancelled {
@@ -331,7 +374,10 @@ fn clocks(changes: &[ClockChange]) -> Option<String> {
                 calendar,
                 ..
             } => {
-                started.push(format!("{metric} {} ({calendar})", target_text(*target_seconds)));
+                started.push(format!(
+                    "{metric} {} ({calendar})",
+                    target_text(*target_seconds)
+                ));
                 continue;
             }
             ClockChangeKind::Target { target_seconds } => {
@@ -351,13 +397,25 @@ fn clocks(changes: &[ClockChange]) -> Option<String> {
     }
     let mut parts = Vec::new();
     if !started.is_empty() {
-        parts.push(format!("{} started: {}", plural("clock", started.len()), started.join(", ")));
+        parts.push(format!(
+            "{} started: {}",
+            plural("clock", started.len()),
+            started.join(", ")
+        ));
     }
     for (what, metrics) in groups {
-        parts.push(format!("{} {} {what}", plural("clock", metrics.len()), metrics.join(", ")));
+        parts.push(format!(
+            "{} {} {what}",
+            plural("clock", metrics.len()),
+            metrics.join(", ")
+        ));
     }
     if !targets.is_empty() {
-        parts.push(format!("{} now {}", plural("target", targets.len()), targets.join(", ")));
+        parts.push(format!(
+            "{} now {}",
+            plural("target", targets.len()),
+            targets.join(", ")
+        ));
     }
     (!parts.is_empty()).then(|| parts.join("; "))
 }
@@ -367,7 +425,11 @@ fn target_text(target_seconds: Option<i64>) -> String {
 }
 
 fn plural(word: &str, count: usize) -> String {
-    if count == 1 { word.to_owned() } else { format!("{word}s") }
+    if count == 1 {
+        word.to_owned()
+    } else {
+        format!("{word}s")
+    }
 }
 
 /// `15 min`, `4 h`, `1 h 30 min`, `40 h` (seconds only when there are some).
@@ -446,7 +508,8 @@ fn roles_text(roles: &SectionRoles) -> String {
         .into_iter()
         .filter_map(|role| {
             let sections = of(role);
-            (!sections.is_empty()).then(|| format!("{} of {}", role_name(role), sections.join(", ")))
+            (!sections.is_empty())
+                .then(|| format!("{} of {}", role_name(role), sections.join(", ")))
         })
         .collect();
     if parts.is_empty() {

@@ -3,12 +3,12 @@
 //! least. Each test runs on SQLite and, when enabled, PostgreSQL.
 
 use chrono::{DateTime, TimeZone, Utc};
+use sablier_domain::YearMonth;
 use sablier_domain::change::{ChangeEvent, ChangeForm, ChangeStatus};
 use sablier_domain::contract::{ContractEvent, SectionRole, SectionRoles};
 use sablier_domain::incident::{ClockChange, ClockChangeKind, IncidentEvent, PauseReason};
 use sablier_domain::order::{OrderEvent, OrderStatus, Price};
 use sablier_domain::text::{AssetRef, Comment};
-use sablier_domain::YearMonth;
 use sablier_sla::{Metric, Priority, Tier};
 use sablier_store::testing::TestDatabase;
 
@@ -59,7 +59,10 @@ fn event_type(event: &DomainEvent) -> &'static str {
 
 /// Applies `events` (positions 1, 2… and each aggregate's sequence 1, 2…) to the audit
 /// trail of a fresh database of each enabled backend, then runs `check`.
-async fn on_each_backend(events: Vec<(Fed, Audit)>, check: impl AsyncFn(&ViewReader, &'static str)) {
+async fn on_each_backend(
+    events: Vec<(Fed, Audit)>,
+    check: impl AsyncFn(&ViewReader, &'static str),
+) {
     for db in TestDatabase::all().await {
         let mut sequences = std::collections::HashMap::<String, i64>::new();
         let mut tx = begin(&db.database).await.unwrap();
@@ -115,9 +118,18 @@ async fn a_history_lists_every_event_in_order_with_who_when_how_and_what() {
         request_id: "req-open".to_owned(),
     };
     let events = vec![
-        (contract_created(PROD, "SI_Prod", at(1, 8, 0)), agent("req-contract")),
         (
-            incident_opened(&incident_id, PROD, "SI_Prod", "Site web inaccessible", at(2, 9, 0)),
+            contract_created(PROD, "SI_Prod", at(1, 8, 0)),
+            agent("req-contract"),
+        ),
+        (
+            incident_opened(
+                &incident_id,
+                PROD,
+                "SI_Prod",
+                "Site web inaccessible",
+                at(2, 9, 0),
+            ),
             on_the_phone,
         ),
         (
@@ -144,20 +156,21 @@ async fn a_history_lists_every_event_in_order_with_who_when_how_and_what() {
             customer("req-comment"),
         ),
     ];
-    let entry = |sequence, position, when: DateTime<Utc>, event_type: &str, summary: &str| AuditEntry {
-        aggregate_type: "Incident".to_owned(),
-        aggregate_id: incident_id.clone(),
-        sequence,
-        position,
-        at: when,
-        actor: "agent.smith".to_owned(),
-        actor_role: "agent".to_owned(),
-        on_behalf_of: None,
-        channel: "api".to_owned(),
-        request_id: String::new(),
-        event_type: event_type.to_owned(),
-        summary: summary.to_owned(),
-    };
+    let entry =
+        |sequence, position, when: DateTime<Utc>, event_type: &str, summary: &str| AuditEntry {
+            aggregate_type: "Incident".to_owned(),
+            aggregate_id: incident_id.clone(),
+            sequence,
+            position,
+            at: when,
+            actor: "agent.smith".to_owned(),
+            actor_role: "agent".to_owned(),
+            on_behalf_of: None,
+            channel: "api".to_owned(),
+            request_id: String::new(),
+            event_type: event_type.to_owned(),
+            summary: summary.to_owned(),
+        };
     let expected_history = vec![
         AuditEntry {
             on_behalf_of: Some("paul.dupont".to_owned()),
@@ -187,16 +200,30 @@ async fn a_history_lists_every_event_in_order_with_who_when_how_and_what() {
             actor_role: "customer".to_owned(),
             channel: "portal".to_owned(),
             request_id: "req-comment".to_owned(),
-            ..entry(3, 4, at(2, 10, 0), "CommentAdded", "Comment added: Any news?")
+            ..entry(
+                3,
+                4,
+                at(2, 10, 0),
+                "CommentAdded",
+                "Comment added: Any news?",
+            )
         },
     ];
     on_each_backend(events, async |reader, backend| {
-        assert_eq!(AuditTrail::history(reader, &incident_id).await.unwrap(), expected_history, "{backend}");
+        assert_eq!(
+            AuditTrail::history(reader, &incident_id).await.unwrap(),
+            expected_history,
+            "{backend}"
+        );
         let contract_history = AuditTrail::history(reader, PROD).await.unwrap();
         assert_eq!(contract_history.len(), 1, "{backend}");
         assert_eq!(contract_history[0].aggregate_type, "Contract", "{backend}");
         assert_eq!(contract_history[0].request_id, "req-contract", "{backend}");
-        assert_eq!(AuditTrail::history(reader, "INC-unknown").await.unwrap(), Vec::new(), "{backend}");
+        assert_eq!(
+            AuditTrail::history(reader, "INC-unknown").await.unwrap(),
+            Vec::new(),
+            "{backend}"
+        );
     })
     .await;
 }
@@ -308,7 +335,10 @@ async fn every_incident_event_reads_as_one_line_with_what_it_did_to_the_clocks()
         reason: PauseReason::parse(reason).unwrap(),
     };
     let events = vec![
-        (incident_opened(&id, PROD, "SI_Prod", "Site web inaccessible", at(2, 9, 0)), customer("req")),
+        (
+            incident_opened(&id, PROD, "SI_Prod", "Site web inaccessible", at(2, 9, 0)),
+            customer("req"),
+        ),
         step(IncidentEvent::InterventionStarted {
             at: at(2, 9, 20),
             clocks: vec![clock(Metric::Gti, ClockChangeKind::Stop)],
@@ -334,8 +364,18 @@ async fn every_incident_event_reads_as_one_line_with_what_it_did_to_the_clocks()
             to: Priority::P1,
             reason: text("customer escalated"),
             clocks: vec![
-                clock(Metric::Gtd, ClockChangeKind::Target { target_seconds: Some(4 * 3600) }),
-                clock(Metric::Gtr, ClockChangeKind::Target { target_seconds: Some(8 * 3600) }),
+                clock(
+                    Metric::Gtd,
+                    ClockChangeKind::Target {
+                        target_seconds: Some(4 * 3600),
+                    },
+                ),
+                clock(
+                    Metric::Gtr,
+                    ClockChangeKind::Target {
+                        target_seconds: Some(8 * 3600),
+                    },
+                ),
             ],
         }),
         step(IncidentEvent::DiagnosisShared {
@@ -369,7 +409,12 @@ async fn every_incident_event_reads_as_one_line_with_what_it_did_to_the_clocks()
             restored_at: at(2, 13, 0),
             clocks: vec![
                 clock(Metric::Gtr, ClockChangeKind::Reopen),
-                clock(Metric::Gtr, ClockChangeKind::Target { target_seconds: None }),
+                clock(
+                    Metric::Gtr,
+                    ClockChangeKind::Target {
+                        target_seconds: None,
+                    },
+                ),
             ],
         }),
         step(IncidentEvent::CommentAdded {
@@ -429,15 +474,25 @@ async fn every_incident_event_reads_as_one_line_with_what_it_did_to_the_clocks()
 
 #[tokio::test]
 async fn every_change_event_reads_as_one_line() {
-    let (done, declined, cancelled, rejected) =
-        (request_id("CHG", 1), request_id("CHG", 2), request_id("CHG", 3), request_id("CHG", 4));
+    let (done, declined, cancelled, rejected) = (
+        request_id("CHG", 1),
+        request_id("CHG", 2),
+        request_id("CHG", 3),
+        request_id("CHG", 4),
+    );
     let step = |id: &str, event| (change(id, event), agent("req"));
     let form = ChangeForm {
         asset: Some(AssetRef::parse("vm-prod-01").unwrap()),
         article: Some(article("Modifier mes quotas")),
         ..ChangeForm::default()
     };
-    let mut studied = change_submitted(&declined, PROD, "Faire une autre demande", None, at(2, 12, 0));
+    let mut studied = change_submitted(
+        &declined,
+        PROD,
+        "Faire une autre demande",
+        None,
+        at(2, 12, 0),
+    );
     if let DomainEvent::Change(ChangeEvent::ChangeSubmitted {
         requires_study,
         unfinished_changes_on_asset,
@@ -460,8 +515,23 @@ async fn every_change_event_reads_as_one_line() {
                 form: ChangeForm::default(),
             },
         ),
-        step(&done, ChangeEvent::ChangeDraftEdited { at: at(2, 10, 30), form }),
-        (change_submitted(&done, PROD, "Modifier mes quotas", Some("PRJ-42"), at(2, 11, 0)), customer("req")),
+        step(
+            &done,
+            ChangeEvent::ChangeDraftEdited {
+                at: at(2, 10, 30),
+                form,
+            },
+        ),
+        (
+            change_submitted(
+                &done,
+                PROD,
+                "Modifier mes quotas",
+                Some("PRJ-42"),
+                at(2, 11, 0),
+            ),
+            customer("req"),
+        ),
         step(
             &done,
             ChangeEvent::ChangeQuoted {
@@ -470,7 +540,13 @@ async fn every_change_event_reads_as_one_line() {
                 note: Some(text("Two days of work")),
             },
         ),
-        step(&done, ChangeEvent::ChangeQuoteAccepted { at: at(3, 10, 0), amount_cents: 125_000 }),
+        step(
+            &done,
+            ChangeEvent::ChangeQuoteAccepted {
+                at: at(3, 10, 0),
+                amount_cents: 125_000,
+            },
+        ),
         step(&done, ChangeEvent::ChangeStarted { at: at(4, 9, 0) }),
         step(
             &done,
@@ -481,7 +557,14 @@ async fn every_change_event_reads_as_one_line() {
             },
         ),
         (studied, customer("req")),
-        step(&declined, ChangeEvent::ChangeQuoted { at: at(3, 9, 0), amount_cents: 9_050, note: None }),
+        step(
+            &declined,
+            ChangeEvent::ChangeQuoted {
+                at: at(3, 9, 0),
+                amount_cents: 9_050,
+                note: None,
+            },
+        ),
         step(
             &declined,
             ChangeEvent::ChangeQuoteDeclined {
@@ -490,7 +573,10 @@ async fn every_change_event_reads_as_one_line() {
                 reason: Some(text("Too expensive")),
             },
         ),
-        (change_submitted(&cancelled, PROD, "Gérer mon accès GIN", None, at(2, 13, 0)), customer("req")),
+        (
+            change_submitted(&cancelled, PROD, "Gérer mon accès GIN", None, at(2, 13, 0)),
+            customer("req"),
+        ),
         step(
             &cancelled,
             ChangeEvent::ChangeCancelled {
@@ -499,7 +585,16 @@ async fn every_change_event_reads_as_one_line() {
                 reason: None,
             },
         ),
-        (change_submitted(&rejected, PROD, "Faire une autre demande", None, at(2, 15, 0)), customer("req")),
+        (
+            change_submitted(
+                &rejected,
+                PROD,
+                "Faire une autre demande",
+                None,
+                at(2, 15, 0),
+            ),
+            customer("req"),
+        ),
         step(
             &rejected,
             ChangeEvent::ChangeRejected {
@@ -514,16 +609,28 @@ async fn every_change_event_reads_as_one_line() {
             summaries(reader, &done).await,
             expected(&[
                 ("ChangeDraftSaved", "Change draft saved"),
-                ("ChangeDraftEdited", "Change draft edited: Modifier mes quotas on vm-prod-01"),
+                (
+                    "ChangeDraftEdited",
+                    "Change draft edited: Modifier mes quotas on vm-prod-01"
+                ),
                 (
                     "ChangeSubmitted",
                     "Change submitted: Modifier mes quotas on vm-prod-01, standard lead time \
                      (5 business days), due 2026-11-09T11:00:00Z, reference PRJ-42"
                 ),
-                ("ChangeQuoted", "Change quoted at 1250.00 € excl. tax: Two days of work"),
-                ("ChangeQuoteAccepted", "Quote of 1250.00 € excl. tax accepted"),
+                (
+                    "ChangeQuoted",
+                    "Change quoted at 1250.00 € excl. tax: Two days of work"
+                ),
+                (
+                    "ChangeQuoteAccepted",
+                    "Quote of 1250.00 € excl. tax accepted"
+                ),
                 ("ChangeStarted", "Work on the change started"),
-                ("ChangeCompleted", "Change completed (quote of 1250.00 € excl. tax)"),
+                (
+                    "ChangeCompleted",
+                    "Change completed (quote of 1250.00 € excl. tax)"
+                ),
             ]),
             "{backend}"
         );
@@ -537,13 +644,19 @@ async fn every_change_event_reads_as_one_line() {
                      warning: 2 other changes in progress on this asset"
                 ),
                 ("ChangeQuoted", "Change quoted at 90.50 € excl. tax"),
-                ("ChangeQuoteDeclined", "Quote of 90.50 € excl. tax declined: Too expensive"),
+                (
+                    "ChangeQuoteDeclined",
+                    "Quote of 90.50 € excl. tax declined: Too expensive"
+                ),
             ]),
             "{backend}"
         );
         assert_eq!(
             summaries(reader, &cancelled).await[1],
-            ("ChangeCancelled".to_owned(), "Change cancelled (was submitted)".to_owned()),
+            (
+                "ChangeCancelled".to_owned(),
+                "Change cancelled (was submitted)".to_owned()
+            ),
             "{backend}"
         );
         assert_eq!(
@@ -560,8 +673,12 @@ async fn every_change_event_reads_as_one_line() {
 
 #[tokio::test]
 async fn every_order_event_reads_as_one_line() {
-    let (done, quoted, declined, cancelled) =
-        (request_id("ORD", 1), request_id("ORD", 2), request_id("ORD", 3), request_id("ORD", 4));
+    let (done, quoted, declined, cancelled) = (
+        request_id("ORD", 1),
+        request_id("ORD", 2),
+        request_id("ORD", 3),
+        request_id("ORD", 4),
+    );
     let reference = |sequence| order_reference(PROD, sequence);
     let step = |id: &str, event| (order(id, event), agent("req"));
     let mut on_quote = order_placed(&quoted, PROD, 2, "Prestation de migration", at(2, 10, 0));
@@ -569,17 +686,29 @@ async fn every_order_event_reads_as_one_line() {
         item.price = Price::OnQuote;
     }
     let events = vec![
-        (order_placed(&done, PROD, 1, "Pack Expert 4H", at(2, 9, 0)), customer("req")),
+        (
+            order_placed(&done, PROD, 1, "Pack Expert 4H", at(2, 9, 0)),
+            customer("req"),
+        ),
         step(
             &done,
             OrderEvent::OrderConfirmationRecorded {
                 at: at(2, 9, 0),
                 reference: reference(1),
-                recipients: vec![email("paul.dupont@example.com"), email("jean.dupont@example.com")],
+                recipients: vec![
+                    email("paul.dupont@example.com"),
+                    email("jean.dupont@example.com"),
+                ],
                 item_name: title("Pack Expert 4H"),
             },
         ),
-        step(&done, OrderEvent::OrderStarted { at: at(3, 9, 0), reference: reference(1) }),
+        step(
+            &done,
+            OrderEvent::OrderStarted {
+                at: at(3, 9, 0),
+                reference: reference(1),
+            },
+        ),
         step(
             &done,
             OrderEvent::OrderCompleted {
@@ -607,7 +736,10 @@ async fn every_order_event_reads_as_one_line() {
                 amount_cents: 300_000,
             },
         ),
-        (order_placed(&declined, PROD, 3, "Pack Expert 8H", at(2, 11, 0)), customer("req")),
+        (
+            order_placed(&declined, PROD, 3, "Pack Expert 8H", at(2, 11, 0)),
+            customer("req"),
+        ),
         step(
             &declined,
             OrderEvent::OrderQuoted {
@@ -626,7 +758,10 @@ async fn every_order_event_reads_as_one_line() {
                 reason: None,
             },
         ),
-        (order_placed(&cancelled, PROD, 4, "Pack logiciel WAMP", at(2, 12, 0)), customer("req")),
+        (
+            order_placed(&cancelled, PROD, 4, "Pack logiciel WAMP", at(2, 12, 0)),
+            customer("req"),
+        ),
         step(
             &cancelled,
             OrderEvent::OrderCancelled {
@@ -687,7 +822,11 @@ async fn every_order_event_reads_as_one_line() {
 async fn reset_empties_the_trail() {
     let events = vec![(contract_created(PROD, "SI_Prod", at(1, 8, 0)), agent("req"))];
     on_each_backend(events, async |reader, backend| {
-        assert_eq!(AuditTrail::history(reader, PROD).await.unwrap().len(), 1, "{backend}");
+        assert_eq!(
+            AuditTrail::history(reader, PROD).await.unwrap().len(),
+            1,
+            "{backend}"
+        );
     })
     .await;
     for db in TestDatabase::all().await {
@@ -708,7 +847,10 @@ async fn reset_empties_the_trail() {
         AuditTrail.reset(&mut tx).await.unwrap();
         tx.commit().await.unwrap();
         let reader = ViewReader::new(db.database.clone());
-        let count: Option<(i64,)> = reader.fetch_optional("SELECT COUNT(*) FROM audit_trail", &[]).await.unwrap();
+        let count: Option<(i64,)> = reader
+            .fetch_optional("SELECT COUNT(*) FROM audit_trail", &[])
+            .await
+            .unwrap();
         assert_eq!(count, Some((0,)), "{backend}");
         db.cleanup().await;
     }
@@ -728,7 +870,13 @@ fn free_text_is_kept_on_one_line_and_cut() {
 
 #[test]
 fn a_clock_without_commitment_says_so() {
-    let (_, event) = incident_opened(&request_id("INC", 1), PROD, "SI_Prod", "Question", at(2, 9, 0));
+    let (_, event) = incident_opened(
+        &request_id("INC", 1),
+        PROD,
+        "SI_Prod",
+        "Question",
+        at(2, 9, 0),
+    );
     let DomainEvent::Incident(IncidentEvent::IncidentOpened {
         at,
         incident_id,
@@ -762,4 +910,3 @@ fn a_clock_without_commitment_says_so() {
          clock started: GTI without commitment (24x7)"
     );
 }
-

@@ -7,9 +7,12 @@ use sablier_domain::change::{ArticleRef, ChangeEvent, LeadTime};
 use sablier_domain::contract::{ContractEvent, DeclaredUser, Offer};
 use sablier_domain::incident::{ClockChange, ClockChangeKind, IncidentEvent};
 use sablier_domain::order::{
-    Civility, OrderContact, OrderEvent, OrderReference, Price, ServiceCategory, ServiceItem, ServiceItemId,
+    Civility, OrderContact, OrderEvent, OrderReference, Price, ServiceCategory, ServiceItem,
+    ServiceItemId,
 };
-use sablier_domain::text::{AssetRef, CustomerReference, Email, FreeText, Login, Name, PhoneNumber, Title};
+use sablier_domain::text::{
+    AssetRef, CustomerReference, Email, FreeText, Login, Name, PhoneNumber, Title,
+};
 use sablier_domain::{ContractId, YearMonth};
 use sablier_sla::{Metric, Priority, Tier};
 
@@ -19,7 +22,8 @@ pub(crate) type Fed = (String, DomainEvent);
 
 /// 2026-11-`day` `hour`:`minute`:00 UTC.
 pub(crate) fn at(day: u32, hour: u32, minute: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, day, hour, minute, 0).unwrap()
+    Utc.with_ymd_and_hms(2026, 11, day, hour, minute, 0)
+        .unwrap()
 }
 
 pub(crate) fn contract_id(id: &str) -> ContractId {
@@ -87,7 +91,13 @@ pub(crate) fn start(metric: Metric, target_seconds: Option<i64>) -> ClockChange 
     )
 }
 
-pub(crate) fn incident_opened(id: &str, contract: &str, contract_name: &str, name: &str, when: DateTime<Utc>) -> Fed {
+pub(crate) fn incident_opened(
+    id: &str,
+    contract: &str,
+    contract_name: &str,
+    name: &str,
+    when: DateTime<Utc>,
+) -> Fed {
     incident(
         id,
         IncidentEvent::IncidentOpened {
@@ -145,7 +155,8 @@ pub(crate) fn change_submitted(
             delivery_target_seconds: 5 * 9 * 3600,
             due_at: when + chrono::Duration::days(7),
             catalogue_price_cents: Some(15_000),
-            customer_reference: reference.map(|reference| CustomerReference::parse(reference).unwrap()),
+            customer_reference: reference
+                .map(|reference| CustomerReference::parse(reference).unwrap()),
             additional_information: None,
             attachments: Vec::new(),
             comment: None,

@@ -37,7 +37,11 @@ pub enum RequestKind {
 }
 
 impl RequestKind {
-    pub const ALL: [RequestKind; 3] = [RequestKind::Incident, RequestKind::Change, RequestKind::Order];
+    pub const ALL: [RequestKind; 3] = [
+        RequestKind::Incident,
+        RequestKind::Change,
+        RequestKind::Order,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -89,10 +93,14 @@ macro_rules! display_and_parse {
                     .into_iter()
                     .find(|known| known.as_str() == value.trim())
                     .ok_or_else(|| {
-                        let expected: Vec<&str> = Self::ALL.iter().map(|known| known.as_str()).collect();
+                        let expected: Vec<&str> =
+                            Self::ALL.iter().map(|known| known.as_str()).collect();
                         InvalidRequestQuery::new(
                             $field,
-                            format!("unknown value '{value}' (expected one of: {})", expected.join(", ")),
+                            format!(
+                                "unknown value '{value}' (expected one of: {})",
+                                expected.join(", ")
+                            ),
                         )
                     })
             }
@@ -162,11 +170,15 @@ impl SearchText {
         if chars > Self::MAX_CHARS {
             return Err(InvalidRequestQuery::new(
                 "search",
-                format!("must be at most {} characters (got {chars})", Self::MAX_CHARS),
+                format!(
+                    "must be at most {} characters (got {chars})",
+                    Self::MAX_CHARS
+                ),
             ));
         }
-        let upper_bound = search::prefix_upper_bound(&normalised)
-            .ok_or_else(|| InvalidRequestQuery::new("search", "contains no searchable character"))?;
+        let upper_bound = search::prefix_upper_bound(&normalised).ok_or_else(|| {
+            InvalidRequestQuery::new("search", "contains no searchable character")
+        })?;
         Ok(Self {
             normalised,
             upper_bound,
@@ -220,7 +232,12 @@ impl PageCursor {
 
 impl fmt::Display for PageCursor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = format!("{}\n{}\n{}", Self::VERSION, self.created_at, self.request_id);
+        let text = format!(
+            "{}\n{}\n{}",
+            Self::VERSION,
+            self.created_at,
+            self.request_id
+        );
         for byte in text.bytes() {
             write!(f, "{byte:02x}")?;
         }
@@ -229,7 +246,7 @@ impl fmt::Display for PageCursor {
 }
 
 fn decode_hex(text: &str) -> Option<String> {
-    if text.len() % 2 != 0 || !text.is_ascii() {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
         return None;
     }
     let bytes = (0..text.len())

@@ -7,12 +7,12 @@ use chrono::{DateTime, Utc};
 use sablier_domain::ContractId;
 
 use crate::error::ProjectionError;
+use crate::request_list::RequestList;
 use crate::request_list::facets;
 use crate::request_list::query::{
     PageCursor, RequestKind, RequestPage, RequestQuery, RequestRow, SearchText, SortOrder,
 };
 use crate::request_list::status::portal_status_of;
-use crate::request_list::RequestList;
 use crate::sql::{Param, ViewReader};
 
 /// A statement holds at most this many seeks (SQLite allows 500 terms in a compound select).
@@ -24,10 +24,17 @@ const COLUMNS: &str = "r.request_id, r.kind, r.contract_id, r.contract_name, r.n
 
 impl RequestList {
     /// One page of the requests `query` selects, in its sort order.
-    pub async fn page(reader: &ViewReader, query: &RequestQuery) -> Result<RequestPage, ProjectionError> {
+    pub async fn page(
+        reader: &ViewReader,
+        query: &RequestQuery,
+    ) -> Result<RequestPage, ProjectionError> {
         let mut rows = Vec::new();
         for statement in plan(reader, query).await? {
-            rows.extend(reader.fetch_all::<StoredRow>(&statement.sql, &statement.params).await?);
+            rows.extend(
+                reader
+                    .fetch_all::<StoredRow>(&statement.sql, &statement.params)
+                    .await?,
+            );
         }
         rows.sort_by(|a, b| {
             let order = (&a.created_at, &a.request_id).cmp(&(&b.created_at, &b.request_id));
@@ -43,7 +50,10 @@ impl RequestList {
             PageCursor::new(last.created_at.clone(), last.request_id.clone())
         });
         rows.truncate(limit);
-        let rows = rows.into_iter().map(RequestRow::try_from).collect::<Result<_, _>>()?;
+        let rows = rows
+            .into_iter()
+            .map(RequestRow::try_from)
+            .collect::<Result<_, _>>()?;
         Ok(RequestPage { rows, next })
     }
 }
@@ -70,10 +80,12 @@ enum Scope {
 
 impl Scope {
     fn of(query: &RequestQuery) -> Self {
-        let visible = query
-            .visible_contracts
-            .as_ref()
-            .map(|contracts| contracts.iter().map(|id| id.as_str().to_owned()).collect::<BTreeSet<_>>());
+        let visible = query.visible_contracts.as_ref().map(|contracts| {
+            contracts
+                .iter()
+                .map(|id| id.as_str().to_owned())
+                .collect::<BTreeSet<_>>()
+        });
         match (visible, &query.contract) {
             (None, None) => Scope::Every,
             (None, Some(contract)) => Scope::Only(BTreeSet::from([contract.as_str().to_owned()])),
@@ -87,7 +99,10 @@ impl Scope {
 }
 
 /// The statements that together yield the first `limit + 1` rows after the cursor.
-pub(crate) async fn plan(reader: &ViewReader, query: &RequestQuery) -> Result<Vec<Statement>, ProjectionError> {
+pub(crate) async fn plan(
+    reader: &ViewReader,
+    query: &RequestQuery,
+) -> Result<Vec<Statement>, ProjectionError> {
     let Some(status) = status_facet(query) else {
         return Ok(Vec::new());
     };
@@ -126,7 +141,10 @@ fn status_facet(query: &RequestQuery) -> Option<String> {
     }
 }
 
-async fn matching_contracts(reader: &ViewReader, search: &SearchText) -> Result<BTreeSet<String>, ProjectionError> {
+async fn matching_contracts(
+    reader: &ViewReader,
+    search: &SearchText,
+) -> Result<BTreeSet<String>, ProjectionError> {
     let rows: Vec<(String,)> = reader
         .fetch_all(
             "SELECT DISTINCT contract_id FROM request_list_contract_terms WHERE term >= $1 AND term < $2",
@@ -154,16 +172,25 @@ fn facet_seek(statement: &mut Statement, query: &RequestQuery, facet: &str) -> S
     if let Some(cursor) = &query.after {
         let created_at = statement.bind(cursor.created_at.clone());
         let request_id = statement.bind(cursor.request_id.clone());
-        sql.push_str(&format!(" AND (f.created_at, f.request_id) {after} ({created_at}, {request_id})"));
+        sql.push_str(&format!(
+            " AND (f.created_at, f.request_id) {after} ({created_at}, {request_id})"
+        ));
     }
     let limit = statement.bind(i64::from(query.limit.get()) + 1);
-    sql.push_str(&format!(" ORDER BY f.created_at {order}, f.request_id {order} LIMIT {limit}"));
+    sql.push_str(&format!(
+        " ORDER BY f.created_at {order}, f.request_id {order} LIMIT {limit}"
+    ));
     sql
 }
 
 /// The requests whose own terms (id, name, reference) match `search`, filtered, after the
 /// cursor, in order, `limit + 1` at most.
-fn term_matches(statement: &mut Statement, query: &RequestQuery, search: &SearchText, scope: &Scope) -> String {
+fn term_matches(
+    statement: &mut Statement,
+    query: &RequestQuery,
+    search: &SearchText,
+    scope: &Scope,
+) -> String {
     let (order, after) = direction(query);
     let from = statement.bind(search.as_str());
     let to = statement.bind(search.upper_bound());
@@ -172,25 +199,41 @@ fn term_matches(statement: &mut Statement, query: &RequestQuery, search: &Search
          (SELECT t.request_id FROM request_list_terms t WHERE t.term >= {from} AND t.term < {to})"
     );
     if let Scope::Only(contracts) = scope {
-        let placeholders: Vec<String> = contracts.iter().map(|id| statement.bind(id.as_str())).collect();
-        sql.push_str(&format!(" AND r.contract_id IN ({})", placeholders.join(", ")));
+        let placeholders: Vec<String> = contracts
+            .iter()
+            .map(|id| statement.bind(id.as_str()))
+            .collect();
+        sql.push_str(&format!(
+            " AND r.contract_id IN ({})",
+            placeholders.join(", ")
+        ));
     }
     if let Some(kind) = query.kind {
         sql.push_str(&format!(" AND r.kind = {}", statement.bind(kind.as_str())));
     }
     if let Some(portal) = query.portal_status {
-        sql.push_str(&format!(" AND r.portal_status = {}", statement.bind(portal.as_str())));
+        sql.push_str(&format!(
+            " AND r.portal_status = {}",
+            statement.bind(portal.as_str())
+        ));
     }
     if let Some(detailed) = &query.detailed_status {
-        sql.push_str(&format!(" AND r.detailed_status = {}", statement.bind(detailed.as_str())));
+        sql.push_str(&format!(
+            " AND r.detailed_status = {}",
+            statement.bind(detailed.as_str())
+        ));
     }
     if let Some(cursor) = &query.after {
         let created_at = statement.bind(cursor.created_at.clone());
         let request_id = statement.bind(cursor.request_id.clone());
-        sql.push_str(&format!(" AND (r.created_at, r.request_id) {after} ({created_at}, {request_id})"));
+        sql.push_str(&format!(
+            " AND (r.created_at, r.request_id) {after} ({created_at}, {request_id})"
+        ));
     }
     let limit = statement.bind(i64::from(query.limit.get()) + 1);
-    sql.push_str(&format!(" ORDER BY r.created_at {order}, r.request_id {order} LIMIT {limit}"));
+    sql.push_str(&format!(
+        " ORDER BY r.created_at {order}, r.request_id {order} LIMIT {limit}"
+    ));
     sql
 }
 
@@ -220,7 +263,12 @@ fn statements(query: &RequestQuery, arms: &[Arm<'_>]) -> Vec<Statement> {
             let united: Vec<String> = chunk
                 .iter()
                 .enumerate()
-                .map(|(index, arm)| format!("SELECT * FROM ({}) AS arm{index}", arm_sql(&mut statement, arm)))
+                .map(|(index, arm)| {
+                    format!(
+                        "SELECT * FROM ({}) AS arm{index}",
+                        arm_sql(&mut statement, arm)
+                    )
+                })
                 .collect();
             let limit = statement.bind(i64::from(query.limit.get()) + 1);
             statement.sql = format!(
@@ -264,8 +312,8 @@ impl TryFrom<StoredRow> for RequestRow {
                 .map_err(|_| malformed("instant", value))
         };
         let kind = row.kind.parse().map_err(|_| malformed("kind", &row.kind))?;
-        let contract_id =
-            ContractId::parse(&row.contract_id).map_err(|_| malformed("contract id", &row.contract_id))?;
+        let contract_id = ContractId::parse(&row.contract_id)
+            .map_err(|_| malformed("contract id", &row.contract_id))?;
         let portal_status = row
             .portal_status
             .parse()

@@ -67,13 +67,19 @@ mod tests {
 
     #[test]
     fn a_name_is_searchable_from_each_word_start() {
-        assert_eq!(terms("Pack  Expert 4H"), ["4h", "expert 4h", "pack expert 4h"]);
+        assert_eq!(
+            terms("Pack  Expert 4H"),
+            ["4h", "expert 4h", "pack expert 4h"]
+        );
         assert_eq!(terms("SI_Prod"), ["prod", "si_prod"]);
         assert_eq!(
             terms("FCA0124-2611-0001"),
             ["0001", "2611-0001", "fca0124-2611-0001"]
         );
-        assert_eq!(terms("[Urgent] VM down"), ["[urgent] vm down", "down", "urgent] vm down", "vm down"]);
+        assert_eq!(
+            terms("[Urgent] VM down"),
+            ["[urgent] vm down", "down", "urgent] vm down", "vm down"]
+        );
         assert!(terms("   ").is_empty());
     }
 
@@ -93,7 +99,10 @@ mod tests {
     fn the_upper_bound_closes_the_prefix_range() {
         assert_eq!(prefix_upper_bound("pack").as_deref(), Some("pacl"));
         assert_eq!(prefix_upper_bound("é").as_deref(), Some("ê"));
-        assert_eq!(prefix_upper_bound("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
+        assert_eq!(
+            prefix_upper_bound("a\u{D7FF}").as_deref(),
+            Some("a\u{E000}")
+        );
         assert_eq!(
             prefix_upper_bound(&format!("ab{}", char::MAX)).as_deref(),
             Some("ac")
@@ -101,7 +110,11 @@ mod tests {
         assert_eq!(prefix_upper_bound(&char::MAX.to_string()), None);
         for word in ["pack", "pack expert", "packz", "pacj\u{10FFFF}"] {
             let bound = prefix_upper_bound("pack").unwrap();
-            assert_eq!(word.starts_with("pack"), *"pack" <= *word && *word < *bound, "{word}");
+            assert_eq!(
+                word.starts_with("pack"),
+                *"pack" <= *word && *word < *bound,
+                "{word}"
+            );
         }
     }
 }

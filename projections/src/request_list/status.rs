@@ -107,7 +107,10 @@ mod tests {
     #[test]
     fn a_detailed_status_word_means_one_portal_status_whatever_the_kind() {
         for status in INCIDENT_STATUSES {
-            assert_eq!(portal_status_of(status.as_str()), Some(incident_portal_status(status)));
+            assert_eq!(
+                portal_status_of(status.as_str()),
+                Some(incident_portal_status(status))
+            );
         }
         for status in ChangeStatus::ALL {
             if let Some(portal) = change_portal_status(status) {
@@ -115,7 +118,11 @@ mod tests {
             }
         }
         for status in OrderStatus::ALL {
-            assert_eq!(portal_status_of(status.as_str()), Some(order_portal_status(status)), "{status}");
+            assert_eq!(
+                portal_status_of(status.as_str()),
+                Some(order_portal_status(status)),
+                "{status}"
+            );
         }
         assert_eq!(portal_status_of("draft"), None);
         assert_eq!(portal_status_of("lost"), None);
@@ -124,9 +131,18 @@ mod tests {
     #[test]
     fn the_mapping_table() {
         use PortalStatus::*;
-        let incident: Vec<_> = INCIDENT_STATUSES.into_iter().map(incident_portal_status).collect();
-        assert_eq!(incident, [Transmitted, InProgress, InProgress, Completed, Completed]);
-        let change: Vec<_> = ChangeStatus::ALL.into_iter().map(change_portal_status).collect();
+        let incident: Vec<_> = INCIDENT_STATUSES
+            .into_iter()
+            .map(incident_portal_status)
+            .collect();
+        assert_eq!(
+            incident,
+            [Transmitted, InProgress, InProgress, Completed, Completed]
+        );
+        let change: Vec<_> = ChangeStatus::ALL
+            .into_iter()
+            .map(change_portal_status)
+            .collect();
         assert_eq!(
             change,
             [
@@ -141,10 +157,21 @@ mod tests {
                 Some(Completed),   // rejected
             ]
         );
-        let order: Vec<_> = OrderStatus::ALL.into_iter().map(order_portal_status).collect();
+        let order: Vec<_> = OrderStatus::ALL
+            .into_iter()
+            .map(order_portal_status)
+            .collect();
         assert_eq!(
             order,
-            [Transmitted, Transmitted, Transmitted, Completed, InProgress, Completed, Completed]
+            [
+                Transmitted,
+                Transmitted,
+                Transmitted,
+                Completed,
+                InProgress,
+                Completed,
+                Completed
+            ]
         );
     }
 }

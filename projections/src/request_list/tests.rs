@@ -52,11 +52,41 @@ fn catalogue() -> Vec<Fed> {
         contract_created(LAKE, "Data Lake", at(1, 8, 0)),
     ];
     // Incidents.
-    events.push(incident_opened(&inc(1), PROD, "SI_Prod", "Site web inaccessible", created(1)));
-    events.push(incident_opened(&inc(2), PROD, "SI_Prod", "VM lente", created(2)));
-    events.push(incident(&inc(2), IncidentEvent::InterventionStarted { at: updated(2, 1), clocks: no_clocks() }));
-    events.push(incident_opened(&inc(3), PREPROD, "SI_Preprod", "Sauvegarde en échec", created(3)));
-    events.push(incident(&inc(3), IncidentEvent::InterventionStarted { at: updated(3, 1), clocks: no_clocks() }));
+    events.push(incident_opened(
+        &inc(1),
+        PROD,
+        "SI_Prod",
+        "Site web inaccessible",
+        created(1),
+    ));
+    events.push(incident_opened(
+        &inc(2),
+        PROD,
+        "SI_Prod",
+        "VM lente",
+        created(2),
+    ));
+    events.push(incident(
+        &inc(2),
+        IncidentEvent::InterventionStarted {
+            at: updated(2, 1),
+            clocks: no_clocks(),
+        },
+    ));
+    events.push(incident_opened(
+        &inc(3),
+        PREPROD,
+        "SI_Preprod",
+        "Sauvegarde en échec",
+        created(3),
+    ));
+    events.push(incident(
+        &inc(3),
+        IncidentEvent::InterventionStarted {
+            at: updated(3, 1),
+            clocks: no_clocks(),
+        },
+    ));
     events.push(incident(
         &inc(3),
         IncidentEvent::CustomerInputRequested {
@@ -65,9 +95,21 @@ fn catalogue() -> Vec<Fed> {
             clocks: no_clocks(),
         },
     ));
-    events.push(incident_opened(&inc(4), LAKE, "Data Lake", "Disque plein", created(4)));
+    events.push(incident_opened(
+        &inc(4),
+        LAKE,
+        "Data Lake",
+        "Disque plein",
+        created(4),
+    ));
     events.extend([
-        incident(&inc(4), IncidentEvent::InterventionStarted { at: updated(4, 1), clocks: no_clocks() }),
+        incident(
+            &inc(4),
+            IncidentEvent::InterventionStarted {
+                at: updated(4, 1),
+                clocks: no_clocks(),
+            },
+        ),
         incident(
             &inc(4),
             IncidentEvent::CustomerInputRequested {
@@ -76,7 +118,13 @@ fn catalogue() -> Vec<Fed> {
                 clocks: no_clocks(),
             },
         ),
-        incident(&inc(4), IncidentEvent::CustomerResponded { at: updated(4, 3), clocks: no_clocks() }),
+        incident(
+            &inc(4),
+            IncidentEvent::CustomerResponded {
+                at: updated(4, 3),
+                clocks: no_clocks(),
+            },
+        ),
         incident(
             &inc(4),
             IncidentEvent::DiagnosisShared {
@@ -95,9 +143,21 @@ fn catalogue() -> Vec<Fed> {
             },
         ),
     ]);
-    events.push(incident_opened(&inc(5), PROD, "SI_Prod", "DNS ne répond plus", created(5)));
+    events.push(incident_opened(
+        &inc(5),
+        PROD,
+        "SI_Prod",
+        "DNS ne répond plus",
+        created(5),
+    ));
     events.extend([
-        incident(&inc(5), IncidentEvent::InterventionStarted { at: updated(5, 1), clocks: no_clocks() }),
+        incident(
+            &inc(5),
+            IncidentEvent::InterventionStarted {
+                at: updated(5, 1),
+                clocks: no_clocks(),
+            },
+        ),
         incident(
             &inc(5),
             IncidentEvent::ServiceRestored {
@@ -108,9 +168,21 @@ fn catalogue() -> Vec<Fed> {
         ),
         incident(&inc(5), IncidentEvent::IncidentClosed { at: updated(5, 3) }),
     ]);
-    events.push(incident_opened(&inc(6), PREPROD, "SI_Preprod", "Portail lent", created(6)));
+    events.push(incident_opened(
+        &inc(6),
+        PREPROD,
+        "SI_Preprod",
+        "Portail lent",
+        created(6),
+    ));
     events.extend([
-        incident(&inc(6), IncidentEvent::InterventionStarted { at: updated(6, 1), clocks: no_clocks() }),
+        incident(
+            &inc(6),
+            IncidentEvent::InterventionStarted {
+                at: updated(6, 1),
+                clocks: no_clocks(),
+            },
+        ),
         incident(
             &inc(6),
             IncidentEvent::ServiceRestored {
@@ -168,14 +240,52 @@ fn catalogue() -> Vec<Fed> {
                 form: draft.clone(),
             },
         ),
-        change_submitted(&chg(7), PROD, "Modifier mes quotas", Some("PRJ-42"), created(7)),
-        change_submitted(&chg(8), PREPROD, "Faire une autre demande", None, created(8)),
-        change(&chg(8), ChangeEvent::ChangeQuoted { at: updated(8, 1), amount_cents: 90_000, note: None }),
+        change_submitted(
+            &chg(7),
+            PROD,
+            "Modifier mes quotas",
+            Some("PRJ-42"),
+            created(7),
+        ),
+        change_submitted(
+            &chg(8),
+            PREPROD,
+            "Faire une autre demande",
+            None,
+            created(8),
+        ),
+        change(
+            &chg(8),
+            ChangeEvent::ChangeQuoted {
+                at: updated(8, 1),
+                amount_cents: 90_000,
+                note: None,
+            },
+        ),
         change_submitted(&chg(9), PROD, "Ajouter des licences RDS", None, created(9)),
-        change(&chg(9), ChangeEvent::ChangeQuoted { at: updated(9, 1), amount_cents: 90_000, note: None }),
-        change(&chg(9), ChangeEvent::ChangeQuoteAccepted { at: updated(9, 2), amount_cents: 90_000 }),
+        change(
+            &chg(9),
+            ChangeEvent::ChangeQuoted {
+                at: updated(9, 1),
+                amount_cents: 90_000,
+                note: None,
+            },
+        ),
+        change(
+            &chg(9),
+            ChangeEvent::ChangeQuoteAccepted {
+                at: updated(9, 2),
+                amount_cents: 90_000,
+            },
+        ),
         change(&chg(9), ChangeEvent::ChangeStarted { at: updated(9, 3) }),
-        change_submitted(&chg(10), LAKE, "Supprimer des licences RDS", None, created(10)),
+        change_submitted(
+            &chg(10),
+            LAKE,
+            "Supprimer des licences RDS",
+            None,
+            created(10),
+        ),
         change(&chg(10), ChangeEvent::ChangeStarted { at: updated(10, 1) }),
         change(
             &chg(10),
@@ -186,7 +296,14 @@ fn catalogue() -> Vec<Fed> {
             },
         ),
         change_submitted(&chg(11), PROD, "Modifier mes quotas", None, created(11)),
-        change(&chg(11), ChangeEvent::ChangeQuoted { at: updated(11, 1), amount_cents: 50_000, note: None }),
+        change(
+            &chg(11),
+            ChangeEvent::ChangeQuoted {
+                at: updated(11, 1),
+                amount_cents: 50_000,
+                note: None,
+            },
+        ),
         change(
             &chg(11),
             ChangeEvent::ChangeQuoteDeclined {
@@ -204,7 +321,13 @@ fn catalogue() -> Vec<Fed> {
                 reason: None,
             },
         ),
-        change_submitted(&chg(13), PROD, "Faire une autre demande", Some("AUDIT-2026"), created(13)),
+        change_submitted(
+            &chg(13),
+            PROD,
+            "Faire une autre demande",
+            Some("AUDIT-2026"),
+            created(13),
+        ),
         change(
             &chg(13),
             ChangeEvent::ChangeRejected {
@@ -304,7 +427,13 @@ fn catalogue() -> Vec<Fed> {
                 reason: None,
             },
         ),
-        order_placed(&ord(19), PROD, 3, "Pack Formation vCloud Director", created(19)),
+        order_placed(
+            &ord(19),
+            PROD,
+            3,
+            "Pack Formation vCloud Director",
+            created(19),
+        ),
         order(
             &ord(19),
             OrderEvent::OrderCancelled {
@@ -384,13 +513,21 @@ fn newest_first(numbers: &[u32]) -> Vec<String> {
     ids
 }
 
-const EVERY_LISTED: [u32; 18] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19];
+const EVERY_LISTED: [u32; 18] = [
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19,
+];
 
 #[tokio::test]
 async fn each_kind_is_listed_with_its_name_reference_creator_and_last_update() {
     let events = vec![
         contract_created(PROD, "SI_Prod", at(1, 8, 0)),
-        incident_opened(&inc(1), PROD, "SI_Prod", "Site web inaccessible", at(2, 9, 0)),
+        incident_opened(
+            &inc(1),
+            PROD,
+            "SI_Prod",
+            "Site web inaccessible",
+            at(2, 9, 0),
+        ),
         change(
             &chg(2),
             ChangeEvent::ChangeDraftSaved {
@@ -400,7 +537,13 @@ async fn each_kind_is_listed_with_its_name_reference_creator_and_last_update() {
                 form: ChangeForm::default(),
             },
         ),
-        change_submitted(&chg(2), PROD, "Modifier mes quotas", Some("PRJ-42"), at(2, 11, 0)),
+        change_submitted(
+            &chg(2),
+            PROD,
+            "Modifier mes quotas",
+            Some("PRJ-42"),
+            at(2, 11, 0),
+        ),
         order_placed(&ord(3), PROD, 1, "Pack Expert 4H", at(2, 12, 0)),
         order(
             &ord(3),
@@ -411,7 +554,13 @@ async fn each_kind_is_listed_with_its_name_reference_creator_and_last_update() {
                 item_name: title("Pack Expert 4H"),
             },
         ),
-        incident(&inc(1), IncidentEvent::InterventionStarted { at: at(2, 13, 0), clocks: Vec::new() }),
+        incident(
+            &inc(1),
+            IncidentEvent::InterventionStarted {
+                at: at(2, 13, 0),
+                clocks: Vec::new(),
+            },
+        ),
         order_placed(&ord(4), "OCB0000999", 1, "Pack Expert 8H", at(2, 14, 0)),
     ];
     let row = |request_id: String, kind, contract: &str, contract_name: Option<&str>| RequestRow {
@@ -479,7 +628,13 @@ async fn each_kind_is_listed_with_its_name_reference_creator_and_last_update() {
 async fn the_creator_is_the_actor_and_on_whose_behalf_is_kept() {
     let (db, reader) = feed(&RequestList, Vec::new()).await.unwrap();
     let mut tx = begin(&db.database).await.unwrap();
-    let (id, event) = incident_opened(&inc(1), PROD, "SI_Prod", "Site web inaccessible", at(2, 9, 0));
+    let (id, event) = incident_opened(
+        &inc(1),
+        PROD,
+        "SI_Prod",
+        "Site web inaccessible",
+        at(2, 9, 0),
+    );
     let fed = FeedEvent {
         position: 1,
         aggregate_type: "Incident".to_owned(),
@@ -500,7 +655,10 @@ async fn the_creator_is_the_actor_and_on_whose_behalf_is_kept() {
     tx.commit().await.unwrap();
     let page = page(&reader, &staff()).await;
     assert_eq!(page.rows[0].created_by, "agent.smith");
-    assert_eq!(page.rows[0].created_on_behalf_of.as_deref(), Some("paul.dupont"));
+    assert_eq!(
+        page.rows[0].created_on_behalf_of.as_deref(),
+        Some("paul.dupont")
+    );
 }
 
 #[tokio::test]
@@ -540,7 +698,14 @@ async fn each_lifecycle_step_sets_the_detailed_and_portal_status_and_the_last_up
         let actual: Vec<_> = page
             .rows
             .into_iter()
-            .map(|row| (row.request_id, row.detailed_status, row.portal_status, row.last_update_at))
+            .map(|row| {
+                (
+                    row.request_id,
+                    row.detailed_status,
+                    row.portal_status,
+                    row.last_update_at,
+                )
+            })
             .collect();
         assert_eq!(actual, expected, "{backend}");
     })
@@ -550,10 +715,25 @@ async fn each_lifecycle_step_sets_the_detailed_and_portal_status_and_the_last_up
 #[tokio::test]
 async fn a_change_enters_the_list_when_submitted_and_keeps_its_submission_as_creation() {
     on_each_backend(catalogue(), async |reader, backend| {
-        let changes = all_ids(reader, &RequestQuery { kind: Some(RequestKind::Change), ..staff() }).await;
-        assert_eq!(changes, newest_first(&[7, 8, 9, 10, 11, 12, 13]), "{backend}: the draft CHG14 is not listed");
+        let changes = all_ids(
+            reader,
+            &RequestQuery {
+                kind: Some(RequestKind::Change),
+                ..staff()
+            },
+        )
+        .await;
+        assert_eq!(
+            changes,
+            newest_first(&[7, 8, 9, 10, 11, 12, 13]),
+            "{backend}: the draft CHG14 is not listed"
+        );
         let draft_then_submitted = page(reader, &search(&chg(7))).await;
-        assert_eq!(draft_then_submitted.rows[0].created_at, created(7), "{backend}");
+        assert_eq!(
+            draft_then_submitted.rows[0].created_at,
+            created(7),
+            "{backend}"
+        );
     })
     .await;
 }
@@ -561,12 +741,20 @@ async fn a_change_enters_the_list_when_submitted_and_keeps_its_submission_as_cre
 #[tokio::test]
 async fn sorts_newest_or_oldest_first() {
     on_each_backend(catalogue(), async |reader, backend| {
-        assert_eq!(all_ids(reader, &staff()).await, newest_first(&EVERY_LISTED), "{backend}");
+        assert_eq!(
+            all_ids(reader, &staff()).await,
+            newest_first(&EVERY_LISTED),
+            "{backend}"
+        );
         let oldest_first = RequestQuery {
             sort: SortOrder::OldestFirst,
             ..staff()
         };
-        assert_eq!(all_ids(reader, &oldest_first).await, listed(&EVERY_LISTED), "{backend}");
+        assert_eq!(
+            all_ids(reader, &oldest_first).await,
+            listed(&EVERY_LISTED),
+            "{backend}"
+        );
     })
     .await;
 }
@@ -574,39 +762,105 @@ async fn sorts_newest_or_oldest_first() {
 #[tokio::test]
 async fn filters_by_portal_status_detailed_status_kind_and_contract_alone_and_together() {
     use PortalStatus::*;
-    let filtered = |kind, portal_status, detailed_status: Option<&str>, contract: Option<&str>| RequestQuery {
-        kind,
-        portal_status,
-        detailed_status: detailed_status.map(str::to_owned),
-        contract: contract.map(contract_id),
-        ..staff()
-    };
+    let filtered =
+        |kind, portal_status, detailed_status: Option<&str>, contract: Option<&str>| RequestQuery {
+            kind,
+            portal_status,
+            detailed_status: detailed_status.map(str::to_owned),
+            contract: contract.map(contract_id),
+            ..staff()
+        };
     let cases: Vec<(RequestQuery, Vec<u32>)> = vec![
-        (filtered(None, Some(Transmitted), None, None), vec![1, 7, 8, 15]),
-        (filtered(None, Some(InProgress), None, None), vec![2, 3, 6, 9, 16]),
-        (filtered(None, Some(Completed), None, None), vec![4, 5, 10, 11, 12, 13, 17, 18, 19]),
-        (filtered(None, None, Some("in_progress"), None), vec![2, 6, 9, 16]),
-        (filtered(None, None, Some("awaiting_customer"), None), vec![3]),
+        (
+            filtered(None, Some(Transmitted), None, None),
+            vec![1, 7, 8, 15],
+        ),
+        (
+            filtered(None, Some(InProgress), None, None),
+            vec![2, 3, 6, 9, 16],
+        ),
+        (
+            filtered(None, Some(Completed), None, None),
+            vec![4, 5, 10, 11, 12, 13, 17, 18, 19],
+        ),
+        (
+            filtered(None, None, Some("in_progress"), None),
+            vec![2, 6, 9, 16],
+        ),
+        (
+            filtered(None, None, Some("awaiting_customer"), None),
+            vec![3],
+        ),
         (filtered(None, None, Some("cancelled"), None), vec![12, 19]),
         (filtered(None, None, Some("draft"), None), vec![]),
-        (filtered(Some(RequestKind::Incident), None, None, None), vec![1, 2, 3, 4, 5, 6]),
-        (filtered(Some(RequestKind::Change), None, None, None), vec![7, 8, 9, 10, 11, 12, 13]),
-        (filtered(Some(RequestKind::Order), None, None, None), vec![15, 16, 17, 18, 19]),
-        (filtered(None, None, None, Some(PREPROD)), vec![3, 6, 8, 12, 16]),
+        (
+            filtered(Some(RequestKind::Incident), None, None, None),
+            vec![1, 2, 3, 4, 5, 6],
+        ),
+        (
+            filtered(Some(RequestKind::Change), None, None, None),
+            vec![7, 8, 9, 10, 11, 12, 13],
+        ),
+        (
+            filtered(Some(RequestKind::Order), None, None, None),
+            vec![15, 16, 17, 18, 19],
+        ),
+        (
+            filtered(None, None, None, Some(PREPROD)),
+            vec![3, 6, 8, 12, 16],
+        ),
         (filtered(None, None, None, Some(LAKE)), vec![4, 10, 18]),
         (filtered(None, None, None, Some("OCB0000999")), vec![]),
-        (filtered(Some(RequestKind::Change), Some(Completed), None, None), vec![10, 11, 12, 13]),
-        (filtered(Some(RequestKind::Change), None, Some("cancelled"), None), vec![12]),
-        (filtered(Some(RequestKind::Order), None, Some("quoted"), None), vec![]),
-        (filtered(None, Some(Completed), Some("cancelled"), None), vec![12, 19]),
-        (filtered(None, Some(Completed), Some("in_progress"), None), vec![]),
-        (filtered(None, Some(InProgress), None, Some(PROD)), vec![2, 9]),
-        (filtered(Some(RequestKind::Incident), Some(Completed), None, Some(PROD)), vec![5]),
-        (filtered(Some(RequestKind::Order), None, Some("quote_declined"), Some(LAKE)), vec![18]),
+        (
+            filtered(Some(RequestKind::Change), Some(Completed), None, None),
+            vec![10, 11, 12, 13],
+        ),
+        (
+            filtered(Some(RequestKind::Change), None, Some("cancelled"), None),
+            vec![12],
+        ),
+        (
+            filtered(Some(RequestKind::Order), None, Some("quoted"), None),
+            vec![],
+        ),
+        (
+            filtered(None, Some(Completed), Some("cancelled"), None),
+            vec![12, 19],
+        ),
+        (
+            filtered(None, Some(Completed), Some("in_progress"), None),
+            vec![],
+        ),
+        (
+            filtered(None, Some(InProgress), None, Some(PROD)),
+            vec![2, 9],
+        ),
+        (
+            filtered(
+                Some(RequestKind::Incident),
+                Some(Completed),
+                None,
+                Some(PROD),
+            ),
+            vec![5],
+        ),
+        (
+            filtered(
+                Some(RequestKind::Order),
+                None,
+                Some("quote_declined"),
+                Some(LAKE),
+            ),
+            vec![18],
+        ),
     ];
     on_each_backend(catalogue(), async |reader, backend| {
         for (query, expected) in &cases {
-            assert_eq!(all_ids(reader, query).await, newest_first(expected), "{backend}: {query:?}");
+            assert_eq!(
+                all_ids(reader, query).await,
+                newest_first(expected),
+                "{backend}: {query:?}"
+            );
         }
     })
     .await;
@@ -619,7 +873,10 @@ async fn searches_contract_names_and_ids_request_ids_names_and_references() {
         // Contract name: prefix, and from a word start.
         ("si_prod", vec![1, 2, 5, 7, 9, 11, 13, 15, 17, 19]),
         ("SI_Pre", vec![3, 6, 8, 12, 16]),
-        ("si_", vec![1, 2, 3, 5, 6, 7, 8, 9, 11, 12, 13, 15, 16, 17, 19]),
+        (
+            "si_",
+            vec![1, 2, 3, 5, 6, 7, 8, 9, 11, 12, 13, 15, 16, 17, 19],
+        ),
         ("prod", vec![1, 2, 5, 7, 9, 11, 13, 15, 17, 19]),
         ("lake", vec![4, 10, 18]),
         // Contract id: whole or prefix, any case.
@@ -647,24 +904,40 @@ async fn searches_contract_names_and_ids_request_ids_names_and_references() {
     ];
     on_each_backend(catalogue(), async |reader, backend| {
         for (text, expected) in &cases {
-            assert_eq!(all_ids(reader, &search(text)).await, newest_first(expected), "{backend}: '{text}'");
+            assert_eq!(
+                all_ids(reader, &search(text)).await,
+                newest_first(expected),
+                "{backend}: '{text}'"
+            );
         }
         let completed_packs = RequestQuery {
             portal_status: Some(PortalStatus::Completed),
             ..search("pack")
         };
-        assert_eq!(all_ids(reader, &completed_packs).await, newest_first(&[17, 18, 19]), "{backend}");
+        assert_eq!(
+            all_ids(reader, &completed_packs).await,
+            newest_first(&[17, 18, 19]),
+            "{backend}"
+        );
         let prod_changes_matching_d = RequestQuery {
             kind: Some(RequestKind::Change),
             contract: Some(contract_id(PROD)),
             ..search("d")
         };
-        assert_eq!(all_ids(reader, &prod_changes_matching_d).await, newest_first(&[9, 13]), "{backend}");
+        assert_eq!(
+            all_ids(reader, &prod_changes_matching_d).await,
+            newest_first(&[9, 13]),
+            "{backend}"
+        );
         let oldest_first = RequestQuery {
             sort: SortOrder::OldestFirst,
             ..search("d")
         };
-        assert_eq!(all_ids(reader, &oldest_first).await, listed(&[4, 5, 8, 9, 10, 13, 16, 18, 19]), "{backend}");
+        assert_eq!(
+            all_ids(reader, &oldest_first).await,
+            listed(&[4, 5, 8, 9, 10, 13, 16, 18, 19]),
+            "{backend}"
+        );
     })
     .await;
 }
@@ -673,7 +946,11 @@ async fn searches_contract_names_and_ids_request_ids_names_and_references() {
 async fn a_customer_sees_only_the_requests_of_their_contracts() {
     on_each_backend(catalogue(), async |reader, backend| {
         let prod = RequestQuery::for_customer(vec![contract_id(PROD)]);
-        assert_eq!(all_ids(reader, &prod).await, newest_first(&[1, 2, 5, 7, 9, 11, 13, 15, 17, 19]), "{backend}");
+        assert_eq!(
+            all_ids(reader, &prod).await,
+            newest_first(&[1, 2, 5, 7, 9, 11, 13, 15, 17, 19]),
+            "{backend}"
+        );
         let prod_and_lake = RequestQuery::for_customer(vec![contract_id(LAKE), contract_id(PROD)]);
         assert_eq!(
             all_ids(reader, &prod_and_lake).await,
@@ -681,13 +958,27 @@ async fn a_customer_sees_only_the_requests_of_their_contracts() {
             "{backend}"
         );
         let nothing = RequestQuery::for_customer(Vec::new());
-        assert_eq!(all_ids(reader, &nothing).await, Vec::<String>::new(), "{backend}");
+        assert_eq!(
+            all_ids(reader, &nothing).await,
+            Vec::<String>::new(),
+            "{backend}"
+        );
         let asking_for_another_contract = RequestQuery {
             contract: Some(contract_id(PREPROD)),
             ..prod.clone()
         };
-        assert_eq!(all_ids(reader, &asking_for_another_contract).await, Vec::<String>::new(), "{backend}");
-        for text in [inc(3).as_str(), "si_preprod", "OCB0000125", "FCA0125", "sauvegarde"] {
+        assert_eq!(
+            all_ids(reader, &asking_for_another_contract).await,
+            Vec::<String>::new(),
+            "{backend}"
+        );
+        for text in [
+            inc(3).as_str(),
+            "si_preprod",
+            "OCB0000125",
+            "FCA0125",
+            "sauvegarde",
+        ] {
             let searching_another_contract = RequestQuery {
                 search: Some(SearchText::parse(text).unwrap()),
                 ..prod.clone()
@@ -703,7 +994,11 @@ async fn a_customer_sees_only_the_requests_of_their_contracts() {
             portal_status: Some(PortalStatus::InProgress),
             ..prod.clone()
         };
-        assert_eq!(all_ids(reader, &searching_own).await, newest_first(&[2, 9]), "{backend}");
+        assert_eq!(
+            all_ids(reader, &searching_own).await,
+            newest_first(&[2, 9]),
+            "{backend}"
+        );
     })
     .await;
 }
@@ -712,7 +1007,10 @@ async fn a_customer_sees_only_the_requests_of_their_contracts() {
 async fn pages_follow_each_other_without_duplicates_or_omissions() {
     let limit = |n| PageLimit::new(n).unwrap();
     let queries = [
-        RequestQuery { limit: limit(5), ..staff() },
+        RequestQuery {
+            limit: limit(5),
+            ..staff()
+        },
         RequestQuery {
             limit: limit(4),
             sort: SortOrder::OldestFirst,
@@ -748,7 +1046,8 @@ async fn pages_follow_each_other_without_duplicates_or_omissions() {
             };
             let expected = ids(&page(reader, &everything).await);
             let size = query.limit.get() as usize;
-            let expected_pages: Vec<Vec<String>> = expected.chunks(size).map(<[String]>::to_vec).collect();
+            let expected_pages: Vec<Vec<String>> =
+                expected.chunks(size).map(<[String]>::to_vec).collect();
             assert_eq!(pages, expected_pages, "{backend}: {query:?}");
         }
     })
@@ -771,14 +1070,24 @@ async fn pages_are_stable_when_requests_arrive_between_them() {
         };
         let first_newest = page(&reader, &newest).await;
         let first_oldest = page(&reader, &oldest).await;
-        assert_eq!(ids(&first_newest), newest_first(&[13, 15, 16, 17, 18, 19]), "{backend}");
+        assert_eq!(
+            ids(&first_newest),
+            newest_first(&[13, 15, 16, 17, 18, 19]),
+            "{backend}"
+        );
         assert_eq!(ids(&first_oldest), listed(&[1, 2, 3, 4, 5, 6]), "{backend}");
 
         // Two requests arrive, and one already listed changes status.
         let arrivals = vec![
             incident_opened(&inc(30), PROD, "SI_Prod", "Nouvelle panne", at(20, 8, 0)),
             order_placed(&ord(31), PROD, 9, "Pack Expert 4H", at(20, 9, 0)),
-            incident(&inc(1), IncidentEvent::InterventionStarted { at: at(20, 10, 0), clocks: Vec::new() }),
+            incident(
+                &inc(1),
+                IncidentEvent::InterventionStarted {
+                    at: at(20, 10, 0),
+                    clocks: Vec::new(),
+                },
+            ),
         ];
         feed_into(&db, &RequestList, arrivals).await.unwrap();
 
@@ -787,17 +1096,37 @@ async fn pages_are_stable_when_requests_arrive_between_them() {
             ..query.clone()
         };
         let second_newest = page(&reader, &next(&newest, &first_newest)).await;
-        assert_eq!(ids(&second_newest), newest_first(&[7, 8, 9, 10, 11, 12]), "{backend}");
+        assert_eq!(
+            ids(&second_newest),
+            newest_first(&[7, 8, 9, 10, 11, 12]),
+            "{backend}"
+        );
         let third_newest = page(&reader, &next(&newest, &second_newest)).await;
-        assert_eq!(ids(&third_newest), newest_first(&[1, 2, 3, 4, 5, 6]), "{backend}: arrivals come first, before page one");
+        assert_eq!(
+            ids(&third_newest),
+            newest_first(&[1, 2, 3, 4, 5, 6]),
+            "{backend}: arrivals come first, before page one"
+        );
         assert_eq!(third_newest.next, None, "{backend}");
 
         let second_oldest = page(&reader, &next(&oldest, &first_oldest)).await;
-        assert_eq!(ids(&second_oldest), listed(&[7, 8, 9, 10, 11, 12]), "{backend}");
+        assert_eq!(
+            ids(&second_oldest),
+            listed(&[7, 8, 9, 10, 11, 12]),
+            "{backend}"
+        );
         let third_oldest = page(&reader, &next(&oldest, &second_oldest)).await;
-        assert_eq!(ids(&third_oldest), listed(&[13, 15, 16, 17, 18, 19]), "{backend}");
+        assert_eq!(
+            ids(&third_oldest),
+            listed(&[13, 15, 16, 17, 18, 19]),
+            "{backend}"
+        );
         let fourth_oldest = page(&reader, &next(&oldest, &third_oldest)).await;
-        assert_eq!(ids(&fourth_oldest), vec![inc(30), ord(31)], "{backend}: arrivals come last");
+        assert_eq!(
+            ids(&fourth_oldest),
+            vec![inc(30), ord(31)],
+            "{backend}: arrivals come last"
+        );
         assert_eq!(fourth_oldest.next, None, "{backend}");
         db.cleanup().await;
     }
@@ -808,7 +1137,13 @@ async fn requests_created_in_the_same_second_are_paged_by_id() {
     let same_second = at(5, 9, 0);
     let mut events = vec![contract_created(PROD, "SI_Prod", at(1, 8, 0))];
     for n in [3, 1, 5, 2, 4] {
-        events.push(incident_opened(&inc(n), PROD, "SI_Prod", "Panne", same_second));
+        events.push(incident_opened(
+            &inc(n),
+            PROD,
+            "SI_Prod",
+            "Panne",
+            same_second,
+        ));
     }
     on_each_backend(events, async |reader, backend| {
         let query = RequestQuery {
@@ -816,7 +1151,11 @@ async fn requests_created_in_the_same_second_are_paged_by_id() {
             ..staff()
         };
         let pages = every_page(reader, &query).await;
-        assert_eq!(pages, vec![vec![inc(5), inc(4)], vec![inc(3), inc(2)], vec![inc(1)]], "{backend}");
+        assert_eq!(
+            pages,
+            vec![vec![inc(5), inc(4)], vec![inc(3), inc(2)], vec![inc(1)]],
+            "{backend}"
+        );
         let customer = RequestQuery {
             sort: SortOrder::OldestFirst,
             ..RequestQuery::for_customer(vec![contract_id(PROD)])
@@ -826,7 +1165,11 @@ async fn requests_created_in_the_same_second_are_paged_by_id() {
             ..customer
         };
         let pages = every_page(reader, &query).await;
-        assert_eq!(pages, vec![vec![inc(1), inc(2)], vec![inc(3), inc(4)], vec![inc(5)]], "{backend}");
+        assert_eq!(
+            pages,
+            vec![vec![inc(1), inc(2)], vec![inc(3), inc(4)], vec![inc(5)]],
+            "{backend}"
+        );
     })
     .await;
 }
@@ -863,7 +1206,13 @@ async fn a_status_change_moves_the_request_between_filters() {
     let events = vec![
         contract_created(PROD, "SI_Prod", at(1, 8, 0)),
         incident_opened(&inc(1), PROD, "SI_Prod", "Panne", at(2, 8, 0)),
-        incident(&inc(1), IncidentEvent::InterventionStarted { at: at(2, 9, 0), clocks: Vec::new() }),
+        incident(
+            &inc(1),
+            IncidentEvent::InterventionStarted {
+                at: at(2, 9, 0),
+                clocks: Vec::new(),
+            },
+        ),
         incident(
             &inc(1),
             IncidentEvent::ServiceRestored {
@@ -896,14 +1245,22 @@ async fn a_status_change_moves_the_request_between_filters() {
                         kind,
                         ..staff()
                     };
-                    assert_eq!(all_ids(reader, &by_portal).await, expected, "{backend}: {by_portal:?}");
+                    assert_eq!(
+                        all_ids(reader, &by_portal).await,
+                        expected,
+                        "{backend}: {by_portal:?}"
+                    );
                     let by_detailed = RequestQuery {
                         detailed_status: Some(detailed.to_owned()),
                         contract: contract.clone(),
                         kind,
                         ..staff()
                     };
-                    assert_eq!(all_ids(reader, &by_detailed).await, expected, "{backend}: {by_detailed:?}");
+                    assert_eq!(
+                        all_ids(reader, &by_detailed).await,
+                        expected,
+                        "{backend}: {by_detailed:?}"
+                    );
                 }
             }
         }
@@ -923,15 +1280,27 @@ fn a_query_refuses_what_it_cannot_serve() {
     assert_eq!(PageLimit::new(201).unwrap_err().field, "limit");
     assert_eq!(PageLimit::default().get(), 50);
 
-    assert_eq!(SearchText::parse("  Pack   EXPERT ").unwrap().as_str(), "pack expert");
+    assert_eq!(
+        SearchText::parse("  Pack   EXPERT ").unwrap().as_str(),
+        "pack expert"
+    );
     assert_eq!(SearchText::parse("   ").unwrap_err().field, "search");
     assert!(SearchText::parse("a".repeat(64)).is_ok());
-    assert_eq!(SearchText::parse("a".repeat(65)).unwrap_err().field, "search");
+    assert_eq!(
+        SearchText::parse("a".repeat(65)).unwrap_err().field,
+        "search"
+    );
 
     assert_eq!("order".parse::<RequestKind>(), Ok(RequestKind::Order));
     assert_eq!("orders".parse::<RequestKind>().unwrap_err().field, "kind");
-    assert_eq!("in_progress".parse::<PortalStatus>(), Ok(PortalStatus::InProgress));
-    assert_eq!("en cours".parse::<PortalStatus>().unwrap_err().field, "portal_status");
+    assert_eq!(
+        "in_progress".parse::<PortalStatus>(),
+        Ok(PortalStatus::InProgress)
+    );
+    assert_eq!(
+        "en cours".parse::<PortalStatus>().unwrap_err().field,
+        "portal_status"
+    );
 }
 
 #[test]
@@ -941,6 +1310,10 @@ fn a_cursor_reads_back_what_it_wrote_and_nothing_else() {
     assert!(text.chars().all(|c| c.is_ascii_hexdigit()), "{text}");
     assert_eq!(PageCursor::parse(&text), Ok(cursor));
     for garbage in ["", "zz", "abc", "31", &"32".repeat(10), "310a6e6f740a78"] {
-        assert_eq!(PageCursor::parse(garbage).unwrap_err().field, "cursor", "{garbage}");
+        assert_eq!(
+            PageCursor::parse(garbage).unwrap_err().field,
+            "cursor",
+            "{garbage}"
+        );
     }
 }

@@ -177,17 +177,36 @@ async fn a_reader_can_wait_for_the_position_a_command_reported() {
         title: Title::parse("Disk full").unwrap(),
         description: FreeText::parse("No space left").unwrap(),
     };
-    let committed = workload.engine().incidents.execute(id.as_str(), Authored::new(customer, open), &context).await.unwrap();
+    let committed = workload
+        .engine()
+        .incidents
+        .execute(id.as_str(), Authored::new(customer, open), &context)
+        .await
+        .unwrap();
     let position = committed.last_position().expect("the command wrote events");
 
-    let not_yet = wait_for_position(&reader, &names, position, Duration::from_millis(100)).await.unwrap();
-    assert!(!not_yet, "no projector ran: the wait gives up after its bound");
+    let not_yet = wait_for_position(&reader, &names, position, Duration::from_millis(100))
+        .await
+        .unwrap();
+    assert!(
+        !not_yet,
+        "no projector ran: the wait gives up after its bound"
+    );
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let follower = tokio::spawn(async move { projector.follow(Duration::from_millis(20), stopped).await });
-    let reached = wait_for_position(&reader, &names, position, Duration::from_secs(10)).await.unwrap();
+    let follower =
+        tokio::spawn(async move { projector.follow(Duration::from_millis(20), stopped).await });
+    let reached = wait_for_position(&reader, &names, position, Duration::from_secs(10))
+        .await
+        .unwrap();
     assert!(reached);
-    let clocks = sablier_projections::sla_clocks::SlaClocks::for_request(&reader, id.as_str()).await.unwrap();
-    assert_eq!(clocks.len(), 3, "the new incident's clocks are visible once the position is reached");
+    let clocks = sablier_projections::sla_clocks::SlaClocks::for_request(&reader, id.as_str())
+        .await
+        .unwrap();
+    assert_eq!(
+        clocks.len(),
+        3,
+        "the new incident's clocks are visible once the position is reached"
+    );
     stop.send(true).unwrap();
     follower.await.unwrap();
     db.cleanup().await;
