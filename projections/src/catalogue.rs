@@ -14,6 +14,8 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(Directory),
         Arc::new(SlaClocks),
         Arc::new(Billing::default()),
+        Arc::new(RequestList),
+        Arc::new(AuditTrail),
     ]
 }
 
