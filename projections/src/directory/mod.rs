@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
-use sablier_domain::contract::{ContractEvent, SectionRoles};
+use sablier_domain::contract::{ContractEvent, DeclaredUser, SectionRoles};
 
 use crate::error::ProjectionError;
 use crate::event::{DomainEvent, FeedEvent};
@@ -144,6 +144,30 @@ impl Directory {
         .map(drop)
     }
 
+    async fn add_user(
+        tx: &mut ViewTx,
+        event: &FeedEvent,
+        user: &DeclaredUser,
+        roles: &SectionRoles,
+    ) -> Result<(), ProjectionError> {
+        tx.execute(
+            "INSERT INTO directory_users (contract_id, login, email, first_name, last_name, roles) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                event.aggregate_id.clone().into(),
+                user.login.to_string().into(),
+                user.email.to_string().into(),
+                user.first_name.to_string().into(),
+                user.last_name.to_string().into(),
+                serde_json::to_string(roles)
+                    .expect("roles serialize")
+                    .into(),
+            ],
+        )
+        .await
+        .map(drop)
+    }
+
     /// A new decision replaces any change that had not taken effect yet.
     async fn drop_pending_tiers(tx: &mut ViewTx, event: &FeedEvent) -> Result<(), ProjectionError> {
         tx.execute(
@@ -192,18 +216,7 @@ impl Projection for Directory {
                     ],
                 )
                 .await?;
-                tx.execute(
-                    "INSERT INTO directory_users (contract_id, login, email, first_name, last_name, roles) VALUES ($1, $2, $3, $4, $5, $6)",
-                    &[
-                        contract_id,
-                        referent.login.to_string().into(),
-                        referent.email.to_string().into(),
-                        referent.first_name.to_string().into(),
-                        referent.last_name.to_string().into(),
-                        serde_json::to_string(&SectionRoles::all_managers()).expect("roles serialize").into(),
-                    ],
-                )
-                .await?;
+                Self::add_user(tx, event, referent, &SectionRoles::all_managers()).await?;
                 let created_on = at.with_timezone(time_zone).date_naive().to_string();
                 Self::add_tier(tx, event, *at, tier.to_string(), "created", created_on).await?;
             }
@@ -242,18 +255,7 @@ impl Projection for Directory {
                 .await?;
             }
             ContractEvent::UserDeclared { user, roles, .. } => {
-                tx.execute(
-                    "INSERT INTO directory_users (contract_id, login, email, first_name, last_name, roles) VALUES ($1, $2, $3, $4, $5, $6)",
-                    &[
-                        contract_id,
-                        user.login.to_string().into(),
-                        user.email.to_string().into(),
-                        user.first_name.to_string().into(),
-                        user.last_name.to_string().into(),
-                        serde_json::to_string(roles).expect("roles serialize").into(),
-                    ],
-                )
-                .await?;
+                Self::add_user(tx, event, user, roles).await?;
             }
             ContractEvent::UserRolesChanged { login, roles, .. } => {
                 tx.execute(
