@@ -40,6 +40,40 @@ impl ActorRole {
             ActorRole::Agent | ActorRole::Admin | ActorRole::System
         )
     }
+
+    /// Refuses analysts, who are read-only everywhere.
+    pub fn refuse_analyst(self, action: &'static str) -> Result<(), Forbidden> {
+        self.require(self != ActorRole::Analyst, action)
+    }
+
+    /// Agents, admins and Sablier itself.
+    pub fn staff_only(self, action: &'static str) -> Result<(), Forbidden> {
+        self.require(self.is_staff(), action)
+    }
+
+    /// Customers, and Sablier itself replaying what customers did (imports, demo data).
+    pub fn customer_only(self, action: &'static str) -> Result<(), Forbidden> {
+        self.require(
+            matches!(self, ActorRole::Customer | ActorRole::System),
+            action,
+        )
+    }
+
+    fn require(self, allowed: bool, action: &'static str) -> Result<(), Forbidden> {
+        if allowed {
+            Ok(())
+        } else {
+            Err(Forbidden { role: self, action })
+        }
+    }
+}
+
+/// A command the actor's role may not issue; each aggregate's error turns it into its
+/// `NotPermitted` variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Forbidden {
+    pub role: ActorRole,
+    pub action: &'static str,
 }
 
 impl fmt::Display for ActorRole {

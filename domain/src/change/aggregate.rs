@@ -7,7 +7,7 @@ use cqrs_es::event_sink::EventSink;
 use sablier_sla::calendar::Calendar;
 use serde::{Deserialize, Serialize};
 
-use crate::actor::{ActorRole, Authored};
+use crate::actor::Authored;
 use crate::change::{
     Article, ChangeCommand, ChangeError, ChangeEvent, ChangeForm, ChangeStatus, LeadTimeOffer,
     MAX_ATTACHMENTS,
@@ -116,25 +116,7 @@ impl Change {
     ) -> Result<Vec<ChangeEvent>, ChangeError> {
         let at = services.now();
         let role = by.role;
-        let forbid = |action: &'static str| ChangeError::NotPermitted { role, action };
-        let staff_only = |action: &'static str| {
-            if role.is_staff() {
-                Ok(())
-            } else {
-                Err(forbid(action))
-            }
-        };
-        // Sablier itself replays what customers did (imports, demo data).
-        let customer_only = |action: &'static str| {
-            if matches!(role, ActorRole::Customer | ActorRole::System) {
-                Ok(())
-            } else {
-                Err(forbid(action))
-            }
-        };
-        if role == ActorRole::Analyst {
-            return Err(forbid("change a change request (analysts are read-only)"));
-        }
+        role.refuse_analyst("change a change request (analysts are read-only)")?;
         let event = match command {
             ChangeCommand::SaveDraft {
                 change_id,
@@ -172,7 +154,7 @@ impl Change {
                 submission(&change_id, &contract, &form, services, at).await?
             }
             ChangeCommand::Quote { amount_cents, note } => {
-                staff_only("quote a change")?;
+                role.staff_only("quote a change")?;
                 self.require_status(&[ChangeStatus::Submitted], "quote")?;
                 ChangeEvent::ChangeQuoted {
                     at,
@@ -181,7 +163,7 @@ impl Change {
                 }
             }
             ChangeCommand::AcceptQuote => {
-                customer_only("accept a quote (the customer does)")?;
+                role.customer_only("accept a quote (the customer does)")?;
                 self.require_status(&[ChangeStatus::Quoted], "accept the quote of")?;
                 ChangeEvent::ChangeQuoteAccepted {
                     at,
@@ -189,7 +171,7 @@ impl Change {
                 }
             }
             ChangeCommand::DeclineQuote { reason } => {
-                customer_only("decline a quote (the customer does)")?;
+                role.customer_only("decline a quote (the customer does)")?;
                 self.require_status(&[ChangeStatus::Quoted], "decline the quote of")?;
                 ChangeEvent::ChangeQuoteDeclined {
                     at,
@@ -198,7 +180,7 @@ impl Change {
                 }
             }
             ChangeCommand::Start => {
-                staff_only("start a change")?;
+                role.staff_only("start a change")?;
                 let status = self.require_status(
                     &[ChangeStatus::Submitted, ChangeStatus::QuoteAccepted],
                     "start",
@@ -209,7 +191,7 @@ impl Change {
                 ChangeEvent::ChangeStarted { at }
             }
             ChangeCommand::Complete { note } => {
-                staff_only("complete a change")?;
+                role.staff_only("complete a change")?;
                 self.require_status(&[ChangeStatus::InProgress], "complete")?;
                 ChangeEvent::ChangeCompleted {
                     at,
@@ -218,7 +200,7 @@ impl Change {
                 }
             }
             ChangeCommand::Cancel { reason } => {
-                customer_only("cancel a change (the customer does; staff reject)")?;
+                role.customer_only("cancel a change (the customer does; staff reject)")?;
                 let previous_status = self.existing_status()?;
                 if previous_status != ChangeStatus::Draft && !previous_status.is_before_work() {
                     return Err(ChangeError::WrongStatus {
@@ -233,7 +215,7 @@ impl Change {
                 }
             }
             ChangeCommand::Reject { reason } => {
-                staff_only("reject a change")?;
+                role.staff_only("reject a change")?;
                 let previous_status = self.existing_status()?;
                 if !previous_status.is_before_work() {
                     return Err(ChangeError::WrongStatus {

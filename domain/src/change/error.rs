@@ -51,3 +51,12 @@ pub enum ChangeError {
     #[error(transparent)]
     Unavailable(#[from] PortError),
 }
+
+impl From<crate::actor::Forbidden> for ChangeError {
+    fn from(forbidden: crate::actor::Forbidden) -> Self {
+        ChangeError::NotPermitted {
+            role: forbidden.role,
+            action: forbidden.action,
+        }
+    }
+}

@@ -151,9 +151,8 @@ impl Contract {
             role: by.role,
             action,
         };
-        if by.role == ActorRole::Analyst {
-            return Err(forbid("change a contract (analysts are read-only)"));
-        }
+        by.role
+            .refuse_analyst("change a contract (analysts are read-only)")?;
         let event = match command {
             ContractCommand::CreateContract {
                 contract_id,
@@ -221,9 +220,8 @@ impl Contract {
             }
             ContractCommand::DowngradeSupportTier { to } => {
                 let time_zone = self.require_existing()?;
-                if !by.role.is_staff() {
-                    return Err(forbid("downgrade a support tier (ask Support)"));
-                }
+                by.role
+                    .staff_only("downgrade a support tier (ask Support)")?;
                 let current = self.current_tier(at)?;
                 if to >= current {
                     return Err(ContractError::NotADowngrade { current, to });
@@ -244,9 +242,7 @@ impl Contract {
                 note,
             } => {
                 self.require_existing()?;
-                if !by.role.is_staff() {
-                    return Err(forbid("log expert time"));
-                }
+                by.role.staff_only("log expert time")?;
                 if !(1..=24 * 60).contains(&minutes) {
                     return Err(ContractError::InvalidMinutes(minutes));
                 }

@@ -38,3 +38,12 @@ pub enum ContractError {
     #[error(transparent)]
     Unavailable(#[from] PortError),
 }
+
+impl From<crate::actor::Forbidden> for ContractError {
+    fn from(forbidden: crate::actor::Forbidden) -> Self {
+        ContractError::NotPermitted {
+            role: forbidden.role,
+            action: forbidden.action,
+        }
+    }
+}

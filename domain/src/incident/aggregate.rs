@@ -10,7 +10,7 @@ use sablier_sla::policy::Policy;
 use sablier_sla::{Metric, Priority, Tier};
 use serde::{Deserialize, Serialize};
 
-use crate::actor::{ActorRole, Authored};
+use crate::actor::Authored;
 use crate::ids::{ContractId, IncidentId};
 use crate::incident::{
     ClockChange, ClockChangeKind, IncidentCommand, IncidentError, IncidentEvent, PauseReason,
@@ -189,20 +189,8 @@ impl Incident {
     ) -> Result<Vec<IncidentEvent>, IncidentError> {
         use IncidentStatus::*;
         let at = services.now();
-        let forbid = |action: &'static str| IncidentError::NotPermitted {
-            role: by.role,
-            action,
-        };
-        if by.role == ActorRole::Analyst {
-            return Err(forbid("act on an incident (analysts are read-only)"));
-        }
-        let staff_only = |action: &'static str| {
-            if by.role.is_staff() {
-                Ok(())
-            } else {
-                Err(forbid(action))
-            }
-        };
+        by.role
+            .refuse_analyst("act on an incident (analysts are read-only)")?;
         let event = match command {
             IncidentCommand::Open {
                 incident_id,
@@ -253,7 +241,7 @@ impl Incident {
                 }
             }
             IncidentCommand::StartIntervention => {
-                staff_only("start work on an incident")?;
+                by.role.staff_only("start work on an incident")?;
                 self.require("start work on", &[Opened])?;
                 IncidentEvent::InterventionStarted {
                     at,
@@ -261,7 +249,7 @@ impl Incident {
                 }
             }
             IncidentCommand::AwaitCustomer { reason } => {
-                staff_only("put an incident on hold")?;
+                by.role.staff_only("put an incident on hold")?;
                 self.require("await the customer on", &[InProgress])?;
                 IncidentEvent::CustomerInputRequested {
                     at,
@@ -277,7 +265,7 @@ impl Incident {
                 }
             }
             IncidentCommand::ShareDiagnosis { diagnosis } => {
-                staff_only("share a diagnosis")?;
+                by.role.staff_only("share a diagnosis")?;
                 self.require("share a diagnosis on", &[InProgress, AwaitingCustomer])?;
                 let first = !self.diagnosis_shared;
                 IncidentEvent::DiagnosisShared {
@@ -292,7 +280,7 @@ impl Incident {
                 }
             }
             IncidentCommand::Restore { resolution } => {
-                staff_only("restore service")?;
+                by.role.staff_only("restore service")?;
                 self.require("restore", &[InProgress, AwaitingCustomer])?;
                 let mut clocks = self.stop(Metric::Gtd);
                 clocks.extend(self.stop(Metric::Gtr));
@@ -345,7 +333,7 @@ impl Incident {
                 }
             }
             IncidentCommand::ChangePriority { to, reason } => {
-                staff_only("change an incident's priority")?;
+                by.role.staff_only("change an incident's priority")?;
                 self.require(
                     "change the priority of",
                     &[Opened, InProgress, AwaitingCustomer, Restored],

@@ -40,3 +40,12 @@ pub enum IncidentError {
     #[error(transparent)]
     Unavailable(#[from] PortError),
 }
+
+impl From<crate::actor::Forbidden> for IncidentError {
+    fn from(forbidden: crate::actor::Forbidden) -> Self {
+        IncidentError::NotPermitted {
+            role: forbidden.role,
+            action: forbidden.action,
+        }
+    }
+}

@@ -100,31 +100,13 @@ impl Order {
     ) -> Result<Vec<OrderEvent>, OrderError> {
         let at = services.now();
         let role = by.role;
-        let forbid = |action: &'static str| OrderError::NotPermitted { role, action };
-        let staff_only = |action: &'static str| {
-            if role.is_staff() {
-                Ok(())
-            } else {
-                Err(forbid(action))
-            }
-        };
-        // Sablier itself replays what customers did (imports, demo data).
-        let customer_only = |action: &'static str| {
-            if matches!(role, ActorRole::Customer | ActorRole::System) {
-                Ok(())
-            } else {
-                Err(forbid(action))
-            }
-        };
-        if role == ActorRole::Analyst {
-            return Err(forbid("change an order (analysts are read-only)"));
-        }
+        role.refuse_analyst("change an order (analysts are read-only)")?;
         let event = match command {
             OrderCommand::PlaceOrder(order) => {
                 return self.place(order, &by, services, at).await;
             }
             OrderCommand::Quote { amount_cents, note } => {
-                staff_only("quote an order")?;
+                role.staff_only("quote an order")?;
                 let (reference, _) = self.require_status(&[OrderStatus::Transmitted], "quote")?;
                 if self.price != Some(Price::OnQuote) {
                     return Err(OrderError::NotOnQuote);
@@ -137,7 +119,7 @@ impl Order {
                 }
             }
             OrderCommand::AcceptQuote => {
-                customer_only("accept a quote (the customer does)")?;
+                role.customer_only("accept a quote (the customer does)")?;
                 let (reference, _) =
                     self.require_status(&[OrderStatus::Quoted], "accept the quote of")?;
                 OrderEvent::OrderQuoteAccepted {
@@ -147,7 +129,7 @@ impl Order {
                 }
             }
             OrderCommand::DeclineQuote { reason } => {
-                customer_only("decline a quote (the customer does)")?;
+                role.customer_only("decline a quote (the customer does)")?;
                 let (reference, _) =
                     self.require_status(&[OrderStatus::Quoted], "decline the quote of")?;
                 OrderEvent::OrderQuoteDeclined {
@@ -158,7 +140,7 @@ impl Order {
                 }
             }
             OrderCommand::Start => {
-                staff_only("start an order")?;
+                role.staff_only("start an order")?;
                 let (reference, status) = self.require_status(
                     &[OrderStatus::Transmitted, OrderStatus::QuoteAccepted],
                     "start",
@@ -169,7 +151,7 @@ impl Order {
                 OrderEvent::OrderStarted { at, reference }
             }
             OrderCommand::Complete { note } => {
-                staff_only("complete an order")?;
+                role.staff_only("complete an order")?;
                 let (reference, _) = self.require_status(&[OrderStatus::InProgress], "complete")?;
                 let amount_cents = match self.price {
                     Some(Price::Fixed { cents_excl_tax }) => cents_excl_tax,
@@ -183,7 +165,7 @@ impl Order {
                 }
             }
             OrderCommand::Cancel { reason } => {
-                staff_only("cancel an order (ask Support)")?;
+                role.staff_only("cancel an order (ask Support)")?;
                 let (reference, previous_status) = self.require_status(
                     &[
                         OrderStatus::Transmitted,

@@ -37,3 +37,12 @@ pub enum OrderError {
     #[error(transparent)]
     Unavailable(#[from] PortError),
 }
+
+impl From<crate::actor::Forbidden> for OrderError {
+    fn from(forbidden: crate::actor::Forbidden) -> Self {
+        OrderError::NotPermitted {
+            role: forbidden.role,
+            action: forbidden.action,
+        }
+    }
+}
