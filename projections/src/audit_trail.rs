@@ -14,7 +14,7 @@ mod summary;
 mod tests;
 
 use async_trait::async_trait;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::error::ProjectionError;
 use crate::event::FeedEvent;
@@ -82,7 +82,7 @@ impl Projection for AuditTrail {
                 event.sequence.into(),
                 event.aggregate_type.clone().into(),
                 event.position.into(),
-                event.at.to_rfc3339_opts(SecondsFormat::Secs, true).into(),
+                crate::sql::instant_text(event.at).into(),
                 event.audit.actor.clone().into(),
                 event.audit.actor_role.clone().into(),
                 event.audit.on_behalf_of.clone().into(),

@@ -42,7 +42,6 @@ mod tests;
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
-use chrono::{DateTime, SecondsFormat, Utc};
 use sablier_domain::change::ChangeEvent;
 use sablier_domain::contract::ContractEvent;
 use sablier_domain::incident::IncidentEvent;
@@ -56,7 +55,7 @@ pub use query::{
 use crate::error::ProjectionError;
 use crate::event::{DomainEvent, FeedEvent};
 use crate::projection::Projection;
-use crate::sql::{Param, ViewTx};
+use crate::sql::{Param, ViewTx, instant_text};
 use status::{
     change_portal_status, incident_portal_status, incident_status_after, order_portal_status,
 };
@@ -178,11 +177,6 @@ impl Projection for RequestList {
         }
         Ok(())
     }
-}
-
-/// How instants are stored: fixed-width RFC 3339, UTC, whole seconds (sorts as it reads).
-pub(crate) fn instant_text(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 struct NewRequest<'a> {

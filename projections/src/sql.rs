@@ -2,11 +2,18 @@
 //! placeholders (PostgreSQL's, which sqlx also reads positionally on SQLite) and only
 //! the SQL both dialects share (`INSERT … ON CONFLICT … DO UPDATE`, `RETURNING`, TEXT JSON).
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{FromRow, Postgres, Sqlite, Transaction};
 
 use crate::error::ProjectionError;
+
+/// How views store an instant: RFC 3339 UTC text to the second (`2026-03-27T16:30:00Z`),
+/// fixed width, so it sorts like time on both backends.
+pub fn instant_text(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
 
 /// A value bound to a placeholder.
 #[derive(Clone, Debug, PartialEq)]

@@ -2,13 +2,13 @@
 //! history ("Priority changed from P2 to P1: customer escalated; target now GTR 4 h").
 //! Free text is quoted on one line and cut to [`FREE_TEXT_CHARS`] characters.
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use sablier_domain::change::ChangeEvent;
 use sablier_domain::contract::{ContractEvent, SectionRole, SectionRoles};
 use sablier_domain::incident::{ClockChange, ClockChangeKind, IncidentEvent};
 use sablier_domain::order::{OrderEvent, Price};
 
 use crate::event::DomainEvent;
+use crate::sql::instant_text;
 
 const FREE_TEXT_CHARS: usize = 120;
 
@@ -166,7 +166,7 @@ fn incident(event: &IncidentEvent) -> String {
             ..
         } => format!(
             "Incident reopened (restored at {}): {}",
-            instant(*restored_at),
+            instant_text(*restored_at),
             one_line(reason.as_str())
         ),
         IncidentEvent::PriorityChanged {
@@ -213,7 +213,7 @@ fn change(event: &ChangeEvent) -> String {
             let mut line = format!(
                 "Change submitted: {} on {asset}, {lead_time} lead time ({lead_time_business_days} business days), due {}",
                 article.article,
-                instant(*due_at)
+                instant_text(*due_at)
             );
             if let Some(reference) = customer_reference {
                 line.push_str(&format!(", reference {reference}"));
@@ -451,10 +451,6 @@ fn duration(seconds: i64) -> String {
 /// `450.00 € excl. tax`.
 fn euros(cents: u64) -> String {
     format!("{}.{:02} € excl. tax", cents / 100, cents % 100)
-}
-
-fn instant(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// Free text on one line, cut to [`FREE_TEXT_CHARS`] characters.

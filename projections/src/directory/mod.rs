@@ -2,13 +2,13 @@
 //! tier timeline. The API authorizes from it.
 
 use async_trait::async_trait;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use sablier_domain::contract::{ContractEvent, DeclaredUser, SectionRoles};
 
 use crate::error::ProjectionError;
 use crate::event::{DomainEvent, FeedEvent};
 use crate::projection::Projection;
-use crate::sql::{Param, ViewReader, ViewTx};
+use crate::sql::{Param, ViewReader, ViewTx, instant_text};
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct ContractEntry {
@@ -49,10 +49,6 @@ pub struct TierEntry {
     pub decided_at: String,
     pub billing_effective_on: String,
     pub position: i64,
-}
-
-fn instant(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 pub struct Directory;
@@ -132,10 +128,10 @@ impl Directory {
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[
                 event.aggregate_id.clone().into(),
-                instant(effective_at).into(),
+                instant_text(effective_at).into(),
                 tier.into(),
                 change.into(),
-                instant(event.at).into(),
+                instant_text(event.at).into(),
                 billing_effective_on.into(),
                 Param::Int(event.position),
             ],
@@ -172,7 +168,10 @@ impl Directory {
     async fn drop_pending_tiers(tx: &mut ViewTx, event: &FeedEvent) -> Result<(), ProjectionError> {
         tx.execute(
             "DELETE FROM directory_tiers WHERE contract_id = $1 AND effective_at > $2",
-            &[event.aggregate_id.clone().into(), instant(event.at).into()],
+            &[
+                event.aggregate_id.clone().into(),
+                instant_text(event.at).into(),
+            ],
         )
         .await
         .map(drop)
@@ -211,7 +210,7 @@ impl Projection for Directory {
                         company.to_string().into(),
                         time_zone.name().into(),
                         referent.login.to_string().into(),
-                        instant(*at).into(),
+                        instant_text(*at).into(),
                         Param::Int(event.position),
                     ],
                 )

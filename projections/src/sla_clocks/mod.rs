@@ -8,7 +8,7 @@
 //! until the next one, since nothing else moves a clock.
 
 use async_trait::async_trait;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sablier_domain::change::ChangeEvent;
 use sablier_domain::incident::{ClockChange, ClockChangeKind, IncidentEvent};
@@ -20,7 +20,7 @@ use sablier_sla::{
 use crate::error::ProjectionError;
 use crate::event::{DomainEvent, FeedEvent};
 use crate::projection::Projection;
-use crate::sql::{Param, ViewReader, ViewTx};
+use crate::sql::{Param, ViewReader, ViewTx, instant_text};
 
 /// Why a change's delivery clock pauses while a quote waits for the customer.
 pub const AWAITING_QUOTE_ACCEPTANCE: &str = "awaiting_quote_acceptance";
@@ -79,10 +79,6 @@ impl ClockRow {
     }
 }
 
-fn instant(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 fn transition(at: DateTime<Utc>, change: &ClockChangeKind) -> Transition {
     match change {
         ClockChangeKind::Start { .. } => Transition::start(at),
@@ -117,15 +113,17 @@ fn watch(row: &ClockRow, as_of: DateTime<Utc>) -> Result<Watch, ProjectionError>
         (true, false, Some(target)) => {
             let threshold = risk_threshold_seconds(input.at_risk_ratio, target);
             let missing = (threshold - evaluation.counted_seconds).max(0);
-            Some(instant(input.calendar.add_open_seconds(as_of, missing)))
+            Some(instant_text(
+                input.calendar.add_open_seconds(as_of, missing),
+            ))
         }
         _ => None,
     };
     Ok(Watch {
         state,
-        deadline: evaluation.deadline.filter(|_| running).map(instant),
+        deadline: evaluation.deadline.filter(|_| running).map(instant_text),
         at_risk_from,
-        breached_at: evaluation.breached_at.map(instant),
+        breached_at: evaluation.breached_at.map(instant_text),
     })
 }
 
@@ -282,7 +280,7 @@ impl SlaClocks {
     ) -> Result<BreachWatch, ProjectionError> {
         let (filter, mut params) = contract_filter(contracts, 3);
         params.insert(0, Param::Int(limit));
-        params.insert(1, instant(now).into());
+        params.insert(1, instant_text(now).into());
         let next_breaches = reader
             .fetch_all(
                 &format!(
