@@ -378,15 +378,31 @@ async fn baseline(database: &Database) {
     );
 }
 
+/// The views to rebuild: all, or those named in `SABLIER_BENCH_VIEWS` (comma-separated), to
+/// see what each one costs.
+fn selected_views() -> Vec<Arc<dyn sablier_projections::Projection>> {
+    let names = std::env::var("SABLIER_BENCH_VIEWS").unwrap_or_default();
+    catalogue::all()
+        .into_iter()
+        .filter(|view| names.is_empty() || names.split(',').any(|name| name == view.name()))
+        .collect()
+}
+
 async fn rebuild(database: &Database) {
-    let projector = Projector::new(EventLog::new(database.clone()), catalogue::all());
+    let views = selected_views();
+    let names: Vec<&str> = views.iter().map(|view| view.name()).collect();
+    println!("rebuilding {}", names.join(", "));
+    let mut projector = Projector::new(EventLog::new(database.clone()), views);
+    if let Ok(size) = std::env::var("SABLIER_BENCH_BATCH") {
+        projector = projector.with_batch_size(size.parse().expect("a batch size"));
+    }
     projector.reset(&[]).await.unwrap();
     let started = Instant::now();
     let position = projector.catch_up().await.unwrap();
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "rebuild ({} views): {position} events in {seconds:.1} s = {:.0} events/s, peak memory {:.0} MiB",
-        catalogue::all().len(),
+        names.len(),
         position as f64 / seconds,
         peak_memory_mib()
     );

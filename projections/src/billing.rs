@@ -451,13 +451,9 @@ impl Default for Billing {
     }
 }
 
-#[async_trait]
-impl Projection for Billing {
-    fn name(&self) -> &'static str {
-        "billing_effective_dates"
-    }
-
-    async fn apply(&self, tx: &mut ViewTx, event: &FeedEvent) -> Result<(), ProjectionError> {
+impl Billing {
+    /// Applies one event (this view writes little per event: no batching needed).
+    async fn apply_event(&self, tx: &mut ViewTx, event: &FeedEvent) -> Result<(), ProjectionError> {
         match &event.event {
             DomainEvent::Contract(contract_event) => {
                 self.apply_contract(tx, &event.aggregate_id, contract_event)
@@ -467,6 +463,24 @@ impl Projection for Billing {
             DomainEvent::Order(order_event) => self.apply_order(tx, event, order_event).await,
             DomainEvent::Incident(_) => Ok(()),
         }
+    }
+}
+
+#[async_trait]
+impl Projection for Billing {
+    fn name(&self) -> &'static str {
+        "billing_effective_dates"
+    }
+
+    async fn apply_batch(
+        &self,
+        tx: &mut ViewTx,
+        events: &[FeedEvent],
+    ) -> Result<(), ProjectionError> {
+        for event in events {
+            self.apply_event(tx, event).await?;
+        }
+        Ok(())
     }
 
     async fn reset(&self, tx: &mut ViewTx) -> Result<(), ProjectionError> {

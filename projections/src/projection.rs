@@ -12,9 +12,21 @@ pub trait Projection: Send + Sync {
     /// suffix) when the view's meaning changes, and the view rebuilds itself from 0.
     fn name(&self) -> &'static str;
 
-    /// Applies one event. Called in position order, exactly once per event, inside the
-    /// transaction that also moves this projection's checkpoint.
-    async fn apply(&self, tx: &mut ViewTx, event: &FeedEvent) -> Result<(), ProjectionError>;
+    /// Applies a batch of consecutive events, in position order. Called exactly once per
+    /// event, inside the transaction that also moves this projection's checkpoint. A view
+    /// that writes much per event reads what the batch touches once, changes it in memory
+    /// and writes each row back once; the result must equal applying the events one by one
+    /// (`testing::feed` checks it for every projection test).
+    async fn apply_batch(
+        &self,
+        tx: &mut ViewTx,
+        events: &[FeedEvent],
+    ) -> Result<(), ProjectionError>;
+
+    /// Applies one event: a batch of one.
+    async fn apply(&self, tx: &mut ViewTx, event: &FeedEvent) -> Result<(), ProjectionError> {
+        self.apply_batch(tx, std::slice::from_ref(event)).await
+    }
 
     /// Empties the view's tables (before a rebuild from position 0).
     async fn reset(&self, tx: &mut ViewTx) -> Result<(), ProjectionError>;

@@ -21,7 +21,7 @@ use crate::projection::Projection;
 use crate::sql::{Param, ViewReader, begin};
 
 /// Events applied per transaction.
-pub const DEFAULT_BATCH_SIZE: i64 = 500;
+pub const DEFAULT_BATCH_SIZE: i64 = 2_000;
 
 #[derive(sqlx::FromRow)]
 struct Checkpoint {
@@ -110,30 +110,30 @@ impl Projector {
     /// One round: at most one batch, in one transaction.
     pub async fn round(&self) -> Result<Round, ProjectionError> {
         let checkpoints = self.checkpoints().await?;
-        let lowest = self
-            .projections
-            .iter()
-            .map(|projection| checkpoints[projection.name()])
-            .min()
-            .unwrap_or(0);
-        let batch = self
-            .log
-            .read_after(lowest, &FeedFilter::all(), self.batch_size)
-            .await?;
-        let Some(last) = batch.last().map(|event| event.position) else {
+        let lowest = lowest(&self.projections, &checkpoints);
+        let events = read_batch(self.log.clone(), lowest, self.batch_size).await?;
+        self.apply(&checkpoints, lowest, &events).await
+    }
+
+    /// Applies `events` (read after `lowest`) to each projection past its checkpoint and
+    /// moves every checkpoint, in one transaction.
+    async fn apply(
+        &self,
+        checkpoints: &HashMap<String, i64>,
+        lowest: i64,
+        events: &[FeedEvent],
+    ) -> Result<Round, ProjectionError> {
+        let Some(last) = events.last().map(|event| event.position) else {
             self.reached.send_replace(lowest);
             return Ok(Round::UpToDate(lowest));
         };
-        let events = batch
-            .iter()
-            .map(FeedEvent::decode)
-            .collect::<Result<Vec<_>, _>>()?;
         let _turn = self.log.write_turn().await;
         let mut tx = begin(self.database()).await?;
         for projection in &self.projections {
             let checkpoint = checkpoints[projection.name()];
-            for event in events.iter().filter(|event| event.position > checkpoint) {
-                projection.apply(&mut tx, event).await?;
+            let pending = events.partition_point(|event| event.position <= checkpoint);
+            if pending < events.len() {
+                projection.apply_batch(&mut tx, &events[pending..]).await?;
             }
             let moved = tx
                 .execute(
@@ -155,13 +155,48 @@ impl Projector {
     }
 
     /// Applies everything in the log now; returns the position reached.
+    ///
+    /// While one batch is applied, the next is read and decoded beside it (the log is
+    /// append-only, so what follows a batch does not depend on applying it).
     pub async fn catch_up(&self) -> Result<i64, ProjectionError> {
+        let mut checkpoints = self.checkpoints().await?;
+        let mut lowest = lowest(&self.projections, &checkpoints);
+        let mut next = self.prefetch(lowest);
         loop {
-            match self.round().await? {
-                Round::Applied(_) | Round::Lost => continue,
-                Round::UpToDate(position) => return Ok(position),
+            let events = next.await.map_err(|error| {
+                ProjectionError::Malformed(format!("the feed reader stopped: {error}"))
+            })??;
+            let Some(last) = events.last().map(|event| event.position) else {
+                self.reached.send_replace(lowest);
+                return Ok(lowest);
+            };
+            next = self.prefetch(last);
+            match self.apply(&checkpoints, lowest, &events).await? {
+                Round::UpToDate(position) => {
+                    next.abort();
+                    return Ok(position);
+                }
+                Round::Applied(last) => {
+                    for position in checkpoints.values_mut() {
+                        *position = (*position).max(last);
+                    }
+                    lowest = last;
+                }
+                Round::Lost => {
+                    next.abort();
+                    checkpoints = self.checkpoints().await?;
+                    lowest = self::lowest(&self.projections, &checkpoints);
+                    next = self.prefetch(lowest);
+                }
             }
         }
+    }
+
+    fn prefetch(
+        &self,
+        after: i64,
+    ) -> tokio::task::JoinHandle<Result<Vec<FeedEvent>, ProjectionError>> {
+        tokio::spawn(read_batch(self.log.clone(), after, self.batch_size))
     }
 
     /// Follows the feed until `shutdown` turns true: catches up, then waits for a wake-up
@@ -207,6 +242,28 @@ impl Projector {
         }
         tx.commit().await
     }
+}
+
+/// The lowest checkpoint of `projections`: where the next batch starts.
+fn lowest(projections: &[Arc<dyn Projection>], checkpoints: &HashMap<String, i64>) -> i64 {
+    projections
+        .iter()
+        .map(|projection| checkpoints[projection.name()])
+        .min()
+        .unwrap_or(0)
+}
+
+/// Up to `limit` events after `after`, decoded.
+async fn read_batch(
+    log: EventLog,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<FeedEvent>, ProjectionError> {
+    log.read_after(after, &FeedFilter::all(), limit)
+        .await?
+        .iter()
+        .map(FeedEvent::decode)
+        .collect()
 }
 
 /// Waits until every projection's checkpoint has reached `position`, or `timeout` passes.

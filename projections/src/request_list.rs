@@ -39,7 +39,7 @@ pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use sablier_domain::change::ChangeEvent;
@@ -74,95 +74,16 @@ impl Projection for RequestList {
         Self::NAME
     }
 
-    async fn apply(&self, tx: &mut ViewTx, event: &FeedEvent) -> Result<(), ProjectionError> {
-        match &event.event {
-            DomainEvent::Contract(contract) => match contract {
-                ContractEvent::ContractCreated {
-                    contract_id, name, ..
-                } => record_contract(tx, contract_id.as_str(), name.as_str()).await,
-                _ => Ok(()),
-            },
-            DomainEvent::Incident(incident) => match incident {
-                IncidentEvent::IncidentOpened {
-                    contract_id,
-                    contract_name,
-                    title,
-                    ..
-                } => {
-                    let request = NewRequest {
-                        kind: RequestKind::Incident,
-                        contract_id: contract_id.as_str(),
-                        contract_name: Some(contract_name.to_string()),
-                        name: title.as_str(),
-                        reference: None,
-                        detailed_status: "opened",
-                        portal_status: PortalStatus::Transmitted,
-                    };
-                    insert_request(tx, event, request).await
-                }
-                other => {
-                    let status = incident_status_after(other)
-                        .map(|status| (status.as_str(), incident_portal_status(status)));
-                    update_request(tx, event, status).await
-                }
-            },
-            DomainEvent::Change(change) => match change {
-                ChangeEvent::ChangeDraftSaved { .. } | ChangeEvent::ChangeDraftEdited { .. } => {
-                    Ok(())
-                }
-                ChangeEvent::ChangeSubmitted {
-                    contract,
-                    article,
-                    customer_reference,
-                    ..
-                } => {
-                    let request = NewRequest {
-                        kind: RequestKind::Change,
-                        contract_id: contract.as_str(),
-                        contract_name: contract_name(tx, contract.as_str()).await?,
-                        name: article.article.as_str(),
-                        reference: customer_reference
-                            .as_ref()
-                            .map(|reference| reference.as_str()),
-                        detailed_status: "submitted",
-                        portal_status: PortalStatus::Transmitted,
-                    };
-                    insert_request(tx, event, request).await
-                }
-                other => {
-                    // A draft cancelled before submission has no row: the update finds none.
-                    let status = other.status_after();
-                    let status =
-                        change_portal_status(status).map(|portal| (status.as_str(), portal));
-                    update_request(tx, event, status).await
-                }
-            },
-            DomainEvent::Order(order) => match order {
-                OrderEvent::OrderPlaced {
-                    contract,
-                    reference,
-                    item,
-                    ..
-                } => {
-                    let request = NewRequest {
-                        kind: RequestKind::Order,
-                        contract_id: contract.as_str(),
-                        contract_name: contract_name(tx, contract.as_str()).await?,
-                        name: item.name.as_str(),
-                        reference: Some(reference.as_str()),
-                        detailed_status: "transmitted",
-                        portal_status: PortalStatus::Transmitted,
-                    };
-                    insert_request(tx, event, request).await
-                }
-                other => {
-                    let status = other
-                        .status_after()
-                        .map(|status| (status.as_str(), order_portal_status(status)));
-                    update_request(tx, event, status).await
-                }
-            },
+    async fn apply_batch(
+        &self,
+        tx: &mut ViewTx,
+        events: &[FeedEvent],
+    ) -> Result<(), ProjectionError> {
+        let mut batch = Batch::load(tx, events).await?;
+        for event in events {
+            batch.apply(event)?;
         }
+        batch.write(tx).await
     }
 
     async fn reset(&self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
@@ -179,6 +100,425 @@ impl Projection for RequestList {
     }
 }
 
+/// A `request_list` row.
+#[derive(Clone, Debug, sqlx::FromRow)]
+struct ListedRow {
+    request_id: String,
+    kind: String,
+    contract_id: String,
+    contract_name: Option<String>,
+    name: String,
+    reference: Option<String>,
+    created_at: String,
+    created_by: String,
+    created_on_behalf_of: Option<String>,
+    detailed_status: String,
+    portal_status: String,
+    last_update_at: String,
+    last_position: i64,
+}
+
+/// A request as a batch leaves it.
+struct Listed {
+    row: ListedRow,
+    /// Its detailed and portal status as stored before the batch; `None` when the batch
+    /// lists it.
+    stored_status: Option<(String, String)>,
+    changed: bool,
+}
+
+/// What a batch of events does to the request list, gathered in memory: the rows it
+/// touches are read once ([`Batch::load`]) and written once ([`Batch::write`]).
+#[derive(Default)]
+struct Batch {
+    /// Contract names this batch needs: those it creates and those its new requests name.
+    contract_names: HashMap<String, String>,
+    new_contracts: Vec<(String, String)>,
+    requests: HashMap<String, Listed>,
+}
+
+impl Batch {
+    /// Reads the rows the events will change and the names of the contracts they name.
+    async fn load(tx: &mut ViewTx, events: &[FeedEvent]) -> Result<Self, ProjectionError> {
+        let mut request_ids = BTreeSet::new();
+        let mut contract_ids = BTreeSet::new();
+        for event in events {
+            match &event.event {
+                DomainEvent::Contract(_)
+                | DomainEvent::Incident(IncidentEvent::IncidentOpened { .. }) => {}
+                DomainEvent::Change(ChangeEvent::ChangeSubmitted { contract, .. }) => {
+                    contract_ids.insert(contract.to_string());
+                }
+                DomainEvent::Order(OrderEvent::OrderPlaced { contract, .. }) => {
+                    contract_ids.insert(contract.to_string());
+                }
+                DomainEvent::Incident(_) | DomainEvent::Change(_) | DomainEvent::Order(_) => {
+                    request_ids.insert(event.aggregate_id.clone());
+                }
+            }
+        }
+        let mut batch = Batch::default();
+        if !contract_ids.is_empty() {
+            let keys: Vec<String> = contract_ids.into_iter().collect();
+            let names: Vec<(String, String)> = tx
+                .fetch_by_keys(
+                    "SELECT contract_id, name FROM request_list_contracts WHERE contract_id",
+                    &keys,
+                )
+                .await?;
+            batch.contract_names.extend(names);
+        }
+        if !request_ids.is_empty() {
+            let keys: Vec<String> = request_ids.into_iter().collect();
+            let rows: Vec<ListedRow> = tx
+                .fetch_by_keys("SELECT * FROM request_list WHERE request_id", &keys)
+                .await?;
+            for row in rows {
+                let stored_status = Some((row.detailed_status.clone(), row.portal_status.clone()));
+                batch.requests.insert(
+                    row.request_id.clone(),
+                    Listed {
+                        row,
+                        stored_status,
+                        changed: false,
+                    },
+                );
+            }
+        }
+        Ok(batch)
+    }
+
+    fn apply(&mut self, event: &FeedEvent) -> Result<(), ProjectionError> {
+        match &event.event {
+            DomainEvent::Contract(contract) => match contract {
+                ContractEvent::ContractCreated {
+                    contract_id, name, ..
+                } => {
+                    self.contract_names
+                        .insert(contract_id.to_string(), name.to_string());
+                    self.new_contracts
+                        .push((contract_id.to_string(), name.to_string()));
+                    Ok(())
+                }
+                _ => Ok(()),
+            },
+            DomainEvent::Incident(incident) => match incident {
+                IncidentEvent::IncidentOpened {
+                    contract_id,
+                    contract_name,
+                    title,
+                    ..
+                } => self.insert(
+                    event,
+                    NewRequest {
+                        kind: RequestKind::Incident,
+                        contract_id: contract_id.as_str(),
+                        contract_name: Some(contract_name.to_string()),
+                        name: title.as_str(),
+                        reference: None,
+                        detailed_status: "opened",
+                        portal_status: PortalStatus::Transmitted,
+                    },
+                ),
+                other => {
+                    let status = incident_status_after(other)
+                        .map(|status| (status.as_str(), incident_portal_status(status)));
+                    self.update(event, status);
+                    Ok(())
+                }
+            },
+            DomainEvent::Change(change) => match change {
+                ChangeEvent::ChangeDraftSaved { .. } | ChangeEvent::ChangeDraftEdited { .. } => {
+                    Ok(())
+                }
+                ChangeEvent::ChangeSubmitted {
+                    contract,
+                    article,
+                    customer_reference,
+                    ..
+                } => {
+                    let contract_name = self.contract_names.get(contract.as_str()).cloned();
+                    self.insert(
+                        event,
+                        NewRequest {
+                            kind: RequestKind::Change,
+                            contract_id: contract.as_str(),
+                            contract_name,
+                            name: article.article.as_str(),
+                            reference: customer_reference
+                                .as_ref()
+                                .map(|reference| reference.as_str()),
+                            detailed_status: "submitted",
+                            portal_status: PortalStatus::Transmitted,
+                        },
+                    )
+                }
+                other => {
+                    // A draft cancelled before submission has no row: the update finds none.
+                    let status = other.status_after();
+                    let status =
+                        change_portal_status(status).map(|portal| (status.as_str(), portal));
+                    self.update(event, status);
+                    Ok(())
+                }
+            },
+            DomainEvent::Order(order) => match order {
+                OrderEvent::OrderPlaced {
+                    contract,
+                    reference,
+                    item,
+                    ..
+                } => {
+                    let contract_name = self.contract_names.get(contract.as_str()).cloned();
+                    self.insert(
+                        event,
+                        NewRequest {
+                            kind: RequestKind::Order,
+                            contract_id: contract.as_str(),
+                            contract_name,
+                            name: item.name.as_str(),
+                            reference: Some(reference.as_str()),
+                            detailed_status: "transmitted",
+                            portal_status: PortalStatus::Transmitted,
+                        },
+                    )
+                }
+                other => {
+                    let status = other
+                        .status_after()
+                        .map(|status| (status.as_str(), order_portal_status(status)));
+                    self.update(event, status);
+                    Ok(())
+                }
+            },
+        }
+    }
+
+    fn insert(
+        &mut self,
+        event: &FeedEvent,
+        request: NewRequest<'_>,
+    ) -> Result<(), ProjectionError> {
+        let request_id = event.aggregate_id.as_str();
+        if self.requests.contains_key(request_id) {
+            return Err(ProjectionError::Malformed(format!(
+                "request {request_id} is listed twice (position {})",
+                event.position
+            )));
+        }
+        let created_at = instant_text(event.at);
+        let row = ListedRow {
+            request_id: request_id.to_owned(),
+            kind: request.kind.as_str().to_owned(),
+            contract_id: request.contract_id.to_owned(),
+            contract_name: request.contract_name,
+            name: request.name.to_owned(),
+            reference: request.reference.map(str::to_owned),
+            last_update_at: created_at.clone(),
+            created_at,
+            created_by: event.audit.actor.clone(),
+            created_on_behalf_of: event.audit.on_behalf_of.clone(),
+            detailed_status: request.detailed_status.to_owned(),
+            portal_status: request.portal_status.as_str().to_owned(),
+            last_position: event.position,
+        };
+        self.requests.insert(
+            request_id.to_owned(),
+            Listed {
+                row,
+                stored_status: None,
+                changed: true,
+            },
+        );
+        Ok(())
+    }
+
+    /// Moves a listed request's last update to `event` and, when `status` differs from its
+    /// current one, its status. Events of requests not listed are ignored.
+    fn update(&mut self, event: &FeedEvent, status: Option<(&'static str, PortalStatus)>) {
+        let Some(listed) = self.requests.get_mut(event.aggregate_id.as_str()) else {
+            return;
+        };
+        if let Some((detailed_status, portal_status)) = status
+            && listed.row.detailed_status != detailed_status
+        {
+            listed.row.detailed_status = detailed_status.to_owned();
+            listed.row.portal_status = portal_status.as_str().to_owned();
+        }
+        listed.row.last_update_at = instant_text(event.at);
+        listed.row.last_position = event.position;
+        listed.changed = true;
+    }
+
+    /// Writes what changed: a few multi-row statements per table.
+    async fn write(self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
+        let mut contracts = Vec::new();
+        let mut contract_terms = Vec::new();
+        for (contract_id, name) in self.new_contracts {
+            let mut terms = BTreeSet::new();
+            search::add_terms(&contract_id, &mut terms);
+            search::add_terms(&name, &mut terms);
+            for term in terms {
+                contract_terms.push((term, contract_id.clone()));
+            }
+            contracts.extend([contract_id.into(), name.into()]);
+        }
+        // Rows go in key order: each index is then written page after page.
+        let mut stale_facets = Vec::new();
+        let mut new_facets = Vec::new();
+        let mut terms_rows = Vec::new();
+        let mut rows = Vec::new();
+        let mut changed: Vec<Listed> = self
+            .requests
+            .into_values()
+            .filter(|listed| listed.changed)
+            .collect();
+        changed.sort_unstable_by(|a, b| a.row.request_id.cmp(&b.row.request_id));
+        for listed in changed {
+            let row = listed.row;
+            let portal_status = parse_portal_status(&row.request_id, &row.portal_status)?;
+            let facets = match &listed.stored_status {
+                None => {
+                    let mut terms = BTreeSet::new();
+                    search::add_terms(&row.request_id, &mut terms);
+                    search::add_terms(&row.name, &mut terms);
+                    if let Some(reference) = &row.reference {
+                        search::add_terms(reference, &mut terms);
+                    }
+                    for term in terms {
+                        terms_rows.push((term, row.request_id.clone()));
+                    }
+                    facets::all(
+                        &row.contract_id,
+                        &row.kind,
+                        &row.detailed_status,
+                        portal_status,
+                    )
+                }
+                Some((detailed_status, stored_portal))
+                    if *detailed_status != row.detailed_status =>
+                {
+                    let stored_portal = parse_portal_status(&row.request_id, stored_portal)?;
+                    for facet in facets::status_dependent(
+                        &row.contract_id,
+                        &row.kind,
+                        detailed_status,
+                        stored_portal,
+                    ) {
+                        stale_facets.push((facet, row.created_at.clone(), row.request_id.clone()));
+                    }
+                    facets::status_dependent(
+                        &row.contract_id,
+                        &row.kind,
+                        &row.detailed_status,
+                        portal_status,
+                    )
+                }
+                Some(_) => Vec::new(),
+            };
+            for facet in facets {
+                new_facets.push((facet, row.created_at.clone(), row.request_id.clone()));
+            }
+            rows.extend([
+                row.request_id.into(),
+                row.kind.into(),
+                row.contract_id.into(),
+                row.contract_name.into(),
+                row.name.into(),
+                row.reference.into(),
+                row.created_at.into(),
+                row.created_by.into(),
+                row.created_on_behalf_of.into(),
+                row.detailed_status.into(),
+                row.portal_status.into(),
+                row.last_update_at.into(),
+                Param::Int(row.last_position),
+            ]);
+        }
+        if !contracts.is_empty() {
+            tx.execute_rows(
+                "INSERT INTO request_list_contracts (contract_id, name) VALUES",
+                "",
+                2,
+                contracts,
+            )
+            .await?;
+        }
+        if !contract_terms.is_empty() {
+            tx.execute_rows(
+                "INSERT INTO request_list_contract_terms (term, contract_id) VALUES",
+                "",
+                2,
+                pairs(contract_terms),
+            )
+            .await?;
+        }
+        if !stale_facets.is_empty() {
+            tx.execute_rows(
+                "DELETE FROM request_list_facets WHERE (facet, created_at, request_id) IN (VALUES",
+                ")",
+                3,
+                triples(stale_facets),
+            )
+            .await?;
+        }
+        if !new_facets.is_empty() {
+            tx.execute_rows(
+                "INSERT INTO request_list_facets (facet, created_at, request_id) VALUES",
+                "",
+                3,
+                triples(new_facets),
+            )
+            .await?;
+        }
+        if !terms_rows.is_empty() {
+            tx.execute_rows(
+                "INSERT INTO request_list_terms (term, request_id) VALUES",
+                "",
+                2,
+                pairs(terms_rows),
+            )
+            .await?;
+        }
+        if !rows.is_empty() {
+            tx.execute_rows(
+                "INSERT INTO request_list (request_id, kind, contract_id, contract_name, name, reference, \
+                 created_at, created_by, created_on_behalf_of, detailed_status, portal_status, \
+                 last_update_at, last_position) VALUES",
+                "ON CONFLICT (request_id) DO UPDATE SET detailed_status = excluded.detailed_status, \
+                 portal_status = excluded.portal_status, last_update_at = excluded.last_update_at, \
+                 last_position = excluded.last_position",
+                13,
+                rows,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// `(a, b, c)` rows in key order, as placeholder values.
+fn triples(mut rows: Vec<(String, String, String)>) -> Vec<Param> {
+    rows.sort_unstable();
+    rows.into_iter()
+        .flat_map(|(a, b, c)| [Param::Text(a), Param::Text(b), Param::Text(c)])
+        .collect()
+}
+
+/// `(a, b)` rows in key order, as placeholder values.
+fn pairs(mut rows: Vec<(String, String)>) -> Vec<Param> {
+    rows.sort_unstable();
+    rows.into_iter()
+        .flat_map(|(a, b)| [Param::Text(a), Param::Text(b)])
+        .collect()
+}
+
+fn parse_portal_status(request_id: &str, status: &str) -> Result<PortalStatus, ProjectionError> {
+    status.parse::<PortalStatus>().map_err(|_| {
+        ProjectionError::Malformed(format!("request {request_id} has portal status '{status}'"))
+    })
+}
+
 struct NewRequest<'a> {
     kind: RequestKind,
     contract_id: &'a str,
@@ -187,223 +527,6 @@ struct NewRequest<'a> {
     reference: Option<&'a str>,
     detailed_status: &'static str,
     portal_status: PortalStatus,
-}
-
-async fn insert_request(
-    tx: &mut ViewTx,
-    event: &FeedEvent,
-    request: NewRequest<'_>,
-) -> Result<(), ProjectionError> {
-    let request_id = event.aggregate_id.as_str();
-    let created_at = instant_text(event.at);
-    tx.execute(
-        "INSERT INTO request_list (request_id, kind, contract_id, contract_name, name, reference, \
-         created_at, created_by, created_on_behalf_of, detailed_status, portal_status, \
-         last_update_at, last_position) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $7, $12)",
-        &[
-            request_id.into(),
-            request.kind.as_str().into(),
-            request.contract_id.into(),
-            request.contract_name.into(),
-            request.name.into(),
-            request.reference.map(str::to_owned).into(),
-            created_at.clone().into(),
-            event.audit.actor.clone().into(),
-            event.audit.on_behalf_of.clone().into(),
-            request.detailed_status.into(),
-            request.portal_status.as_str().into(),
-            event.position.into(),
-        ],
-    )
-    .await?;
-
-    let facets = facets::all(
-        request.contract_id,
-        request.kind.as_str(),
-        request.detailed_status,
-        request.portal_status,
-    );
-    insert_facets(tx, &facets, &created_at, request_id).await?;
-
-    let mut terms = BTreeSet::new();
-    search::add_terms(request_id, &mut terms);
-    search::add_terms(request.name, &mut terms);
-    if let Some(reference) = request.reference {
-        search::add_terms(reference, &mut terms);
-    }
-    insert_pairs(
-        tx,
-        "request_list_terms (term, request_id)",
-        terms,
-        request_id,
-    )
-    .await
-}
-
-#[derive(sqlx::FromRow)]
-struct CurrentState {
-    kind: String,
-    contract_id: String,
-    created_at: String,
-    detailed_status: String,
-    portal_status: String,
-}
-
-/// Moves an existing request's last update to `event` and, when `status` differs from its
-/// current one, its status and status facets. Events of requests not listed are ignored.
-async fn update_request(
-    tx: &mut ViewTx,
-    event: &FeedEvent,
-    status: Option<(&'static str, PortalStatus)>,
-) -> Result<(), ProjectionError> {
-    let request_id = event.aggregate_id.as_str();
-    if let Some((detailed_status, portal_status)) = status {
-        let current: Option<CurrentState> = tx
-            .fetch_optional(
-                "SELECT kind, contract_id, created_at, detailed_status, portal_status \
-                 FROM request_list WHERE request_id = $1",
-                &[request_id.into()],
-            )
-            .await?;
-        if let Some(current) = current.filter(|current| current.detailed_status != detailed_status)
-        {
-            let old_portal_status =
-                current.portal_status.parse::<PortalStatus>().map_err(|_| {
-                    ProjectionError::Malformed(format!(
-                        "request {request_id} has portal status '{}'",
-                        current.portal_status
-                    ))
-                })?;
-            let old = facets::status_dependent(
-                &current.contract_id,
-                &current.kind,
-                &current.detailed_status,
-                old_portal_status,
-            );
-            let mut sql = String::from(
-                "DELETE FROM request_list_facets WHERE request_id = $1 AND created_at = $2 AND facet IN (",
-            );
-            let mut params: Vec<Param> = vec![request_id.into(), current.created_at.clone().into()];
-            for (index, facet) in old.into_iter().enumerate() {
-                if index > 0 {
-                    sql.push_str(", ");
-                }
-                params.push(facet.into());
-                sql.push_str(&format!("${}", params.len()));
-            }
-            sql.push(')');
-            tx.execute(&sql, &params).await?;
-            let new = facets::status_dependent(
-                &current.contract_id,
-                &current.kind,
-                detailed_status,
-                portal_status,
-            );
-            insert_facets(tx, &new, &current.created_at, request_id).await?;
-            tx.execute(
-                "UPDATE request_list SET detailed_status = $2, portal_status = $3, \
-                 last_update_at = $4, last_position = $5 WHERE request_id = $1",
-                &[
-                    request_id.into(),
-                    detailed_status.into(),
-                    portal_status.as_str().into(),
-                    instant_text(event.at).into(),
-                    event.position.into(),
-                ],
-            )
-            .await?;
-            return Ok(());
-        }
-    }
-    tx.execute(
-        "UPDATE request_list SET last_update_at = $2, last_position = $3 WHERE request_id = $1",
-        &[
-            request_id.into(),
-            instant_text(event.at).into(),
-            event.position.into(),
-        ],
-    )
-    .await?;
-    Ok(())
-}
-
-async fn insert_facets(
-    tx: &mut ViewTx,
-    facets: &[String],
-    created_at: &str,
-    request_id: &str,
-) -> Result<(), ProjectionError> {
-    let mut sql =
-        String::from("INSERT INTO request_list_facets (facet, created_at, request_id) VALUES ");
-    let mut params: Vec<Param> = vec![created_at.into(), request_id.into()];
-    for (index, facet) in facets.iter().enumerate() {
-        if index > 0 {
-            sql.push_str(", ");
-        }
-        params.push(facet.as_str().into());
-        sql.push_str(&format!("(${}, $1, $2)", params.len()));
-    }
-    tx.execute(&sql, &params).await?;
-    Ok(())
-}
-
-/// Inserts `(term, owner)` for each term into `table_and_columns`.
-async fn insert_pairs(
-    tx: &mut ViewTx,
-    table_and_columns: &str,
-    terms: BTreeSet<String>,
-    owner: &str,
-) -> Result<(), ProjectionError> {
-    if terms.is_empty() {
-        return Ok(());
-    }
-    let mut sql = format!("INSERT INTO {table_and_columns} VALUES ");
-    let mut params: Vec<Param> = vec![owner.into()];
-    for (index, term) in terms.into_iter().enumerate() {
-        if index > 0 {
-            sql.push_str(", ");
-        }
-        params.push(term.into());
-        sql.push_str(&format!("(${}, $1)", params.len()));
-    }
-    tx.execute(&sql, &params).await?;
-    Ok(())
-}
-
-async fn record_contract(
-    tx: &mut ViewTx,
-    contract_id: &str,
-    name: &str,
-) -> Result<(), ProjectionError> {
-    tx.execute(
-        "INSERT INTO request_list_contracts (contract_id, name) VALUES ($1, $2)",
-        &[contract_id.into(), name.into()],
-    )
-    .await?;
-    let mut terms = BTreeSet::new();
-    search::add_terms(contract_id, &mut terms);
-    search::add_terms(name, &mut terms);
-    insert_pairs(
-        tx,
-        "request_list_contract_terms (term, contract_id)",
-        terms,
-        contract_id,
-    )
-    .await
-}
-
-async fn contract_name(
-    tx: &mut ViewTx,
-    contract_id: &str,
-) -> Result<Option<String>, ProjectionError> {
-    let name: Option<(String,)> = tx
-        .fetch_optional(
-            "SELECT name FROM request_list_contracts WHERE contract_id = $1",
-            &[contract_id.into()],
-        )
-        .await?;
-    Ok(name.map(|(name,)| name))
 }
 
 /// Facet keys: `scope|kind|status`, each part `*` (any) or a value.

@@ -15,6 +15,40 @@ pub fn instant_text(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// Placeholders per statement, below both SQLite's (32,766) and PostgreSQL's (65,535) limit.
+const MAX_PARAMETERS: usize = 30_000;
+
+/// Rows per multi-row statement: past this, longer statements stop paying for themselves.
+const MAX_ROWS_PER_STATEMENT: usize = 500;
+
+/// The statement text for [`ViewTx::execute_rows`]. On SQLite the placeholders are
+/// anonymous (`?`): sqlx-sqlite looks every numbered placeholder up by name, which SQLite
+/// does by a linear scan, so a statement of n numbered placeholders costs n² to bind.
+fn rows_statement(head: &str, tail: &str, width: usize, rows: usize, numbered: bool) -> String {
+    let mut sql = String::with_capacity(head.len() + tail.len() + rows * width * 6);
+    sql.push_str(head);
+    let mut placeholder = 0;
+    for row in 0..rows {
+        sql.push_str(if row == 0 { " (" } else { ", (" });
+        for column in 0..width {
+            placeholder += 1;
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            if numbered {
+                sql.push('$');
+                sql.push_str(&placeholder.to_string());
+            } else {
+                sql.push('?');
+            }
+        }
+        sql.push(')');
+    }
+    sql.push(' ');
+    sql.push_str(tail);
+    sql
+}
+
 /// A value bound to a placeholder.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Param {
@@ -94,6 +128,11 @@ pub enum ViewTx {
 }
 
 impl ViewTx {
+    /// Whether multi-row statements number their placeholders (see [`rows_statement`]).
+    fn numbered(&self) -> bool {
+        matches!(self, ViewTx::Postgres(_))
+    }
+
     pub async fn execute(&mut self, sql: &str, params: &[Param]) -> Result<u64, ProjectionError> {
         Ok(match self {
             ViewTx::Sqlite(tx) => bind_all!(sqlx::query(sql), params)
@@ -143,6 +182,78 @@ impl ViewTx {
                     .await?
             }
         })
+    }
+
+    /// Runs `{head} (…), (…) {tail}` with one parenthesised group of `width` placeholders
+    /// per row of `values` (row after row, `width` values each), in as few statements as
+    /// the backends' parameter limits allow. For multi-row `INSERT … VALUES` and
+    /// `… IN (VALUES …)`. Returns the rows affected.
+    pub async fn execute_rows(
+        &mut self,
+        head: &str,
+        tail: &str,
+        width: usize,
+        values: Vec<Param>,
+    ) -> Result<u64, ProjectionError> {
+        assert!(
+            width > 0 && values.len().is_multiple_of(width),
+            "{} values do not make rows of {width}",
+            values.len()
+        );
+        let rows_per_statement = (MAX_PARAMETERS / width).clamp(1, MAX_ROWS_PER_STATEMENT);
+        let mut affected = 0;
+        for chunk in values.chunks(rows_per_statement * width) {
+            let sql = rows_statement(head, tail, width, chunk.len() / width, self.numbered());
+            affected += self.execute(&sql, chunk).await?;
+        }
+        Ok(affected)
+    }
+
+    /// `{select} IN (…keys…)`, in as many statements as the parameter limits need; the
+    /// rows of every chunk together. `select` ends just before `IN`.
+    pub async fn fetch_by_keys<T: AnyRow>(
+        &mut self,
+        select: &str,
+        keys: &[String],
+    ) -> Result<Vec<T>, ProjectionError> {
+        let mut rows = Vec::new();
+        for chunk in keys.chunks(MAX_ROWS_PER_STATEMENT) {
+            let (sql, params) = self.keys_statement(select, chunk);
+            rows.extend(self.fetch_all::<T>(&sql, &params).await?);
+        }
+        Ok(rows)
+    }
+
+    /// `{statement} IN (…keys…)` (e.g. a `DELETE … WHERE id`), chunked like
+    /// [`ViewTx::fetch_by_keys`]. Returns the rows affected.
+    pub async fn execute_by_keys(
+        &mut self,
+        statement: &str,
+        keys: &[String],
+    ) -> Result<u64, ProjectionError> {
+        let mut affected = 0;
+        for chunk in keys.chunks(MAX_ROWS_PER_STATEMENT) {
+            let (sql, params) = self.keys_statement(statement, chunk);
+            affected += self.execute(&sql, &params).await?;
+        }
+        Ok(affected)
+    }
+
+    fn keys_statement(&self, head: &str, keys: &[String]) -> (String, Vec<Param>) {
+        let placeholders: Vec<String> = (1..=keys.len())
+            .map(|i| {
+                if self.numbered() {
+                    format!("${i}")
+                } else {
+                    "?".to_owned()
+                }
+            })
+            .collect();
+        let sql = format!("{head} IN ({})", placeholders.join(", "));
+        (
+            sql,
+            keys.iter().map(|key| Param::Text(key.clone())).collect(),
+        )
     }
 
     pub async fn commit(self) -> Result<(), ProjectionError> {

@@ -1,6 +1,8 @@
 //! The contract directory: contracts, their users with a role per section, and the SLA
 //! tier timeline. The API authorizes from it.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sablier_domain::contract::{ContractEvent, DeclaredUser, SectionRoles};
@@ -114,68 +116,6 @@ impl Directory {
             )
             .await
     }
-
-    async fn add_tier(
-        tx: &mut ViewTx,
-        event: &FeedEvent,
-        effective_at: DateTime<Utc>,
-        tier: String,
-        change: &str,
-        billing_effective_on: String,
-    ) -> Result<(), ProjectionError> {
-        tx.execute(
-            "INSERT INTO directory_tiers (contract_id, effective_at, tier, change, decided_at, billing_effective_on, position) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[
-                event.aggregate_id.clone().into(),
-                instant_text(effective_at).into(),
-                tier.into(),
-                change.into(),
-                instant_text(event.at).into(),
-                billing_effective_on.into(),
-                Param::Int(event.position),
-            ],
-        )
-        .await
-        .map(drop)
-    }
-
-    async fn add_user(
-        tx: &mut ViewTx,
-        event: &FeedEvent,
-        user: &DeclaredUser,
-        roles: &SectionRoles,
-    ) -> Result<(), ProjectionError> {
-        tx.execute(
-            "INSERT INTO directory_users (contract_id, login, email, first_name, last_name, roles) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                event.aggregate_id.clone().into(),
-                user.login.to_string().into(),
-                user.email.to_string().into(),
-                user.first_name.to_string().into(),
-                user.last_name.to_string().into(),
-                serde_json::to_string(roles)
-                    .expect("roles serialize")
-                    .into(),
-            ],
-        )
-        .await
-        .map(drop)
-    }
-
-    /// A new decision replaces any change that had not taken effect yet.
-    async fn drop_pending_tiers(tx: &mut ViewTx, event: &FeedEvent) -> Result<(), ProjectionError> {
-        tx.execute(
-            "DELETE FROM directory_tiers WHERE contract_id = $1 AND effective_at > $2",
-            &[
-                event.aggregate_id.clone().into(),
-                instant_text(event.at).into(),
-            ],
-        )
-        .await
-        .map(drop)
-    }
 }
 
 #[async_trait]
@@ -184,11 +124,105 @@ impl Projection for Directory {
         Self::NAME
     }
 
-    async fn apply(&self, tx: &mut ViewTx, event: &FeedEvent) -> Result<(), ProjectionError> {
+    async fn apply_batch(
+        &self,
+        tx: &mut ViewTx,
+        events: &[FeedEvent],
+    ) -> Result<(), ProjectionError> {
+        let mut batch = Batch::load(tx, events).await?;
+        for event in events {
+            batch.apply(event)?;
+        }
+        batch.write(tx).await
+    }
+
+    async fn reset(&self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
+        for table in ["directory_tiers", "directory_users", "directory_contracts"] {
+            tx.execute(&format!("DELETE FROM {table}"), &[]).await?;
+        }
+        Ok(())
+    }
+}
+
+/// One contract's directory entries as a batch leaves them.
+#[derive(Default)]
+struct ContractEntries {
+    contract: Option<ContractEntry>,
+    users: BTreeMap<String, UserEntry>,
+    tiers: Vec<TierEntry>,
+    /// Whether its users and tiers were stored before the batch (and must be replaced).
+    stored: bool,
+}
+
+/// What a batch of events does to the directory: the entries of every contract it
+/// touches are read once and written back once.
+#[derive(Default)]
+struct Batch {
+    contracts: BTreeMap<String, ContractEntries>,
+}
+
+impl Batch {
+    async fn load(tx: &mut ViewTx, events: &[FeedEvent]) -> Result<Self, ProjectionError> {
+        let keys: Vec<String> = events
+            .iter()
+            .filter(|event| {
+                matches!(&event.event, DomainEvent::Contract(contract)
+                    if !matches!(contract, ContractEvent::ContractCreated { .. }))
+            })
+            .map(|event| event.aggregate_id.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut batch = Batch::default();
+        if keys.is_empty() {
+            return Ok(batch);
+        }
+        let contracts: Vec<ContractEntry> = tx
+            .fetch_by_keys("SELECT * FROM directory_contracts WHERE contract_id", &keys)
+            .await?;
+        let users: Vec<UserEntry> = tx
+            .fetch_by_keys("SELECT * FROM directory_users WHERE contract_id", &keys)
+            .await?;
+        let mut tiers: Vec<TierEntry> = tx
+            .fetch_by_keys("SELECT * FROM directory_tiers WHERE contract_id", &keys)
+            .await?;
+        tiers.sort_by_key(|tier| tier.position);
+        for key in keys {
+            batch.contracts.insert(
+                key,
+                ContractEntries {
+                    stored: true,
+                    ..ContractEntries::default()
+                },
+            );
+        }
+        for contract in contracts {
+            let contract_id = contract.contract_id.clone();
+            batch.entries(&contract_id).contract = Some(contract);
+        }
+        for user in users {
+            let contract_id = user.contract_id.clone();
+            batch
+                .entries(&contract_id)
+                .users
+                .insert(user.login.clone(), user);
+        }
+        for tier in tiers {
+            let contract_id = tier.contract_id.clone();
+            batch.entries(&contract_id).tiers.push(tier);
+        }
+        Ok(batch)
+    }
+
+    fn entries(&mut self, contract_id: &str) -> &mut ContractEntries {
+        self.contracts.entry(contract_id.to_owned()).or_default()
+    }
+
+    fn apply(&mut self, event: &FeedEvent) -> Result<(), ProjectionError> {
         let DomainEvent::Contract(contract) = &event.event else {
             return Ok(());
         };
-        let contract_id: Param = event.aggregate_id.clone().into();
+        let entries = self.entries(&event.aggregate_id);
         match contract {
             ContractEvent::ContractCreated {
                 at,
@@ -200,24 +234,25 @@ impl Projection for Directory {
                 referent,
                 ..
             } => {
-                tx.execute(
-                    "INSERT INTO directory_contracts (contract_id, name, offer, company, time_zone, referent, created_at, last_position) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    &[
-                        contract_id.clone(),
-                        name.to_string().into(),
-                        offer.as_str().into(),
-                        company.to_string().into(),
-                        time_zone.name().into(),
-                        referent.login.to_string().into(),
-                        instant_text(*at).into(),
-                        Param::Int(event.position),
-                    ],
-                )
-                .await?;
-                Self::add_user(tx, event, referent, &SectionRoles::all_managers()).await?;
+                if entries.contract.is_some() {
+                    return Err(ProjectionError::Malformed(format!(
+                        "contract {} created twice (position {})",
+                        event.aggregate_id, event.position
+                    )));
+                }
+                entries.contract = Some(ContractEntry {
+                    contract_id: event.aggregate_id.clone(),
+                    name: name.to_string(),
+                    offer: offer.as_str().to_owned(),
+                    company: company.to_string(),
+                    time_zone: time_zone.name().to_owned(),
+                    referent: referent.login.to_string(),
+                    created_at: instant_text(*at),
+                    last_position: event.position,
+                });
+                entries.add_user(event, referent, &SectionRoles::all_managers())?;
                 let created_on = at.with_timezone(time_zone).date_naive().to_string();
-                Self::add_tier(tx, event, *at, tier.to_string(), "created", created_on).await?;
+                entries.add_tier(event, *at, tier.to_string(), "created", created_on);
             }
             ContractEvent::SupportTierUpgraded {
                 to,
@@ -225,16 +260,14 @@ impl Projection for Directory {
                 billing_effective_on,
                 ..
             } => {
-                Self::drop_pending_tiers(tx, event).await?;
-                Self::add_tier(
-                    tx,
+                entries.drop_pending_tiers(event);
+                entries.add_tier(
                     event,
                     *sla_effective_at,
                     to.to_string(),
                     "upgrade",
                     billing_effective_on.to_string(),
-                )
-                .await?;
+                );
             }
             ContractEvent::SupportTierDowngradeScheduled {
                 to,
@@ -242,58 +275,167 @@ impl Projection for Directory {
                 effective_on,
                 ..
             } => {
-                Self::drop_pending_tiers(tx, event).await?;
-                Self::add_tier(
-                    tx,
+                entries.drop_pending_tiers(event);
+                entries.add_tier(
                     event,
                     *effective_at,
                     to.to_string(),
                     "downgrade",
                     effective_on.to_string(),
-                )
-                .await?;
+                );
             }
             ContractEvent::UserDeclared { user, roles, .. } => {
-                Self::add_user(tx, event, user, roles).await?;
+                entries.add_user(event, user, roles)?;
             }
             ContractEvent::UserRolesChanged { login, roles, .. } => {
-                tx.execute(
-                    "UPDATE directory_users SET roles = $1 WHERE contract_id = $2 AND login = $3",
-                    &[
-                        serde_json::to_string(roles)
-                            .expect("roles serialize")
-                            .into(),
-                        contract_id,
-                        login.to_string().into(),
-                    ],
-                )
-                .await?;
+                if let Some(user) = entries.users.get_mut(login.as_str()) {
+                    user.roles = serde_json::to_string(roles).expect("roles serialize");
+                }
             }
             ContractEvent::UserRemoved { login, .. } => {
-                tx.execute(
-                    "DELETE FROM directory_users WHERE contract_id = $1 AND login = $2",
-                    &[contract_id, login.to_string().into()],
-                )
-                .await?;
+                entries.users.remove(login.as_str());
             }
             ContractEvent::ExpertTimeLogged { .. } => {}
         }
-        tx.execute(
-            "UPDATE directory_contracts SET last_position = $1 WHERE contract_id = $2",
-            &[
-                Param::Int(event.position),
-                event.aggregate_id.clone().into(),
-            ],
-        )
-        .await?;
+        if let Some(contract) = &mut entries.contract {
+            contract.last_position = event.position;
+        }
         Ok(())
     }
 
-    async fn reset(&self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
-        for table in ["directory_tiers", "directory_users", "directory_contracts"] {
-            tx.execute(&format!("DELETE FROM {table}"), &[]).await?;
+    /// Replaces the users and tiers of the contracts the batch touched, and upserts the
+    /// contracts.
+    async fn write(self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
+        let stored: Vec<String> = self
+            .contracts
+            .iter()
+            .filter(|(_, entries)| entries.stored)
+            .map(|(contract_id, _)| contract_id.clone())
+            .collect();
+        for table in ["directory_users", "directory_tiers"] {
+            tx.execute_by_keys(&format!("DELETE FROM {table} WHERE contract_id"), &stored)
+                .await?;
+        }
+        let (mut contracts, mut users, mut tiers) = (Vec::new(), Vec::new(), Vec::new());
+        for entries in self.contracts.into_values() {
+            if let Some(contract) = entries.contract {
+                contracts.extend([
+                    contract.contract_id.into(),
+                    contract.name.into(),
+                    contract.offer.into(),
+                    contract.company.into(),
+                    contract.time_zone.into(),
+                    contract.referent.into(),
+                    contract.created_at.into(),
+                    Param::Int(contract.last_position),
+                ]);
+            }
+            for user in entries.users.into_values() {
+                users.extend([
+                    user.contract_id.into(),
+                    user.login.into(),
+                    user.email.into(),
+                    user.first_name.into(),
+                    user.last_name.into(),
+                    user.roles.into(),
+                ]);
+            }
+            for tier in entries.tiers {
+                tiers.extend([
+                    tier.contract_id.into(),
+                    tier.effective_at.into(),
+                    tier.tier.into(),
+                    tier.change.into(),
+                    tier.decided_at.into(),
+                    tier.billing_effective_on.into(),
+                    Param::Int(tier.position),
+                ]);
+            }
+        }
+        if !contracts.is_empty() {
+            tx.execute_rows(
+                "INSERT INTO directory_contracts (contract_id, name, offer, company, time_zone, referent, \
+                 created_at, last_position) VALUES",
+                "ON CONFLICT (contract_id) DO UPDATE SET last_position = excluded.last_position",
+                8,
+                contracts,
+            )
+            .await?;
+        }
+        if !users.is_empty() {
+            tx.execute_rows(
+                "INSERT INTO directory_users (contract_id, login, email, first_name, last_name, roles) VALUES",
+                "",
+                6,
+                users,
+            )
+            .await?;
+        }
+        if !tiers.is_empty() {
+            tx.execute_rows(
+                "INSERT INTO directory_tiers (contract_id, effective_at, tier, change, decided_at, \
+                 billing_effective_on, position) VALUES",
+                "",
+                7,
+                tiers,
+            )
+            .await?;
         }
         Ok(())
+    }
+}
+
+impl ContractEntries {
+    fn add_user(
+        &mut self,
+        event: &FeedEvent,
+        user: &DeclaredUser,
+        roles: &SectionRoles,
+    ) -> Result<(), ProjectionError> {
+        let login = user.login.to_string();
+        if self.users.contains_key(&login) {
+            return Err(ProjectionError::Malformed(format!(
+                "user {login} declared twice on {} (position {})",
+                event.aggregate_id, event.position
+            )));
+        }
+        self.users.insert(
+            login.clone(),
+            UserEntry {
+                contract_id: event.aggregate_id.clone(),
+                login,
+                email: user.email.to_string(),
+                first_name: user.first_name.to_string(),
+                last_name: user.last_name.to_string(),
+                roles: serde_json::to_string(roles).expect("roles serialize"),
+            },
+        );
+        Ok(())
+    }
+
+    fn add_tier(
+        &mut self,
+        event: &FeedEvent,
+        effective_at: DateTime<Utc>,
+        tier: String,
+        change: &str,
+        billing_effective_on: String,
+    ) {
+        self.tiers.push(TierEntry {
+            contract_id: event.aggregate_id.clone(),
+            effective_at: instant_text(effective_at),
+            tier,
+            change: change.to_owned(),
+            decided_at: instant_text(event.at),
+            billing_effective_on,
+            position: event.position,
+        });
+    }
+
+    /// A new decision replaces any change that had not taken effect yet.
+    fn drop_pending_tiers(&mut self, event: &FeedEvent) {
+        let now = instant_text(event.at);
+        self.tiers.retain(|tier| tier.effective_at <= now);
     }
 }
 

@@ -7,6 +7,8 @@
 //! at-risk threshold is crossed, breach instant) is computed at each transition and holds
 //! until the next one, since nothing else moves a clock.
 
+use std::collections::{BTreeSet, HashMap};
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -65,10 +67,16 @@ impl ClockRow {
     }
 
     pub fn input(&self, as_of: DateTime<Utc>) -> Result<ClockInput, ProjectionError> {
-        Ok(
-            ClockInput::new(self.calendar()?, self.transitions()?, as_of)
-                .with_target_seconds(self.initial_target_seconds),
-        )
+        self.input_with(self.transitions()?, as_of)
+    }
+
+    fn input_with(
+        &self,
+        transitions: Vec<Transition>,
+        as_of: DateTime<Utc>,
+    ) -> Result<ClockInput, ProjectionError> {
+        Ok(ClockInput::new(self.calendar()?, transitions, as_of)
+            .with_target_seconds(self.initial_target_seconds))
     }
 
     /// The clock as of `as_of`, with the interval-by-interval explanation.
@@ -98,8 +106,12 @@ struct Watch {
     breached_at: Option<String>,
 }
 
-fn watch(row: &ClockRow, as_of: DateTime<Utc>) -> Result<Watch, ProjectionError> {
-    let input = row.input(as_of)?;
+fn watch(
+    row: &ClockRow,
+    transitions: &[Transition],
+    as_of: DateTime<Utc>,
+) -> Result<Watch, ProjectionError> {
+    let input = row.input_with(transitions.to_vec(), as_of)?;
     let evaluation = evaluate_without_explanation(&input).map_err(|error| {
         ProjectionError::Malformed(format!("{} {}: {error}", row.request_id, row.metric))
     })?;
@@ -137,125 +149,6 @@ pub struct SlaClocks;
 
 impl SlaClocks {
     pub const NAME: &'static str = "sla_clocks_v1";
-
-    async fn load(
-        tx: &mut ViewTx,
-        request_id: &str,
-        metric: &str,
-    ) -> Result<Option<ClockRow>, ProjectionError> {
-        tx.fetch_optional(
-            "SELECT * FROM sla_clocks WHERE request_id = $1 AND metric = $2",
-            &[request_id.into(), metric.into()],
-        )
-        .await
-    }
-
-    async fn save(
-        tx: &mut ViewTx,
-        row: &ClockRow,
-        at: DateTime<Utc>,
-    ) -> Result<(), ProjectionError> {
-        let watch = watch(row, at)?;
-        tx.execute(
-            "INSERT INTO sla_clocks (request_id, metric, request_kind, contract_id, tier, policy_version, priority, \
-             calendar, time_zone, pausable, initial_target_seconds, target_seconds, transitions, state, deadline, \
-             at_risk_from, breached_at, last_position) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
-             ON CONFLICT (request_id, metric) DO UPDATE SET priority = $7, target_seconds = $12, transitions = $13, \
-             state = $14, deadline = $15, at_risk_from = $16, breached_at = $17, last_position = $18",
-            &[
-                row.request_id.clone().into(),
-                row.metric.clone().into(),
-                row.request_kind.clone().into(),
-                row.contract_id.clone().into(),
-                row.tier.clone().into(),
-                row.policy_version.clone().into(),
-                row.priority.clone().into(),
-                row.calendar.clone().into(),
-                row.time_zone.clone().into(),
-                Param::Int(row.pausable),
-                row.initial_target_seconds.into(),
-                row.target_seconds.into(),
-                row.transitions.clone().into(),
-                watch.state.into(),
-                watch.deadline.into(),
-                watch.at_risk_from.into(),
-                watch.breached_at.into(),
-                Param::Int(row.last_position),
-            ],
-        )
-        .await?;
-        Ok(())
-    }
-
-    /// Appends `changes` to the clocks of `request_id`; `opened` describes new clocks.
-    async fn apply_changes(
-        tx: &mut ViewTx,
-        event: &FeedEvent,
-        changes: &[ClockChange],
-        opened: Option<&Opened>,
-    ) -> Result<(), ProjectionError> {
-        let mut touched: Vec<ClockRow> = Vec::new();
-        for change in changes {
-            let metric = change.metric.as_str();
-            let existing = match touched.iter().position(|row| row.metric == metric) {
-                Some(index) => Some(touched.remove(index)),
-                None => Self::load(tx, &event.aggregate_id, metric).await?,
-            };
-            let mut row = match (existing, &change.kind, opened) {
-                (Some(row), _, _) => row,
-                (
-                    None,
-                    ClockChangeKind::Start {
-                        target_seconds,
-                        calendar,
-                        pausable,
-                    },
-                    Some(opened),
-                ) => ClockRow {
-                    request_id: event.aggregate_id.clone(),
-                    metric: metric.to_owned(),
-                    request_kind: opened.kind.to_owned(),
-                    contract_id: opened.contract_id.clone(),
-                    tier: opened.tier.clone(),
-                    policy_version: opened.policy_version.clone(),
-                    priority: opened.priority.clone(),
-                    calendar: calendar.clone(),
-                    time_zone: opened.time_zone.clone(),
-                    pausable: i64::from(*pausable),
-                    initial_target_seconds: *target_seconds,
-                    target_seconds: *target_seconds,
-                    transitions: "[]".to_owned(),
-                    state: "running".to_owned(),
-                    deadline: None,
-                    at_risk_from: None,
-                    breached_at: None,
-                    last_position: event.position,
-                },
-                (None, _, _) => {
-                    return Err(ProjectionError::Malformed(format!(
-                        "{} {metric}: a clock change before the clock started (position {})",
-                        event.aggregate_id, event.position
-                    )));
-                }
-            };
-            let mut transitions = row.transitions()?;
-            transitions.push(transition(event.at, &change.kind));
-            if let ClockChangeKind::Target { target_seconds } = &change.kind {
-                row.target_seconds = *target_seconds;
-            }
-            row.transitions = serde_json::to_string(&transitions).expect("transitions serialize");
-            row.last_position = event.position;
-            touched.push(row);
-        }
-        for row in &mut touched {
-            if let Some(priority) = opened.and_then(|opened| opened.priority.clone()) {
-                row.priority = Some(priority);
-            }
-            Self::save(tx, row, event.at).await?;
-        }
-        Ok(())
-    }
 
     /// The clocks of one request, by metric.
     pub async fn for_request(
@@ -350,7 +243,74 @@ impl Projection for SlaClocks {
         Self::NAME
     }
 
-    async fn apply(&self, tx: &mut ViewTx, event: &FeedEvent) -> Result<(), ProjectionError> {
+    async fn apply_batch(
+        &self,
+        tx: &mut ViewTx,
+        events: &[FeedEvent],
+    ) -> Result<(), ProjectionError> {
+        let mut clocks = Clocks::load(tx, events).await?;
+        for event in events {
+            clocks.apply(event)?;
+        }
+        clocks.write(tx).await
+    }
+
+    async fn reset(&self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
+        tx.execute("DELETE FROM sla_clocks", &[]).await.map(drop)
+    }
+}
+
+/// A clock as a batch leaves it, its transitions parsed.
+struct Clock {
+    row: ClockRow,
+    transitions: Vec<Transition>,
+    changed: bool,
+}
+
+/// What a batch of events does to the clocks, in memory: the clocks of the requests it
+/// touches are read once ([`Clocks::load`]) and each changed one written once
+/// ([`Clocks::write`]).
+#[derive(Default)]
+struct Clocks {
+    clocks: HashMap<(String, Metric), Clock>,
+}
+
+impl Clocks {
+    async fn load(tx: &mut ViewTx, events: &[FeedEvent]) -> Result<Self, ProjectionError> {
+        let request_ids: BTreeSet<String> = events
+            .iter()
+            .filter(|event| match &event.event {
+                DomainEvent::Incident(IncidentEvent::IncidentOpened { .. })
+                | DomainEvent::Change(ChangeEvent::ChangeSubmitted { .. }) => false,
+                DomainEvent::Incident(_) | DomainEvent::Change(_) => true,
+                DomainEvent::Contract(_) | DomainEvent::Order(_) => false,
+            })
+            .map(|event| event.aggregate_id.clone())
+            .collect();
+        let mut clocks = Clocks::default();
+        if request_ids.is_empty() {
+            return Ok(clocks);
+        }
+        let keys: Vec<String> = request_ids.into_iter().collect();
+        let rows: Vec<ClockRow> = tx
+            .fetch_by_keys("SELECT * FROM sla_clocks WHERE request_id", &keys)
+            .await?;
+        for row in rows {
+            let metric = parse_metric(&row)?;
+            let transitions = row.transitions()?;
+            clocks.clocks.insert(
+                (row.request_id.clone(), metric),
+                Clock {
+                    row,
+                    transitions,
+                    changed: false,
+                },
+            );
+        }
+        Ok(clocks)
+    }
+
+    fn apply(&mut self, event: &FeedEvent) -> Result<(), ProjectionError> {
         match &event.event {
             DomainEvent::Incident(incident) => {
                 let opened = match incident {
@@ -372,13 +332,16 @@ impl Projection for SlaClocks {
                     _ => None,
                 };
                 if let IncidentEvent::PriorityChanged { to, .. } = incident {
-                    tx.execute(
-                        "UPDATE sla_clocks SET priority = $1 WHERE request_id = $2",
-                        &[to.to_string().into(), event.aggregate_id.clone().into()],
-                    )
-                    .await?;
+                    for metric in METRICS {
+                        if let Some(clock) =
+                            self.clocks.get_mut(&(event.aggregate_id.clone(), metric))
+                        {
+                            clock.row.priority = Some(to.to_string());
+                            clock.changed = true;
+                        }
+                    }
                 }
-                Self::apply_changes(tx, event, incident.clocks(), opened.as_ref()).await
+                self.apply_changes(event, incident.clocks(), opened.as_ref())
             }
             DomainEvent::Change(change) => match change {
                 ChangeEvent::ChangeSubmitted {
@@ -401,61 +364,137 @@ impl Projection for SlaClocks {
                         calendar: delivery_calendar.clone(),
                         pausable: true,
                     });
-                    Self::apply_changes(tx, event, &start, Some(&opened)).await
+                    self.apply_changes(event, &start, Some(&opened))
                 }
                 ChangeEvent::ChangeQuoted { .. } => {
                     let reason =
                         sablier_domain::incident::PauseReason::parse(AWAITING_QUOTE_ACCEPTANCE)
                             .expect("a valid reason code");
-                    self.change_clock(tx, event, delivery(ClockChangeKind::Pause { reason }))
-                        .await
+                    self.change_delivery(event, delivery(ClockChangeKind::Pause { reason }))
                 }
                 ChangeEvent::ChangeQuoteAccepted { .. } => {
-                    self.change_clock(tx, event, delivery(ClockChangeKind::Resume))
-                        .await
+                    self.change_delivery(event, delivery(ClockChangeKind::Resume))
                 }
                 ChangeEvent::ChangeCompleted { .. }
                 | ChangeEvent::ChangeCancelled { .. }
                 | ChangeEvent::ChangeRejected { .. }
-                | ChangeEvent::ChangeQuoteDeclined { .. } => self.stop_delivery(tx, event).await,
+                | ChangeEvent::ChangeQuoteDeclined { .. } => self.stop_delivery(event),
                 _ => Ok(()),
             },
             DomainEvent::Contract(_) | DomainEvent::Order(_) => Ok(()),
         }
     }
 
-    async fn reset(&self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
-        tx.execute("DELETE FROM sla_clocks", &[]).await.map(drop)
+    /// Appends `changes` to the clocks of the event's request; `opened` describes new
+    /// clocks. Each clock it touches gets its breach-watch columns as of the event.
+    fn apply_changes(
+        &mut self,
+        event: &FeedEvent,
+        changes: &[ClockChange],
+        opened: Option<&Opened>,
+    ) -> Result<(), ProjectionError> {
+        let mut touched: Vec<Metric> = Vec::new();
+        for change in changes {
+            let key = (event.aggregate_id.clone(), change.metric);
+            if !self.clocks.contains_key(&key) {
+                let row = match (&change.kind, opened) {
+                    (
+                        ClockChangeKind::Start {
+                            target_seconds,
+                            calendar,
+                            pausable,
+                        },
+                        Some(opened),
+                    ) => ClockRow {
+                        request_id: event.aggregate_id.clone(),
+                        metric: change.metric.as_str().to_owned(),
+                        request_kind: opened.kind.to_owned(),
+                        contract_id: opened.contract_id.clone(),
+                        tier: opened.tier.clone(),
+                        policy_version: opened.policy_version.clone(),
+                        priority: opened.priority.clone(),
+                        calendar: calendar.clone(),
+                        time_zone: opened.time_zone.clone(),
+                        pausable: i64::from(*pausable),
+                        initial_target_seconds: *target_seconds,
+                        target_seconds: *target_seconds,
+                        transitions: "[]".to_owned(),
+                        state: "running".to_owned(),
+                        deadline: None,
+                        at_risk_from: None,
+                        breached_at: None,
+                        last_position: event.position,
+                    },
+                    _ => {
+                        return Err(ProjectionError::Malformed(format!(
+                            "{} {}: a clock change before the clock started (position {})",
+                            event.aggregate_id,
+                            change.metric.as_str(),
+                            event.position
+                        )));
+                    }
+                };
+                self.clocks.insert(
+                    key.clone(),
+                    Clock {
+                        row,
+                        transitions: Vec::new(),
+                        changed: true,
+                    },
+                );
+            }
+            let clock = self.clocks.get_mut(&key).expect("inserted above");
+            clock.transitions.push(transition(event.at, &change.kind));
+            if let ClockChangeKind::Target { target_seconds } = &change.kind {
+                clock.row.target_seconds = *target_seconds;
+            }
+            clock.row.last_position = event.position;
+            if !touched.contains(&change.metric) {
+                touched.push(change.metric);
+            }
+        }
+        for metric in touched {
+            let clock = self
+                .clocks
+                .get_mut(&(event.aggregate_id.clone(), metric))
+                .expect("touched above");
+            if let Some(priority) = opened.and_then(|opened| opened.priority.clone()) {
+                clock.row.priority = Some(priority);
+            }
+            let watch = watch(&clock.row, &clock.transitions, event.at)?;
+            clock.row.state = watch.state.to_owned();
+            clock.row.deadline = watch.deadline;
+            clock.row.at_risk_from = watch.at_risk_from;
+            clock.row.breached_at = watch.breached_at;
+            clock.changed = true;
+        }
+        Ok(())
     }
-}
 
-impl SlaClocks {
-    async fn change_clock(
-        &self,
-        tx: &mut ViewTx,
+    /// Pauses or resumes a change's delivery clock, if it has one.
+    fn change_delivery(
+        &mut self,
         event: &FeedEvent,
         changes: Vec<ClockChange>,
     ) -> Result<(), ProjectionError> {
-        if Self::load(tx, &event.aggregate_id, Metric::Delivery.as_str())
-            .await?
-            .is_none()
+        if !self
+            .clocks
+            .contains_key(&(event.aggregate_id.clone(), Metric::Delivery))
         {
             return Ok(());
         }
-        Self::apply_changes(tx, event, &changes, None).await
+        self.apply_changes(event, &changes, None)
     }
 
     /// A finished change stops its delivery clock (a paused one resumes and stops at once).
-    async fn stop_delivery(
-        &self,
-        tx: &mut ViewTx,
-        event: &FeedEvent,
-    ) -> Result<(), ProjectionError> {
-        let Some(row) = Self::load(tx, &event.aggregate_id, Metric::Delivery.as_str()).await?
+    fn stop_delivery(&mut self, event: &FeedEvent) -> Result<(), ProjectionError> {
+        let Some(clock) = self
+            .clocks
+            .get(&(event.aggregate_id.clone(), Metric::Delivery))
         else {
             return Ok(());
         };
-        let changes = match row.state.as_str() {
+        let changes = match clock.row.state.as_str() {
             "running" => delivery(ClockChangeKind::Stop),
             "paused" => vec![
                 ClockChange::new(Metric::Delivery, ClockChangeKind::Resume),
@@ -463,8 +502,75 @@ impl SlaClocks {
             ],
             _ => return Ok(()),
         };
-        Self::apply_changes(tx, event, &changes, None).await
+        self.apply_changes(event, &changes, None)
     }
+
+    /// Writes every changed clock in multi-row upserts.
+    async fn write(self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
+        let mut values = Vec::new();
+        let mut changed: Vec<((String, Metric), Clock)> = self
+            .clocks
+            .into_iter()
+            .filter(|(_, clock)| clock.changed)
+            .collect();
+        changed.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        for (_, clock) in changed {
+            let row = clock.row;
+            let transitions =
+                serde_json::to_string(&clock.transitions).expect("transitions serialize");
+            values.extend([
+                row.request_id.into(),
+                row.metric.into(),
+                row.request_kind.into(),
+                row.contract_id.into(),
+                row.tier.into(),
+                row.policy_version.into(),
+                row.priority.into(),
+                row.calendar.into(),
+                row.time_zone.into(),
+                Param::Int(row.pausable),
+                row.initial_target_seconds.into(),
+                row.target_seconds.into(),
+                transitions.into(),
+                row.state.into(),
+                row.deadline.into(),
+                row.at_risk_from.into(),
+                row.breached_at.into(),
+                Param::Int(row.last_position),
+            ]);
+        }
+        if values.is_empty() {
+            return Ok(());
+        }
+        tx.execute_rows(
+            "INSERT INTO sla_clocks (request_id, metric, request_kind, contract_id, tier, policy_version, priority, \
+             calendar, time_zone, pausable, initial_target_seconds, target_seconds, transitions, state, deadline, \
+             at_risk_from, breached_at, last_position) VALUES",
+            "ON CONFLICT (request_id, metric) DO UPDATE SET priority = excluded.priority, \
+             target_seconds = excluded.target_seconds, transitions = excluded.transitions, \
+             state = excluded.state, deadline = excluded.deadline, at_risk_from = excluded.at_risk_from, \
+             breached_at = excluded.breached_at, last_position = excluded.last_position",
+            18,
+            values,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// Every metric a request may have a clock for.
+const METRICS: [Metric; 4] = [Metric::Gti, Metric::Gtd, Metric::Gtr, Metric::Delivery];
+
+fn parse_metric(row: &ClockRow) -> Result<Metric, ProjectionError> {
+    METRICS
+        .into_iter()
+        .find(|metric| metric.as_str() == row.metric)
+        .ok_or_else(|| {
+            ProjectionError::Malformed(format!(
+                "{}: unknown metric '{}'",
+                row.request_id, row.metric
+            ))
+        })
 }
 
 #[cfg(test)]
