@@ -20,6 +20,8 @@ pub enum StoreError {
     Serialization(#[from] serde_json::Error),
     #[error("snapshots are not supported (cqrs-es 0.5 applies events twice with them)")]
     SnapshotsUnsupported,
+    #[error("the group of appends this one was committed with failed")]
+    GroupFailed(#[source] std::sync::Arc<sqlx::Error>),
     #[error("{0}")]
     Unexpected(String),
 }

@@ -6,7 +6,8 @@
 //! smaller position. Every append first updates the single `event_log_head` row, which
 //! serializes appends (a row lock on PostgreSQL, the database write lock on SQLite, plus an
 //! in-process mutex so SQLite writers queue instead of polling). Positions are taken from
-//! that row, so they are dense and a rolled-back append leaves no gap.
+//! that row, so they are dense and a rolled-back append leaves no gap. Commands appended
+//! together share one transaction ([`crate::group_commit`]).
 
 use std::sync::Arc;
 
@@ -20,10 +21,7 @@ use sqlite_es::SqliteEventRepository;
 
 use crate::database::Database;
 use crate::error::StoreError;
-use crate::seal::{SealedFields, chain_hash};
-
-const SQLITE_UNIQUE_VIOLATION: &str = "2067";
-const POSTGRES_UNIQUE_VIOLATION: &str = "23505";
+use crate::group_commit::{GroupCommit, NewEvent};
 
 #[derive(Clone)]
 pub struct EventLog {
@@ -32,20 +30,14 @@ pub struct EventLog {
 
 struct Inner {
     database: Database,
-    sqlite_writer: tokio::sync::Mutex<()>,
+    sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+    appends: Arc<GroupCommit>,
     streams: StreamReader,
 }
 
 enum StreamReader {
     Sqlite(SqliteEventRepository),
     Postgres(PostgresEventRepository),
-}
-
-/// An event about to be appended, serialized as it will be stored.
-struct Row<'a> {
-    event: &'a SerializedEvent,
-    payload: String,
-    metadata: String,
 }
 
 impl EventLog {
@@ -58,10 +50,13 @@ impl EventLog {
                 StreamReader::Postgres(PostgresEventRepository::new(pool.clone()))
             }
         };
+        let sqlite_writer = Arc::new(tokio::sync::Mutex::new(()));
+        let appends = Arc::new(GroupCommit::new(database.clone(), sqlite_writer.clone()));
         Self {
             inner: Arc::new(Inner {
                 database,
-                sqlite_writer: tokio::sync::Mutex::new(()),
+                sqlite_writer,
+                appends,
                 streams,
             }),
         }
@@ -86,139 +81,29 @@ impl EventLog {
         }
     }
 
-    /// Appends the events of one command in one transaction and returns their global
-    /// positions. All must belong to one aggregate, with consecutive sequences; a sequence
-    /// already taken is a [`StoreError::Conflict`] and nothing is written.
+    /// Appends the events of one command and returns their global positions once
+    /// committed. All must belong to one aggregate, with consecutive sequences; a sequence
+    /// already taken is a [`StoreError::Conflict`] and nothing of the command is written.
+    /// Commands appended together commit together ([`crate::group_commit`]).
     pub async fn append(&self, events: &[SerializedEvent]) -> Result<Vec<i64>, StoreError> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = events
+        let events = events
             .iter()
             .map(|event| {
-                Ok(Row {
-                    event,
+                Ok(NewEvent {
+                    aggregate_type: event.aggregate_type.clone(),
+                    aggregate_id: event.aggregate_id.clone(),
+                    sequence: event.sequence as i64,
+                    event_type: event.event_type.clone(),
+                    event_version: event.event_version.clone(),
                     payload: serde_json::to_string(&event.payload)?,
                     metadata: serde_json::to_string(&event.metadata)?,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let count = rows.len() as i64;
-        let conflict = |error: sqlx::Error, event: &SerializedEvent, code: &str| match &error {
-            sqlx::Error::Database(db) if db.code().as_deref() == Some(code) => {
-                StoreError::Conflict {
-                    aggregate_type: event.aggregate_type.clone(),
-                    aggregate_id: event.aggregate_id.clone(),
-                    sequence: event.sequence as i64,
-                }
-            }
-            _ => StoreError::Database(error),
-        };
-        match &self.inner.database {
-            Database::Sqlite(pool) => {
-                let _writer = self.inner.sqlite_writer.lock().await;
-                let mut tx = pool.begin().await?;
-                let (last_position, mut hash): (i64, String) = sqlx::query_as(
-                    "UPDATE event_log_head SET last_position = last_position + ?1 WHERE id = 1 \
-                     RETURNING last_position, last_hash",
-                )
-                .bind(count)
-                .fetch_one(&mut *tx)
-                .await?;
-                let first = last_position - count + 1;
-                let mut positions = Vec::with_capacity(rows.len());
-                for (offset, row) in rows.iter().enumerate() {
-                    let position = first + offset as i64;
-                    hash = chain_hash(&hash, sealed(position, row));
-                    sqlx::query(
-                        "INSERT INTO events (position, aggregate_type, aggregate_id, sequence, \
-                         event_type, event_version, payload, metadata, hash) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    )
-                    .bind(position)
-                    .bind(&row.event.aggregate_type)
-                    .bind(&row.event.aggregate_id)
-                    .bind(row.event.sequence as i64)
-                    .bind(&row.event.event_type)
-                    .bind(&row.event.event_version)
-                    .bind(&row.payload)
-                    .bind(&row.metadata)
-                    .bind(&hash)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|error| conflict(error, row.event, SQLITE_UNIQUE_VIOLATION))?;
-                    positions.push(position);
-                }
-                sqlx::query("UPDATE event_log_head SET last_hash = ?1 WHERE id = 1")
-                    .bind(&hash)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(positions)
-            }
-            Database::Postgres(pool) => {
-                // One round trip: the function does on the server what the SQLite branch
-                // does here (see the migration), so the head row is held only that long.
-                let batch: Vec<serde_json::Value> = rows
-                    .iter()
-                    .map(|row| {
-                        serde_json::json!({
-                            "aggregate_type": row.event.aggregate_type,
-                            "aggregate_id": row.event.aggregate_id,
-                            "sequence": row.event.sequence,
-                            "event_type": row.event.event_type,
-                            "event_version": row.event.event_version,
-                            "payload": row.payload,
-                            "metadata": row.metadata,
-                        })
-                    })
-                    .collect();
-                let batch = serde_json::to_string(&batch)?;
-                let appended = sqlx::query_scalar("SELECT sablier_append($1::json)")
-                    .bind(batch)
-                    .fetch_all(pool)
-                    .await;
-                match appended {
-                    Ok(positions) => Ok(positions),
-                    Err(error) => {
-                        let taken = match conflict(error, rows[0].event, POSTGRES_UNIQUE_VIOLATION)
-                        {
-                            StoreError::Conflict { .. } => self.first_taken(events).await?,
-                            other => return Err(other),
-                        };
-                        Err(StoreError::Conflict {
-                            aggregate_type: taken.aggregate_type.clone(),
-                            aggregate_id: taken.aggregate_id.clone(),
-                            sequence: taken.sequence as i64,
-                        })
-                    }
-                }
-            }
-        }
-    }
-
-    /// After a conflict: the first of `events` whose sequence another append already took.
-    async fn first_taken<'a>(
-        &self,
-        events: &'a [SerializedEvent],
-    ) -> Result<&'a SerializedEvent, StoreError> {
-        let Database::Postgres(pool) = self.database() else {
-            return Ok(&events[0]);
-        };
-        for event in events {
-            let taken: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3)",
-            )
-            .bind(&event.aggregate_type)
-            .bind(&event.aggregate_id)
-            .bind(event.sequence as i64)
-            .fetch_one(pool)
-            .await?;
-            if taken {
-                return Ok(event);
-            }
-        }
-        Ok(&events[0])
+        self.inner.appends.append(events).await
     }
 
     /// The last position written and the chain's head hash.
@@ -228,19 +113,6 @@ impl EventLog {
             Database::Sqlite(pool) => sqlx::query_as(query).fetch_one(pool).await?,
             Database::Postgres(pool) => sqlx::query_as(query).fetch_one(pool).await?,
         })
-    }
-}
-
-fn sealed<'a>(position: i64, row: &'a Row<'a>) -> SealedFields<'a> {
-    SealedFields {
-        position,
-        aggregate_type: &row.event.aggregate_type,
-        aggregate_id: &row.event.aggregate_id,
-        sequence: row.event.sequence as i64,
-        event_type: &row.event.event_type,
-        event_version: &row.event.event_version,
-        payload: &row.payload,
-        metadata: &row.metadata,
     }
 }
 

@@ -19,6 +19,7 @@ pub mod engine;
 pub mod error;
 pub mod event_log;
 pub mod feed;
+pub mod group_commit;
 pub mod ports;
 pub mod seal;
 pub mod testing;

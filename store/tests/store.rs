@@ -164,6 +164,109 @@ async fn appends_get_dense_positions_and_a_verifiable_hash_chain() {
     }
 }
 
+/// Recomputes the hash chain over the whole log and checks it against the stored hashes
+/// and the head; returns the positions read.
+async fn assert_chain_holds(log: &EventLog, backend: &str) -> Vec<i64> {
+    let all = log
+        .read_after(0, &FeedFilter::all(), 100_000)
+        .await
+        .unwrap();
+    let mut previous = GENESIS_HASH.to_owned();
+    for stored in &all {
+        let expected = chain_hash(
+            &previous,
+            SealedFields {
+                position: stored.position,
+                aggregate_type: &stored.aggregate_type,
+                aggregate_id: &stored.aggregate_id,
+                sequence: stored.sequence,
+                event_type: &stored.event_type,
+                event_version: &stored.event_version,
+                payload: &stored.payload,
+                metadata: &stored.metadata,
+            },
+        );
+        assert_eq!(
+            stored.hash, expected,
+            "{backend}: the chain holds at {}",
+            stored.position
+        );
+        previous = expected;
+    }
+    let positions: Vec<i64> = all.iter().map(|e| e.position).collect();
+    assert_eq!(
+        log.head().await.unwrap(),
+        (positions.last().copied().unwrap_or(0), previous),
+        "{backend}: the head is the last event and its hash"
+    );
+    positions
+}
+
+#[tokio::test]
+async fn appends_arriving_together_commit_together_and_a_conflict_leaves_the_others_in() {
+    for db in TestDatabase::all().await {
+        let backend = db.backend_name();
+        let log = EventLog::new(db.database.clone());
+        // 150 commands on distinct aggregates (2 events each) and 50 racing for sequence 1
+        // of one aggregate, all at once: they reach the queue while groups are written.
+        let mut tasks = Vec::new();
+        for n in 0..200 {
+            let log = log.clone();
+            tasks.push(tokio::spawn(async move {
+                let events = if n % 4 == 0 {
+                    vec![event("Hot", "hot", 1)]
+                } else {
+                    let id = format!("a{n}");
+                    vec![event("A", &id, 1), event("A", &id, 2)]
+                };
+                (n, log.append(&events).await)
+            }));
+        }
+        let mut won_hot = 0;
+        let mut all_positions = Vec::new();
+        for task in tasks {
+            let (n, outcome) = task.await.unwrap();
+            match outcome {
+                Ok(positions) => {
+                    let expected = if n % 4 == 0 { 1 } else { 2 };
+                    assert_eq!(positions.len(), expected, "{backend}: command {n}");
+                    assert!(
+                        positions.windows(2).all(|pair| pair[1] == pair[0] + 1),
+                        "{backend}: a command's events are consecutive: {positions:?}"
+                    );
+                    won_hot += usize::from(n % 4 == 0);
+                    all_positions.extend(positions);
+                }
+                Err(StoreError::Conflict {
+                    aggregate_id,
+                    sequence,
+                    ..
+                }) => {
+                    assert_eq!(
+                        (n % 4, aggregate_id.as_str(), sequence),
+                        (0, "hot", 1),
+                        "{backend}"
+                    );
+                }
+                Err(other) => panic!("{backend}: command {n} failed: {other}"),
+            }
+        }
+        assert_eq!(won_hot, 1, "{backend}: exactly one racer for hot #1 wins");
+        all_positions.sort_unstable();
+        let stored = assert_chain_holds(&log, backend).await;
+        assert_eq!(
+            stored,
+            (1..=301).collect::<Vec<i64>>(),
+            "{backend}: dense positions"
+        );
+        assert_eq!(
+            all_positions, stored,
+            "{backend}: every answer names what was stored"
+        );
+        db.cleanup().await;
+    }
+}
+
 #[tokio::test]
 async fn a_taken_sequence_is_a_conflict_and_writes_nothing() {
     for db in TestDatabase::all().await {
