@@ -265,6 +265,25 @@ struct Clock {
     row: ClockRow,
     transitions: Vec<Transition>,
     changed: bool,
+    /// The instant of the last event that changed the clock in this batch, while its
+    /// breach-watch columns have not been brought to it ([`Clock::settle`]).
+    unsettled_since: Option<DateTime<Utc>>,
+}
+
+impl Clock {
+    /// Brings the breach-watch columns (state, deadline, at-risk and breach instants) to
+    /// the clock as of its last change: one evaluation per clock and batch, however many
+    /// events of the batch changed it.
+    fn settle(&mut self) -> Result<(), ProjectionError> {
+        if let Some(at) = self.unsettled_since.take() {
+            let watch = watch(&self.row, &self.transitions, at)?;
+            self.row.state = watch.state.to_owned();
+            self.row.deadline = watch.deadline;
+            self.row.at_risk_from = watch.at_risk_from;
+            self.row.breached_at = watch.breached_at;
+        }
+        Ok(())
+    }
 }
 
 /// What a batch of events does to the clocks, in memory: the clocks of the requests it
@@ -304,6 +323,7 @@ impl Clocks {
                     row,
                     transitions,
                     changed: false,
+                    unsettled_since: None,
                 },
             );
         }
@@ -440,6 +460,7 @@ impl Clocks {
                         row,
                         transitions: Vec::new(),
                         changed: true,
+                        unsettled_since: None,
                     },
                 );
             }
@@ -461,11 +482,7 @@ impl Clocks {
             if let Some(priority) = opened.and_then(|opened| opened.priority.clone()) {
                 clock.row.priority = Some(priority);
             }
-            let watch = watch(&clock.row, &clock.transitions, event.at)?;
-            clock.row.state = watch.state.to_owned();
-            clock.row.deadline = watch.deadline;
-            clock.row.at_risk_from = watch.at_risk_from;
-            clock.row.breached_at = watch.breached_at;
+            clock.unsettled_since = Some(event.at);
             clock.changed = true;
         }
         Ok(())
@@ -490,10 +507,11 @@ impl Clocks {
     fn stop_delivery(&mut self, event: &FeedEvent) -> Result<(), ProjectionError> {
         let Some(clock) = self
             .clocks
-            .get(&(event.aggregate_id.clone(), Metric::Delivery))
+            .get_mut(&(event.aggregate_id.clone(), Metric::Delivery))
         else {
             return Ok(());
         };
+        clock.settle()?;
         let changes = match clock.row.state.as_str() {
             "running" => delivery(ClockChangeKind::Stop),
             "paused" => vec![
@@ -514,7 +532,8 @@ impl Clocks {
             .filter(|(_, clock)| clock.changed)
             .collect();
         changed.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
-        for (_, clock) in changed {
+        for (_, mut clock) in changed {
+            clock.settle()?;
             let row = clock.row;
             let transitions =
                 serde_json::to_string(&clock.transitions).expect("transitions serialize");
