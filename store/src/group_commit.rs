@@ -5,10 +5,11 @@
 //! Every append must take the single `event_log_head` row (see [`crate::event_log`]), so
 //! appends commit one at a time; without grouping, each pays its own commit (and on
 //! PostgreSQL its own WAL flush) while the others wait for the row. An append joins the
-//! queue; when no group is being written, it starts a writer task that takes everything
-//! queued (up to [`MAX_GROUP`] commands), writes it, answers each command, and goes on
-//! while the queue is not empty. Alone, a command is a group of one. The writer is a task
-//! of its own, so a caller that gives up waiting cannot leave the queue without a writer.
+//! queue when a group is being written; otherwise it writes itself at once. When a write
+//! ends, a writer task takes everything queued meanwhile (up to [`MAX_GROUP`] commands),
+//! writes it, answers each command, and goes on while the queue is not empty. The queued
+//! commands are only ever written by that task, so a caller that gives up waiting cannot
+//! leave others without an answer.
 
 use std::sync::{Arc, Mutex};
 
@@ -93,24 +94,70 @@ impl GroupCommit {
 
     /// Appends one command's events (one aggregate, consecutive sequences) and returns
     /// their positions once committed.
+    ///
+    /// A command that finds no group being written writes itself at once, in its own
+    /// task (alone, nothing is gained by handing over), then hands the queue that formed
+    /// meanwhile to a writer task. If the caller stops waiting mid-write, only its own
+    /// outcome is unknown, as with any dropped append, and the hand-over still happens.
     pub(crate) async fn append(self: &Arc<Self>, events: Vec<NewEvent>) -> Appended {
-        let (reply, answer) = oneshot::channel();
-        let start_writer = {
-            let mut queue = self
-                .queue
-                .lock()
-                .expect("the append queue is never poisoned");
-            queue.pending.push(Pending { events, reply });
-            !std::mem::replace(&mut queue.writing, true)
+        let events = match self.join_or_lead(events) {
+            Ok(answer) => {
+                return answer.await.unwrap_or_else(|_| {
+                    Err(StoreError::Unexpected(
+                        "the append writer stopped before answering".to_owned(),
+                    ))
+                });
+            }
+            Err(events) => events,
         };
-        if start_writer {
+        let _hand_over = HandOver(self.clone());
+        match self.write(&[events.as_slice()]).await {
+            Ok(mut outcomes) => outcomes.pop().expect("one outcome per command"),
+            Err(error) => Err(StoreError::GroupFailed(Arc::new(error))),
+        }
+    }
+
+    /// Joins the queue when a group is being written (`Ok`: the answer to wait for);
+    /// otherwise takes the turn to write and gives the events back.
+    fn join_or_lead(
+        &self,
+        events: Vec<NewEvent>,
+    ) -> Result<oneshot::Receiver<Appended>, Vec<NewEvent>> {
+        let mut queue = self
+            .queue
+            .lock()
+            .expect("the append queue is never poisoned");
+        if !queue.writing {
+            queue.writing = true;
+            return Err(events);
+        }
+        let (reply, answer) = oneshot::channel();
+        queue.pending.push(Pending { events, reply });
+        Ok(answer)
+    }
+
+    /// Writes one group in one transaction; `Err` only when the whole group failed.
+    async fn write(&self, commands: &[&[NewEvent]]) -> Result<Vec<Appended>, sqlx::Error> {
+        match &self.database {
+            Database::Sqlite(pool) => {
+                let _writer = self.sqlite_writer.lock().await;
+                write_sqlite(pool, commands).await
+            }
+            Database::Postgres(pool) => write_postgres(pool, commands).await,
+        }
+    }
+
+    /// Ends a write turn: a writer task takes what queued meanwhile, or no one writes.
+    fn hand_over(self: &Arc<Self>) {
+        let mut queue = self
+            .queue
+            .lock()
+            .expect("the append queue is never poisoned");
+        if queue.pending.is_empty() {
+            queue.writing = false;
+        } else {
             tokio::spawn(self.clone().write_while_queued());
         }
-        answer.await.unwrap_or_else(|_| {
-            Err(StoreError::Unexpected(
-                "the append writer stopped before answering".to_owned(),
-            ))
-        })
     }
 
     async fn write_while_queued(self: Arc<Self>) {
@@ -131,14 +178,7 @@ impl GroupCommit {
                 .iter()
                 .map(|pending| pending.events.as_slice())
                 .collect();
-            let outcomes = match &self.database {
-                Database::Sqlite(pool) => {
-                    let _writer = self.sqlite_writer.lock().await;
-                    write_sqlite(pool, &commands).await
-                }
-                Database::Postgres(pool) => write_postgres(pool, &commands).await,
-            };
-            match outcomes {
+            match self.write(&commands).await {
                 Ok(outcomes) => {
                     for (pending, outcome) in group.into_iter().zip(outcomes) {
                         let _ = pending.reply.send(outcome);
@@ -154,6 +194,15 @@ impl GroupCommit {
                 }
             }
         }
+    }
+}
+
+/// Hands the queue over when a command that wrote itself is done, or dropped.
+struct HandOver(Arc<GroupCommit>);
+
+impl Drop for HandOver {
+    fn drop(&mut self) {
+        self.0.hand_over();
     }
 }
 
