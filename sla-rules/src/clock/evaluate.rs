@@ -6,6 +6,9 @@
 //!   pausing exactly then meets it, and so does an evaluation exactly then.
 //! - A `target` transition that leaves the counted time above the new target breaches the
 //!   clock at that instant, whatever its state.
+//! - A `target` transition that names a calendar moves the clock onto it from that
+//!   instant: the time already counted carries over, what follows is counted and explained
+//!   (outside hours, holidays) on the new calendar, and the deadline is added on it.
 //! - A breach is final: no later transition clears it.
 //! - The deadline adds the seconds remaining to the later of the last start/resume/reopen
 //!   and the last target transition. While running, the counted time grows exactly with
@@ -15,12 +18,14 @@
 use std::convert::Infallible;
 use std::ops::ControlFlow;
 
+use super::calendars::ClockCalendars;
 use super::counting::{CountingPiece, CountingSchedule, CountingStatus};
 use super::error::ClockError;
 use super::evaluation::{ClockEvaluation, ClockState, IntervalKind, Verdict};
 use super::explanation::ExplanationBuilder;
 use super::input::{ClockInput, LARGEST_TARGET_SECONDS};
 use super::transition::{Transition, TransitionKind};
+use crate::calendar::Calendar;
 use crate::risk::RiskRatio;
 use crate::seconds::{SECONDS_PER_DAY, instant_at, timestamp_of};
 
@@ -63,11 +68,15 @@ fn replay(input: &ClockInput, explanation: Explanation) -> Result<ClockEvaluatio
         .collect();
     let applied = transitions_applied_by(&input.transitions, &timestamps, as_of)?;
     let start = timestamps[0];
+    let calendars = ClockCalendars::resolve(&input.calendar, &input.transitions[..applied]);
     let mut replay = Replay {
         transitions: &input.transitions[..applied],
         timestamps: &timestamps[..applied],
         next_transition: 1,
         next_transition_at: timestamps[..applied].get(1).copied().unwrap_or(i64::MAX),
+        calendars: &calendars,
+        calendar: &input.calendar,
+        exclude_maintenance_windows: input.exclude_maintenance_windows,
         schedule: CountingSchedule::new(&input.calendar, input.exclude_maintenance_windows),
         phase: Phase::Running,
         tally: Tally {
@@ -151,6 +160,10 @@ struct Replay<'input> {
     /// all are applied).
     next_transition: usize,
     next_transition_at: i64,
+    calendars: &'input ClockCalendars,
+    /// The calendar in force, and what counts on it.
+    calendar: &'input Calendar,
+    exclude_maintenance_windows: bool,
     schedule: CountingSchedule<'input>,
     phase: Phase<'input>,
     tally: Tally<'input>,
@@ -243,13 +256,29 @@ impl<'input> Replay<'input> {
             (TransitionKind::Resume, Phase::Paused { .. }) => Phase::Running,
             (TransitionKind::Stop, Phase::Running | Phase::Paused { .. }) => Phase::Stopped,
             (TransitionKind::Reopen, Phase::Stopped) => Phase::Running,
-            (TransitionKind::Target { target_seconds }, phase) => {
+            (
+                TransitionKind::Target {
+                    target_seconds,
+                    calendar,
+                },
+                phase,
+            ) => {
                 if let Some(seconds) = target_seconds.filter(|seconds| !is_valid_target(*seconds)) {
                     return Err(ClockError::TransitionTargetOutOfRange {
                         index,
                         at: transition.at,
                         seconds,
                     });
+                }
+                if let Some(name) = calendar {
+                    let Some(calendar) = self.calendars.named_by(index) else {
+                        return Err(ClockError::UnknownTransitionCalendar {
+                            index,
+                            at: transition.at,
+                            name: name.clone(),
+                        });
+                    };
+                    self.move_to(calendar);
                 }
                 self.tally
                     .change_target(*target_seconds, self.timestamps[index]);
@@ -259,6 +288,14 @@ impl<'input> Replay<'input> {
         };
         self.tally.reached_target_at = None;
         Ok(())
+    }
+
+    /// Counts on `calendar` from now on (names identify the calendars of one clock).
+    fn move_to(&mut self, calendar: &'input Calendar) {
+        if calendar.name() != self.calendar.name() {
+            self.calendar = calendar;
+            self.schedule = CountingSchedule::new(calendar, self.exclude_maintenance_windows);
+        }
     }
 
     fn conclude(mut self, as_of: i64, at_risk_ratio: RiskRatio) -> ClockEvaluation {
