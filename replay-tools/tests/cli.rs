@@ -102,6 +102,63 @@ fn clock_exits_0_when_every_line_is_answered() {
 }
 
 #[test]
+fn clock_follows_a_target_transition_onto_another_calendar() {
+    // Gold GTI: opened Friday 2026-03-27 18:30 CET (17:30Z) as P1 (15 min round the
+    // clock), lowered to P3 (1 h business hours) at 18:35 CET: 5 min counted, then closed
+    // until Monday 09:00 CEST (07:00Z); due 09:55 CEST = 07:55Z.
+    let moved = json!({
+        "calendar": "24x7", "target_seconds": 900,
+        "transitions": [
+            {"at": "2026-03-27T17:30:00Z", "kind": "start"},
+            {"at": "2026-03-27T17:35:00Z", "kind": "target", "target_seconds": 3600,
+             "calendar": "business-hours-fr"}
+        ],
+        "as_of": "2026-03-28T10:00:00Z"
+    });
+    let unknown = json!({
+        "calendar": "24x7",
+        "transitions": [
+            {"at": "2026-03-27T17:30:00Z", "kind": "start"},
+            {"at": "2026-03-27T17:35:00Z", "kind": "target", "target_seconds": 3600,
+             "calendar": "office-hours"}
+        ],
+        "as_of": "2026-03-28T10:00:00Z"
+    });
+    let misplaced = json!({
+        "calendar": "24x7",
+        "transitions": [
+            {"at": "2026-03-27T17:30:00Z", "kind": "start", "calendar": "24x7"}
+        ],
+        "as_of": "2026-03-28T10:00:00Z"
+    });
+    let output = sablier_replay(&["clock"], &format!("{moved}\n{unknown}\n{misplaced}\n"));
+    assert_eq!(output.status.code(), Some(1));
+    let lines = stdout_lines(&output);
+    assert_eq!(lines[0]["counted_seconds"], 300);
+    assert_eq!(lines[0]["deadline"], "2026-03-30T07:55:00Z");
+    assert_eq!(
+        lines[0]["intervals"],
+        json!([
+            {"from": "2026-03-27T17:30:00Z", "to": "2026-03-27T17:35:00Z", "kind": "counted"},
+            {"from": "2026-03-27T17:35:00Z", "to": "2026-03-28T10:00:00Z",
+             "kind": "outside_hours"}
+        ])
+    );
+    let unknown = lines[1]["error"].as_str().unwrap();
+    assert!(
+        unknown.starts_with(
+            "line 2: transition 1 (target at 2026-03-27T17:35:00Z): unknown calendar 'office-hours'"
+        ),
+        "{unknown}"
+    );
+    let misplaced = lines[2]["error"].as_str().unwrap();
+    assert!(
+        misplaced.contains("only a target transition has a calendar"),
+        "{misplaced}"
+    );
+}
+
+#[test]
 fn calendar_holidays_lists_a_year() {
     let output = sablier_replay(
         &[

@@ -3,7 +3,7 @@
 //!
 //! Sub-second parts of inputs are truncated: Sablier's instants have second precision.
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 
 pub(crate) const SECONDS_PER_DAY: i64 = 86_400;
 
@@ -30,34 +30,51 @@ pub(crate) fn instant_at(timestamp: i64) -> DateTime<Utc> {
 /// Converts increasing timestamps to instants, computing each UTC date once: explanations
 /// convert dozens of boundaries, most of them on the day already seen or the next one.
 pub(crate) struct InstantConverter {
-    day_number: i64,
+    /// The timestamp of `date`'s midnight.
+    day_start: i64,
     date: NaiveDate,
 }
 
 impl InstantConverter {
     pub(crate) fn new() -> Self {
         InstantConverter {
-            day_number: 0,
+            day_start: 0,
             date: NaiveDate::from_ymd_opt(1970, 1, 1).expect("the Unix epoch is a date"),
         }
     }
 
+    /// `timestamp` must lie in the supported range (as every timestamp the crate computes
+    /// from its inputs does).
+    #[inline]
     pub(crate) fn instant_at(&mut self, timestamp: i64) -> DateTime<Utc> {
-        let timestamp = timestamp.clamp(EARLIEST_TIMESTAMP, LATEST_TIMESTAMP);
-        let day_number = timestamp.div_euclid(SECONDS_PER_DAY);
-        if day_number != self.day_number {
-            let next_day = self
-                .date
-                .succ_opt()
-                .filter(|_| day_number == self.day_number + 1);
-            self.date = next_day.unwrap_or_else(|| date_of_day_number(day_number));
-            self.day_number = day_number;
+        debug_assert!((EARLIEST_TIMESTAMP..=LATEST_TIMESTAMP).contains(&timestamp));
+        let mut seconds_of_day = timestamp - self.day_start;
+        if !(0..SECONDS_PER_DAY).contains(&seconds_of_day) {
+            let next_day = self.date.succ_opt();
+            match next_day {
+                Some(date) if (SECONDS_PER_DAY..2 * SECONDS_PER_DAY).contains(&seconds_of_day) => {
+                    self.date = date;
+                    self.day_start += SECONDS_PER_DAY;
+                }
+                _ => self.jump_to_day_of(timestamp),
+            }
+            seconds_of_day = timestamp - self.day_start;
         }
-        let seconds_of_day = u32::try_from(timestamp.rem_euclid(SECONDS_PER_DAY))
-            .expect("less than a day of seconds");
-        let time = NaiveTime::from_num_seconds_from_midnight_opt(seconds_of_day, 0)
+        let time = NaiveTime::from_num_seconds_from_midnight_opt(seconds_of_day as u32, 0)
             .expect("less than a day of seconds");
         self.date.and_time(time).and_utc()
+    }
+
+    /// Moves to the UTC day of `timestamp`: a few days ahead (a weekend, a pause) is
+    /// counted from the date known, anything else computed afresh.
+    #[inline(never)]
+    fn jump_to_day_of(&mut self, timestamp: i64) {
+        let day_start = timestamp - timestamp.rem_euclid(SECONDS_PER_DAY);
+        let days_ahead = u64::try_from((day_start - self.day_start) / SECONDS_PER_DAY).ok();
+        self.date = days_ahead
+            .and_then(|days| self.date.checked_add_days(Days::new(days)))
+            .unwrap_or_else(|| date_of_day_number(day_start / SECONDS_PER_DAY));
+        self.day_start = day_start;
     }
 }
 

@@ -229,6 +229,9 @@ pub(crate) struct HolidayLookup<'calendar> {
     public_days: PublicDays,
     /// Index of the first public holiday not before the last day asked about.
     cursor: usize,
+    /// Days known to hold no holiday, `[quiet_from, quiet_until)`.
+    quiet_from: i64,
+    quiet_until: i64,
 }
 
 enum PublicDays {
@@ -255,30 +258,51 @@ impl<'calendar> HolidayLookup<'calendar> {
             covered_end_day: 0,
             public_days: PublicDays::Table(&[]),
             cursor: 0,
+            quiet_from: 0,
+            quiet_until: 0,
         }
     }
 
     /// The name of the holiday on local day `day_number`, if any (public ones first).
-    /// Walks ask about days in increasing order, so this keeps a cursor.
+    /// Walks ask about days in increasing order, so this keeps a cursor, and remembers the
+    /// days up to the next holiday as a quiet stretch: most days cost one comparison.
+    #[inline]
     pub(crate) fn name_on(&mut self, day_number: i64) -> Option<&'calendar str> {
+        if self.quiet_from <= day_number && day_number < self.quiet_until {
+            return None;
+        }
+        self.look_up(day_number)
+    }
+
+    #[inline(never)]
+    fn look_up(&mut self, day_number: i64) -> Option<&'calendar str> {
+        // The first day after `day_number` that may be a holiday.
+        let mut next_holiday = i64::MAX;
         if self.public != PublicHolidays::None {
             if day_number < self.covered_first_day || day_number >= self.covered_end_day {
                 self.cover(day_number);
             }
             self.move_cursor_to(day_number);
-            if let Some((day, name)) = self.public_days.as_slice().get(self.cursor)
-                && *day == day_number
-            {
-                return Some(name);
+            match self.public_days.as_slice().get(self.cursor) {
+                Some((day, name)) if *day == day_number => return Some(name),
+                Some((day, _)) => next_holiday = *day,
+                None => next_holiday = self.covered_end_day,
             }
         }
-        if self.listed.is_empty() {
-            return None;
-        }
-        self.listed
+        match self
+            .listed
             .binary_search_by_key(&day_number, |(day, _)| *day)
-            .ok()
-            .map(|index| self.listed[index].1.as_str())
+        {
+            Ok(index) => return Some(self.listed[index].1.as_str()),
+            Err(index) => {
+                if let Some((day, _)) = self.listed.get(index) {
+                    next_holiday = next_holiday.min(*day);
+                }
+            }
+        }
+        self.quiet_from = day_number;
+        self.quiet_until = next_holiday;
+        None
     }
 
     /// Visits once each holiday day in `[from_day, to_day)`, in order. Like `name_on`, it

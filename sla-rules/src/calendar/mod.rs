@@ -17,6 +17,7 @@
 //! assert_eq!(business_hours.open_seconds_between(opened, due), 4 * 3600);
 //! ```
 
+mod cursor;
 mod definition;
 mod error;
 mod holidays;
@@ -36,7 +37,7 @@ pub use error::CalendarError;
 pub use holidays::{Holiday, PublicHolidays, SUPPORTED_HOLIDAY_YEARS, easter_sunday};
 pub use span::{CalendarSpan, CalendarStatus};
 
-pub(crate) use sums::OpenSecondsCounter;
+pub(crate) use cursor::CalendarCursor;
 pub(crate) use walk::{Piece, PieceStatus};
 
 use crate::seconds::{LATEST_TIMESTAMP, SECONDS_PER_DAY, day_number_of, instant_at, timestamp_of};
@@ -199,12 +200,12 @@ impl Calendar {
     }
 
     pub(crate) fn open_seconds_between_timestamps(&self, from: i64, to: i64) -> i64 {
-        self.open_seconds_counter().open_seconds(from, to)
+        self.cursor().open_seconds(from, to)
     }
 
-    /// Counts open seconds over increasing spans, faster than one call per span.
-    pub(crate) fn open_seconds_counter(&self) -> OpenSecondsCounter<'_> {
-        OpenSecondsCounter::new(&self.rules)
+    /// Counts and walks increasing spans, faster than one fresh question per span.
+    pub(crate) fn cursor(&self) -> CalendarCursor<'_> {
+        CalendarCursor::new(&self.rules)
     }
 
     /// The earliest instant at which `seconds` open seconds have passed since `from`: the
@@ -222,30 +223,13 @@ impl Calendar {
         if seconds <= 0 {
             return from;
         }
-        if self.rules.always_open {
-            return from.saturating_add(seconds).min(LATEST_TIMESTAMP);
-        }
-        let mut remaining = seconds;
-        let reached = self.rules.walk(from, LATEST_TIMESTAMP, &mut |piece| {
-            if piece.status == PieceStatus::Open {
-                let length = piece.to - piece.from;
-                if length >= remaining {
-                    return ControlFlow::Break(piece.from + remaining);
-                }
-                remaining -= length;
-            }
-            ControlFlow::Continue(())
-        });
-        match reached {
-            ControlFlow::Break(instant) => instant,
-            ControlFlow::Continue(()) => LATEST_TIMESTAMP,
-        }
+        self.cursor().add_open_seconds(from, seconds)
     }
 
     /// `at` itself when the calendar is open then, otherwise the start of the next opening.
     pub fn next_open_instant(&self, at: DateTime<Utc>) -> DateTime<Utc> {
         let start = timestamp_of(at);
-        let first_open = self.rules.walk(start, LATEST_TIMESTAMP, &mut |piece| {
+        let first_open = self.cursor().walk(start, LATEST_TIMESTAMP, &mut |piece| {
             if piece.status == PieceStatus::Open {
                 ControlFlow::Break(piece.from)
             } else {
@@ -303,6 +287,6 @@ impl Calendar {
         to: i64,
         visit: &mut impl FnMut(Piece<'calendar>) -> ControlFlow<B>,
     ) -> ControlFlow<B> {
-        self.rules.walk(from, to, visit)
+        self.cursor().walk(from, to, visit)
     }
 }

@@ -6,30 +6,10 @@
 //! totals, `open_seconds_between`) come from here; the day-by-day `walk` stays for
 //! explanations and for finding the instant at which a count is reached.
 
-use super::CalendarRules;
-use super::holidays::HolidayLookup;
-use super::zone_offsets::{OffsetSegment, OffsetSegments};
-use crate::seconds::{LATEST_TIMESTAMP, SECONDS_PER_DAY, weekday_index_of_day_number};
+use super::cursor::CalendarCursor;
+use crate::seconds::{SECONDS_PER_DAY, weekday_index_of_day_number};
 
-/// Counts open seconds over spans given in increasing order, keeping its place between
-/// calls: a clock's running stretches are counted one after the other without searching
-/// the holiday and offset tables again.
-pub(crate) struct OpenSecondsCounter<'calendar> {
-    rules: &'calendar CalendarRules,
-    holidays: HolidayLookup<'calendar>,
-    /// The constant-offset segment last used, as far as it is known to reach.
-    segment: Option<OffsetSegment>,
-}
-
-impl<'calendar> OpenSecondsCounter<'calendar> {
-    pub(crate) fn new(rules: &'calendar CalendarRules) -> Self {
-        OpenSecondsCounter {
-            rules,
-            holidays: HolidayLookup::new(rules.public_holidays, &rules.listed_holidays),
-            segment: None,
-        }
-    }
-
+impl CalendarCursor<'_> {
     /// The open seconds in `[from, to)` (UTC seconds).
     pub(crate) fn open_seconds(&mut self, from: i64, to: i64) -> i64 {
         if from >= to {
@@ -48,25 +28,6 @@ impl<'calendar> OpenSecondsCounter<'calendar> {
             position = until;
         }
         open_seconds
-    }
-
-    fn segment_at(&mut self, position: i64) -> OffsetSegment {
-        match self.segment {
-            Some(segment) if segment.start <= position && position < segment.end => segment,
-            _ => {
-                let rules = self.rules;
-                let segment = OffsetSegments::new(
-                    rules.time_zone,
-                    rules.zone_timeline.as_deref(),
-                    position,
-                    LATEST_TIMESTAMP,
-                )
-                .next()
-                .expect("a position before the latest instant has a segment");
-                self.segment = Some(segment);
-                segment
-            }
-        }
     }
 
     /// The open seconds of the wall-clock window `[from, to)` (local seconds, one offset).

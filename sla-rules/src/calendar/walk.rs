@@ -14,10 +14,9 @@
 
 use std::ops::ControlFlow;
 
-use super::CalendarRules;
-use super::holidays::HolidayLookup;
-use super::zone_offsets::{OffsetSegment, OffsetSegments};
-use crate::seconds::{SECONDS_PER_DAY, weekday_index_of_day_number};
+use super::cursor::CalendarCursor;
+use super::zone_offsets::OffsetSegment;
+use crate::seconds::{LATEST_TIMESTAMP, SECONDS_PER_DAY, weekday_index_of_day_number};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum PieceStatus<'calendar> {
@@ -34,12 +33,12 @@ pub(crate) struct Piece<'calendar> {
     pub(crate) status: PieceStatus<'calendar>,
 }
 
-impl CalendarRules {
+impl<'calendar> CalendarCursor<'calendar> {
     /// Visits the pieces of `[from, to)` in order until `visit` breaks. Neighbouring pieces
     /// with the same status are merged (a night is one piece, not two cut at midnight), so a
     /// piece is visited once the next one begins.
-    pub(crate) fn walk<'calendar, B>(
-        &'calendar self,
+    pub(crate) fn walk<B>(
+        &mut self,
         from: i64,
         to: i64,
         visit: &mut impl FnMut(Piece<'calendar>) -> ControlFlow<B>,
@@ -47,14 +46,13 @@ impl CalendarRules {
         if from >= to {
             return ControlFlow::Continue(());
         }
-        if self.always_open {
+        if self.rules.always_open {
             return visit(Piece {
                 from,
                 to,
                 status: PieceStatus::Open,
             });
         }
-        let mut holidays = HolidayLookup::new(self.public_holidays, &self.listed_holidays);
         let mut pending: Option<Piece<'calendar>> = None;
         let mut merge_or_visit = |piece: Piece<'calendar>| match &mut pending {
             Some(last) if last.status == piece.status && last.to == piece.from => {
@@ -66,9 +64,15 @@ impl CalendarRules {
                 None => ControlFlow::Continue(()),
             },
         };
-        let segments = OffsetSegments::new(self.time_zone, self.zone_timeline.as_deref(), from, to);
-        for segment in segments {
-            self.walk_segment(segment, &mut holidays, &mut merge_or_visit)?;
+        let mut position = from;
+        while position < to {
+            let segment = self.segment_at(position);
+            let segment = OffsetSegment {
+                end: segment.end.min(to),
+                ..segment
+            };
+            self.walk_segment(segment, &mut merge_or_visit)?;
+            position = segment.end;
         }
         match pending {
             Some(last) => visit(last),
@@ -76,10 +80,35 @@ impl CalendarRules {
         }
     }
 
-    fn walk_segment<'calendar, B>(
-        &'calendar self,
+    /// The earliest instant at which `seconds` open seconds have passed since `from`
+    /// (see [`super::Calendar::add_open_seconds`]).
+    pub(crate) fn add_open_seconds(&mut self, from: i64, seconds: i64) -> i64 {
+        if seconds <= 0 {
+            return from;
+        }
+        if self.rules.always_open {
+            return from.saturating_add(seconds).min(LATEST_TIMESTAMP);
+        }
+        let mut remaining = seconds;
+        let reached = self.walk(from, LATEST_TIMESTAMP, &mut |piece| {
+            if piece.status == PieceStatus::Open {
+                let length = piece.to - piece.from;
+                if length >= remaining {
+                    return ControlFlow::Break(piece.from + remaining);
+                }
+                remaining -= length;
+            }
+            ControlFlow::Continue(())
+        });
+        match reached {
+            ControlFlow::Break(instant) => instant,
+            ControlFlow::Continue(()) => LATEST_TIMESTAMP,
+        }
+    }
+
+    fn walk_segment<B>(
+        &mut self,
         segment: OffsetSegment,
-        holidays: &mut HolidayLookup<'calendar>,
         visit: &mut impl FnMut(Piece<'calendar>) -> ControlFlow<B>,
     ) -> ControlFlow<B> {
         let offset = segment.offset_seconds;
@@ -92,41 +121,40 @@ impl CalendarRules {
         };
         let wall_end = segment.end + offset;
         let mut cursor = segment.start + offset;
+        let mut day_number = cursor.div_euclid(SECONDS_PER_DAY);
+        let mut weekday = weekday_index_of_day_number(day_number);
         while cursor < wall_end {
-            let day_number = cursor.div_euclid(SECONDS_PER_DAY);
             let day_start = day_number * SECONDS_PER_DAY;
             let day_stop = wall_end.min(day_start + SECONDS_PER_DAY);
-            let opening_hours = &self.week[weekday_index_of_day_number(day_number)];
+            let opening_hours = &self.rules.week[weekday];
             if opening_hours.is_empty() {
                 emit(cursor, day_stop, PieceStatus::OutsideHours)?;
-                cursor = day_stop;
-                continue;
-            }
-            if let Some(name) = holidays.name_on(day_number) {
+            } else if let Some(name) = self.holidays.name_on(day_number) {
                 emit(cursor, day_stop, PieceStatus::Holiday(name))?;
-                cursor = day_stop;
-                continue;
-            }
-            for range in opening_hours.iter() {
-                let (opens, closes) = (day_start + range.opens, day_start + range.closes);
-                if closes <= cursor {
-                    continue;
+            } else {
+                for range in opening_hours.iter() {
+                    let (opens, closes) = (day_start + range.opens, day_start + range.closes);
+                    if closes <= cursor {
+                        continue;
+                    }
+                    if opens >= day_stop {
+                        break;
+                    }
+                    if cursor < opens {
+                        emit(cursor, opens, PieceStatus::OutsideHours)?;
+                        cursor = opens;
+                    }
+                    let open_until = closes.min(day_stop);
+                    emit(cursor, open_until, PieceStatus::Open)?;
+                    cursor = open_until;
                 }
-                if opens >= day_stop {
-                    break;
+                if cursor < day_stop {
+                    emit(cursor, day_stop, PieceStatus::OutsideHours)?;
                 }
-                if cursor < opens {
-                    emit(cursor, opens, PieceStatus::OutsideHours)?;
-                    cursor = opens;
-                }
-                let open_until = closes.min(day_stop);
-                emit(cursor, open_until, PieceStatus::Open)?;
-                cursor = open_until;
-            }
-            if cursor < day_stop {
-                emit(cursor, day_stop, PieceStatus::OutsideHours)?;
             }
             cursor = day_stop;
+            day_number += 1;
+            weekday = if weekday == 6 { 0 } else { weekday + 1 };
         }
         ControlFlow::Continue(())
     }

@@ -1,10 +1,14 @@
 //! What a running clock counts: the calendar's open time, minus the platform maintenance
 //! windows when the policy excludes them (maintenance only ever replaces open time: a
 //! window at night stays "outside hours" on a business-hours calendar).
+//!
+//! A clock asks about its running stretches in time order, so the schedule keeps its place
+//! (a [`CalendarCursor`], the maintenance windows ahead) from one stretch to the next.
 
+use std::iter::Peekable;
 use std::ops::ControlFlow;
 
-use crate::calendar::{Calendar, OpenSecondsCounter, PieceStatus};
+use crate::calendar::{Calendar, CalendarCursor, Piece, PieceStatus};
 use crate::maintenance::MaintenanceWindows;
 use crate::seconds::LATEST_TIMESTAMP;
 
@@ -24,36 +28,62 @@ pub(crate) struct CountingPiece<'calendar> {
     pub(crate) status: CountingStatus<'calendar>,
 }
 
+impl<'calendar> CountingPiece<'calendar> {
+    fn of(piece: Piece<'calendar>) -> Self {
+        let status = match piece.status {
+            PieceStatus::Open => CountingStatus::Counted,
+            PieceStatus::OutsideHours => CountingStatus::OutsideHours,
+            PieceStatus::Holiday(name) => CountingStatus::Holiday(name),
+        };
+        CountingPiece {
+            from: piece.from,
+            to: piece.to,
+            status,
+        }
+    }
+}
+
 pub(crate) struct CountingSchedule<'calendar> {
-    pub(crate) calendar: &'calendar Calendar,
-    pub(crate) exclude_maintenance_windows: bool,
+    cursor: CalendarCursor<'calendar>,
+    exclude_maintenance_windows: bool,
+    /// When maintenance windows are excluded: the windows not yet passed by the walks,
+    /// which went as far as `maintenance_walked_until`.
+    maintenance_windows: Option<Peekable<MaintenanceWindows>>,
+    maintenance_walked_until: i64,
 }
 
 impl<'calendar> CountingSchedule<'calendar> {
+    pub(crate) fn new(calendar: &'calendar Calendar, exclude_maintenance_windows: bool) -> Self {
+        CountingSchedule {
+            cursor: calendar.cursor(),
+            exclude_maintenance_windows,
+            maintenance_windows: None,
+            maintenance_walked_until: i64::MIN,
+        }
+    }
+
     /// Visits the pieces of `[from, to)` in order until `visit` breaks.
     pub(crate) fn walk<B>(
-        &self,
+        &mut self,
         from: i64,
         to: i64,
         visit: &mut impl FnMut(CountingPiece<'calendar>) -> ControlFlow<B>,
     ) -> ControlFlow<B> {
-        let same_piece = |from, to, status| {
-            let status = match status {
-                PieceStatus::Open => CountingStatus::Counted,
-                PieceStatus::OutsideHours => CountingStatus::OutsideHours,
-                PieceStatus::Holiday(name) => CountingStatus::Holiday(name),
-            };
-            CountingPiece { from, to, status }
-        };
         if !self.exclude_maintenance_windows {
-            return self.calendar.walk(from, to, &mut |piece| {
-                visit(same_piece(piece.from, piece.to, piece.status))
-            });
+            return self
+                .cursor
+                .walk(from, to, &mut |piece| visit(CountingPiece::of(piece)));
         }
-        let mut windows = MaintenanceWindows::ending_after(from).peekable();
-        self.calendar.walk(from, to, &mut |piece| {
+        if from < self.maintenance_walked_until {
+            self.maintenance_windows = None;
+        }
+        self.maintenance_walked_until = to;
+        let windows = self
+            .maintenance_windows
+            .get_or_insert_with(|| MaintenanceWindows::ending_after(from).peekable());
+        self.cursor.walk(from, to, &mut |piece| {
             if piece.status != PieceStatus::Open {
-                return visit(same_piece(piece.from, piece.to, piece.status));
+                return visit(CountingPiece::of(piece));
             }
             let mut cursor = piece.from;
             while cursor < piece.to {
@@ -85,16 +115,11 @@ impl<'calendar> CountingSchedule<'calendar> {
         })
     }
 
-    /// The counted seconds in `[from, to)`. `counter` (from this schedule's calendar) counts
-    /// whole weeks at once; cutting maintenance windows out needs the day-by-day walk.
-    pub(crate) fn counted_seconds(
-        &self,
-        counter: &mut OpenSecondsCounter<'calendar>,
-        from: i64,
-        to: i64,
-    ) -> i64 {
+    /// The counted seconds in `[from, to)`: whole weeks at once, unless maintenance
+    /// windows must be cut out (that needs the day-by-day walk).
+    pub(crate) fn counted_seconds(&mut self, from: i64, to: i64) -> i64 {
         if !self.exclude_maintenance_windows {
-            return counter.open_seconds(from, to);
+            return self.cursor.open_seconds(from, to);
         }
         let mut counted = 0;
         let _: ControlFlow<()> = self.walk(from, to, &mut |piece| {
@@ -107,9 +132,9 @@ impl<'calendar> CountingSchedule<'calendar> {
     }
 
     /// The earliest instant at which `seconds` counted seconds have passed since `from`.
-    pub(crate) fn add(&self, from: i64, seconds: i64) -> i64 {
+    pub(crate) fn add(&mut self, from: i64, seconds: i64) -> i64 {
         if !self.exclude_maintenance_windows {
-            return self.calendar.add_open_seconds_to_timestamp(from, seconds);
+            return self.cursor.add_open_seconds(from, seconds);
         }
         if seconds <= 0 {
             return from;

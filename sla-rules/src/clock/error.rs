@@ -53,6 +53,15 @@ pub enum ClockError {
         at: DateTime<Utc>,
         seconds: i64,
     },
+    #[error(
+        "transition {index} (target at {}): unknown calendar '{name}' (expected the clock's own calendar or one of: 24x7, business-hours-fr, business-hours-fr-alsace)",
+        rfc3339(at)
+    )]
+    UnknownTransitionCalendar {
+        index: usize,
+        at: DateTime<Utc>,
+        name: String,
+    },
     #[error("target_seconds: {seconds} is not a target between 0 and {LARGEST_TARGET_SECONDS}")]
     TargetOutOfRange { seconds: i64 },
     #[error(

@@ -6,27 +6,35 @@
 //!   pausing exactly then meets it, and so does an evaluation exactly then.
 //! - A `target` transition that leaves the counted time above the new target breaches the
 //!   clock at that instant, whatever its state.
+//! - A `target` transition that names a calendar moves the clock onto it from that
+//!   instant: the time already counted carries over, what follows is counted and explained
+//!   (outside hours, holidays) on the new calendar, and the deadline is added on it.
 //! - A breach is final: no later transition clears it.
 //! - The deadline adds the seconds remaining to the later of the last start/resume/reopen
 //!   and the last target transition. While running, the counted time grows exactly with
 //!   the calendar's open time since that anchor, so this is computed, equivalently, by
 //!   adding the seconds remaining at `as_of` to `as_of`.
 
+use std::convert::Infallible;
+use std::ops::ControlFlow;
+
+use super::calendars::ClockCalendars;
 use super::counting::{CountingPiece, CountingSchedule, CountingStatus};
 use super::error::ClockError;
 use super::evaluation::{ClockEvaluation, ClockState, IntervalKind, Verdict};
 use super::explanation::ExplanationBuilder;
 use super::input::{ClockInput, LARGEST_TARGET_SECONDS};
 use super::transition::{Transition, TransitionKind};
-use crate::calendar::OpenSecondsCounter;
+use crate::calendar::Calendar;
+use crate::risk::RiskRatio;
 use crate::seconds::{SECONDS_PER_DAY, instant_at, timestamp_of};
-use std::ops::ControlFlow;
 
 /// Evaluates a clock as of `input.as_of`; an impossible list of transitions is an error
 /// naming the first transition that makes it impossible.
 ///
-/// One walk of the calendar from the start to `as_of` serves the counting, the breach and
-/// the explanation; transitions cut the calendar's pieces where they happen.
+/// The clock is replayed stretch by stretch (from one transition to the next): a running
+/// stretch is walked day by day through the calendar, which gives the counting, the
+/// breach and the explanation at once; a paused or stopped stretch is one interval.
 pub fn evaluate(input: &ClockInput) -> Result<ClockEvaluation, ClockError> {
     replay(input, Explanation::Included)
 }
@@ -59,39 +67,32 @@ fn replay(input: &ClockInput, explanation: Explanation) -> Result<ClockEvaluatio
         .map(|transition| timestamp_of(transition.at))
         .collect();
     let applied = transitions_applied_by(&input.transitions, &timestamps, as_of)?;
-    let schedule = CountingSchedule {
-        calendar: &input.calendar,
-        exclude_maintenance_windows: input.exclude_maintenance_windows,
-    };
+    let start = timestamps[0];
+    let calendars = ClockCalendars::resolve(&input.calendar, &input.transitions[..applied]);
     let mut replay = Replay {
         transitions: &input.transitions[..applied],
         timestamps: &timestamps[..applied],
         next_transition: 1,
         next_transition_at: timestamps[..applied].get(1).copied().unwrap_or(i64::MAX),
+        calendars: &calendars,
+        calendar: &input.calendar,
+        exclude_maintenance_windows: input.exclude_maintenance_windows,
+        schedule: CountingSchedule::new(&input.calendar, input.exclude_maintenance_windows),
         phase: Phase::Running,
-        counted_seconds: 0,
-        target_seconds: input.target_seconds,
-        reached_target_at: None,
-        breached_at: None,
-        explanation: (explanation == Explanation::Included).then(|| {
-            // About two intervals a day (open, closed) and two per transition.
-            let days = usize::try_from((as_of - timestamps[0]) / SECONDS_PER_DAY).unwrap_or(0);
-            ExplanationBuilder::with_capacity(2 * days.min(1024) + 2 * applied + 2)
-        }),
+        tally: Tally {
+            counted_seconds: 0,
+            target_seconds: input.target_seconds,
+            reached_target_at: None,
+            breached_at: None,
+            explanation: (explanation == Explanation::Included).then(|| {
+                // About two intervals a day (open, closed) and two per transition.
+                let days = usize::try_from((as_of - start) / SECONDS_PER_DAY).unwrap_or(0);
+                ExplanationBuilder::with_capacity(2 * days.min(1024) + 2 * applied + 2)
+            }),
+        },
     };
-    match explanation {
-        Explanation::Included => {
-            let walked = schedule.walk(timestamps[0], as_of, &mut |piece| {
-                replay.account_piece(piece)
-            });
-            if let ControlFlow::Break(error) = walked {
-                return Err(error);
-            }
-        }
-        Explanation::Omitted => replay.count_stretch_by_stretch(timestamps[0], as_of, &schedule)?,
-    }
-    replay.apply_transitions_up_to(as_of)?;
-    Ok(replay.conclude(as_of, &schedule, input))
+    replay.replay_until(start, as_of)?;
+    Ok(replay.conclude(as_of, input.at_risk_ratio))
 }
 
 fn is_valid_target(seconds: i64) -> bool {
@@ -159,7 +160,17 @@ struct Replay<'input> {
     /// all are applied).
     next_transition: usize,
     next_transition_at: i64,
+    calendars: &'input ClockCalendars,
+    /// The calendar in force, and what counts on it.
+    calendar: &'input Calendar,
+    exclude_maintenance_windows: bool,
+    schedule: CountingSchedule<'input>,
     phase: Phase<'input>,
+    tally: Tally<'input>,
+}
+
+/// What the clock has counted and decided so far.
+struct Tally<'input> {
     counted_seconds: i64,
     target_seconds: Option<i64>,
     /// While running without a breach: when the counted time reached the target. Running
@@ -170,102 +181,182 @@ struct Replay<'input> {
 }
 
 impl<'input> Replay<'input> {
-    /// Accounts for one piece of the calendar, applying the transitions inside it where
-    /// they happen.
-    fn account_piece(&mut self, piece: CountingPiece<'input>) -> ControlFlow<ClockError> {
-        let mut from = piece.from;
-        while from < piece.to {
-            if self.next_transition_at <= from
-                && let Err(error) = self.apply_transitions_up_to(from)
-            {
-                return ControlFlow::Break(error);
-            }
-            let until = self.next_transition_at.min(piece.to);
-            self.account(from, until, piece.status);
-            from = until;
-        }
-        ControlFlow::Continue(())
-    }
-
-    /// The figures without the explanation: from transition to transition, counting the
-    /// running stretches only.
-    fn count_stretch_by_stretch(
-        &mut self,
-        start: i64,
-        as_of: i64,
-        schedule: &CountingSchedule<'input>,
-    ) -> Result<(), ClockError> {
-        let mut counter = schedule.calendar.open_seconds_counter();
+    /// Replays `[start, as_of)` from one transition to the next, then applies the
+    /// transitions at `as_of`.
+    fn replay_until(&mut self, start: i64, as_of: i64) -> Result<(), ClockError> {
         let mut position = start;
         loop {
             self.apply_transitions_up_to(position)?;
             let until = self.next_transition_at.min(as_of);
-            if self.phase == Phase::Running {
-                self.count_running_stretch(position, until, schedule, &mut counter);
-            }
+            self.account_stretch(position, until);
             if until >= as_of {
-                return Ok(());
+                return self.apply_transitions_up_to(as_of);
             }
             position = until;
         }
     }
 
-    /// Counts `[from, until)`, run through without a transition.
-    fn count_running_stretch(
-        &mut self,
-        from: i64,
-        until: i64,
-        schedule: &CountingSchedule<'input>,
-        counter: &mut OpenSecondsCounter<'input>,
-    ) {
-        if until <= from {
+    /// Accounts for `[from, until)`, during which no transition happens.
+    fn account_stretch(&mut self, from: i64, until: i64) {
+        if from >= until {
             return;
         }
-        let gained = schedule.counted_seconds(counter, from, until);
-        if let Some(target) = self.target_seconds.filter(|_| self.breached_at.is_none()) {
-            let needed = target - self.counted_seconds;
-            if needed <= gained {
-                let reached = schedule.add(from, needed);
-                if reached < until {
-                    self.breached_at = Some(reached);
-                }
+        let tally = &mut self.tally;
+        match self.phase {
+            Phase::Running if tally.explanation.is_some() => {
+                let _: ControlFlow<Infallible> = self.schedule.walk(from, until, &mut |piece| {
+                    tally.count_piece(piece);
+                    ControlFlow::Continue(())
+                });
             }
+            Phase::Running => tally.count_stretch(&mut self.schedule, from, until),
+            Phase::Paused { reason } => {
+                tally.explain(from, until, IntervalKind::Paused, Some(reason))
+            }
+            Phase::Stopped => tally.explain(from, until, IntervalKind::Stopped, None),
         }
-        self.counted_seconds += gained;
     }
 
+    #[inline]
     fn apply_transitions_up_to(&mut self, instant: i64) -> Result<(), ClockError> {
         while self.next_transition_at <= instant {
-            let index = self.next_transition;
-            self.apply(index, &self.transitions[index])?;
-            self.next_transition += 1;
-            self.next_transition_at = self
-                .timestamps
-                .get(self.next_transition)
-                .copied()
-                .unwrap_or(i64::MAX);
+            self.apply_next()?;
         }
         Ok(())
     }
 
-    /// Accounts for `[from, until)`, during which nothing changes but the calendar's status.
-    fn account(&mut self, from: i64, until: i64, status: CountingStatus<'input>) {
-        match self.phase {
-            Phase::Running => self.count_running(from, until, status),
-            Phase::Paused { reason } => {
-                self.explain(from, until, IntervalKind::Paused, Some(reason))
+    fn apply_next(&mut self) -> Result<(), ClockError> {
+        self.apply(self.next_transition)?;
+        self.next_transition += 1;
+        self.next_transition_at = self
+            .timestamps
+            .get(self.next_transition)
+            .copied()
+            .unwrap_or(i64::MAX);
+        Ok(())
+    }
+
+    fn apply(&mut self, index: usize) -> Result<(), ClockError> {
+        let transitions = self.transitions;
+        let transition = &transitions[index];
+        let impossible = || ClockError::Impossible {
+            index,
+            kind: transition.kind.name(),
+            at: transition.at,
+            state: self.phase.state(),
+        };
+        self.phase = match (&transition.kind, self.phase) {
+            (TransitionKind::Start, _) => {
+                return Err(ClockError::StartedTwice {
+                    index,
+                    at: transition.at,
+                });
             }
-            Phase::Stopped => self.explain(from, until, IntervalKind::Stopped, None),
+            (TransitionKind::Pause { reason }, Phase::Running) => Phase::Paused { reason },
+            (TransitionKind::Resume, Phase::Paused { .. }) => Phase::Running,
+            (TransitionKind::Stop, Phase::Running | Phase::Paused { .. }) => Phase::Stopped,
+            (TransitionKind::Reopen, Phase::Stopped) => Phase::Running,
+            (
+                TransitionKind::Target {
+                    target_seconds,
+                    calendar,
+                },
+                phase,
+            ) => {
+                if let Some(seconds) = target_seconds.filter(|seconds| !is_valid_target(*seconds)) {
+                    return Err(ClockError::TransitionTargetOutOfRange {
+                        index,
+                        at: transition.at,
+                        seconds,
+                    });
+                }
+                if let Some(name) = calendar {
+                    let Some(calendar) = self.calendars.named_by(index) else {
+                        return Err(ClockError::UnknownTransitionCalendar {
+                            index,
+                            at: transition.at,
+                            name: name.clone(),
+                        });
+                    };
+                    self.move_to(calendar);
+                }
+                self.tally
+                    .change_target(*target_seconds, self.timestamps[index]);
+                phase
+            }
+            _ => return Err(impossible()),
+        };
+        self.tally.reached_target_at = None;
+        Ok(())
+    }
+
+    /// Counts on `calendar` from now on (names identify the calendars of one clock).
+    fn move_to(&mut self, calendar: &'input Calendar) {
+        if calendar.name() != self.calendar.name() {
+            self.calendar = calendar;
+            self.schedule = CountingSchedule::new(calendar, self.exclude_maintenance_windows);
         }
     }
 
-    fn explain(&mut self, from: i64, until: i64, kind: IntervalKind, detail: Option<&'input str>) {
-        if let Some(explanation) = &mut self.explanation {
-            explanation.push(from, until, kind, detail);
+    fn conclude(mut self, as_of: i64, at_risk_ratio: RiskRatio) -> ClockEvaluation {
+        let state = self.phase.state();
+        let tally = self.tally;
+        let counted_seconds = tally.counted_seconds;
+        let target_seconds = tally.target_seconds;
+        let breached = tally.breached_at.is_some();
+        let deadline = match (tally.breached_at, self.phase, target_seconds) {
+            (Some(breached_at), _, _) => Some(breached_at),
+            (None, Phase::Running, Some(target)) => {
+                Some(self.schedule.add(as_of, target - counted_seconds))
+            }
+            _ => None,
+        };
+        let at_risk = !breached
+            && state != ClockState::Stopped
+            && target_seconds
+                .is_some_and(|target| at_risk_ratio.is_reached(counted_seconds, target));
+        let verdict = match (breached, target_seconds, state) {
+            (true, _, _) => Verdict::Breached,
+            (false, None, _) => Verdict::NoCommitment,
+            (false, Some(_), ClockState::Stopped) => Verdict::Met,
+            (false, Some(_), ClockState::Running) => Verdict::Running,
+            (false, Some(_), ClockState::Paused) => Verdict::Paused,
+        };
+        ClockEvaluation {
+            state,
+            counted_seconds,
+            target_seconds,
+            remaining_seconds: target_seconds.map(|target| target - counted_seconds),
+            deadline: deadline.map(instant_at),
+            at_risk,
+            breached,
+            breached_at: tally.breached_at.map(instant_at),
+            verdict,
+            intervals: tally
+                .explanation
+                .map_or_else(Vec::new, ExplanationBuilder::finish),
+        }
+    }
+}
+
+impl<'input> Tally<'input> {
+    /// A new target (or none) from `at` on: counted time above it breaches the clock then.
+    fn change_target(&mut self, target_seconds: Option<i64>, at: i64) {
+        self.target_seconds = target_seconds;
+        let over_new_target = target_seconds.is_some_and(|target| self.counted_seconds > target);
+        if self.breached_at.is_none() && over_new_target {
+            self.breached_at = Some(at);
         }
     }
 
-    fn count_running(&mut self, from: i64, until: i64, status: CountingStatus<'input>) {
+    /// Counts a piece of a running stretch, walked day by day, and explains it.
+    #[inline]
+    fn count_piece(&mut self, piece: CountingPiece<'input>) {
+        let CountingPiece {
+            from,
+            to: until,
+            status,
+        } = piece;
         let unbreached_target = self.target_seconds.filter(|_| self.breached_at.is_none());
         if let Some(target) = unbreached_target
             && self.reached_target_at.is_none()
@@ -295,87 +386,25 @@ impl<'input> Replay<'input> {
         }
     }
 
-    fn apply(&mut self, index: usize, transition: &'input Transition) -> Result<(), ClockError> {
-        let impossible = || ClockError::Impossible {
-            index,
-            kind: transition.kind.name(),
-            at: transition.at,
-            state: self.phase.state(),
-        };
-        self.phase = match (&transition.kind, self.phase) {
-            (TransitionKind::Start, _) => {
-                return Err(ClockError::StartedTwice {
-                    index,
-                    at: transition.at,
-                });
-            }
-            (TransitionKind::Pause { reason }, Phase::Running) => Phase::Paused { reason },
-            (TransitionKind::Resume, Phase::Paused { .. }) => Phase::Running,
-            (TransitionKind::Stop, Phase::Running | Phase::Paused { .. }) => Phase::Stopped,
-            (TransitionKind::Reopen, Phase::Stopped) => Phase::Running,
-            (TransitionKind::Target { target_seconds }, phase) => {
-                if let Some(seconds) = target_seconds.filter(|seconds| !is_valid_target(*seconds)) {
-                    return Err(ClockError::TransitionTargetOutOfRange {
-                        index,
-                        at: transition.at,
-                        seconds,
-                    });
+    /// Counts a running stretch `[from, until)` without explaining it: whole weeks at
+    /// once, and a walk only to find the instant the target is reached, if it is.
+    fn count_stretch(&mut self, schedule: &mut CountingSchedule<'input>, from: i64, until: i64) {
+        let gained = schedule.counted_seconds(from, until);
+        if let Some(target) = self.target_seconds.filter(|_| self.breached_at.is_none()) {
+            let needed = target - self.counted_seconds;
+            if needed <= gained {
+                let reached = schedule.add(from, needed);
+                if reached < until {
+                    self.breached_at = Some(reached);
                 }
-                self.target_seconds = *target_seconds;
-                let over_new_target =
-                    target_seconds.is_some_and(|target| self.counted_seconds > target);
-                if self.breached_at.is_none() && over_new_target {
-                    self.breached_at = Some(timestamp_of(transition.at));
-                }
-                phase
             }
-            _ => return Err(impossible()),
-        };
-        self.reached_target_at = None;
-        Ok(())
+        }
+        self.counted_seconds += gained;
     }
 
-    fn conclude(
-        self,
-        as_of: i64,
-        schedule: &CountingSchedule<'_>,
-        input: &ClockInput,
-    ) -> ClockEvaluation {
-        let state = self.phase.state();
-        let counted_seconds = self.counted_seconds;
-        let target_seconds = self.target_seconds;
-        let breached = self.breached_at.is_some();
-        let deadline = match (self.breached_at, self.phase, target_seconds) {
-            (Some(breached_at), _, _) => Some(breached_at),
-            (None, Phase::Running, Some(target)) => {
-                Some(schedule.add(as_of, target - counted_seconds))
-            }
-            _ => None,
-        };
-        let at_risk = !breached
-            && state != ClockState::Stopped
-            && target_seconds
-                .is_some_and(|target| input.at_risk_ratio.is_reached(counted_seconds, target));
-        let verdict = match (breached, target_seconds, state) {
-            (true, _, _) => Verdict::Breached,
-            (false, None, _) => Verdict::NoCommitment,
-            (false, Some(_), ClockState::Stopped) => Verdict::Met,
-            (false, Some(_), ClockState::Running) => Verdict::Running,
-            (false, Some(_), ClockState::Paused) => Verdict::Paused,
-        };
-        ClockEvaluation {
-            state,
-            counted_seconds,
-            target_seconds,
-            remaining_seconds: target_seconds.map(|target| target - counted_seconds),
-            deadline: deadline.map(instant_at),
-            at_risk,
-            breached,
-            breached_at: self.breached_at.map(instant_at),
-            verdict,
-            intervals: self
-                .explanation
-                .map_or_else(Vec::new, ExplanationBuilder::finish),
+    fn explain(&mut self, from: i64, until: i64, kind: IntervalKind, detail: Option<&'input str>) {
+        if let Some(explanation) = &mut self.explanation {
+            explanation.push(from, until, kind, detail);
         }
     }
 }

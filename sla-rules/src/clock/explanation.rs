@@ -1,21 +1,19 @@
 //! Builds a clock's explanation as it is evaluated: contiguous intervals, merged when two
 //! neighbours say the same thing (a night cut at midnight is one `outside_hours` interval).
-//! Strings are copied once per final interval, not per piece walked.
-
-use chrono::{DateTime, Utc};
+//! The last interval keeps growing until the next one differs; each boundary is converted
+//! to an instant once and each detail copied once.
 
 use super::evaluation::{ExplainedInterval, IntervalKind};
 use crate::seconds::InstantConverter;
 
-struct PendingInterval<'input> {
-    from: i64,
-    to: i64,
-    kind: IntervalKind,
-    detail: Option<&'input str>,
-}
-
 pub(crate) struct ExplanationBuilder<'input> {
-    intervals: Vec<PendingInterval<'input>>,
+    /// The last one's `to` is only written once it stops growing.
+    intervals: Vec<ExplainedInterval>,
+    /// The last interval's end, kind and detail (a pause's reason or a holiday's name).
+    last_to: i64,
+    last_kind: IntervalKind,
+    last_detail: Option<&'input str>,
+    converter: InstantConverter,
 }
 
 impl<'input> ExplanationBuilder<'input> {
@@ -23,9 +21,16 @@ impl<'input> ExplanationBuilder<'input> {
     pub(crate) fn with_capacity(expected_intervals: usize) -> Self {
         ExplanationBuilder {
             intervals: Vec::with_capacity(expected_intervals),
+            last_to: i64::MIN,
+            last_kind: IntervalKind::Counted,
+            last_detail: None,
+            converter: InstantConverter::new(),
         }
     }
 
+    /// Explains `[from, to)`. Clocks push their intervals in order, each starting where
+    /// the last one ended.
+    #[inline]
     pub(crate) fn push(
         &mut self,
         from: i64,
@@ -36,39 +41,37 @@ impl<'input> ExplanationBuilder<'input> {
         if from >= to {
             return;
         }
-        match self.intervals.last_mut() {
-            Some(last) if last.to == from && last.kind == kind && last.detail == detail => {
-                last.to = to;
-            }
-            _ => self.intervals.push(PendingInterval {
-                from,
-                to,
-                kind,
-                detail,
-            }),
+        let contiguous = from == self.last_to;
+        if contiguous && kind == self.last_kind && detail == self.last_detail {
+            self.last_to = to;
+            return;
         }
+        let from_instant = match self.intervals.last_mut() {
+            Some(last) => {
+                last.to = self.converter.instant_at(self.last_to);
+                if contiguous {
+                    last.to
+                } else {
+                    self.converter.instant_at(from)
+                }
+            }
+            None => self.converter.instant_at(from),
+        };
+        self.intervals.push(ExplainedInterval {
+            from: from_instant,
+            to: from_instant,
+            kind,
+            detail: detail.map(str::to_owned),
+        });
+        self.last_to = to;
+        self.last_kind = kind;
+        self.last_detail = detail;
     }
 
-    /// The intervals, each boundary converted to an instant once.
-    pub(crate) fn finish(self) -> Vec<ExplainedInterval> {
-        let mut converter = InstantConverter::new();
-        let mut previous_end: Option<(i64, DateTime<Utc>)> = None;
+    pub(crate) fn finish(mut self) -> Vec<ExplainedInterval> {
+        if let Some(last) = self.intervals.last_mut() {
+            last.to = self.converter.instant_at(self.last_to);
+        }
         self.intervals
-            .into_iter()
-            .map(|interval| {
-                let from = match previous_end {
-                    Some((timestamp, instant)) if timestamp == interval.from => instant,
-                    _ => converter.instant_at(interval.from),
-                };
-                let to = converter.instant_at(interval.to);
-                previous_end = Some((interval.to, to));
-                ExplainedInterval {
-                    from,
-                    to,
-                    kind: interval.kind,
-                    detail: interval.detail.map(str::to_owned),
-                }
-            })
-            .collect()
     }
 }

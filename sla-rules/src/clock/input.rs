@@ -13,7 +13,8 @@ pub const LARGEST_TARGET_SECONDS: i64 = 100 * 366 * 86_400;
 
 #[derive(Clone, Debug)]
 pub struct ClockInput {
-    /// The calendar whose open time counts.
+    /// The calendar whose open time counts, until a `target` transition names another
+    /// (whose name is then looked up in this calendar's time zone).
     pub calendar: Calendar,
     /// The target in force at the start; `None` = no commitment (e.g. `Standard`).
     pub target_seconds: Option<i64>,

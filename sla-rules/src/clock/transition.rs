@@ -1,9 +1,12 @@
 //! What happens to a clock, in time order: the facts a clock is evaluated from.
 //!
 //! The serialized form is one flat JSON object per transition, e.g.
-//! `{"at": "2026-03-27T16:30:00Z", "kind": "pause", "reason": "awaiting_customer"}` or
-//! `{"at": "...", "kind": "target", "target_seconds": 7200}`. Unknown fields, a reason on
-//! anything but a pause and a missing `target_seconds` on a target are refused.
+//! `{"at": "2026-03-27T16:30:00Z", "kind": "pause", "reason": "awaiting_customer"}`,
+//! `{"at": "...", "kind": "target", "target_seconds": 7200}` or, when the new target
+//! counts on another calendar, `{"at": "...", "kind": "target", "target_seconds": 3600,
+//! "calendar": "business-hours-fr"}`. Unknown fields, a reason on anything but a pause, a
+//! `target_seconds` or a `calendar` on anything but a target, and a missing
+//! `target_seconds` on a target are refused.
 
 use std::fmt;
 
@@ -33,8 +36,15 @@ pub enum TransitionKind {
     Stop,
     /// Runs again after a stop, keeping the time already counted.
     Reopen,
-    /// The target changes (e.g. a new priority); `None` removes the commitment.
-    Target { target_seconds: Option<i64> },
+    /// The target changes (e.g. a new priority); `target_seconds: None` removes the
+    /// commitment. `calendar` names the calendar the clock counts on from this instant
+    /// (the new priority's, when it differs): one of [`crate::calendar::NAMED_CALENDARS`]
+    /// or the name of the clock's own calendar, in the time zone of the clock's calendar.
+    /// `None` keeps the calendar in force. Time already counted carries over.
+    Target {
+        target_seconds: Option<i64>,
+        calendar: Option<String>,
+    },
 }
 
 impl Transition {
@@ -75,10 +85,30 @@ impl Transition {
         }
     }
 
+    /// A new target on the calendar in force.
     pub fn target(at: DateTime<Utc>, target_seconds: Option<i64>) -> Transition {
         Transition {
             at,
-            kind: TransitionKind::Target { target_seconds },
+            kind: TransitionKind::Target {
+                target_seconds,
+                calendar: None,
+            },
+        }
+    }
+
+    /// A new target counted on `calendar` from `at` on, e.g. after a priority change from
+    /// a round-the-clock cell to a business-hours one.
+    pub fn target_on(
+        at: DateTime<Utc>,
+        target_seconds: Option<i64>,
+        calendar: impl Into<String>,
+    ) -> Transition {
+        Transition {
+            at,
+            kind: TransitionKind::Target {
+                target_seconds,
+                calendar: Some(calendar.into()),
+            },
         }
     }
 }
@@ -116,6 +146,8 @@ struct TransitionRecord {
         skip_serializing_if = "Option::is_none"
     )]
     target_seconds: Option<Option<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    calendar: Option<String>,
 }
 
 #[derive(Clone, Copy, Serialize, Deserialize)]
@@ -143,6 +175,8 @@ pub enum TransitionFormatError {
     ReasonOutsidePause,
     #[error("only a target transition has target_seconds")]
     TargetSecondsOutsideTarget,
+    #[error("only a target transition has a calendar")]
+    CalendarOutsideTarget,
     #[error(
         "a target transition needs target_seconds (a number of seconds, or null for no commitment)"
     )]
@@ -159,6 +193,9 @@ impl TryFrom<TransitionRecord> for Transition {
         if record.target_seconds.is_some() && !matches!(record.kind, KindName::Target) {
             return Err(TransitionFormatError::TargetSecondsOutsideTarget);
         }
+        if record.calendar.is_some() && !matches!(record.kind, KindName::Target) {
+            return Err(TransitionFormatError::CalendarOutsideTarget);
+        }
         let kind = match record.kind {
             KindName::Start => TransitionKind::Start,
             KindName::Pause => TransitionKind::Pause {
@@ -173,6 +210,7 @@ impl TryFrom<TransitionRecord> for Transition {
                 target_seconds: record
                     .target_seconds
                     .ok_or(TransitionFormatError::MissingTargetSeconds)?,
+                calendar: record.calendar,
             },
         };
         Ok(Transition {
@@ -184,21 +222,23 @@ impl TryFrom<TransitionRecord> for Transition {
 
 impl From<Transition> for TransitionRecord {
     fn from(transition: Transition) -> Self {
-        let (kind, reason, target_seconds) = match transition.kind {
-            TransitionKind::Start => (KindName::Start, None, None),
-            TransitionKind::Pause { reason } => (KindName::Pause, Some(reason), None),
-            TransitionKind::Resume => (KindName::Resume, None, None),
-            TransitionKind::Stop => (KindName::Stop, None, None),
-            TransitionKind::Reopen => (KindName::Reopen, None, None),
-            TransitionKind::Target { target_seconds } => {
-                (KindName::Target, None, Some(target_seconds))
-            }
+        let (kind, reason, target_seconds, calendar) = match transition.kind {
+            TransitionKind::Start => (KindName::Start, None, None, None),
+            TransitionKind::Pause { reason } => (KindName::Pause, Some(reason), None, None),
+            TransitionKind::Resume => (KindName::Resume, None, None, None),
+            TransitionKind::Stop => (KindName::Stop, None, None, None),
+            TransitionKind::Reopen => (KindName::Reopen, None, None, None),
+            TransitionKind::Target {
+                target_seconds,
+                calendar,
+            } => (KindName::Target, None, Some(target_seconds), calendar),
         };
         TransitionRecord {
             at: transition.at,
             kind,
             reason,
             target_seconds,
+            calendar,
         }
     }
 }
@@ -237,6 +277,28 @@ mod tests {
     }
 
     #[test]
+    fn a_target_may_name_the_calendar_it_counts_on() {
+        let lowered =
+            Transition::target_on(at("2026-03-27T16:35:00Z"), Some(3600), "business-hours-fr");
+        let json = r#"{"at":"2026-03-27T16:35:00Z","kind":"target","target_seconds":3600,"calendar":"business-hours-fr"}"#;
+        assert_eq!(serde_json::to_string(&lowered).unwrap(), json);
+        assert_eq!(serde_json::from_str::<Transition>(json).unwrap(), lowered);
+        // Without a calendar, the one in force is kept: the field is left out.
+        let kept: Transition = serde_json::from_str(
+            r#"{"at": "2026-03-27T16:35:00Z", "kind": "target", "target_seconds": 3600}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            kept.kind,
+            TransitionKind::Target {
+                target_seconds: Some(3600),
+                calendar: None
+            }
+        );
+        assert!(!serde_json::to_string(&kept).unwrap().contains("calendar"));
+    }
+
+    #[test]
     fn a_pause_without_reason_awaits_the_customer() {
         let pause: Transition =
             serde_json::from_str(r#"{"at": "2026-03-27T16:30:00Z", "kind": "pause"}"#).unwrap();
@@ -262,6 +324,14 @@ mod tests {
         assert!(
             refused(r#"{"at": "2026-03-27T16:30:00Z", "kind": "stop", "reason": "x"}"#)
                 .contains("only a pause has a reason")
+        );
+        assert!(
+            refused(r#"{"at": "2026-03-27T16:30:00Z", "kind": "pause", "calendar": "24x7"}"#)
+                .contains("only a target transition has a calendar")
+        );
+        assert!(
+            refused(r#"{"at": "2026-03-27T16:30:00Z", "kind": "target", "calendar": "24x7"}"#)
+                .contains("a target transition needs target_seconds")
         );
         assert!(refused(r#"{"at": "2026-03-27T16:30:00Z", "kind": "halt"}"#).contains("halt"));
         assert!(

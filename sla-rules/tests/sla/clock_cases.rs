@@ -1,6 +1,7 @@
 //! Clocks on the named hard cases: pauses across nights and weekends, priority changes
-//! while paused and after a breach, reopening, DST, holidays, maintenance, and the
-//! impossible lists that must be refused with the offending transition named.
+//! while paused and after a breach, priority changes that move the clock to another
+//! calendar, reopening, DST, holidays, maintenance, and the impossible lists that must be
+//! refused with the offending transition named.
 
 use sablier_sla::clock::evaluate_without_explanation;
 use sablier_sla::{
@@ -45,6 +46,10 @@ fn reopen(at: &str) -> Transition {
 
 fn target(at: &str, seconds: i64) -> Transition {
     Transition::target(utc(at), Some(seconds))
+}
+
+fn target_on(at: &str, seconds: Option<i64>, calendar: &str) -> Transition {
+    Transition::target_on(utc(at), seconds, calendar)
 }
 
 /// The figures of an evaluation, in the order of the output format.
@@ -882,4 +887,295 @@ fn the_output_format_is_snake_case_with_utc_instants() {
     assert_eq!(serde_json::to_value(&evaluation).unwrap(), expected);
     let back: ClockEvaluation = serde_json::from_value(expected).unwrap();
     assert_eq!(back, evaluation);
+}
+
+// Priority changes that move the clock to another calendar (default-2026, Gold: GTI P1
+// 15 min round the clock, GTI P3 1 h business hours; GTR P1 4 h round the clock, GTR P2
+// 8 h round the clock, GTR P3 16 h business hours).
+
+#[test]
+fn gold_gti_p1_lowered_to_p3_moves_to_business_hours_on_a_friday_evening() {
+    // Opened Friday 2026-03-27 17:30 CET (16:30Z), P1: 15 min round the clock. Lowered to
+    // P3 at 17:35 CET (16:35Z): 1 h business hours from then on. 5 min counted round the
+    // clock (16:30Z-16:35Z), then 17:35-18:00 CET is still open on Friday: 25 min more
+    // (16:35Z-17:00Z). Closed from 18:00 CET until Monday 30 March 09:00, which is CEST
+    // after the change of 29 March: 07:00Z. As of Monday 09:10 CEST (07:10Z): 5 + 25 + 10
+    // = 40 min = 2400 s counted; 1200 s left, due Monday 09:30 CEST = 07:30Z; 2400 < 75% of
+    // 3600 (2700): not at risk.
+    let transitions = vec![
+        start("2026-03-27T16:30:00Z"),
+        target_on("2026-03-27T16:35:00Z", Some(HOUR), "business-hours-fr"),
+    ];
+    let evaluation = clock(
+        always(),
+        Some(15 * MINUTE),
+        transitions,
+        "2026-03-30T07:10:00Z",
+    );
+    assert_figures(
+        &evaluation,
+        Figures {
+            state: ClockState::Running,
+            counted_seconds: 2400,
+            remaining_seconds: Some(1200),
+            deadline: Some("2026-03-30T07:30:00Z"),
+            at_risk: false,
+            breached_at: None,
+            verdict: Verdict::Running,
+        },
+    );
+    // Counted round the clock, then on business hours: one counted interval.
+    assert_eq!(
+        evaluation.intervals,
+        vec![
+            counted("2026-03-27T16:30:00Z", "2026-03-27T17:00:00Z"),
+            interval(
+                "2026-03-27T17:00:00Z",
+                "2026-03-30T07:00:00Z",
+                IntervalKind::OutsideHours,
+                None
+            ),
+            counted("2026-03-30T07:00:00Z", "2026-03-30T07:10:00Z"),
+        ]
+    );
+    // The same 1 h target kept round the clock would have been breached on Friday at
+    // 17:30Z (16:30Z + 1 h).
+    let round_the_clock = clock(
+        always(),
+        Some(15 * MINUTE),
+        vec![
+            start("2026-03-27T16:30:00Z"),
+            target("2026-03-27T16:35:00Z", HOUR),
+        ],
+        "2026-03-30T07:10:00Z",
+    );
+    assert_eq!(
+        round_the_clock.breached_at,
+        Some(utc("2026-03-27T17:30:00Z"))
+    );
+}
+
+#[test]
+fn gold_gti_p1_lowered_to_p3_after_closing_time_waits_for_monday() {
+    // Opened Friday 2026-03-27 18:30 CET (17:30Z), P1 15 min round the clock, lowered to
+    // P3 (1 h business hours) at 18:35 CET (17:35Z): 5 min counted, then closed until
+    // Monday 30 March 09:00 CEST (07:00Z, after the DST change). 55 min left: due Monday
+    // 09:55 CEST = 07:55Z. As of Saturday 28 March 11:00 CET (10:00Z): 300 s counted.
+    let evaluation = clock(
+        always(),
+        Some(15 * MINUTE),
+        vec![
+            start("2026-03-27T17:30:00Z"),
+            target_on("2026-03-27T17:35:00Z", Some(HOUR), "business-hours-fr"),
+        ],
+        "2026-03-28T10:00:00Z",
+    );
+    assert_figures(
+        &evaluation,
+        Figures {
+            state: ClockState::Running,
+            counted_seconds: 5 * MINUTE,
+            remaining_seconds: Some(55 * MINUTE),
+            deadline: Some("2026-03-30T07:55:00Z"),
+            at_risk: false,
+            breached_at: None,
+            verdict: Verdict::Running,
+        },
+    );
+    assert_eq!(
+        evaluation.intervals,
+        vec![
+            counted("2026-03-27T17:30:00Z", "2026-03-27T17:35:00Z"),
+            interval(
+                "2026-03-27T17:35:00Z",
+                "2026-03-28T10:00:00Z",
+                IntervalKind::OutsideHours,
+                None
+            ),
+        ]
+    );
+}
+
+#[test]
+fn gold_gtr_p3_raised_to_p1_moves_to_round_the_clock_before_opening_time() {
+    // Opened Monday 2026-06-01 16:00 CEST (14:00Z), P3: 16 h business hours. 16:00-18:00
+    // counted: 7200 s. Raised to P1 (4 h round the clock) on Tuesday 2 June at 08:00 CEST
+    // (06:00Z), before opening time: 7200 < 14400, no breach; every second counts from
+    // then on. As of 09:00 CEST (07:00Z): 7200 + 3600 = 10800 s; 3600 s left, due 08:00Z;
+    // 10800 = 75% of 14400: at risk.
+    let evaluation = clock(
+        business_hours(),
+        Some(16 * HOUR),
+        vec![
+            start("2026-06-01T14:00:00Z"),
+            target_on("2026-06-02T06:00:00Z", Some(4 * HOUR), "24x7"),
+        ],
+        "2026-06-02T07:00:00Z",
+    );
+    assert_figures(
+        &evaluation,
+        Figures {
+            state: ClockState::Running,
+            counted_seconds: 3 * HOUR,
+            remaining_seconds: Some(HOUR),
+            deadline: Some("2026-06-02T08:00:00Z"),
+            at_risk: true,
+            breached_at: None,
+            verdict: Verdict::Running,
+        },
+    );
+    // The night is outside hours until the change, then counted.
+    assert_eq!(
+        evaluation.intervals,
+        vec![
+            counted("2026-06-01T14:00:00Z", "2026-06-01T16:00:00Z"),
+            interval(
+                "2026-06-01T16:00:00Z",
+                "2026-06-02T06:00:00Z",
+                IntervalKind::OutsideHours,
+                None
+            ),
+            counted("2026-06-02T06:00:00Z", "2026-06-02T07:00:00Z"),
+        ]
+    );
+}
+
+#[test]
+fn gold_gtr_p2_lowered_to_p3_while_paused() {
+    // Opened Wednesday 2026-06-03 10:00 CEST (08:00Z), P2: 8 h round the clock. Paused at
+    // 12:00 CEST (10:00Z) after 7200 s. Lowered to P3 (16 h business hours) at 15:00 CEST
+    // (13:00Z) while paused: 7200 < 57600. Resumed Thursday 4 June at 08:00 CEST (06:00Z):
+    // business hours open at 09:00 CEST (07:00Z). As of 12:00 CEST (10:00Z): 7200 + 10800
+    // = 18000 s; 39600 s = 11 h left: Thursday 12:00-18:00 (6 h), then Friday 5 June
+    // 09:00-14:00 CEST (5 h): due Friday 12:00Z. 18000 / 57600 = 31%: not at risk.
+    let transitions = vec![
+        start("2026-06-03T08:00:00Z"),
+        pause("2026-06-03T10:00:00Z"),
+        target_on("2026-06-03T13:00:00Z", Some(16 * HOUR), "business-hours-fr"),
+        resume("2026-06-04T06:00:00Z"),
+    ];
+    let evaluation = clock(
+        always(),
+        Some(8 * HOUR),
+        transitions,
+        "2026-06-04T10:00:00Z",
+    );
+    assert_figures(
+        &evaluation,
+        Figures {
+            state: ClockState::Running,
+            counted_seconds: 5 * HOUR,
+            remaining_seconds: Some(11 * HOUR),
+            deadline: Some("2026-06-05T12:00:00Z"),
+            at_risk: false,
+            breached_at: None,
+            verdict: Verdict::Running,
+        },
+    );
+    // The change does not cut the paused interval; after the resume, business hours.
+    assert_eq!(
+        evaluation.intervals,
+        vec![
+            counted("2026-06-03T08:00:00Z", "2026-06-03T10:00:00Z"),
+            interval(
+                "2026-06-03T10:00:00Z",
+                "2026-06-04T06:00:00Z",
+                IntervalKind::Paused,
+                Some("awaiting_customer")
+            ),
+            interval(
+                "2026-06-04T06:00:00Z",
+                "2026-06-04T07:00:00Z",
+                IntervalKind::OutsideHours,
+                None
+            ),
+            counted("2026-06-04T07:00:00Z", "2026-06-04T10:00:00Z"),
+        ]
+    );
+    // Lowered instead to a 1 h business-hours target while 7200 s are counted: breached
+    // at the change (13:00Z), while paused, and breached it stays after the resume.
+    let breached = clock(
+        always(),
+        Some(8 * HOUR),
+        vec![
+            start("2026-06-03T08:00:00Z"),
+            pause("2026-06-03T10:00:00Z"),
+            target_on("2026-06-03T13:00:00Z", Some(HOUR), "business-hours-fr"),
+            resume("2026-06-04T06:00:00Z"),
+        ],
+        "2026-06-04T10:00:00Z",
+    );
+    assert_figures(
+        &breached,
+        Figures {
+            state: ClockState::Running,
+            counted_seconds: 5 * HOUR,
+            remaining_seconds: Some(-4 * HOUR),
+            deadline: Some("2026-06-03T13:00:00Z"),
+            at_risk: false,
+            breached_at: Some("2026-06-03T13:00:00Z"),
+            verdict: Verdict::Breached,
+        },
+    );
+}
+
+#[test]
+fn a_clock_returns_to_its_own_custom_calendar_by_name() {
+    // A custom calendar open on Sundays 10:00-12:00 Paris. Start Sunday 2026-06-07 10:00
+    // CEST (08:00Z); round the clock from 11:00 CEST (09:00Z); back on the custom calendar
+    // at 13:00 CEST (11:00Z), when it is closed. As of 14:00 CEST (12:00Z): 1 h + 2 h
+    // counted, then 1 h outside hours. No commitment.
+    let sundays = sundays_only("10:00", "12:00");
+    let own_name = sundays.name().to_owned();
+    let evaluation = clock(
+        sundays,
+        None,
+        vec![
+            start("2026-06-07T08:00:00Z"),
+            target_on("2026-06-07T09:00:00Z", None, "24x7"),
+            target_on("2026-06-07T11:00:00Z", None, &own_name),
+        ],
+        "2026-06-07T12:00:00Z",
+    );
+    assert_eq!(evaluation.counted_seconds, 3 * HOUR);
+    assert_eq!(evaluation.verdict, Verdict::NoCommitment);
+    assert_eq!(
+        evaluation.intervals,
+        vec![
+            counted("2026-06-07T08:00:00Z", "2026-06-07T11:00:00Z"),
+            interval(
+                "2026-06-07T11:00:00Z",
+                "2026-06-07T12:00:00Z",
+                IntervalKind::OutsideHours,
+                None
+            ),
+        ]
+    );
+}
+
+#[test]
+fn an_unknown_calendar_name_is_refused_naming_its_transition() {
+    let transitions = vec![
+        start("2026-06-01T08:00:00Z"),
+        pause("2026-06-01T10:00:00Z"),
+        target_on("2026-06-01T15:00:00Z", Some(HOUR), "business-hours-de"),
+    ];
+    let input = |as_of| ClockInput::new(business_hours(), transitions.clone(), utc(as_of));
+    let error = evaluate(&input("2026-06-02T00:00:00Z")).unwrap_err();
+    assert_eq!(
+        error,
+        ClockError::UnknownTransitionCalendar {
+            index: 2,
+            at: utc("2026-06-01T15:00:00Z"),
+            name: "business-hours-de".into(),
+        }
+    );
+    assert!(
+        error.to_string().starts_with(
+            "transition 2 (target at 2026-06-01T15:00:00Z): unknown calendar 'business-hours-de'"
+        ),
+        "{error}"
+    );
+    // Like any transition after as_of, it is not looked at before its time.
+    assert!(evaluate(&input("2026-06-01T14:00:00Z")).is_ok());
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::{America, Asia, Australia, Europe, Tz, UTC};
 use proptest::prelude::*;
 use sablier_sla::calendar::{
-    CalendarStatus, CustomCalendar, OpeningHours, PublicHolidays, WeeklyHours,
+    CalendarStatus, CustomCalendar, NAMED_CALENDARS, OpeningHours, PublicHolidays, WeeklyHours,
 };
 use sablier_sla::clock::evaluate_without_explanation;
 use sablier_sla::{
@@ -79,11 +79,12 @@ fn gap() -> impl Strategy<Value = i64> {
 }
 
 /// A possible list of transitions: a start, then steps that are valid in the state the
-/// clock is in at that point.
+/// clock is in at that point. Some target changes move the clock to a named calendar.
 fn transitions() -> impl Strategy<Value = Vec<Transition>> {
+    let moved_to = prop::option::weighted(0.3, prop::sample::select(&NAMED_CALENDARS[..]));
     (
         instant(),
-        prop::collection::vec((gap(), 0..3_usize, 0..(40 * 3600_i64)), 0..10),
+        prop::collection::vec((gap(), 0..3_usize, 0..(40 * 3600_i64), moved_to), 0..10),
     )
         .prop_map(|(start, steps)| {
             #[derive(Clone, Copy, PartialEq)]
@@ -95,12 +96,13 @@ fn transitions() -> impl Strategy<Value = Vec<Transition>> {
             let mut at = start;
             let mut state = State::Running;
             let mut list = vec![Transition::start(start)];
-            for (gap, choice, target) in steps {
+            for (gap, choice, target, moved_to) in steps {
                 at += Duration::seconds(gap);
                 let (kind, next) = match (state, choice) {
                     (_, 0) => (
                         TransitionKind::Target {
                             target_seconds: Some(target),
+                            calendar: moved_to.map(str::to_owned),
                         },
                         state,
                     ),
@@ -319,6 +321,51 @@ proptest! {
         prop_assert_eq!(counted, evaluation.counted_seconds);
         let figures_only = evaluate_without_explanation(&input).unwrap();
         prop_assert_eq!(ClockEvaluation { intervals: Vec::new(), ..evaluation }, figures_only);
+    }
+
+    #[test]
+    fn a_target_naming_the_calendar_in_force_changes_nothing(input in clock()) {
+        let mut in_force = input.calendar.name().to_owned();
+        let mut naming = input.clone();
+        for transition in &mut naming.transitions {
+            if let TransitionKind::Target { calendar, .. } = &mut transition.kind {
+                match calendar {
+                    Some(name) => in_force = name.clone(),
+                    None => *calendar = Some(in_force.clone()),
+                }
+            }
+        }
+        prop_assert_eq!(evaluate(&naming).unwrap(), evaluate(&input).unwrap());
+        prop_assert_eq!(
+            evaluate_without_explanation(&naming).unwrap(),
+            evaluate_without_explanation(&input).unwrap()
+        );
+    }
+
+    #[test]
+    fn after_a_calendar_change_the_new_calendar_counts(
+        calendar in calendar(),
+        moved_to in prop::sample::select(&NAMED_CALENDARS[..]),
+        start in instant(),
+        change_after in 0..(10 * 86_400_i64),
+        as_of_after in 0..(10 * 86_400_i64),
+    ) {
+        // Time counted before the change carries over; from the change on, the new calendar
+        // (in the clock's time zone) counts.
+        let change = start + Duration::seconds(change_after);
+        let as_of = change + Duration::seconds(as_of_after);
+        let input = ClockInput::new(
+            calendar.clone(),
+            vec![Transition::start(start), Transition::target_on(change, None, moved_to)],
+            as_of,
+        );
+        let new_calendar = Calendar::named(moved_to, calendar.time_zone()).unwrap();
+        let evaluation = evaluate(&input).unwrap();
+        prop_assert_eq!(
+            evaluation.counted_seconds,
+            calendar.open_seconds_between(start, change) + new_calendar.open_seconds_between(change, as_of)
+        );
+        prop_assert_eq!(evaluate_without_explanation(&input).unwrap().counted_seconds, evaluation.counted_seconds);
     }
 
     #[test]
