@@ -62,6 +62,8 @@ enum Run {
 struct MetricClock {
     run: Run,
     target_seconds: Option<i64>,
+    /// The calendar the clock counts on now.
+    calendar: String,
     pausable: bool,
 }
 
@@ -158,15 +160,26 @@ impl Incident {
         }
     }
 
-    fn target_seconds(
-        policy: &Policy,
-        tier: Tier,
-        priority: Priority,
-        metric: Metric,
-    ) -> Option<i64> {
-        policy
-            .target(tier, priority, metric)
-            .map(|target| target.seconds)
+    /// The change that gives `metric`'s clock the target of `priority`, if it differs from
+    /// the clock's: the new target, and the new calendar when the cell counts on another
+    /// one (a cell without commitment keeps the clock's calendar).
+    fn retarget(&self, policy: &Policy, priority: Priority, metric: Metric) -> Option<ClockChange> {
+        let tier = self.tier.expect("an opened incident has a tier");
+        let clock = self.clocks.get(&metric)?;
+        let target = policy.target(tier, priority, metric);
+        let target_seconds = target.map(|target| target.seconds);
+        let calendar = target
+            .map(|target| target.calendar.clone())
+            .filter(|calendar| *calendar != clock.calendar);
+        (clock.target_seconds != target_seconds || calendar.is_some()).then(|| {
+            ClockChange::new(
+                metric,
+                ClockChangeKind::Target {
+                    target_seconds,
+                    calendar,
+                },
+            )
+        })
     }
 
     fn require(
@@ -306,25 +319,8 @@ impl Incident {
                 }
                 let mut clocks = vec![ClockChange::new(Metric::Gtr, ClockChangeKind::Reopen)];
                 let policy = self.pinned_policy(services)?;
-                let target = Self::target_seconds(
-                    &policy,
-                    self.tier.expect("an opened incident has a tier"),
-                    self.priority.expect("an opened incident has a priority"),
-                    Metric::Gtr,
-                );
-                if self
-                    .clocks
-                    .get(&Metric::Gtr)
-                    .map(|clock| clock.target_seconds)
-                    != Some(target)
-                {
-                    clocks.push(ClockChange::new(
-                        Metric::Gtr,
-                        ClockChangeKind::Target {
-                            target_seconds: target,
-                        },
-                    ));
-                }
+                let priority = self.priority.expect("an opened incident has a priority");
+                clocks.extend(self.retarget(&policy, priority, Metric::Gtr));
                 IncidentEvent::IncidentReopened {
                     at,
                     reason,
@@ -343,17 +339,11 @@ impl Incident {
                     return Err(IncidentError::SamePriority(to));
                 }
                 let policy = self.pinned_policy(services)?;
-                let tier = self.tier.expect("an opened incident has a tier");
                 let clocks = self
                     .clocks
                     .iter()
                     .filter(|(_, clock)| clock.run != Run::Stopped)
-                    .filter_map(|(metric, clock)| {
-                        let target_seconds = Self::target_seconds(&policy, tier, to, *metric);
-                        (clock.target_seconds != target_seconds).then(|| {
-                            ClockChange::new(*metric, ClockChangeKind::Target { target_seconds })
-                        })
-                    })
+                    .filter_map(|(metric, _)| self.retarget(&policy, to, *metric))
                     .collect();
                 IncidentEvent::PriorityChanged {
                     at,
@@ -379,14 +369,15 @@ impl Incident {
             match &change.kind {
                 ClockChangeKind::Start {
                     target_seconds,
+                    calendar,
                     pausable,
-                    ..
                 } => {
                     self.clocks.insert(
                         change.metric,
                         MetricClock {
                             run: Run::Running,
                             target_seconds: *target_seconds,
+                            calendar: calendar.clone(),
                             pausable: *pausable,
                         },
                     );
@@ -399,8 +390,14 @@ impl Incident {
                                 clock.run = Run::Running
                             }
                             ClockChangeKind::Stop => clock.run = Run::Stopped,
-                            ClockChangeKind::Target { target_seconds } => {
-                                clock.target_seconds = *target_seconds
+                            ClockChangeKind::Target {
+                                target_seconds,
+                                calendar,
+                            } => {
+                                clock.target_seconds = *target_seconds;
+                                if let Some(calendar) = calendar {
+                                    clock.calendar = calendar.clone();
+                                }
                             }
                             ClockChangeKind::Start { .. } => unreachable!("handled above"),
                         }

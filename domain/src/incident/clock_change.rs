@@ -74,9 +74,13 @@ pub enum ClockChangeKind {
     Stop,
     /// Runs again after a stop, keeping the time counted.
     Reopen,
-    /// The target in force changes (priority change).
+    /// The target in force changes (priority change). `calendar` is set when the new
+    /// target counts on another calendar than the clock did: the clock counts on it from
+    /// this instant on, keeping the time already counted.
     Target {
         target_seconds: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        calendar: Option<String>,
     },
 }
 

@@ -140,7 +140,24 @@ fn reopen(metric: Metric) -> ClockChange {
 }
 
 fn retarget(metric: Metric, target_seconds: Option<i64>) -> ClockChange {
-    ClockChange::new(metric, ClockChangeKind::Target { target_seconds })
+    ClockChange::new(
+        metric,
+        ClockChangeKind::Target {
+            target_seconds,
+            calendar: None,
+        },
+    )
+}
+
+/// A target change onto another calendar.
+fn retarget_on(metric: Metric, target_seconds: Option<i64>, calendar: &str) -> ClockChange {
+    ClockChange::new(
+        metric,
+        ClockChangeKind::Target {
+            target_seconds,
+            calendar: Some(calendar.to_owned()),
+        },
+    )
 }
 
 fn text(value: &str) -> FreeText {
@@ -1067,7 +1084,8 @@ fn reopening_uses_the_pinned_tier_not_the_contracts_current_one() {
 
 #[test]
 fn a_priority_change_on_an_opened_ticket_retargets_every_clock() {
-    // Gold P1 -> P3: GTI 15 min -> 1 h, GTD 2 h -> none, GTR 4 h -> 16 h.
+    // Gold P1 -> P3: GTI 15 min 24x7 -> 1 h business hours, GTD 2 h -> none (keeps its
+    // calendar), GTR 4 h 24x7 -> 16 h business hours.
     let mut ticket = Ticket::new(
         TestServices::at(t0()),
         vec![opened(t0(), Tier::Gold, Priority::P1)],
@@ -1086,9 +1104,9 @@ fn a_priority_change_on_an_opened_ticket_retargets_every_clock() {
             to: Priority::P3,
             reason: text("Un seul utilisateur touché"),
             clocks: vec![
-                retarget(GTI, Some(3600)),
+                retarget_on(GTI, Some(3600), BUSINESS_HOURS),
                 retarget(GTD, None),
-                retarget(GTR, Some(57_600)),
+                retarget_on(GTR, Some(57_600), BUSINESS_HOURS),
             ],
         }],
     );
@@ -1200,10 +1218,9 @@ fn the_same_priority_is_refused() {
 }
 
 /// DOMAIN.md: on a priority change "the target becomes the new priority's target". Gold
-/// GTI P1 is 15 min on `24x7`, GTI P3 is 1 h on `business-hours-fr`; a `Target`
-/// transition carries seconds only, so the clock keeps counting 1 h on `24x7`.
+/// GTI P1 is 15 min on `24x7`, GTI P3 is 1 h on `business-hours-fr`: the stored `Target`
+/// change names the new calendar, and only when it changes (older events stay readable).
 #[test]
-#[ignore = "bug: a priority change keeps the old calendar (Target carries no calendar)"]
 fn a_priority_change_onto_a_business_hours_target_moves_the_clock_to_business_hours() {
     let ticket = Ticket::new(
         TestServices::at(t0()),
@@ -1221,9 +1238,16 @@ fn a_priority_change_onto_a_business_hours_target_moves_the_clock_to_business_ho
         .inspect_result()
         .unwrap();
     let stored = serde_json::to_value(&events[0]).unwrap();
-    let gti = &stored["PriorityChanged"]["clocks"][0];
-    assert_eq!(gti["metric"], "GTI");
-    assert_eq!(gti["calendar"], "business-hours-fr", "{gti}");
+    assert_eq!(
+        stored["PriorityChanged"]["clocks"][0]["calendar"],
+        "business-hours-fr"
+    );
+    assert!(
+        stored["PriorityChanged"]["clocks"][1]
+            .get("calendar")
+            .is_none(),
+        "no calendar field when the calendar does not change"
+    );
 }
 
 #[test]
@@ -1602,6 +1626,7 @@ enum Run {
 struct ClockModel {
     run: Run,
     target: Option<i64>,
+    calendar: String,
     pausable: bool,
 }
 
@@ -1628,8 +1653,8 @@ impl IncidentModel {
         let metric = change.metric;
         if let ClockChangeKind::Start {
             target_seconds,
+            calendar,
             pausable,
-            ..
         } = &change.kind
         {
             assert!(opening, "{metric} started outside the opening");
@@ -1639,6 +1664,7 @@ impl IncidentModel {
                 ClockModel {
                     run: Run::Running,
                     target: *target_seconds,
+                    calendar: calendar.clone(),
                     pausable: *pausable,
                 },
             );
@@ -1687,12 +1713,23 @@ impl IncidentModel {
                 );
                 clock.run = Run::Running;
             }
-            ClockChangeKind::Target { target_seconds } => {
+            ClockChangeKind::Target {
+                target_seconds,
+                calendar,
+            } => {
                 assert_ne!(
-                    clock.target, *target_seconds,
-                    "{metric} retargeted to the same target"
+                    calendar.as_ref(),
+                    Some(&clock.calendar),
+                    "{metric} moved to the calendar it counts on"
+                );
+                assert!(
+                    clock.target != *target_seconds || calendar.is_some(),
+                    "{metric} retargeted to the same target on the same calendar"
                 );
                 clock.target = *target_seconds;
+                if let Some(calendar) = calendar {
+                    clock.calendar = calendar.clone();
+                }
             }
         }
     }

@@ -380,8 +380,15 @@ fn clocks(changes: &[ClockChange]) -> Option<String> {
                 ));
                 continue;
             }
-            ClockChangeKind::Target { target_seconds } => {
-                targets.push(format!("{metric} {}", target_text(*target_seconds)));
+            ClockChangeKind::Target {
+                target_seconds,
+                calendar,
+            } => {
+                let target = format!("{metric} {}", target_text(*target_seconds));
+                targets.push(match calendar {
+                    Some(calendar) => format!("{target} ({calendar})"),
+                    None => target,
+                });
                 continue;
             }
             ClockChangeKind::Resume if stopped(change.metric) => continue,

@@ -368,12 +368,14 @@ async fn every_incident_event_reads_as_one_line_with_what_it_did_to_the_clocks()
                     Metric::Gtd,
                     ClockChangeKind::Target {
                         target_seconds: Some(4 * 3600),
+                        calendar: None,
                     },
                 ),
                 clock(
                     Metric::Gtr,
                     ClockChangeKind::Target {
                         target_seconds: Some(8 * 3600),
+                        calendar: Some("24x7".to_owned()),
                     },
                 ),
             ],
@@ -413,6 +415,7 @@ async fn every_incident_event_reads_as_one_line_with_what_it_did_to_the_clocks()
                     Metric::Gtr,
                     ClockChangeKind::Target {
                         target_seconds: None,
+                        calendar: None,
                     },
                 ),
             ],
@@ -445,7 +448,7 @@ async fn every_incident_event_reads_as_one_line_with_what_it_did_to_the_clocks()
                 ("CustomerResponded", "Customer responded; clocks GTD, GTR resumed"),
                 (
                     "PriorityChanged",
-                    "Priority changed from P2 to P1: customer escalated; targets now GTD 4 h, GTR 8 h"
+                    "Priority changed from P2 to P1: customer escalated; targets now GTD 4 h, GTR 8 h (24x7)"
                 ),
                 (
                     "DiagnosisShared",

@@ -16,7 +16,8 @@ use sablier_domain::change::ChangeEvent;
 use sablier_domain::incident::{ClockChange, ClockChangeKind, IncidentEvent};
 use sablier_sla::clock::evaluate_without_explanation;
 use sablier_sla::{
-    Calendar, ClockEvaluation, ClockInput, ClockState, Metric, RiskRatio, Transition, evaluate,
+    Calendar, ClockEvaluation, ClockInput, ClockState, Metric, RiskRatio, Transition,
+    TransitionKind, evaluate,
 };
 
 use crate::error::ProjectionError;
@@ -57,12 +58,41 @@ impl ClockRow {
         })
     }
 
+    /// The calendar the clock started on.
     pub fn calendar(&self) -> Result<Calendar, ProjectionError> {
-        let time_zone: Tz = self.time_zone.parse().map_err(|error| {
-            ProjectionError::Malformed(format!("time zone {}: {error}", self.time_zone))
-        })?;
-        Calendar::named(&self.calendar, time_zone).map_err(|error| {
+        Calendar::named(&self.calendar, self.time_zone()?).map_err(|error| {
             ProjectionError::Malformed(format!("calendar {}: {error}", self.calendar))
+        })
+    }
+
+    /// The calendar the clock counts on at `as_of`: its start calendar, or the one named
+    /// by the last target change onto another calendar (a priority change).
+    fn calendar_in_force(
+        &self,
+        transitions: &[Transition],
+        as_of: DateTime<Utc>,
+    ) -> Result<Calendar, ProjectionError> {
+        let moved_to = transitions
+            .iter()
+            .rev()
+            .filter(|transition| transition.at <= as_of)
+            .find_map(|transition| match &transition.kind {
+                TransitionKind::Target {
+                    calendar: Some(calendar),
+                    ..
+                } => Some(calendar.as_str()),
+                _ => None,
+            });
+        match moved_to {
+            None => self.calendar(),
+            Some(name) => Calendar::named(name, self.time_zone()?)
+                .map_err(|error| ProjectionError::Malformed(format!("calendar {name}: {error}"))),
+        }
+    }
+
+    fn time_zone(&self) -> Result<Tz, ProjectionError> {
+        self.time_zone.parse().map_err(|error| {
+            ProjectionError::Malformed(format!("time zone {}: {error}", self.time_zone))
         })
     }
 
@@ -94,7 +124,14 @@ fn transition(at: DateTime<Utc>, change: &ClockChangeKind) -> Transition {
         ClockChangeKind::Resume => Transition::resume(at),
         ClockChangeKind::Stop => Transition::stop(at),
         ClockChangeKind::Reopen => Transition::reopen(at),
-        ClockChangeKind::Target { target_seconds } => Transition::target(at, *target_seconds),
+        ClockChangeKind::Target {
+            target_seconds,
+            calendar: None,
+        } => Transition::target(at, *target_seconds),
+        ClockChangeKind::Target {
+            target_seconds,
+            calendar: Some(calendar),
+        } => Transition::target_on(at, *target_seconds, calendar.clone()),
     }
 }
 
@@ -125,9 +162,8 @@ fn watch(
         (true, false, Some(target)) => {
             let threshold = risk_threshold_seconds(input.at_risk_ratio, target);
             let missing = (threshold - evaluation.counted_seconds).max(0);
-            Some(instant_text(
-                input.calendar.add_open_seconds(as_of, missing),
-            ))
+            let calendar = row.calendar_in_force(transitions, as_of)?;
+            Some(instant_text(calendar.add_open_seconds(as_of, missing)))
         }
         _ => None,
     };
@@ -466,7 +502,7 @@ impl Clocks {
             }
             let clock = self.clocks.get_mut(&key).expect("inserted above");
             clock.transitions.push(transition(event.at, &change.kind));
-            if let ClockChangeKind::Target { target_seconds } = &change.kind {
+            if let ClockChangeKind::Target { target_seconds, .. } = &change.kind {
                 clock.row.target_seconds = *target_seconds;
             }
             clock.row.last_position = event.position;

@@ -224,7 +224,7 @@ async fn the_breach_watch_orders_running_clocks_by_deadline_and_flags_those_at_r
 }
 
 #[tokio::test]
-async fn a_priority_raised_while_paused_retargets_the_clocks() {
+async fn a_priority_raised_while_paused_retargets_the_clocks_and_moves_them_to_the_new_calendar() {
     let id = IncidentId::generate();
     // Gold P3 at 08:00 Friday: GTR 16 h on business hours, GTD none.
     let events = incident_events(
@@ -247,8 +247,8 @@ async fn a_priority_raised_while_paused_retargets_the_clocks() {
                     reason: PauseReason::awaiting_customer(),
                 },
             ),
-            // Raised to P1 while paused: GTR target becomes 4 h (24x7 in the default policy,
-            // but the clock keeps the calendar it started with).
+            // Raised to P1 while paused: GTR target becomes 4 h, and the clock moves to the
+            // P1 cell's calendar (24x7 in the default policy).
             (
                 utc(2026, 3, 27, 9, 30, 0),
                 ActorRole::Agent,
@@ -257,10 +257,16 @@ async fn a_priority_raised_while_paused_retargets_the_clocks() {
                     reason: text("escalated"),
                 },
             ),
+            (
+                utc(2026, 3, 27, 16, 0, 0),
+                ActorRole::Customer,
+                IncidentCommand::RecordCustomerResponse,
+            ),
         ],
     )
     .await;
-    let (_db, reader) = feed(&SlaClocks, events).await.unwrap();
+    let until_paused = events[..4].to_vec();
+    let (_db, reader) = feed(&SlaClocks, until_paused).await.unwrap();
     let clocks = SlaClocks::for_request(&reader, id.as_str()).await.unwrap();
     let gtr = clocks.iter().find(|c| c.metric == "GTR").unwrap();
     assert_eq!(gtr.priority.as_deref(), Some("P1"));
@@ -279,6 +285,17 @@ async fn a_priority_raised_while_paused_retargets_the_clocks() {
     let evaluation = gtd.evaluate(utc(2026, 3, 27, 9, 30, 0)).unwrap();
     assert_eq!(evaluation.counted_seconds, 3600);
     assert_eq!(evaluation.remaining_seconds, Some(3600));
+
+    // The customer answers Friday 16:00 UTC (17:00 Paris). GTR counted 09:00–10:00 Paris on
+    // business hours (3,600 s) and now counts on 24x7: 3 h left, due 19:00 UTC. Had it kept
+    // business hours, it would be due Monday 30 March 11:00 Paris (09:00 UTC).
+    let (_db, reader) = feed(&SlaClocks, events).await.unwrap();
+    let clocks = SlaClocks::for_request(&reader, id.as_str()).await.unwrap();
+    let gtr = clocks.iter().find(|c| c.metric == "GTR").unwrap();
+    assert_eq!(gtr.state, "running");
+    assert_eq!(gtr.deadline.as_deref(), Some("2026-03-27T19:00:00Z"));
+    let evaluation = gtr.evaluate(utc(2026, 3, 27, 18, 0, 0)).unwrap();
+    assert_eq!(evaluation.counted_seconds, 3600 + 2 * 3600);
 }
 
 #[tokio::test]
