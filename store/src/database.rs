@@ -45,7 +45,9 @@ impl Database {
                 .pragma("cache_size", "-65536")
                 // Checkpoint the WAL into the database every 64 MiB (default 4 MiB): pages
                 // written again by the next batches are copied once, not at every commit.
-                .pragma("wal_autocheckpoint", "16384");
+                .pragma("wal_autocheckpoint", "16384")
+                // Savepoints (group commit) journal in memory, not in a temporary file.
+                .pragma("temp_store", "memory");
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .connect_with(options)

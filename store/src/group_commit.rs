@@ -216,9 +216,13 @@ async fn write_sqlite(
         sqlx::query_as("SELECT last_position, last_hash FROM event_log_head WHERE id = 1")
             .fetch_one(&mut *tx)
             .await?;
+    // Alone, a command needs no savepoint: a conflict rolls the whole transaction back.
+    let alone = commands.len() == 1;
     let mut outcomes = Vec::with_capacity(commands.len());
     for events in commands {
-        sqlx::query("SAVEPOINT command").execute(&mut *tx).await?;
+        if !alone {
+            sqlx::query("SAVEPOINT command").execute(&mut *tx).await?;
+        }
         let mut hash = last_hash.clone();
         let mut positions = Vec::with_capacity(events.len());
         let mut conflict = None;
@@ -253,13 +257,19 @@ async fn write_sqlite(
             }
         }
         match conflict {
+            Some(conflict) if alone => {
+                tx.rollback().await?;
+                return Ok(vec![Err(conflict)]);
+            }
             Some(conflict) => {
                 sqlx::query("ROLLBACK TO command").execute(&mut *tx).await?;
                 sqlx::query("RELEASE command").execute(&mut *tx).await?;
                 outcomes.push(Err(conflict));
             }
             None => {
-                sqlx::query("RELEASE command").execute(&mut *tx).await?;
+                if !alone {
+                    sqlx::query("RELEASE command").execute(&mut *tx).await?;
+                }
                 last_position += events.len() as i64;
                 last_hash = hash;
                 outcomes.push(Ok(positions));
