@@ -3,6 +3,8 @@
 
 mod calendar;
 mod clock;
+mod database;
+mod explain;
 mod verify;
 
 use clap::Subcommand;
@@ -39,6 +41,11 @@ pub enum Command {
     /// `--head HASH` checks the log still contains a head recorded earlier. Exit code 0
     /// clean, 1 problems found, 2 could not run.
     Verify(verify::VerifyArgs),
+    /// Explain a request's SLA clocks as of an instant: verdict, counted and remaining
+    /// time, deadline, pinned tier and policy version, target changes, and the
+    /// interval-by-interval explanation. Readable text, or `--json` (one object per
+    /// clock). Exit code 0 explained, 1 no such clock, 2 could not run.
+    Explain(explain::ExplainArgs),
 }
 
 impl Command {
@@ -47,6 +54,7 @@ impl Command {
             Command::Clock(arguments) => clock::run(&arguments),
             Command::Calendar(command) => calendar::run(command),
             Command::Verify(arguments) => verify::run(&arguments),
+            Command::Explain(arguments) => explain::run(&arguments),
         }
     }
 }

@@ -19,13 +19,14 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
 use futures::TryStreamExt;
 use sablier_projections::FeedEvent;
 use sablier_store::seal::{GENESIS_HASH, SealedFields, chain_hash};
-use sablier_store::{DEFAULT_DATABASE_URL, Database, EventLog, FeedFilter, StoredEvent};
+use sablier_store::{DEFAULT_DATABASE_URL, EventLog, FeedFilter, StoredEvent};
 
+use super::database::open_existing;
 use crate::outcome::Outcome;
 
 #[derive(Debug, Args)]
@@ -171,20 +172,4 @@ fn sealed(event: &StoredEvent) -> SealedFields<'_> {
         payload: &event.payload,
         metadata: &event.metadata,
     }
-}
-
-/// Opens a database that must already exist: a replay never creates one, nor migrates it.
-async fn open_existing(url: &str) -> anyhow::Result<Database> {
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    {
-        let path = path.split('?').next().unwrap_or(path);
-        if !std::path::Path::new(path).exists() {
-            bail!("no database at {path} ({url})");
-        }
-    }
-    Database::connect(url)
-        .await
-        .with_context(|| format!("cannot open {url}"))
 }

@@ -2,6 +2,7 @@
 
 mod architecture;
 mod cli;
+mod explain;
 mod projector;
 mod verify;
 mod workload;

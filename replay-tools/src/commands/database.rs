@@ -1,0 +1,20 @@
+//! Opening the database a replay reads.
+
+use anyhow::{Context, bail};
+use sablier_store::Database;
+
+/// Opens a database that must already exist: a replay never creates one, nor migrates it.
+pub async fn open_existing(url: &str) -> anyhow::Result<Database> {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let path = path.split('?').next().unwrap_or(path);
+        if !std::path::Path::new(path).exists() {
+            bail!("no database at {path} ({url})");
+        }
+    }
+    Database::connect(url)
+        .await
+        .with_context(|| format!("cannot open {url}"))
+}
