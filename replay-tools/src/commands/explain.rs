@@ -81,7 +81,7 @@ pub fn run(arguments: &ExplainArgs) -> anyhow::Result<Outcome> {
 async fn explain(arguments: &ExplainArgs, as_of: DateTime<Utc>) -> anyhow::Result<Outcome> {
     let database = open_existing(&arguments.database_url).await?;
     let reader = ViewReader::new(database.clone());
-    warn_if_behind(&database, &reader).await?;
+    warn_if_behind(&database, &reader, SlaClocks::NAME).await?;
     let clocks = SlaClocks::for_request(&reader, &arguments.request_id)
         .await
         .context("cannot read the SLA clocks view")?;
@@ -152,10 +152,11 @@ fn target_changes(clock: &ClockRow) -> anyhow::Result<Vec<TargetChange>> {
         .collect())
 }
 
-/// Tells on stderr when the view has not applied the whole log.
-async fn warn_if_behind(
+/// Tells on stderr when the view `view` has not applied the whole log.
+pub(super) async fn warn_if_behind(
     database: &sablier_store::Database,
     reader: &ViewReader,
+    view: &str,
 ) -> anyhow::Result<()> {
     let (head, _) = EventLog::new(database.clone())
         .head()
@@ -164,13 +165,13 @@ async fn warn_if_behind(
     let reached: Option<(i64,)> = reader
         .fetch_optional(
             "SELECT position FROM projection_checkpoints WHERE name = $1",
-            &[Param::Text(SlaClocks::NAME.to_owned())],
+            &[Param::Text(view.to_owned())],
         )
         .await?;
     let reached = reached.map_or(0, |(position,)| position);
     if reached < head {
         eprintln!(
-            "sablier-replay: warning: the SLA clocks view has applied the log up to position \
+            "sablier-replay: warning: the view {view} has applied the log up to position \
              {reached} of {head}; run `sablier project --once` for the latest events"
         );
     }

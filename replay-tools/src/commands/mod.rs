@@ -5,6 +5,7 @@ mod calendar;
 mod clock;
 mod database;
 mod explain;
+mod timeline;
 mod verify;
 
 use clap::Subcommand;
@@ -46,6 +47,11 @@ pub enum Command {
     /// interval-by-interval explanation. Readable text, or `--json` (one object per
     /// clock). Exit code 0 explained, 1 no such clock, 2 could not run.
     Explain(explain::ExplainArgs),
+    /// Every event of a request in order: instant, actor, role, on whose behalf, channel,
+    /// HTTP request id, a one-line summary, and the state of each SLA clock right after
+    /// it. Readable text, or `--json` (one object per event). Exit code 0 shown, 1 no
+    /// such request, 2 could not run.
+    Timeline(timeline::TimelineArgs),
 }
 
 impl Command {
@@ -55,6 +61,7 @@ impl Command {
             Command::Calendar(command) => calendar::run(command),
             Command::Verify(arguments) => verify::run(&arguments),
             Command::Explain(arguments) => explain::run(&arguments),
+            Command::Timeline(arguments) => timeline::run(&arguments),
         }
     }
 }

@@ -125,6 +125,61 @@ async fn explain_gives_the_demo_incident_s_verdicts_and_their_reasons() {
 
         let unknown = run_on(&db, "sablier-replay", args(&["explain", "INC-nope"])).await;
         assert_eq!(unknown.status.code(), Some(1), "{backend}");
+
+        // The timeline: every event of the incident in order, with its clocks after it.
+        let output = run_on(
+            &db,
+            "sablier-replay",
+            args(&["timeline", &incident, "--json"]),
+        )
+        .await;
+        assert_eq!(output.status.code(), Some(0), "{backend}: {output:?}");
+        let steps: Vec<Value> = String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        let sequences: Vec<i64> = steps
+            .iter()
+            .map(|s| s["sequence"].as_i64().unwrap())
+            .collect();
+        assert_eq!(
+            sequences,
+            (1..=steps.len() as i64).collect::<Vec<_>>(),
+            "{backend}"
+        );
+        let first = &steps[0];
+        assert_eq!(first["event_type"], "IncidentOpened");
+        assert_eq!(first["actor_role"], "customer");
+        assert!(
+            first["clocks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|clock| clock["state"] == "running" && clock["counted_seconds"] == 0),
+            "every clock starts at 0: {first}"
+        );
+        let after_intervention = steps
+            .iter()
+            .find(|step| step["event_type"] == "InterventionStarted")
+            .unwrap();
+        let gti = after_intervention["clocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|clock| clock["metric"] == "GTI")
+            .unwrap();
+        assert_eq!(gti["state"], "stopped", "{after_intervention}");
+        assert_eq!(gti["verdict"], "met", "{after_intervention}");
+        let last = steps.last().unwrap();
+        assert!(
+            last["clocks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|clock| clock["verdict"] == "met"),
+            "{last}"
+        );
         db.cleanup().await;
     }
 }
