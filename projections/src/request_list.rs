@@ -100,7 +100,7 @@ impl Projection for RequestList {
     }
 }
 
-/// A `request_list` row.
+/// A `request_list` row as stored; its `created_at` text is the cursor's key.
 #[derive(Clone, Debug, sqlx::FromRow)]
 struct ListedRow {
     request_id: String,

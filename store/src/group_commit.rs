@@ -117,16 +117,19 @@ impl GroupCommit {
         }
     }
 
+    fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue
+            .lock()
+            .expect("the append queue is never poisoned")
+    }
+
     /// Joins the queue when a group is being written (`Ok`: the answer to wait for);
     /// otherwise takes the turn to write and gives the events back.
     fn join_or_lead(
         &self,
         events: Vec<NewEvent>,
     ) -> Result<oneshot::Receiver<Appended>, Vec<NewEvent>> {
-        let mut queue = self
-            .queue
-            .lock()
-            .expect("the append queue is never poisoned");
+        let mut queue = self.queue();
         if !queue.writing {
             queue.writing = true;
             return Err(events);
@@ -149,10 +152,7 @@ impl GroupCommit {
 
     /// Ends a write turn: a writer task takes what queued meanwhile, or no one writes.
     fn hand_over(self: &Arc<Self>) {
-        let mut queue = self
-            .queue
-            .lock()
-            .expect("the append queue is never poisoned");
+        let mut queue = self.queue();
         if queue.pending.is_empty() {
             queue.writing = false;
         } else {
@@ -163,10 +163,7 @@ impl GroupCommit {
     async fn write_while_queued(self: Arc<Self>) {
         loop {
             let group: Vec<Pending> = {
-                let mut queue = self
-                    .queue
-                    .lock()
-                    .expect("the append queue is never poisoned");
+                let mut queue = self.queue();
                 if queue.pending.is_empty() {
                     queue.writing = false;
                     return;

@@ -1,6 +1,7 @@
 //! Reading a page of the request list: which keyset seeks a query needs, the SQL for them,
 //! and the merge of their (bounded) results into one page.
 
+use super::ListedRow;
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
@@ -32,7 +33,7 @@ impl RequestList {
         for statement in plan(reader, query).await? {
             rows.extend(
                 reader
-                    .fetch_all::<StoredRow>(&statement.sql, &statement.params)
+                    .fetch_all::<ListedRow>(&statement.sql, &statement.params)
                     .await?,
             );
         }
@@ -280,28 +281,10 @@ fn statements(query: &RequestQuery, arms: &[Arm<'_>]) -> Vec<Statement> {
         .collect()
 }
 
-/// A row as stored; its `created_at` text is the cursor's key.
-#[derive(Debug, sqlx::FromRow)]
-struct StoredRow {
-    request_id: String,
-    kind: String,
-    contract_id: String,
-    contract_name: Option<String>,
-    name: String,
-    reference: Option<String>,
-    created_at: String,
-    created_by: String,
-    created_on_behalf_of: Option<String>,
-    detailed_status: String,
-    portal_status: String,
-    last_update_at: String,
-    last_position: i64,
-}
-
-impl TryFrom<StoredRow> for RequestRow {
+impl TryFrom<ListedRow> for RequestRow {
     type Error = ProjectionError;
 
-    fn try_from(row: StoredRow) -> Result<Self, Self::Error> {
+    fn try_from(row: ListedRow) -> Result<Self, Self::Error> {
         let request_id = row.request_id;
         let malformed = |what: &str, value: &str| {
             ProjectionError::Malformed(format!("request {request_id}: {what} '{value}'"))

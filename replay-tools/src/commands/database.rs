@@ -1,4 +1,4 @@
-//! Opening the database a replay reads.
+//! Opening the database a replay reads, on a runtime of its own.
 
 use anyhow::{Context, bail};
 use sablier_store::Database;
@@ -17,4 +17,13 @@ pub async fn open_existing(url: &str) -> anyhow::Result<Database> {
     Database::connect(url)
         .await
         .with_context(|| format!("cannot open {url}"))
+}
+
+/// Runs a subcommand's database work on a single-threaded runtime.
+pub fn block_on<T>(work: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?
+        .block_on(work)
 }

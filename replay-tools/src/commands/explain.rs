@@ -71,11 +71,7 @@ pub fn run(arguments: &ExplainArgs) -> anyhow::Result<Outcome> {
         Some(text) => parse_instant(text).map_err(|error| anyhow::anyhow!("--as-of: {error}"))?,
         None => Utc::now().trunc_subsecs(0),
     };
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the runtime")?
-        .block_on(explain(arguments, as_of))
+    super::database::block_on(explain(arguments, as_of))
 }
 
 async fn explain(arguments: &ExplainArgs, as_of: DateTime<Utc>) -> anyhow::Result<Outcome> {

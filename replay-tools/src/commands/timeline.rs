@@ -64,11 +64,7 @@ struct ClockAfter {
 }
 
 pub fn run(arguments: &TimelineArgs) -> anyhow::Result<Outcome> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the runtime")?
-        .block_on(timeline(arguments))
+    super::database::block_on(timeline(arguments))
 }
 
 async fn timeline(arguments: &TimelineArgs) -> anyhow::Result<Outcome> {

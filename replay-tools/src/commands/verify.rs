@@ -41,11 +41,7 @@ pub struct VerifyArgs {
 }
 
 pub fn run(arguments: &VerifyArgs) -> anyhow::Result<Outcome> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the runtime")?
-        .block_on(verify(arguments))
+    super::database::block_on(verify(arguments))
 }
 
 /// What the walk over the log found, printed as it is found.

@@ -22,14 +22,19 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
-fn sablier(args: &[&str], database_url: &str, dir: &Path) -> Output {
-    Command::new(binary("sablier"))
+/// Runs the workspace binary `program` on `database_url`, in `dir`.
+pub fn run(program: &str, args: &[&str], database_url: &str, dir: &Path) -> Output {
+    Command::new(binary(program))
         .args(args)
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn")
         .current_dir(dir)
         .output()
-        .expect("sablier runs")
+        .unwrap_or_else(|error| panic!("{program} runs: {error}"))
+}
+
+fn sablier(args: &[&str], database_url: &str, dir: &Path) -> Output {
+    run("sablier", args, database_url, dir)
 }
 
 fn demo_lines(output: &Output) -> Vec<Value> {

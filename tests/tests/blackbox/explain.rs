@@ -1,23 +1,12 @@
 //! `sablier-replay explain` on the demo's incident, once the views are projected: the
 //! verdicts, pinned terms and an explanation whose counted intervals add up.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use sablier_store::testing::TestDatabase;
 use serde_json::Value;
 
-use crate::cli::binary;
-
-fn run(program: &str, args: &[&str], database_url: &str, dir: &Path) -> Output {
-    Command::new(binary(program))
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", "warn")
-        .current_dir(dir)
-        .output()
-        .expect("the binary runs")
-}
+use crate::cli::run;
 
 /// Runs `program args` on `db` off the async runtime.
 async fn run_on(db: &TestDatabase, program: &'static str, args: Vec<String>) -> Output {

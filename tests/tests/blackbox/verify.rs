@@ -3,23 +3,10 @@
 //! Each must exit 1 naming the event; the untouched log verifies clean, on SQLite and, when
 //! enabled, PostgreSQL.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
 use sablier_store::Database;
 use sablier_store::testing::TestDatabase;
 
-use crate::cli::binary;
-
-fn run(program: &str, args: &[&str], database_url: &str, dir: &Path) -> Output {
-    Command::new(binary(program))
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", "warn")
-        .current_dir(dir)
-        .output()
-        .expect("the binary runs")
-}
+use crate::cli::run;
 
 async fn verify(db: &TestDatabase, extra: &[&str]) -> (i32, String) {
     let url = db.url.clone();
