@@ -31,3 +31,28 @@ pub trait Projection: Send + Sync {
     /// Empties the view's tables (before a rebuild from position 0).
     async fn reset(&self, tx: &mut ViewTx) -> Result<(), ProjectionError>;
 }
+
+/// How a view that writes much per event applies a batch: it reads what the batch touches
+/// once ([`InMemoryBatch::load`]), changes it in memory event by event
+/// ([`InMemoryBatch::apply`]) and writes each changed row back once
+/// ([`InMemoryBatch::write`]).
+#[async_trait]
+pub(crate) trait InMemoryBatch: Sized + Send {
+    /// Reads the rows `events` will change.
+    async fn load(tx: &mut ViewTx, events: &[FeedEvent]) -> Result<Self, ProjectionError>;
+
+    /// Applies one event to the rows in memory.
+    fn apply(&mut self, event: &FeedEvent) -> Result<(), ProjectionError>;
+
+    /// Writes what changed.
+    async fn write(self, tx: &mut ViewTx) -> Result<(), ProjectionError>;
+
+    /// A whole batch: load, apply each event in order, write.
+    async fn apply_all(tx: &mut ViewTx, events: &[FeedEvent]) -> Result<(), ProjectionError> {
+        let mut batch = Self::load(tx, events).await?;
+        for event in events {
+            batch.apply(event)?;
+        }
+        batch.write(tx).await
+    }
+}

@@ -54,7 +54,7 @@ pub use query::{
 
 use crate::error::ProjectionError;
 use crate::event::{DomainEvent, FeedEvent};
-use crate::projection::Projection;
+use crate::projection::{InMemoryBatch, Projection};
 use crate::sql::{Param, ViewTx, instant_text};
 use status::{
     change_portal_status, incident_portal_status, incident_status_after, order_portal_status,
@@ -79,11 +79,7 @@ impl Projection for RequestList {
         tx: &mut ViewTx,
         events: &[FeedEvent],
     ) -> Result<(), ProjectionError> {
-        let mut batch = Batch::load(tx, events).await?;
-        for event in events {
-            batch.apply(event)?;
-        }
-        batch.write(tx).await
+        Batch::apply_all(tx, events).await
     }
 
     async fn reset(&self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
@@ -137,7 +133,8 @@ struct Batch {
     requests: HashMap<String, Listed>,
 }
 
-impl Batch {
+#[async_trait]
+impl InMemoryBatch for Batch {
     /// Reads the rows the events will change and the names of the contracts they name.
     async fn load(tx: &mut ViewTx, events: &[FeedEvent]) -> Result<Self, ProjectionError> {
         let mut request_ids = BTreeSet::new();
@@ -294,62 +291,6 @@ impl Batch {
         }
     }
 
-    fn insert(
-        &mut self,
-        event: &FeedEvent,
-        request: NewRequest<'_>,
-    ) -> Result<(), ProjectionError> {
-        let request_id = event.aggregate_id.as_str();
-        if self.requests.contains_key(request_id) {
-            return Err(ProjectionError::Malformed(format!(
-                "request {request_id} is listed twice (position {})",
-                event.position
-            )));
-        }
-        let created_at = instant_text(event.at);
-        let row = ListedRow {
-            request_id: request_id.to_owned(),
-            kind: request.kind.as_str().to_owned(),
-            contract_id: request.contract_id.to_owned(),
-            contract_name: request.contract_name,
-            name: request.name.to_owned(),
-            reference: request.reference.map(str::to_owned),
-            last_update_at: created_at.clone(),
-            created_at,
-            created_by: event.audit.actor.clone(),
-            created_on_behalf_of: event.audit.on_behalf_of.clone(),
-            detailed_status: request.detailed_status.to_owned(),
-            portal_status: request.portal_status.as_str().to_owned(),
-            last_position: event.position,
-        };
-        self.requests.insert(
-            request_id.to_owned(),
-            Listed {
-                row,
-                stored_status: None,
-                changed: true,
-            },
-        );
-        Ok(())
-    }
-
-    /// Moves a listed request's last update to `event` and, when `status` differs from its
-    /// current one, its status. Events of requests not listed are ignored.
-    fn update(&mut self, event: &FeedEvent, status: Option<(&'static str, PortalStatus)>) {
-        let Some(listed) = self.requests.get_mut(event.aggregate_id.as_str()) else {
-            return;
-        };
-        if let Some((detailed_status, portal_status)) = status
-            && listed.row.detailed_status != detailed_status
-        {
-            listed.row.detailed_status = detailed_status.to_owned();
-            listed.row.portal_status = portal_status.as_str().to_owned();
-        }
-        listed.row.last_update_at = instant_text(event.at);
-        listed.row.last_position = event.position;
-        listed.changed = true;
-    }
-
     /// Writes what changed: a few multi-row statements per table.
     async fn write(self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
         let mut contracts = Vec::new();
@@ -494,6 +435,64 @@ impl Batch {
             .await?;
         }
         Ok(())
+    }
+}
+
+impl Batch {
+    fn insert(
+        &mut self,
+        event: &FeedEvent,
+        request: NewRequest<'_>,
+    ) -> Result<(), ProjectionError> {
+        let request_id = event.aggregate_id.as_str();
+        if self.requests.contains_key(request_id) {
+            return Err(ProjectionError::Malformed(format!(
+                "request {request_id} is listed twice (position {})",
+                event.position
+            )));
+        }
+        let created_at = instant_text(event.at);
+        let row = ListedRow {
+            request_id: request_id.to_owned(),
+            kind: request.kind.as_str().to_owned(),
+            contract_id: request.contract_id.to_owned(),
+            contract_name: request.contract_name,
+            name: request.name.to_owned(),
+            reference: request.reference.map(str::to_owned),
+            last_update_at: created_at.clone(),
+            created_at,
+            created_by: event.audit.actor.clone(),
+            created_on_behalf_of: event.audit.on_behalf_of.clone(),
+            detailed_status: request.detailed_status.to_owned(),
+            portal_status: request.portal_status.as_str().to_owned(),
+            last_position: event.position,
+        };
+        self.requests.insert(
+            request_id.to_owned(),
+            Listed {
+                row,
+                stored_status: None,
+                changed: true,
+            },
+        );
+        Ok(())
+    }
+
+    /// Moves a listed request's last update to `event` and, when `status` differs from its
+    /// current one, its status. Events of requests not listed are ignored.
+    fn update(&mut self, event: &FeedEvent, status: Option<(&'static str, PortalStatus)>) {
+        let Some(listed) = self.requests.get_mut(event.aggregate_id.as_str()) else {
+            return;
+        };
+        if let Some((detailed_status, portal_status)) = status
+            && listed.row.detailed_status != detailed_status
+        {
+            listed.row.detailed_status = detailed_status.to_owned();
+            listed.row.portal_status = portal_status.as_str().to_owned();
+        }
+        listed.row.last_update_at = instant_text(event.at);
+        listed.row.last_position = event.position;
+        listed.changed = true;
     }
 }
 

@@ -9,7 +9,7 @@ use sablier_domain::contract::{ContractEvent, DeclaredUser, SectionRoles};
 
 use crate::error::ProjectionError;
 use crate::event::{DomainEvent, FeedEvent};
-use crate::projection::Projection;
+use crate::projection::{InMemoryBatch, Projection};
 use crate::sql::{Param, ViewReader, ViewTx, instant_text};
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -129,11 +129,7 @@ impl Projection for Directory {
         tx: &mut ViewTx,
         events: &[FeedEvent],
     ) -> Result<(), ProjectionError> {
-        let mut batch = Batch::load(tx, events).await?;
-        for event in events {
-            batch.apply(event)?;
-        }
-        batch.write(tx).await
+        Batch::apply_all(tx, events).await
     }
 
     async fn reset(&self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
@@ -161,7 +157,8 @@ struct Batch {
     contracts: BTreeMap<String, ContractEntries>,
 }
 
-impl Batch {
+#[async_trait]
+impl InMemoryBatch for Batch {
     async fn load(tx: &mut ViewTx, events: &[FeedEvent]) -> Result<Self, ProjectionError> {
         let keys: Vec<String> = events
             .iter()
@@ -212,10 +209,6 @@ impl Batch {
             batch.entries(&contract_id).tiers.push(tier);
         }
         Ok(batch)
-    }
-
-    fn entries(&mut self, contract_id: &str) -> &mut ContractEntries {
-        self.contracts.entry(contract_id.to_owned()).or_default()
     }
 
     fn apply(&mut self, event: &FeedEvent) -> Result<(), ProjectionError> {
@@ -382,6 +375,12 @@ impl Batch {
             .await?;
         }
         Ok(())
+    }
+}
+
+impl Batch {
+    fn entries(&mut self, contract_id: &str) -> &mut ContractEntries {
+        self.contracts.entry(contract_id.to_owned()).or_default()
     }
 }
 

@@ -22,7 +22,7 @@ use sablier_sla::{
 
 use crate::error::ProjectionError;
 use crate::event::{DomainEvent, FeedEvent};
-use crate::projection::Projection;
+use crate::projection::{InMemoryBatch, Projection};
 use crate::sql::{Param, ViewReader, ViewTx, instant_text};
 
 /// Why a change's delivery clock pauses while a quote waits for the customer.
@@ -284,11 +284,7 @@ impl Projection for SlaClocks {
         tx: &mut ViewTx,
         events: &[FeedEvent],
     ) -> Result<(), ProjectionError> {
-        let mut clocks = Clocks::load(tx, events).await?;
-        for event in events {
-            clocks.apply(event)?;
-        }
-        clocks.write(tx).await
+        Clocks::apply_all(tx, events).await
     }
 
     async fn reset(&self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
@@ -330,7 +326,8 @@ struct Clocks {
     clocks: HashMap<(String, Metric), Clock>,
 }
 
-impl Clocks {
+#[async_trait]
+impl InMemoryBatch for Clocks {
     async fn load(tx: &mut ViewTx, events: &[FeedEvent]) -> Result<Self, ProjectionError> {
         let request_ids: BTreeSet<String> = events
             .iter()
@@ -441,6 +438,61 @@ impl Clocks {
         }
     }
 
+    /// Writes every changed clock in multi-row upserts.
+    async fn write(self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
+        let mut values = Vec::new();
+        let mut changed: Vec<((String, Metric), Clock)> = self
+            .clocks
+            .into_iter()
+            .filter(|(_, clock)| clock.changed)
+            .collect();
+        changed.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        for (_, mut clock) in changed {
+            clock.settle()?;
+            let row = clock.row;
+            let transitions =
+                serde_json::to_string(&clock.transitions).expect("transitions serialize");
+            values.extend([
+                row.request_id.into(),
+                row.metric.into(),
+                row.request_kind.into(),
+                row.contract_id.into(),
+                row.tier.into(),
+                row.policy_version.into(),
+                row.priority.into(),
+                row.calendar.into(),
+                row.time_zone.into(),
+                Param::Int(row.pausable),
+                row.initial_target_seconds.into(),
+                row.target_seconds.into(),
+                transitions.into(),
+                row.state.into(),
+                row.deadline.into(),
+                row.at_risk_from.into(),
+                row.breached_at.into(),
+                Param::Int(row.last_position),
+            ]);
+        }
+        if values.is_empty() {
+            return Ok(());
+        }
+        tx.execute_rows(
+            "INSERT INTO sla_clocks (request_id, metric, request_kind, contract_id, tier, policy_version, priority, \
+             calendar, time_zone, pausable, initial_target_seconds, target_seconds, transitions, state, deadline, \
+             at_risk_from, breached_at, last_position) VALUES",
+            "ON CONFLICT (request_id, metric) DO UPDATE SET priority = excluded.priority, \
+             target_seconds = excluded.target_seconds, transitions = excluded.transitions, \
+             state = excluded.state, deadline = excluded.deadline, at_risk_from = excluded.at_risk_from, \
+             breached_at = excluded.breached_at, last_position = excluded.last_position",
+            18,
+            values,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+impl Clocks {
     /// Appends `changes` to the clocks of the event's request; `opened` describes new
     /// clocks. Each clock it touches gets its breach-watch columns as of the event.
     fn apply_changes(
@@ -557,59 +609,6 @@ impl Clocks {
             _ => return Ok(()),
         };
         self.apply_changes(event, &changes, None)
-    }
-
-    /// Writes every changed clock in multi-row upserts.
-    async fn write(self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
-        let mut values = Vec::new();
-        let mut changed: Vec<((String, Metric), Clock)> = self
-            .clocks
-            .into_iter()
-            .filter(|(_, clock)| clock.changed)
-            .collect();
-        changed.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
-        for (_, mut clock) in changed {
-            clock.settle()?;
-            let row = clock.row;
-            let transitions =
-                serde_json::to_string(&clock.transitions).expect("transitions serialize");
-            values.extend([
-                row.request_id.into(),
-                row.metric.into(),
-                row.request_kind.into(),
-                row.contract_id.into(),
-                row.tier.into(),
-                row.policy_version.into(),
-                row.priority.into(),
-                row.calendar.into(),
-                row.time_zone.into(),
-                Param::Int(row.pausable),
-                row.initial_target_seconds.into(),
-                row.target_seconds.into(),
-                transitions.into(),
-                row.state.into(),
-                row.deadline.into(),
-                row.at_risk_from.into(),
-                row.breached_at.into(),
-                Param::Int(row.last_position),
-            ]);
-        }
-        if values.is_empty() {
-            return Ok(());
-        }
-        tx.execute_rows(
-            "INSERT INTO sla_clocks (request_id, metric, request_kind, contract_id, tier, policy_version, priority, \
-             calendar, time_zone, pausable, initial_target_seconds, target_seconds, transitions, state, deadline, \
-             at_risk_from, breached_at, last_position) VALUES",
-            "ON CONFLICT (request_id, metric) DO UPDATE SET priority = excluded.priority, \
-             target_seconds = excluded.target_seconds, transitions = excluded.transitions, \
-             state = excluded.state, deadline = excluded.deadline, at_risk_from = excluded.at_risk_from, \
-             breached_at = excluded.breached_at, last_position = excluded.last_position",
-            18,
-            values,
-        )
-        .await?;
-        Ok(())
     }
 }
 
