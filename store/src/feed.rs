@@ -11,6 +11,7 @@ use sqlx::Row;
 use crate::database::Database;
 use crate::error::StoreError;
 use crate::event_log::EventLog;
+use crate::seal::SealedFields;
 
 /// How many events one feed query reads at most.
 pub const DEFAULT_BATCH_SIZE: i64 = 1000;
@@ -36,6 +37,21 @@ impl StoredEvent {
 
     pub fn metadata_map(&self) -> Result<HashMap<String, String>, serde_json::Error> {
         serde_json::from_str(&self.metadata)
+    }
+
+    /// The fields its hash seals, as stored: recompute the chain with
+    /// [`crate::seal::chain_hash`] to check it.
+    pub fn sealed(&self) -> SealedFields<'_> {
+        SealedFields {
+            position: self.position,
+            aggregate_type: &self.aggregate_type,
+            aggregate_id: &self.aggregate_id,
+            sequence: self.sequence,
+            event_type: &self.event_type,
+            event_version: &self.event_version,
+            payload: &self.payload,
+            metadata: &self.metadata,
+        }
     }
 }
 

@@ -17,7 +17,7 @@ use sablier_domain::{
     Services,
 };
 use sablier_sla::{Priority, Tier};
-use sablier_store::seal::{GENESIS_HASH, SealedFields, chain_hash};
+use sablier_store::seal::{GENESIS_HASH, chain_hash};
 use sablier_store::testing::TestDatabase;
 use sablier_store::{
     CommandBus, CommandError, EventLog, FeedFilter, RetryPolicy, StoreError, ports,
@@ -145,19 +145,7 @@ async fn assert_chain_holds(log: &EventLog, backend: &str) -> Vec<i64> {
         .unwrap();
     let mut previous = GENESIS_HASH.to_owned();
     for stored in &all {
-        let expected = chain_hash(
-            &previous,
-            SealedFields {
-                position: stored.position,
-                aggregate_type: &stored.aggregate_type,
-                aggregate_id: &stored.aggregate_id,
-                sequence: stored.sequence,
-                event_type: &stored.event_type,
-                event_version: &stored.event_version,
-                payload: &stored.payload,
-                metadata: &stored.metadata,
-            },
-        );
+        let expected = chain_hash(&previous, stored.sealed());
         assert_eq!(
             stored.hash, expected,
             "{backend}: the chain holds at {}",

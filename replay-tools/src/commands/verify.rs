@@ -23,7 +23,7 @@ use anyhow::Context;
 use clap::Args;
 use futures::TryStreamExt;
 use sablier_projections::FeedEvent;
-use sablier_store::seal::{GENESIS_HASH, SealedFields, chain_hash};
+use sablier_store::seal::{GENESIS_HASH, chain_hash};
 use sablier_store::{DEFAULT_DATABASE_URL, EventLog, FeedFilter, StoredEvent};
 
 use super::database::open_existing;
@@ -95,7 +95,7 @@ async fn verify(arguments: &VerifyArgs) -> anyhow::Result<Outcome> {
                 name(&event)
             ))?;
         }
-        let expected = chain_hash(&previous_hash, sealed(&event));
+        let expected = chain_hash(&previous_hash, event.sealed());
         if event.hash != expected {
             findings.report(format!(
                 "{}: the seal is broken (stored hash {}, chain gives {expected}): this event \
@@ -155,17 +155,4 @@ async fn verify(arguments: &VerifyArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::ProblemsFound
     })
-}
-
-fn sealed(event: &StoredEvent) -> SealedFields<'_> {
-    SealedFields {
-        position: event.position,
-        aggregate_type: &event.aggregate_type,
-        aggregate_id: &event.aggregate_id,
-        sequence: event.sequence,
-        event_type: &event.event_type,
-        event_version: &event.event_version,
-        payload: &event.payload,
-        metadata: &event.metadata,
-    }
 }
