@@ -20,6 +20,29 @@ pub enum DomainEvent {
     Order(OrderEvent),
 }
 
+impl DomainEvent {
+    /// The type of the aggregate that emitted it, as the log stores it.
+    pub fn aggregate_type(&self) -> &'static str {
+        match self {
+            DomainEvent::Contract(_) => "Contract",
+            DomainEvent::Incident(_) => "Incident",
+            DomainEvent::Change(_) => "Change",
+            DomainEvent::Order(_) => "Order",
+        }
+    }
+
+    /// Its event type, as the log stores it.
+    pub fn event_type(&self) -> String {
+        use cqrs_es::DomainEvent as _;
+        match self {
+            DomainEvent::Contract(event) => event.event_type(),
+            DomainEvent::Incident(event) => event.event_type(),
+            DomainEvent::Change(event) => event.event_type(),
+            DomainEvent::Order(event) => event.event_type(),
+        }
+    }
+}
+
 /// Who did it, with which role, on whose behalf, through what, for which request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Audit {

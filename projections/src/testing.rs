@@ -79,9 +79,9 @@ fn feed_events(events: Vec<(String, DomainEvent)>) -> Vec<FeedEvent> {
         *sequence += 1;
         feed.push(FeedEvent {
             position: index as i64 + 1,
-            aggregate_type: aggregate_type(&event).to_owned(),
+            aggregate_type: event.aggregate_type().to_owned(),
             sequence: *sequence,
-            event_type: event_type(&event),
+            event_type: event.event_type(),
             at: event.at(),
             aggregate_id,
             event,
@@ -95,23 +95,4 @@ fn feed_events(events: Vec<(String, DomainEvent)>) -> Vec<FeedEvent> {
         });
     }
     feed
-}
-
-fn aggregate_type(event: &DomainEvent) -> &'static str {
-    match event {
-        DomainEvent::Contract(_) => "Contract",
-        DomainEvent::Incident(_) => "Incident",
-        DomainEvent::Change(_) => "Change",
-        DomainEvent::Order(_) => "Order",
-    }
-}
-
-fn event_type(event: &DomainEvent) -> String {
-    use cqrs_es::DomainEvent as _;
-    match event {
-        DomainEvent::Contract(event) => event.event_type(),
-        DomainEvent::Incident(event) => event.event_type(),
-        DomainEvent::Change(event) => event.event_type(),
-        DomainEvent::Order(event) => event.event_type(),
-    }
 }

@@ -39,24 +39,6 @@ fn agent(request: &str) -> Audit {
     }
 }
 
-fn aggregate_type(event: &DomainEvent) -> &'static str {
-    match event {
-        DomainEvent::Contract(_) => "Contract",
-        DomainEvent::Incident(_) => "Incident",
-        DomainEvent::Change(_) => "Change",
-        DomainEvent::Order(_) => "Order",
-    }
-}
-
-fn event_type(event: &DomainEvent) -> &'static str {
-    match event {
-        DomainEvent::Contract(event) => event.name(),
-        DomainEvent::Incident(event) => event.name(),
-        DomainEvent::Change(event) => event.name(),
-        DomainEvent::Order(event) => event.name(),
-    }
-}
-
 /// Applies `events` (positions 1, 2… and each aggregate's sequence 1, 2…) to the audit
 /// trail of a fresh database of each enabled backend, then runs `check`.
 async fn on_each_backend(
@@ -71,10 +53,10 @@ async fn on_each_backend(
             *sequence += 1;
             let fed = FeedEvent {
                 position: index as i64 + 1,
-                aggregate_type: aggregate_type(&event).to_owned(),
+                aggregate_type: event.aggregate_type().to_owned(),
                 aggregate_id,
                 sequence: *sequence,
-                event_type: event_type(&event).to_owned(),
+                event_type: event.event_type(),
                 at: event.at(),
                 event,
                 audit,
