@@ -214,9 +214,7 @@ fn write_text(out: &mut impl Write, clock: &Explained<'_>) -> anyhow::Result<()>
         out,
         "  as of {}: verdict {}, {}; counted {} ({} s), target {}, remaining {}",
         crate::instants::format_instant(clock.as_of),
-        serde_json::to_value(evaluation.verdict)?
-            .as_str()
-            .unwrap_or("?"),
+        evaluation.verdict.as_str(),
         evaluation.state,
         duration(evaluation.counted_seconds),
         evaluation.counted_seconds,
@@ -252,7 +250,7 @@ fn write_text(out: &mut impl Write, clock: &Explained<'_>) -> anyhow::Result<()>
             crate::instants::format_instant(interval.from),
             crate::instants::format_instant(interval.to),
             duration(interval.seconds()),
-            serde_json::to_value(interval.kind)?.as_str().unwrap_or("?"),
+            interval.kind.as_str(),
             interval
                 .detail
                 .as_deref()

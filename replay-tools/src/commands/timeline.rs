@@ -85,6 +85,14 @@ async fn timeline(arguments: &TimelineArgs) -> anyhow::Result<Outcome> {
         );
         return Ok(Outcome::ProblemsFound);
     }
+    // When each clock started, read once rather than for every event.
+    let clocks = clocks
+        .into_iter()
+        .map(|clock| {
+            let started_at = clock.transitions()?.first().map(|first| first.at);
+            Ok((clock, started_at))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let mut out = std::io::stdout().lock();
     for entry in &history {
         let step = Step {
@@ -110,14 +118,13 @@ async fn timeline(arguments: &TimelineArgs) -> anyhow::Result<Outcome> {
 }
 
 /// Each clock started by then, evaluated as of the entry's instant.
-fn clocks_after(clocks: &[ClockRow], entry: &AuditEntry) -> anyhow::Result<Vec<ClockAfter>> {
+fn clocks_after(
+    clocks: &[(ClockRow, Option<DateTime<Utc>>)],
+    entry: &AuditEntry,
+) -> anyhow::Result<Vec<ClockAfter>> {
     let mut after = Vec::new();
-    for clock in clocks {
-        let started = clock
-            .transitions()?
-            .first()
-            .is_some_and(|first| first.at <= entry.at);
-        if !started {
+    for (clock, started_at) in clocks {
+        if !started_at.is_some_and(|started_at| started_at <= entry.at) {
             continue;
         }
         let evaluation = clock
@@ -159,7 +166,7 @@ fn write_text(out: &mut impl Write, step: &Step<'_>) -> anyhow::Result<()> {
             "    {} {}, {}: counted {} s, remaining {}, deadline {}",
             clock.metric,
             clock.state,
-            serde_json::to_value(clock.verdict)?.as_str().unwrap_or("?"),
+            clock.verdict.as_str(),
             clock.counted_seconds,
             clock
                 .remaining_seconds

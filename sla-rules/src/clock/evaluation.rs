@@ -87,8 +87,63 @@ impl ClockState {
     }
 }
 
+impl Verdict {
+    /// Its name, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::NoCommitment => "no_commitment",
+            Verdict::Breached => "breached",
+            Verdict::Met => "met",
+            Verdict::Running => "running",
+            Verdict::Paused => "paused",
+        }
+    }
+}
+
+impl IntervalKind {
+    /// Its name, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntervalKind::Counted => "counted",
+            IntervalKind::OutsideHours => "outside_hours",
+            IntervalKind::Holiday => "holiday",
+            IntervalKind::Paused => "paused",
+            IntervalKind::Stopped => "stopped",
+            IntervalKind::Maintenance => "maintenance",
+        }
+    }
+}
+
 impl fmt::Display for ClockState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_serialized_ones() {
+        for verdict in [
+            Verdict::NoCommitment,
+            Verdict::Breached,
+            Verdict::Met,
+            Verdict::Running,
+            Verdict::Paused,
+        ] {
+            assert_eq!(serde_json::to_value(verdict).unwrap(), verdict.as_str());
+        }
+        for kind in [
+            IntervalKind::Counted,
+            IntervalKind::OutsideHours,
+            IntervalKind::Holiday,
+            IntervalKind::Paused,
+            IntervalKind::Stopped,
+            IntervalKind::Maintenance,
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
     }
 }
