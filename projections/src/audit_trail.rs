@@ -110,9 +110,8 @@ impl Projection for AuditTrail {
         Ok(())
     }
 
-    async fn reset(&self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
-        tx.execute("DELETE FROM audit_trail", &[]).await?;
-        Ok(())
+    fn tables(&self) -> &'static [&'static str] {
+        &["audit_trail"]
     }
 }
 

@@ -483,11 +483,8 @@ impl Projection for Billing {
         Ok(())
     }
 
-    async fn reset(&self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
-        for table in TABLES {
-            tx.execute(&format!("DELETE FROM {table}"), &[]).await?;
-        }
-        Ok(())
+    fn tables(&self) -> &'static [&'static str] {
+        &TABLES
     }
 }
 

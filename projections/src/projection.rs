@@ -28,8 +28,16 @@ pub trait Projection: Send + Sync {
         self.apply_batch(tx, std::slice::from_ref(event)).await
     }
 
+    /// Every table the view owns, in an order they can be emptied in.
+    fn tables(&self) -> &'static [&'static str];
+
     /// Empties the view's tables (before a rebuild from position 0).
-    async fn reset(&self, tx: &mut ViewTx) -> Result<(), ProjectionError>;
+    async fn reset(&self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
+        for table in self.tables() {
+            tx.execute(&format!("DELETE FROM {table}"), &[]).await?;
+        }
+        Ok(())
+    }
 }
 
 /// How a view that writes much per event applies a batch: it reads what the batch touches

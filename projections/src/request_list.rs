@@ -82,17 +82,14 @@ impl Projection for RequestList {
         Batch::apply_all(tx, events).await
     }
 
-    async fn reset(&self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
-        for table in [
+    fn tables(&self) -> &'static [&'static str] {
+        &[
             "request_list_facets",
             "request_list_terms",
             "request_list",
             "request_list_contract_terms",
             "request_list_contracts",
-        ] {
-            tx.execute(&format!("DELETE FROM {table}"), &[]).await?;
-        }
-        Ok(())
+        ]
     }
 }
 

@@ -132,11 +132,8 @@ impl Projection for Directory {
         Batch::apply_all(tx, events).await
     }
 
-    async fn reset(&self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
-        for table in ["directory_tiers", "directory_users", "directory_contracts"] {
-            tx.execute(&format!("DELETE FROM {table}"), &[]).await?;
-        }
-        Ok(())
+    fn tables(&self) -> &'static [&'static str] {
+        &["directory_tiers", "directory_users", "directory_contracts"]
     }
 }
 

@@ -287,8 +287,8 @@ impl Projection for SlaClocks {
         Clocks::apply_all(tx, events).await
     }
 
-    async fn reset(&self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
-        tx.execute("DELETE FROM sla_clocks", &[]).await.map(drop)
+    fn tables(&self) -> &'static [&'static str] {
+        &["sla_clocks"]
     }
 }
 
