@@ -1,7 +1,16 @@
 //! The command line: global options and the subcommands.
 
+use std::io::Write;
+use std::net::SocketAddr;
+
 use clap::{Parser, Subcommand};
+use sablier_domain::text::Login;
+use sablier_store::access::Tokens;
 use sablier_store::{DEFAULT_DATABASE_URL, Database};
+
+use crate::http::state::Limits;
+use crate::http::tokens::{TokenView, token_role};
+use crate::serve::Server;
 
 use crate::telemetry::LogFormat;
 
@@ -26,6 +35,19 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Serve the HTTP API, with the projector running in the same process. A fresh
+    /// database gets a first admin token, printed once on stdout.
+    Serve {
+        /// The address to listen on.
+        #[arg(long, env = "SABLIER_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Largest attachment accepted, in bytes.
+        #[arg(long, env = "SABLIER_MAX_ATTACHMENT_BYTES", default_value_t = Limits::default().max_attachment_bytes)]
+        max_attachment_bytes: usize,
+    },
+    /// Manage the HTTP API's bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Create or update the database schema.
     Migrate,
     /// Write a demonstration scenario and print every event it wrote as JSON lines.
@@ -38,6 +60,26 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token for a user and print it (it is stored only as its SHA-256).
+    Create {
+        /// The user the token acts as.
+        #[arg(long)]
+        login: String,
+        /// customer, agent, analyst or admin.
+        #[arg(long)]
+        role: String,
+        /// What the token is for.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List every token (never their secrets), as JSON lines.
+    List,
+    /// Revoke a token by id (`tok_…`).
+    Revoke { token_id: String },
+}
+
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         let database = Database::connect_and_migrate(&self.database_url).await?;
@@ -46,12 +88,85 @@ impl Cli {
                 tracing::info!(url = %redact(&self.database_url), "schema is up to date");
                 Ok(())
             }
+            Command::Serve {
+                listen,
+                max_attachment_bytes,
+            } => serve(database.clone(), listen, max_attachment_bytes).await,
+            Command::Token(command) => token(&database, command).await,
             Command::Demo => crate::demo::run(&database).await,
             Command::Project { once } => crate::project::run(&database, once).await,
         };
         database.close().await;
         result
     }
+}
+
+async fn serve(
+    database: Database,
+    listen: SocketAddr,
+    max_attachment_bytes: usize,
+) -> anyhow::Result<()> {
+    let limits = Limits {
+        max_attachment_bytes,
+        ..Limits::default()
+    };
+    let server = Server::start(database, listen, limits).await?;
+    if let Some(issued) = &server.first_admin_token {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(
+            stdout,
+            "first admin token (login {}), shown once; keep it:\n{}",
+            issued.grant.login, issued.secret
+        )?;
+    }
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening on http://{}", server.address)?;
+    drop(stdout);
+    server.run_until_signal().await
+}
+
+async fn token(database: &Database, command: TokenCommand) -> anyhow::Result<()> {
+    let tokens = Tokens::new(database.clone());
+    let mut stdout = std::io::stdout().lock();
+    match command {
+        TokenCommand::Create { login, role, label } => {
+            let login =
+                Login::parse(&login).map_err(|error| anyhow::anyhow!("--login: {}", error.rule))?;
+            let role = token_role(&role).map_err(|problem| {
+                anyhow::anyhow!("--role: {}", problem.rule.unwrap_or_default())
+            })?;
+            let issued = tokens
+                .issue(
+                    login.as_str(),
+                    role.as_str(),
+                    &label,
+                    "cli",
+                    chrono::Utc::now(),
+                )
+                .await?;
+            writeln!(stdout, "{}", issued.secret)?;
+            eprintln!(
+                "token {} for {} ({}) created; it is shown only this once",
+                issued.grant.token_id, login, role
+            );
+        }
+        TokenCommand::List => {
+            for grant in tokens.list().await? {
+                writeln!(
+                    stdout,
+                    "{}",
+                    serde_json::to_string(&TokenView::from(grant))?
+                )?;
+            }
+        }
+        TokenCommand::Revoke { token_id } => {
+            if !tokens.revoke(&token_id, chrono::Utc::now()).await? {
+                anyhow::bail!("no live token {token_id}");
+            }
+            eprintln!("token {token_id} revoked");
+        }
+    }
+    Ok(())
 }
 
 /// The URL without its password, for logs.

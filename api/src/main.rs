@@ -1,13 +1,9 @@
 //! `sablier`: Sablier's server and administration command line.
 
-mod cli;
-mod demo;
-mod project;
-mod telemetry;
-
 use std::process::ExitCode;
 
 use clap::Parser;
+use sablier_api::{cli, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -11,8 +11,13 @@
 //!   written, so readers can wait for projections to reach them.
 //! - [`ports`] implements the domain's ports over the log.
 //!
+//! - [`access`] keeps the HTTP API's bearer tokens (hashed) and idempotency records;
+//!   [`attachments`] the files attached to changes, by SHA-256.
+//!
 //! No snapshot store is used: cqrs-es 0.5 applies events twice with them.
 
+pub mod access;
+pub mod attachments;
 pub mod commands;
 pub mod database;
 pub mod engine;

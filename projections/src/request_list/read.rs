@@ -24,6 +24,19 @@ const COLUMNS: &str = "r.request_id, r.kind, r.contract_id, r.contract_name, r.n
      r.last_update_at, r.last_position";
 
 impl RequestList {
+    /// One request by id, whatever its kind; `None` when the view has not seen it.
+    pub async fn get(
+        reader: &ViewReader,
+        request_id: &str,
+    ) -> Result<Option<RequestRow>, ProjectionError> {
+        let sql = format!("SELECT {COLUMNS} FROM request_list r WHERE r.request_id = $1");
+        reader
+            .fetch_optional::<ListedRow>(&sql, &[request_id.into()])
+            .await?
+            .map(RequestRow::try_from)
+            .transpose()
+    }
+
     /// One page of the requests `query` selects, in its sort order.
     pub async fn page(
         reader: &ViewReader,

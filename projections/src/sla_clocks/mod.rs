@@ -109,6 +109,13 @@ impl ClockRow {
             .with_target_seconds(self.initial_target_seconds))
     }
 
+    /// The clock's figures as of `as_of`, without the explanation (cheaper).
+    pub fn figures(&self, as_of: DateTime<Utc>) -> Result<ClockEvaluation, ProjectionError> {
+        evaluate_without_explanation(&self.input(as_of)?).map_err(|error| {
+            ProjectionError::Malformed(format!("{} {}: {error}", self.request_id, self.metric))
+        })
+    }
+
     /// The clock as of `as_of`, with the interval-by-interval explanation.
     pub fn evaluate(&self, as_of: DateTime<Utc>) -> Result<ClockEvaluation, ProjectionError> {
         evaluate(&self.input(as_of)?).map_err(|error| {

@@ -1,0 +1,222 @@
+//! Who is calling, and what they may do: the one place the API enforces DOMAIN.md "Users
+//! and rights".
+//!
+//! A bearer token names a login and a kind of actor (customer, agent, analyst, admin).
+//! Staff see every contract; analysts only read. A customer sees only the contracts they
+//! are declared on (another contract's objects answer 404, never 403), and within one
+//! holds a role per section: visitor reads, manager acts. Opening an incident needs
+//! visitor or manager on Support; changes and orders need manager on Services; an upgrade
+//! needs manager on Contract; managing users needs manager on Users; billing amounts need
+//! manager on Invoices. What only the kind of actor decides (staff-only steps) the
+//! aggregates check themselves.
+
+use std::collections::BTreeMap;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use sablier_domain::contract::{Section, SectionRole, SectionRoles};
+use sablier_domain::text::Login;
+use sablier_domain::{Actor, ActorRole, Channel, CommandContext, ContractId};
+use sablier_projections::directory::Directory;
+
+use crate::http::problem::Problem;
+use crate::http::state::AppState;
+use crate::http::telemetry::RequestId;
+
+/// The authenticated caller of one request.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub actor: Actor,
+    pub token_id: String,
+    pub request_id: String,
+    /// Staff acting for a customer (a phone call): that customer's login.
+    pub on_behalf_of: Option<Login>,
+    /// Customers: their section roles per contract they are declared on. Staff: empty.
+    memberships: BTreeMap<String, SectionRoles>,
+}
+
+/// What a route needs on a contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Declared on the contract (any section): the contract itself, its lists.
+    Declared,
+    /// At least visitor on the section.
+    Read(Section),
+    /// Manager on the section.
+    Manage(Section),
+    /// Opening or following an incident: visitor or manager on Support, and not an analyst.
+    ActOnSupport,
+}
+
+impl Caller {
+    pub fn is_staff(&self) -> bool {
+        matches!(
+            self.actor.role,
+            ActorRole::Agent | ActorRole::Analyst | ActorRole::Admin
+        )
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.actor.role == ActorRole::Admin
+    }
+
+    /// The contracts a customer sees; `None` for staff (every contract).
+    pub fn visible_contracts(&self) -> Option<Vec<ContractId>> {
+        (!self.is_staff()).then(|| {
+            self.memberships
+                .keys()
+                .filter_map(|id| ContractId::parse(id).ok())
+                .collect()
+        })
+    }
+
+    /// Whether the caller sees `contract` at all (staff: always).
+    pub fn sees(&self, contract: &str) -> bool {
+        self.is_staff() || self.memberships.contains_key(contract)
+    }
+
+    /// Checks `need` on `contract`. A contract the caller is not declared on is reported
+    /// as `not_found` (the object the route was about), never as forbidden.
+    pub fn require(&self, contract: &str, need: Need, not_found: &str) -> Result<(), Problem> {
+        let acts = !matches!(need, Need::Declared | Need::Read(_));
+        if self.is_staff() {
+            if acts && self.actor.role == ActorRole::Analyst {
+                return Err(Problem::forbidden("an analyst only reads"));
+            }
+            return Ok(());
+        }
+        let Some(roles) = self.memberships.get(contract) else {
+            return Err(Problem::not_found(not_found));
+        };
+        let (section, allowed) = match need {
+            Need::Declared => return Ok(()),
+            Need::Read(section) => (section, roles.role_in(section) >= SectionRole::Visitor),
+            Need::Manage(section) => (section, roles.role_in(section) == SectionRole::Manager),
+            Need::ActOnSupport => (
+                Section::Support,
+                roles.role_in(Section::Support) >= SectionRole::Visitor,
+            ),
+        };
+        if allowed {
+            Ok(())
+        } else {
+            let wanted = match need {
+                Need::Manage(_) => "manager",
+                _ => "visitor or manager",
+            };
+            Err(Problem::forbidden(format!(
+                "this needs the role {wanted} on the {} section of contract {contract} (yours: {})",
+                section_name(section),
+                roles.role_in(section)
+            )))
+        }
+    }
+
+    /// Staff only (agents and admins; analysts only read).
+    pub fn require_staff(&self, action: &str) -> Result<(), Problem> {
+        match self.actor.role {
+            ActorRole::Agent | ActorRole::Admin => Ok(()),
+            role => Err(Problem::forbidden(format!("a {role} may not {action}"))),
+        }
+    }
+
+    pub fn require_admin(&self, action: &str) -> Result<(), Problem> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(Problem::forbidden(format!(
+                "a {} may not {action}",
+                self.actor.role
+            )))
+        }
+    }
+
+    /// The metadata every event of this request records.
+    pub fn context(&self) -> CommandContext {
+        let context =
+            CommandContext::new(self.actor.clone(), Channel::Api, self.request_id.clone());
+        match &self.on_behalf_of {
+            Some(login) => context.on_behalf_of(login.clone()),
+            None => context,
+        }
+    }
+
+    /// The same caller, acting for `login`.
+    pub fn on_behalf_of(self, login: Login) -> Self {
+        Self {
+            on_behalf_of: Some(login),
+            ..self
+        }
+    }
+
+    /// Whether the caller may see billing amounts of `contract`.
+    pub fn sees_amounts(&self, contract: &str) -> bool {
+        self.is_staff()
+            || self
+                .memberships
+                .get(contract)
+                .is_some_and(|roles| roles.invoices == SectionRole::Manager)
+    }
+}
+
+fn section_name(section: Section) -> &'static str {
+    match section {
+        Section::Contract => "Contract",
+        Section::Dashboard => "Dashboard",
+        Section::Services => "Services",
+        Section::Invoices => "Invoices",
+        Section::Support => "Support",
+        Section::Users => "Users",
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
+            Problem::unauthenticated("an Authorization: Bearer token is required")
+        })?;
+        let secret = header
+            .to_str()
+            .ok()
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|secret| !secret.is_empty())
+            .ok_or_else(|| {
+                Problem::unauthenticated("the Authorization header must be 'Bearer <token>'")
+            })?;
+        let grant = state
+            .tokens
+            .find(secret)
+            .await?
+            .ok_or_else(|| Problem::unauthenticated("the token is unknown or revoked"))?;
+        let role: ActorRole = grant
+            .role
+            .parse()
+            .map_err(|_| Problem::unauthenticated("the token's role is unknown"))?;
+        let login = Login::parse(&grant.login)
+            .map_err(|_| Problem::unauthenticated("the token's login is invalid"))?;
+        let mut memberships = BTreeMap::new();
+        if role == ActorRole::Customer {
+            // A user declared by a command this server acknowledged is seen at once.
+            state.views_caught_up().await?;
+            for entry in Directory::memberships(&state.reader, &grant.login).await? {
+                memberships.insert(entry.contract_id.clone(), entry.roles()?);
+            }
+        }
+        let request_id = parts
+            .extensions
+            .get::<RequestId>()
+            .map(|id| id.0.clone())
+            .unwrap_or_default();
+        Ok(Caller {
+            actor: Actor::new(login, role),
+            token_id: grant.token_id,
+            request_id,
+            on_behalf_of: None,
+            memberships,
+        })
+    }
+}

@@ -1,0 +1,473 @@
+//! Change request routes: draft, submit (with the same-asset warning), quote, accept or
+//! decline, start, complete, cancel, reject; attachments uploaded by content and
+//! downloadable by whoever may read the change.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use sablier_domain::change::{
+    ArticleRef, Attachment, AttachmentName, Change, ChangeCommand, ChangeEvent, ChangeForm,
+    LeadTime, MAX_ATTACHMENTS, MediaType, Sha256Digest,
+};
+use sablier_domain::contract::Section;
+use sablier_domain::text::{AssetRef, Comment, CustomerReference, FreeText, Title};
+use sablier_domain::{Authored, ChangeId, ContractId};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::http::auth::{Caller, Need};
+use crate::http::bodies::{Empty, OptionalNote, OptionalReason, Quote, Reason};
+use crate::http::command::{self, Answered, CommandAnswer};
+use crate::http::extract::{Body, Path, Query};
+use crate::http::fields;
+use crate::http::problem::Problem;
+use crate::http::reads::{self, AsOf};
+use crate::http::state::AppState;
+use crate::http::views::RequestDetail;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentRef {
+    pub name: String,
+    pub media_type: String,
+    pub size_bytes: u64,
+    /// The digest `POST /v1/attachments` answered.
+    pub sha256: String,
+}
+
+/// The change form. A draft may leave any field out; submission needs the asset, the
+/// article (catalogue, category, article) and the lead time.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeFormBody {
+    pub asset: Option<String>,
+    pub catalogue: Option<String>,
+    pub category: Option<String>,
+    pub article: Option<String>,
+    /// `standard` or `urgent`, among the article's.
+    pub lead_time: Option<String>,
+    /// At most 64 characters.
+    pub customer_reference: Option<String>,
+    pub additional_information: Option<String>,
+    /// At most 5, each uploaded first.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentRef>,
+    /// At most 400 characters.
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewChange {
+    pub contract_id: String,
+    /// `true`: submit now ("Confirmer la demande"); `false`: save as a draft.
+    #[serde(default = "yes")]
+    pub submit: bool,
+    #[serde(default)]
+    pub form: ChangeFormBody,
+}
+
+fn yes() -> bool {
+    true
+}
+
+async fn form(state: &AppState, body: ChangeFormBody) -> Result<ChangeForm, Problem> {
+    let article = match (&body.catalogue, &body.category, &body.article) {
+        (None, None, None) => None,
+        (Some(catalogue), Some(category), Some(article)) => Some(ArticleRef {
+            catalogue: fields::parse("catalogue", catalogue, Title::parse)?,
+            category: fields::parse("category", category, Title::parse)?,
+            article: fields::parse("article", article, Title::parse)?,
+        }),
+        _ => {
+            return Err(Problem::invalid_field(
+                "article",
+                "catalogue, category and article go together",
+            ));
+        }
+    };
+    let lead_time = match body.lead_time.as_deref() {
+        None => None,
+        Some(text) => Some(
+            LeadTime::ALL
+                .into_iter()
+                .find(|lead_time| lead_time.as_str() == text)
+                .ok_or_else(|| Problem::invalid_field("lead_time", "must be standard or urgent"))?,
+        ),
+    };
+    if body.attachments.len() > MAX_ATTACHMENTS {
+        return Err(Problem::invalid_field(
+            "attachments",
+            format!(
+                "at most {MAX_ATTACHMENTS} files (got {})",
+                body.attachments.len()
+            ),
+        ));
+    }
+    let mut attachments = Vec::with_capacity(body.attachments.len());
+    for (index, attachment) in body.attachments.iter().enumerate() {
+        let field = |name: &str| format!("attachments[{index}].{name}");
+        let sha256 = fields::parse(&field("sha256"), &attachment.sha256, Sha256Digest::parse)?;
+        let stored = state
+            .attachments
+            .describe(sha256.as_str())
+            .await?
+            .ok_or_else(|| {
+                Problem::invalid_field(
+                    field("sha256"),
+                    "no uploaded file has this digest (upload it to /v1/attachments first)",
+                )
+            })?;
+        if u64::try_from(stored.size_bytes).ok() != Some(attachment.size_bytes) {
+            return Err(Problem::invalid_field(
+                field("size_bytes"),
+                format!("the uploaded file is {} bytes", stored.size_bytes),
+            ));
+        }
+        attachments.push(Attachment {
+            name: fields::parse(&field("name"), &attachment.name, AttachmentName::parse)?,
+            media_type: fields::parse(
+                &field("media_type"),
+                &attachment.media_type,
+                MediaType::parse,
+            )?,
+            size_bytes: attachment.size_bytes,
+            sha256,
+        });
+    }
+    Ok(ChangeForm {
+        asset: fields::parse_optional("asset", body.asset.as_deref(), AssetRef::parse)?,
+        article,
+        lead_time,
+        customer_reference: fields::parse_optional(
+            "customer_reference",
+            body.customer_reference.as_deref(),
+            CustomerReference::parse,
+        )?,
+        additional_information: fields::parse_optional(
+            "additional_information",
+            body.additional_information.as_deref(),
+            FreeText::parse,
+        )?,
+        attachments,
+        comment: fields::parse_optional("comment", body.comment.as_deref(), Comment::parse)?,
+    })
+}
+
+fn warnings(events: &[ChangeEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|event| match event {
+            ChangeEvent::ChangeSubmitted {
+                unfinished_changes_on_asset,
+                ..
+            } if !unfinished_changes_on_asset.is_empty() => Some(format!(
+                "changes already in progress on this asset: {}",
+                unfinished_changes_on_asset
+                    .iter()
+                    .map(ChangeId::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Creates a change (manager on Services): submitted at once, or saved as a draft.
+#[utoipa::path(post, path = "/v1/changes", tag = "changes", request_body = NewChange,
+    responses((status = 201, body = CommandAnswer), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<NewChange>,
+) -> Result<Answered, Problem> {
+    let contract = fields::parse("contract_id", &body.contract_id, ContractId::parse)?;
+    caller.require(
+        contract.as_str(),
+        Need::Manage(Section::Services),
+        "contract",
+    )?;
+    let change_id = ChangeId::generate();
+    let form = form(&state, body.form).await?;
+    let command = if body.submit {
+        ChangeCommand::Submit {
+            change_id: change_id.clone(),
+            contract,
+            form,
+        }
+    } else {
+        ChangeCommand::SaveDraft {
+            change_id: change_id.clone(),
+            contract,
+            form,
+        }
+    };
+    let (mut answer, events) = command::execute(
+        &state,
+        &state.engine.changes,
+        &caller,
+        change_id.as_str(),
+        Authored::new(caller.actor.clone(), command),
+    )
+    .await?;
+    answer.warnings = warnings(&events);
+    Ok(Answered {
+        status: StatusCode::CREATED,
+        answer,
+    })
+}
+
+/// The change with its delivery clock as of now (or `as_of`).
+#[utoipa::path(get, path = "/v1/changes/{change_id}", tag = "changes",
+    params(("change_id" = String, Path), AsOf),
+    responses((status = 200, body = RequestDetail), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(change_id): Path<String>,
+    Query(as_of): Query<AsOf>,
+) -> Result<Json<RequestDetail>, Problem> {
+    reads::detail(&state, &caller, &change_id, "change", as_of)
+        .await
+        .map(Json)
+}
+
+/// Loads the change and checks the caller may act on it (404 if they may not see it).
+async fn acting_on(
+    state: &AppState,
+    caller: &Caller,
+    change_id: &str,
+    need: Need,
+) -> Result<(ChangeId, Change), Problem> {
+    let id = ChangeId::parse(change_id).map_err(|_| Problem::not_found("change request"))?;
+    let (change, _): (Change, usize) = state.engine.changes.load(id.as_str()).await?;
+    let contract = change
+        .contract()
+        .ok_or_else(|| Problem::not_found("change request"))?;
+    caller.require(contract.as_str(), need, "change request")?;
+    Ok((id, change))
+}
+
+async fn act(
+    state: &AppState,
+    caller: &Caller,
+    change_id: &str,
+    command: ChangeCommand,
+) -> Result<Answered, Problem> {
+    let (id, _) = acting_on(state, caller, change_id, Need::Manage(Section::Services)).await?;
+    let (mut answer, events) = command::execute(
+        state,
+        &state.engine.changes,
+        caller,
+        id.as_str(),
+        Authored::new(caller.actor.clone(), command),
+    )
+    .await?;
+    answer.warnings = warnings(&events);
+    Ok(Answered {
+        status: StatusCode::OK,
+        answer,
+    })
+}
+
+/// Replaces the whole form of a draft.
+#[utoipa::path(put, path = "/v1/changes/{change_id}/draft", tag = "changes",
+    params(("change_id" = String, Path)), request_body = ChangeFormBody,
+    responses((status = 200, body = CommandAnswer), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn edit_draft(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(change_id): Path<String>,
+    Body(body): Body<ChangeFormBody>,
+) -> Result<Answered, Problem> {
+    acting_on(&state, &caller, &change_id, Need::Manage(Section::Services)).await?;
+    let form = form(&state, body).await?;
+    act(
+        &state,
+        &caller,
+        &change_id,
+        ChangeCommand::EditDraft { form },
+    )
+    .await
+}
+
+macro_rules! change_action {
+    ($(#[$doc:meta])* $name:ident, $path:literal, $body:ty, |$b:ident| $command:expr) => {
+        $(#[$doc])*
+        #[utoipa::path(post, path = $path, tag = "changes", request_body = $body,
+            params(("change_id" = String, Path)),
+            responses((status = 200, body = CommandAnswer), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+            security(("bearer" = [])))]
+        pub async fn $name(
+            State(state): State<AppState>,
+            caller: Caller,
+            Path(change_id): Path<String>,
+            Body($b): Body<$body>,
+        ) -> Result<Answered, Problem> {
+            let command: ChangeCommand = $command;
+            act(&state, &caller, &change_id, command).await
+        }
+    };
+}
+
+change_action!(
+    /// Submits the draft as last saved.
+    submit, "/v1/changes/{change_id}/submit", Empty, |_body| ChangeCommand::SubmitDraft
+);
+change_action!(
+    /// Staff: the price of the study.
+    quote, "/v1/changes/{change_id}/quote", Quote, |body| ChangeCommand::Quote {
+        amount_cents: body.amount_cents,
+        note: fields::parse_optional("note", body.note.as_deref(), FreeText::parse)?,
+    }
+);
+change_action!(
+    /// Customer: accepts the quote.
+    accept_quote, "/v1/changes/{change_id}/accept-quote", Empty, |_body| ChangeCommand::AcceptQuote
+);
+change_action!(
+    /// Customer: declines the quote; the change closes without work.
+    decline_quote, "/v1/changes/{change_id}/decline-quote", OptionalReason, |body| ChangeCommand::DeclineQuote {
+        reason: fields::parse_optional("reason", body.reason.as_deref(), FreeText::parse)?,
+    }
+);
+change_action!(
+    /// Staff: work begins.
+    start, "/v1/changes/{change_id}/start", Empty, |_body| ChangeCommand::Start
+);
+change_action!(
+    /// Staff: work is done.
+    complete, "/v1/changes/{change_id}/complete", OptionalNote, |body| ChangeCommand::Complete {
+        note: fields::parse_optional("note", body.note.as_deref(), FreeText::parse)?,
+    }
+);
+change_action!(
+    /// Customer, before work starts.
+    cancel, "/v1/changes/{change_id}/cancel", OptionalReason, |body| ChangeCommand::Cancel {
+        reason: fields::parse_optional("reason", body.reason.as_deref(), FreeText::parse)?,
+    }
+);
+change_action!(
+    /// Staff, with a reason, before work starts.
+    reject, "/v1/changes/{change_id}/reject", Reason, |body| ChangeCommand::Reject {
+        reason: fields::parse("reason", &body.reason, FreeText::parse)?,
+    }
+);
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// The contract the file is for (manager on Services).
+    pub contract_id: String,
+    /// The file's name.
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UploadedAttachment {
+    pub name: String,
+    pub media_type: String,
+    pub size_bytes: u64,
+    pub sha256: String,
+}
+
+/// Uploads a file to attach to a change (the body is the file, its Content-Type the
+/// media type; 10 MiB at most by default). Answers the description to put in the form.
+#[utoipa::path(post, path = "/v1/attachments", tag = "changes", params(UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = UploadedAttachment), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<UploadQuery>,
+    headers: HeaderMap,
+    content: Bytes,
+) -> Result<(StatusCode, Json<UploadedAttachment>), Problem> {
+    caller.require(
+        &query.contract_id,
+        Need::Manage(Section::Services),
+        "contract",
+    )?;
+    let name = fields::parse("name", &query.name, AttachmentName::parse)?;
+    let media_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("application/octet-stream");
+    let media_type = fields::parse("media_type", media_type, MediaType::parse)?;
+    if content.is_empty() {
+        return Err(Problem::invalid_field("body", "the file is empty"));
+    }
+    let stored = state
+        .attachments
+        .store(
+            &content,
+            media_type.as_str(),
+            caller.actor.login.as_str(),
+            state.now(),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(UploadedAttachment {
+            name: name.as_str().to_owned(),
+            media_type: media_type.as_str().to_owned(),
+            size_bytes: content.len() as u64,
+            sha256: stored.sha256,
+        }),
+    ))
+}
+
+/// Downloads a file attached to a change (visitor on Services).
+#[utoipa::path(get, path = "/v1/changes/{change_id}/attachments/{sha256}", tag = "changes",
+    params(("change_id" = String, Path), ("sha256" = String, Path)),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn download(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((change_id, sha256)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    let (_, change) = acting_on(&state, &caller, &change_id, Need::Read(Section::Services)).await?;
+    let attachment = change
+        .form()
+        .attachments
+        .iter()
+        .find(|attachment| attachment.sha256.as_str() == sha256.to_ascii_lowercase())
+        .cloned()
+        .ok_or_else(|| Problem::not_found("attachment"))?;
+    let content = state
+        .attachments
+        .content(attachment.sha256.as_str())
+        .await?
+        .ok_or_else(|| Problem::not_found("attachment"))?;
+    let mut response = content.into_response();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(attachment.media_type.as_str()) {
+        headers.insert(CONTENT_TYPE, value);
+    }
+    let file_name: String = attachment
+        .name
+        .as_str()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        headers.insert(CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}

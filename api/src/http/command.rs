@@ -1,0 +1,114 @@
+//! Running a command from a handler: execute it on its aggregate's bus, count it, let
+//! reads of this server wait for it, and answer with what was written.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use cqrs_es::{Aggregate, DomainEvent};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::http::auth::Caller;
+use crate::http::problem::Problem;
+use crate::http::refusal::Refusal;
+use crate::http::state::AppState;
+use sablier_store::{CommandBus, CommandError};
+
+/// What a command wrote.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct CommandAnswer {
+    /// The id of the object the command acted on.
+    pub id: String,
+    /// The events written, in order (none when the command changed nothing).
+    pub events: Vec<WrittenEvent>,
+    /// Warnings the command produced (a change submitted on an asset with unfinished
+    /// changes lists them here).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct WrittenEvent {
+    pub event_type: String,
+    /// The event's global position in the log.
+    pub position: i64,
+}
+
+/// An answer with its status (201 for a creation).
+pub struct Answered {
+    pub status: StatusCode,
+    pub answer: CommandAnswer,
+}
+
+impl IntoResponse for Answered {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.answer)).into_response()
+    }
+}
+
+/// Executes `command` on `bus` for `caller`.
+pub async fn execute<A>(
+    state: &AppState,
+    bus: &CommandBus<A>,
+    caller: &Caller,
+    aggregate_id: &str,
+    command: A::Command,
+) -> Result<(CommandAnswer, Vec<A::Event>), Problem>
+where
+    A: Aggregate,
+    A::Command: Clone,
+    A::Error: Refusal + 'static,
+{
+    match bus.execute(aggregate_id, command, &caller.context()).await {
+        Ok(committed) => {
+            state.metrics.record_command(A::TYPE, "committed");
+            state.committed(committed.last_position());
+            let events = committed
+                .events
+                .iter()
+                .zip(&committed.positions)
+                .map(|(event, position)| WrittenEvent {
+                    event_type: event.event_type(),
+                    position: *position,
+                })
+                .collect();
+            Ok((
+                CommandAnswer {
+                    id: aggregate_id.to_owned(),
+                    events,
+                    warnings: Vec::new(),
+                },
+                committed.events,
+            ))
+        }
+        Err(error) => {
+            let outcome = match &error {
+                CommandError::Rejected(_) => "rejected",
+                CommandError::Conflict { .. } => "conflicted",
+                CommandError::Store(_) => "failed",
+            };
+            state.metrics.record_command(A::TYPE, outcome);
+            Err(error.into())
+        }
+    }
+}
+
+/// The same, answered as 200 OK.
+pub async fn answer<A>(
+    state: &AppState,
+    bus: &CommandBus<A>,
+    caller: &Caller,
+    aggregate_id: &str,
+    command: A::Command,
+) -> Result<Answered, Problem>
+where
+    A: Aggregate,
+    A::Command: Clone,
+    A::Error: Refusal + 'static,
+{
+    let (answer, _) = execute(state, bus, caller, aggregate_id, command).await?;
+    Ok(Answered {
+        status: StatusCode::OK,
+        answer,
+    })
+}

@@ -1,0 +1,553 @@
+//! Contract routes: create (admin), read, support-tier upgrade and downgrade, expert time,
+//! users and their section roles, and the billing of a month.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use sablier_domain::contract::{
+    ContractCommand, DeclareUser, DeclaredUser, Offer, Section, SectionRoles,
+};
+use sablier_domain::text::{Email, FreeText, Login, Name, Title};
+use sablier_domain::{Authored, ContractId, YearMonth};
+use sablier_projections::billing::Billing;
+use sablier_projections::directory::Directory;
+use sablier_sla::Tier;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::http::auth::{Caller, Need};
+use crate::http::command::{self, Answered, CommandAnswer};
+use crate::http::extract::{Body, Path};
+use crate::http::fields;
+use crate::http::problem::Problem;
+use crate::http::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// 8–64 characters among letters, digits and `. _ -`.
+    pub login: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateContract {
+    /// `OCB` and 7 digits.
+    pub contract_id: String,
+    pub name: String,
+    /// `Flexible Computing Advanced`, `Flexible Engine` or `Cloud Avenue`.
+    pub offer: String,
+    pub company: String,
+    /// IANA time zone, default `Europe/Paris`.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// `Standard` (default), `Bronze`, `Silver` or `Gold`.
+    #[serde(default)]
+    pub tier: Option<String>,
+    /// The referent user: every right on the contract, never removed.
+    pub referent: NewUser,
+}
+
+fn declared_user(user: &NewUser, prefix: &str) -> Result<DeclaredUser, Problem> {
+    let field = |name: &str| format!("{prefix}{name}");
+    Ok(DeclaredUser {
+        login: fields::parse(&field("login"), &user.login, Login::parse)?,
+        email: fields::parse(&field("email"), &user.email, Email::parse)?,
+        first_name: fields::parse(&field("first_name"), &user.first_name, Name::parse)?,
+        last_name: fields::parse(&field("last_name"), &user.last_name, Name::parse)?,
+    })
+}
+
+/// Admin: creates a contract with its referent user.
+#[utoipa::path(post, path = "/v1/contracts", tag = "contracts", request_body = CreateContract,
+    responses((status = 201, body = CommandAnswer), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<CreateContract>,
+) -> Result<Answered, Problem> {
+    caller.require_admin("create a contract")?;
+    let contract_id = fields::parse("contract_id", &body.contract_id, ContractId::parse)?;
+    let offer: Offer = body
+        .offer
+        .parse()
+        .map_err(|rule: String| Problem::invalid_field("offer", rule))?;
+    let time_zone: Tz = match &body.time_zone {
+        Some(zone) => zone.parse().map_err(|_| {
+            Problem::invalid_field("time_zone", format!("'{zone}' is not an IANA time zone"))
+        })?,
+        None => chrono_tz::Europe::Paris,
+    };
+    let command = ContractCommand::CreateContract {
+        contract_id: contract_id.clone(),
+        name: fields::parse("name", &body.name, Title::parse)?,
+        offer,
+        company: fields::parse("company", &body.company, Name::parse)?,
+        time_zone,
+        tier: match &body.tier {
+            Some(tier) => fields::term("tier", tier)?,
+            None => Tier::Standard,
+        },
+        referent: declared_user(&body.referent, "referent.")?,
+    };
+    let (answer, _) = command::execute(
+        &state,
+        &state.engine.contracts,
+        &caller,
+        contract_id.as_str(),
+        Authored::new(caller.actor.clone(), command),
+    )
+    .await?;
+    Ok(Answered {
+        status: StatusCode::CREATED,
+        answer,
+    })
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TierPeriod {
+    /// The instant the tier applies for SLA.
+    pub effective_at: String,
+    pub tier: String,
+    /// `created`, `upgraded` or `downgraded`.
+    pub change: String,
+    pub decided_at: String,
+    /// The first day it is billed.
+    pub billing_effective_on: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ContractView {
+    pub contract_id: String,
+    pub name: String,
+    pub offer: String,
+    pub company: String,
+    pub time_zone: String,
+    pub referent: String,
+    pub created_at: String,
+    /// The SLA tier timeline, oldest first.
+    pub tiers: Vec<TierPeriod>,
+}
+
+async fn contract_view(
+    state: &AppState,
+    contract_id: &str,
+) -> Result<Option<ContractView>, Problem> {
+    let Some(entry) = Directory::contract(&state.reader, contract_id).await? else {
+        return Ok(None);
+    };
+    let tiers = Directory::tiers(&state.reader, contract_id)
+        .await?
+        .into_iter()
+        .map(|tier| TierPeriod {
+            effective_at: tier.effective_at,
+            tier: tier.tier,
+            change: tier.change,
+            decided_at: tier.decided_at,
+            billing_effective_on: tier.billing_effective_on,
+        })
+        .collect();
+    Ok(Some(ContractView {
+        contract_id: entry.contract_id,
+        name: entry.name,
+        offer: entry.offer,
+        company: entry.company,
+        time_zone: entry.time_zone,
+        referent: entry.referent,
+        created_at: entry.created_at,
+        tiers,
+    }))
+}
+
+/// The contracts the caller sees (staff: all).
+#[utoipa::path(get, path = "/v1/contracts", tag = "contracts",
+    responses((status = 200, body = Vec<ContractView>), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ContractView>>, Problem> {
+    state.views_caught_up().await?;
+    let mut views = Vec::new();
+    for entry in Directory::contracts(&state.reader).await? {
+        if caller.sees(&entry.contract_id)
+            && let Some(view) = contract_view(&state, &entry.contract_id).await?
+        {
+            views.push(view);
+        }
+    }
+    Ok(Json(views))
+}
+
+/// One contract with its tier timeline.
+#[utoipa::path(get, path = "/v1/contracts/{contract_id}", tag = "contracts",
+    params(("contract_id" = String, Path)),
+    responses((status = 200, body = ContractView), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(contract_id): Path<String>,
+) -> Result<Json<ContractView>, Problem> {
+    caller.require(&contract_id, Need::Declared, "contract")?;
+    state.views_caught_up().await?;
+    contract_view(&state, &contract_id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| Problem::not_found("contract"))
+}
+
+async fn act(
+    state: &AppState,
+    caller: &Caller,
+    contract_id: &str,
+    need: Need,
+    command: ContractCommand,
+) -> Result<Answered, Problem> {
+    caller.require(contract_id, need, "contract")?;
+    let id = ContractId::parse(contract_id).map_err(|_| Problem::not_found("contract"))?;
+    command::answer(
+        state,
+        &state.engine.contracts,
+        caller,
+        id.as_str(),
+        Authored::new(caller.actor.clone(), command),
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TierChange {
+    /// `Bronze`, `Silver`, `Gold` (or `Standard` for a downgrade).
+    pub to: String,
+}
+
+/// Upgrades the support tier (manager on Contract): SLA at once, billing from the first
+/// of next month.
+#[utoipa::path(post, path = "/v1/contracts/{contract_id}/upgrade", tag = "contracts",
+    params(("contract_id" = String, Path)), request_body = TierChange,
+    responses((status = 200, body = CommandAnswer), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn upgrade(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(contract_id): Path<String>,
+    Body(body): Body<TierChange>,
+) -> Result<Answered, Problem> {
+    caller.require(&contract_id, Need::Manage(Section::Contract), "contract")?;
+    let to = fields::term("to", &body.to)?;
+    act(
+        &state,
+        &caller,
+        &contract_id,
+        Need::Manage(Section::Contract),
+        ContractCommand::UpgradeSupportTier { to },
+    )
+    .await
+}
+
+/// Staff: downgrades the support tier from the first of next month.
+#[utoipa::path(post, path = "/v1/contracts/{contract_id}/downgrade", tag = "contracts",
+    params(("contract_id" = String, Path)), request_body = TierChange,
+    responses((status = 200, body = CommandAnswer), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn downgrade(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(contract_id): Path<String>,
+    Body(body): Body<TierChange>,
+) -> Result<Answered, Problem> {
+    caller.require(&contract_id, Need::Declared, "contract")?;
+    caller.require_staff("downgrade a support tier")?;
+    let to = fields::term("to", &body.to)?;
+    act(
+        &state,
+        &caller,
+        &contract_id,
+        Need::Declared,
+        ContractCommand::DowngradeSupportTier { to },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpertTime {
+    /// The day the work was done (`2026-03-27`).
+    pub performed_on: String,
+    /// 1 to 1440.
+    pub minutes: u32,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Staff: logs expert time against the contract.
+#[utoipa::path(post, path = "/v1/contracts/{contract_id}/expert-time", tag = "contracts",
+    params(("contract_id" = String, Path)), request_body = ExpertTime,
+    responses((status = 200, body = CommandAnswer), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn expert_time(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(contract_id): Path<String>,
+    Body(body): Body<ExpertTime>,
+) -> Result<Answered, Problem> {
+    caller.require(&contract_id, Need::Declared, "contract")?;
+    caller.require_staff("log expert time")?;
+    let performed_on = NaiveDate::parse_from_str(&body.performed_on, "%Y-%m-%d")
+        .map_err(|_| Problem::invalid_field("performed_on", "must be a date such as 2026-03-27"))?;
+    let note = fields::parse_optional("note", body.note.as_deref(), FreeText::parse)?;
+    act(
+        &state,
+        &caller,
+        &contract_id,
+        Need::Declared,
+        ContractCommand::LogExpertTime {
+            performed_on,
+            minutes: body.minutes,
+            note,
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UserView {
+    pub login: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// One role per section: `none`, `visitor` or `manager`.
+    #[schema(value_type = Object)]
+    pub roles: serde_json::Value,
+}
+
+/// The users declared on a contract with their section roles (visitor on Users).
+#[utoipa::path(get, path = "/v1/contracts/{contract_id}/users", tag = "contracts",
+    params(("contract_id" = String, Path)),
+    responses((status = 200, body = Vec<UserView>), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn users(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(contract_id): Path<String>,
+) -> Result<Json<Vec<UserView>>, Problem> {
+    caller.require(&contract_id, Need::Read(Section::Users), "contract")?;
+    state.views_caught_up().await?;
+    if Directory::contract(&state.reader, &contract_id)
+        .await?
+        .is_none()
+    {
+        return Err(Problem::not_found("contract"));
+    }
+    let users = Directory::users(&state.reader, &contract_id)
+        .await?
+        .into_iter()
+        .map(|user| {
+            Ok(UserView {
+                roles: serde_json::to_value(user.roles()?)
+                    .map_err(|error| Problem::internal(&error))?,
+                login: user.login,
+                email: user.email,
+                first_name: user.first_name,
+                last_name: user.last_name,
+            })
+        })
+        .collect::<Result<_, Problem>>()?;
+    Ok(Json(users))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclareUserBody {
+    pub login: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// `{"contract": "visitor", "support": "manager", ...}`; absent sections are `none`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub roles: SectionRoles,
+}
+
+/// Declares a user on the contract (manager on Users). An email already known keeps its
+/// existing login.
+#[utoipa::path(post, path = "/v1/contracts/{contract_id}/users", tag = "contracts",
+    params(("contract_id" = String, Path)), request_body = DeclareUserBody,
+    responses((status = 200, body = CommandAnswer), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn declare_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(contract_id): Path<String>,
+    Body(body): Body<DeclareUserBody>,
+) -> Result<Answered, Problem> {
+    caller.require(&contract_id, Need::Manage(Section::Users), "contract")?;
+    let command = ContractCommand::DeclareUser(DeclareUser {
+        login: fields::parse("login", &body.login, Login::parse)?,
+        email: fields::parse("email", &body.email, Email::parse)?,
+        first_name: fields::parse("first_name", &body.first_name, Name::parse)?,
+        last_name: fields::parse("last_name", &body.last_name, Name::parse)?,
+        roles: body.roles,
+    });
+    act(
+        &state,
+        &caller,
+        &contract_id,
+        Need::Manage(Section::Users),
+        command,
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RolesBody {
+    #[schema(value_type = Object)]
+    pub roles: SectionRoles,
+}
+
+/// Changes a user's section roles (manager on Users).
+#[utoipa::path(put, path = "/v1/contracts/{contract_id}/users/{login}/roles", tag = "contracts",
+    params(("contract_id" = String, Path), ("login" = String, Path)), request_body = RolesBody,
+    responses((status = 200, body = CommandAnswer), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn change_roles(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((contract_id, login)): Path<(String, String)>,
+    Body(body): Body<RolesBody>,
+) -> Result<Answered, Problem> {
+    caller.require(&contract_id, Need::Manage(Section::Users), "contract")?;
+    let login = Login::parse(&login).map_err(|_| Problem::not_found("user"))?;
+    act(
+        &state,
+        &caller,
+        &contract_id,
+        Need::Manage(Section::Users),
+        ContractCommand::ChangeUserRoles {
+            login,
+            roles: body.roles,
+        },
+    )
+    .await
+}
+
+/// Removes a user from the contract (manager on Users); never the referent.
+#[utoipa::path(delete, path = "/v1/contracts/{contract_id}/users/{login}", tag = "contracts",
+    params(("contract_id" = String, Path), ("login" = String, Path)),
+    responses((status = 200, body = CommandAnswer), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn remove_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((contract_id, login)): Path<(String, String)>,
+) -> Result<Answered, Problem> {
+    caller.require(&contract_id, Need::Manage(Section::Users), "contract")?;
+    let login = Login::parse(&login).map_err(|_| Problem::not_found("user"))?;
+    act(
+        &state,
+        &caller,
+        &contract_id,
+        Need::Manage(Section::Users),
+        ContractCommand::RemoveUser { login },
+    )
+    .await
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BilledTierView {
+    pub tier: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BillingLineView {
+    /// `order` or `change`.
+    pub kind: String,
+    pub id: String,
+    pub reference: Option<String>,
+    pub label: String,
+    /// Euro cents excluding tax; absent for a visitor on Invoices.
+    pub amount_cents: Option<u64>,
+    pub effective_on: NaiveDate,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BillView {
+    pub contract_id: String,
+    pub month: String,
+    pub time_zone: String,
+    pub tiers: Vec<BilledTierView>,
+    pub expert_minutes_included: u32,
+    pub expert_minutes_used: u32,
+    pub expert_minutes_remaining: u32,
+    pub expert_minutes_overage: u32,
+    pub lines: Vec<BillingLineView>,
+    /// Whether amounts are shown (manager on Invoices, or staff).
+    pub amounts_shown: bool,
+}
+
+/// The billing of a month (visitor on Invoices; amounts for managers only).
+#[utoipa::path(get, path = "/v1/contracts/{contract_id}/billing/{month}", tag = "contracts",
+    params(("contract_id" = String, Path), ("month" = String, Path, description = "YYYY-MM")),
+    responses((status = 200, body = BillView), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn billing(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((contract_id, month)): Path<(String, String)>,
+) -> Result<Json<BillView>, Problem> {
+    caller.require(&contract_id, Need::Read(Section::Invoices), "contract")?;
+    let contract = ContractId::parse(&contract_id).map_err(|_| Problem::not_found("contract"))?;
+    let month: YearMonth = month
+        .parse()
+        .map_err(|rule: String| Problem::invalid_field("month", rule))?;
+    state.views_caught_up().await?;
+    let bill = Billing::month(&state.reader, &contract, month)
+        .await?
+        .ok_or_else(|| Problem::not_found("billing month"))?;
+    let amounts_shown = caller.sees_amounts(&contract_id);
+    Ok(Json(BillView {
+        contract_id,
+        month: bill.month.to_string(),
+        time_zone: bill.time_zone.to_string(),
+        tiers: bill
+            .tiers
+            .iter()
+            .map(|tier| BilledTierView {
+                tier: tier.tier.to_string(),
+                from: tier.from,
+                to: tier.to,
+            })
+            .collect(),
+        expert_minutes_included: bill.expert_minutes.included,
+        expert_minutes_used: bill.expert_minutes.used,
+        expert_minutes_remaining: bill.expert_minutes.remaining,
+        expert_minutes_overage: bill.expert_minutes.overage,
+        lines: bill
+            .lines
+            .iter()
+            .map(|line| BillingLineView {
+                kind: serde_json::to_value(line.kind)
+                    .ok()
+                    .and_then(|value| value.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                id: line.id.clone(),
+                reference: line.reference.clone(),
+                label: line.label.clone(),
+                amount_cents: amounts_shown.then_some(line.amount_cents),
+                effective_on: line.effective_on,
+            })
+            .collect(),
+        amounts_shown,
+    }))
+}

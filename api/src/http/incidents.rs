@@ -1,0 +1,218 @@
+//! Incident routes: open one, walk it through its lifecycle, read it with live timers.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use sablier_domain::incident::{Incident, IncidentCommand, PauseReason};
+use sablier_domain::text::{Comment, FreeText, Login, Title};
+use sablier_domain::{Authored, ContractId, IncidentId};
+use sablier_sla::Priority;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::http::auth::{Caller, Need};
+use crate::http::bodies::Empty;
+use crate::http::command::{self, Answered, CommandAnswer};
+use crate::http::extract::{Body, Path, Query};
+use crate::http::fields;
+use crate::http::problem::Problem;
+use crate::http::reads::{self, AsOf};
+use crate::http::state::AppState;
+use crate::http::views::RequestDetail;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenIncident {
+    /// `OCB` and 7 digits.
+    pub contract_id: String,
+    /// `P1` service down, `P2` degraded, `P3` minor, `P4` information request.
+    pub priority: String,
+    #[schema(max_length = 200)]
+    pub title: String,
+    pub description: String,
+    /// Staff opening the ticket for a customer (by phone): the customer's login.
+    #[serde(default)]
+    pub on_behalf_of: Option<String>,
+}
+
+/// Opens an incident. Its SLA clocks start now, pinned to the contract's tier and policy.
+#[utoipa::path(post, path = "/v1/incidents", tag = "incidents", request_body = OpenIncident,
+    responses((status = 201, body = CommandAnswer), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn open(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<OpenIncident>,
+) -> Result<Answered, Problem> {
+    let contract_id = fields::parse("contract_id", &body.contract_id, ContractId::parse)?;
+    caller.require(contract_id.as_str(), Need::ActOnSupport, "contract")?;
+    let incident_id = IncidentId::generate();
+    let command = IncidentCommand::Open {
+        incident_id: incident_id.clone(),
+        contract_id,
+        priority: fields::term::<Priority>("priority", &body.priority)?,
+        title: fields::parse("title", &body.title, Title::parse)?,
+        description: fields::parse("description", &body.description, FreeText::parse)?,
+    };
+    let on_behalf_of =
+        fields::parse_optional("on_behalf_of", body.on_behalf_of.as_deref(), Login::parse)?;
+    let mut caller = caller;
+    if let Some(login) = on_behalf_of {
+        caller.require_staff("open an incident on behalf of a customer")?;
+        caller = caller.on_behalf_of(login);
+    }
+    let (answer, _) = command::execute(
+        &state,
+        &state.engine.incidents,
+        &caller,
+        incident_id.as_str(),
+        Authored::new(caller.actor.clone(), command),
+    )
+    .await?;
+    Ok(Answered {
+        status: StatusCode::CREATED,
+        answer,
+    })
+}
+
+/// The incident with its GTI, GTD and GTR clocks as of now (or `as_of`).
+#[utoipa::path(get, path = "/v1/incidents/{incident_id}", tag = "incidents",
+    params(("incident_id" = String, Path), AsOf),
+    responses((status = 200, body = RequestDetail), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(incident_id): Path<String>,
+    Query(as_of): Query<AsOf>,
+) -> Result<Json<RequestDetail>, Problem> {
+    reads::detail(&state, &caller, &incident_id, "incident", as_of)
+        .await
+        .map(Json)
+}
+
+/// Loads the incident and checks the caller may act on it (404 if they may not see it).
+async fn acting_on(
+    state: &AppState,
+    caller: &Caller,
+    incident_id: &str,
+) -> Result<IncidentId, Problem> {
+    let id = IncidentId::parse(incident_id).map_err(|_| Problem::not_found("incident"))?;
+    let (incident, _): (Incident, usize) = state.engine.incidents.load(id.as_str()).await?;
+    let contract = incident
+        .contract_id()
+        .ok_or_else(|| Problem::not_found("incident"))?;
+    caller.require(contract.as_str(), Need::ActOnSupport, "incident")?;
+    Ok(id)
+}
+
+async fn act(
+    state: &AppState,
+    caller: &Caller,
+    incident_id: &str,
+    command: IncidentCommand,
+) -> Result<Answered, Problem> {
+    let id = acting_on(state, caller, incident_id).await?;
+    command::answer(
+        state,
+        &state.engine.incidents,
+        caller,
+        id.as_str(),
+        Authored::new(caller.actor.clone(), command),
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AwaitCustomer {
+    /// Why the clocks pause (default `awaiting_customer`).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithText {
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePriority {
+    pub to: String,
+    pub reason: String,
+}
+
+macro_rules! incident_action {
+    ($(#[$doc:meta])* $name:ident, $path:literal, $body:ty, |$b:ident| $command:expr) => {
+        $(#[$doc])*
+        #[utoipa::path(post, path = $path, tag = "incidents", request_body = $body,
+            params(("incident_id" = String, Path)),
+            responses((status = 200, body = CommandAnswer), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+            security(("bearer" = [])))]
+        pub async fn $name(
+            State(state): State<AppState>,
+            caller: Caller,
+            Path(incident_id): Path<String>,
+            Body($b): Body<$body>,
+        ) -> Result<Answered, Problem> {
+            let command: IncidentCommand = $command;
+            act(&state, &caller, &incident_id, command).await
+        }
+    };
+}
+
+incident_action!(
+    /// Staff: the first intervention (stops GTI).
+    start_intervention, "/v1/incidents/{incident_id}/start-intervention", Empty,
+    |_body| IncidentCommand::StartIntervention
+);
+incident_action!(
+    /// Staff: waits for the customer; GTD and GTR pause.
+    await_customer, "/v1/incidents/{incident_id}/await-customer", AwaitCustomer,
+    |body| IncidentCommand::AwaitCustomer {
+        reason: match body.reason {
+            Some(reason) => fields::parse("reason", &reason, PauseReason::parse)?,
+            None => PauseReason::awaiting_customer(),
+        },
+    }
+);
+incident_action!(
+    /// The customer answered: paused clocks resume.
+    customer_response, "/v1/incidents/{incident_id}/customer-response", Empty,
+    |_body| IncidentCommand::RecordCustomerResponse
+);
+incident_action!(
+    /// Staff: shares the diagnosis (the first one stops GTD).
+    share_diagnosis, "/v1/incidents/{incident_id}/diagnosis", WithText,
+    |body| IncidentCommand::ShareDiagnosis { diagnosis: fields::parse("text", &body.text, FreeText::parse)? }
+);
+incident_action!(
+    /// Staff: service restored (stops GTR).
+    restore, "/v1/incidents/{incident_id}/restore", WithText,
+    |body| IncidentCommand::Restore { resolution: fields::parse("text", &body.text, FreeText::parse)? }
+);
+incident_action!(
+    /// Closes a restored incident.
+    close, "/v1/incidents/{incident_id}/close", Empty,
+    |_body| IncidentCommand::Close
+);
+incident_action!(
+    /// Customer, within the reopen window: GTR runs again from the time already counted.
+    reopen, "/v1/incidents/{incident_id}/reopen", WithText,
+    |body| IncidentCommand::Reopen { reason: fields::parse("text", &body.text, FreeText::parse)? }
+);
+incident_action!(
+    /// Staff, with a reason: the targets become the new priority's.
+    change_priority, "/v1/incidents/{incident_id}/priority", ChangePriority,
+    |body| IncidentCommand::ChangePriority {
+        to: fields::term::<Priority>("to", &body.to)?,
+        reason: fields::parse("reason", &body.reason, FreeText::parse)?,
+    }
+);
+incident_action!(
+    /// A comment (at most 400 characters).
+    comment, "/v1/incidents/{incident_id}/comments", WithText,
+    |body| IncidentCommand::AddComment { text: fields::parse("text", &body.text, Comment::parse)? }
+);

@@ -1,0 +1,54 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations and the body types.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::http::{changes, contracts, incidents, ops, orders, reads, reference, tokens};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Sablier",
+        description = "Event-sourced ticketing and SLA engine: incidents, changes, orders, \
+            support tiers, SLA timers and billing. Errors are RFC 9457 problem details. \
+            Every command route accepts an Idempotency-Key header.",
+    ),
+    paths(
+        contracts::create, contracts::list, contracts::detail, contracts::upgrade,
+        contracts::downgrade, contracts::expert_time, contracts::users, contracts::declare_user,
+        contracts::change_roles, contracts::remove_user, contracts::billing,
+        incidents::open, incidents::detail, incidents::start_intervention,
+        incidents::await_customer, incidents::customer_response, incidents::share_diagnosis,
+        incidents::restore, incidents::close, incidents::reopen, incidents::change_priority,
+        incidents::comment,
+        changes::create, changes::detail, changes::edit_draft, changes::submit, changes::quote,
+        changes::accept_quote, changes::decline_quote, changes::start, changes::complete,
+        changes::cancel, changes::reject, changes::upload, changes::download,
+        orders::place, orders::detail, orders::quote, orders::accept_quote,
+        orders::decline_quote, orders::start, orders::complete, orders::cancel,
+        reads::list, reads::history, reads::explain, reads::breach_watch,
+        reference::changes, reference::services, reference::maintenance,
+        tokens::create, tokens::list, tokens::revoke,
+        ops::healthz, ops::readyz, ops::metrics,
+    ),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// `GET /openapi.json`.
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,207 @@
+//! Order routes: place an order (manager on Services; definitive), quote and accept for
+//! items sold on quote, start, complete, cancel; read it with its status.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use sablier_domain::contract::Section;
+use sablier_domain::order::{
+    Civility, Order, OrderCommand, OrderContact, PlaceOrder, ServiceItemId,
+};
+use sablier_domain::text::{Email, FreeText, Name, PhoneNumber};
+use sablier_domain::{Authored, ContractId, OrderId};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::http::auth::{Caller, Need};
+use crate::http::bodies::{Empty, OptionalNote, OptionalReason, Quote, Reason};
+use crate::http::command::{self, Answered, CommandAnswer};
+use crate::http::extract::{Body, Path, Query};
+use crate::http::fields;
+use crate::http::problem::Problem;
+use crate::http::reads::{self, AsOf};
+use crate::http::state::AppState;
+use crate::http::views::RequestDetail;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// `ms` or `mr`.
+    pub civility: String,
+    pub last_name: String,
+    pub first_name: String,
+    pub email: String,
+    /// A landline or a mobile number is required.
+    #[serde(default)]
+    pub landline: Option<String>,
+    #[serde(default)]
+    pub mobile: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrder {
+    pub contract_id: String,
+    /// A service catalogue item id.
+    pub item: String,
+    pub contact: Contact,
+    #[serde(default)]
+    pub comments: Option<String>,
+}
+
+fn contact(body: &Contact) -> Result<OrderContact, Problem> {
+    let civility = match body.civility.as_str() {
+        "ms" => Civility::Ms,
+        "mr" => Civility::Mr,
+        _ => {
+            return Err(Problem::invalid_field(
+                "contact.civility",
+                "must be ms or mr",
+            ));
+        }
+    };
+    Ok(OrderContact {
+        civility,
+        last_name: fields::parse("contact.last_name", &body.last_name, Name::parse)?,
+        first_name: fields::parse("contact.first_name", &body.first_name, Name::parse)?,
+        email: fields::parse("contact.email", &body.email, Email::parse)?,
+        landline: fields::parse_optional(
+            "contact.landline",
+            body.landline.as_deref(),
+            PhoneNumber::parse,
+        )?,
+        mobile: fields::parse_optional(
+            "contact.mobile",
+            body.mobile.as_deref(),
+            PhoneNumber::parse,
+        )?,
+    })
+}
+
+/// Places an order (manager on Services). Definitive: there is no confirmation step.
+#[utoipa::path(post, path = "/v1/orders", tag = "orders", request_body = NewOrder,
+    responses((status = 201, body = CommandAnswer), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn place(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<NewOrder>,
+) -> Result<Answered, Problem> {
+    let contract = fields::parse("contract_id", &body.contract_id, ContractId::parse)?;
+    caller.require(
+        contract.as_str(),
+        Need::Manage(Section::Services),
+        "contract",
+    )?;
+    let order_id = OrderId::generate();
+    let command = OrderCommand::PlaceOrder(PlaceOrder {
+        order_id: order_id.clone(),
+        contract,
+        item: fields::parse("item", &body.item, ServiceItemId::parse)?,
+        contact: contact(&body.contact)?,
+        comments: fields::parse_optional("comments", body.comments.as_deref(), FreeText::parse)?,
+    });
+    let (answer, _) = command::execute(
+        &state,
+        &state.engine.orders,
+        &caller,
+        order_id.as_str(),
+        Authored::new(caller.actor.clone(), command),
+    )
+    .await?;
+    Ok(Answered {
+        status: StatusCode::CREATED,
+        answer,
+    })
+}
+
+/// The order with its reference and status.
+#[utoipa::path(get, path = "/v1/orders/{order_id}", tag = "orders",
+    params(("order_id" = String, Path), AsOf),
+    responses((status = 200, body = RequestDetail), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(order_id): Path<String>,
+    Query(as_of): Query<AsOf>,
+) -> Result<Json<RequestDetail>, Problem> {
+    reads::detail(&state, &caller, &order_id, "order", as_of)
+        .await
+        .map(Json)
+}
+
+async fn act(
+    state: &AppState,
+    caller: &Caller,
+    order_id: &str,
+    command: OrderCommand,
+) -> Result<Answered, Problem> {
+    let id = OrderId::parse(order_id).map_err(|_| Problem::not_found("order"))?;
+    let (order, _): (Order, usize) = state.engine.orders.load(id.as_str()).await?;
+    let contract = order
+        .contract()
+        .ok_or_else(|| Problem::not_found("order"))?;
+    caller.require(contract.as_str(), Need::Manage(Section::Services), "order")?;
+    command::answer(
+        state,
+        &state.engine.orders,
+        caller,
+        id.as_str(),
+        Authored::new(caller.actor.clone(), command),
+    )
+    .await
+}
+
+macro_rules! order_action {
+    ($(#[$doc:meta])* $name:ident, $path:literal, $body:ty, |$b:ident| $command:expr) => {
+        $(#[$doc])*
+        #[utoipa::path(post, path = $path, tag = "orders", request_body = $body,
+            params(("order_id" = String, Path)),
+            responses((status = 200, body = CommandAnswer), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+            security(("bearer" = [])))]
+        pub async fn $name(
+            State(state): State<AppState>,
+            caller: Caller,
+            Path(order_id): Path<String>,
+            Body($b): Body<$body>,
+        ) -> Result<Answered, Problem> {
+            let command: OrderCommand = $command;
+            act(&state, &caller, &order_id, command).await
+        }
+    };
+}
+
+order_action!(
+    /// Staff: the price of an item sold on quote.
+    quote, "/v1/orders/{order_id}/quote", Quote, |body| OrderCommand::Quote {
+        amount_cents: body.amount_cents,
+        note: fields::parse_optional("note", body.note.as_deref(), FreeText::parse)?,
+    }
+);
+order_action!(
+    /// Customer: accepts the quote.
+    accept_quote, "/v1/orders/{order_id}/accept-quote", Empty, |_body| OrderCommand::AcceptQuote
+);
+order_action!(
+    /// Customer: declines the quote; the order closes without work.
+    decline_quote, "/v1/orders/{order_id}/decline-quote", OptionalReason, |body| OrderCommand::DeclineQuote {
+        reason: fields::parse_optional("reason", body.reason.as_deref(), FreeText::parse)?,
+    }
+);
+order_action!(
+    /// Staff: work begins.
+    start, "/v1/orders/{order_id}/start", Empty, |_body| OrderCommand::Start
+);
+order_action!(
+    /// Staff: the service is delivered.
+    complete, "/v1/orders/{order_id}/complete", OptionalNote, |body| OrderCommand::Complete {
+        note: fields::parse_optional("note", body.note.as_deref(), FreeText::parse)?,
+    }
+);
+order_action!(
+    /// Staff, with a reason.
+    cancel, "/v1/orders/{order_id}/cancel", Reason, |body| OrderCommand::Cancel {
+        reason: fields::parse("reason", &body.reason, FreeText::parse)?,
+    }
+);

@@ -1,0 +1,314 @@
+//! Read routes over the views: the request list, one request with its live clocks, its
+//! history, one clock explained, and the breach watch. Every read first waits for the
+//! views to show the writes this server acknowledged (read-your-writes).
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use sablier_domain::ContractId;
+use sablier_projections::audit_trail::AuditTrail;
+use sablier_projections::request_list::{
+    InvalidRequestQuery, PageCursor, PageLimit, PortalStatus, RequestKind, RequestList,
+    RequestQuery, SearchText, SortOrder,
+};
+use sablier_projections::sla_clocks::SlaClocks;
+use sablier_sla::Metric;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::http::auth::{Caller, Need};
+use crate::http::extract::{Path, Query};
+use crate::http::fields;
+use crate::http::problem::Problem;
+use crate::http::state::AppState;
+use crate::http::views::{
+    ClockExplanation, ClockView, HistoryEntry, IntervalView, RequestDetail, RequestView,
+};
+use sablier_domain::contract::Section;
+
+/// The instant to evaluate clocks at (RFC 3339); now when absent.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AsOf {
+    pub as_of: Option<String>,
+}
+
+impl AsOf {
+    pub fn instant(&self, state: &AppState) -> Result<DateTime<Utc>, Problem> {
+        match &self.as_of {
+            Some(text) => fields::instant("as_of", text),
+            None => Ok(state.now()),
+        }
+    }
+}
+
+/// The section that governs reading a kind of request.
+fn section_of(kind: &str) -> Section {
+    match kind {
+        "incident" => Section::Support,
+        _ => Section::Services,
+    }
+}
+
+/// A request of `kind` with its clocks as of `as_of`; 404 when it does not exist, is of
+/// another kind, or belongs to a contract the caller does not see.
+pub async fn detail(
+    state: &AppState,
+    caller: &Caller,
+    request_id: &str,
+    kind: &str,
+    as_of: AsOf,
+) -> Result<RequestDetail, Problem> {
+    let as_of = as_of.instant(state)?;
+    state.views_caught_up().await?;
+    let row = RequestList::get(&state.reader, request_id)
+        .await?
+        .filter(|row| row.kind.as_str() == kind)
+        .ok_or_else(|| Problem::not_found(kind))?;
+    caller.require(row.contract_id.as_str(), Need::Read(section_of(kind)), kind)?;
+    let clocks = SlaClocks::for_request(&state.reader, request_id).await?;
+    Ok(RequestDetail {
+        request: row.into(),
+        as_of,
+        clocks: ClockView::all(&clocks, as_of)?,
+    })
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only this contract's requests.
+    pub contract_id: Option<String>,
+    /// `incident`, `change` or `order`.
+    pub kind: Option<String>,
+    /// `transmitted`, `in_progress` or `completed`.
+    pub status: Option<String>,
+    /// The object's own status (`awaiting_customer`, `quoted`…).
+    pub detailed_status: Option<String>,
+    /// Searches contract names and ids, request ids, names and references.
+    pub search: Option<String>,
+    /// `newest_first` (default) or `oldest_first`.
+    pub sort: Option<String>,
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
+    /// 1 to 200, default 50.
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RequestListPage {
+    pub requests: Vec<RequestView>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+fn query_problem(error: InvalidRequestQuery) -> Problem {
+    Problem::invalid_field(error.field, error.reason)
+}
+
+/// The request list: incidents, changes and orders of the contracts the caller sees.
+#[utoipa::path(get, path = "/v1/requests", tag = "requests", params(ListQuery),
+    responses((status = 200, body = RequestListPage), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<RequestListPage>, Problem> {
+    let mut request = match caller.visible_contracts() {
+        Some(contracts) => RequestQuery::for_customer(contracts),
+        None => RequestQuery::for_staff(),
+    };
+    if let Some(contract) = &query.contract_id {
+        request.contract = Some(fields::parse("contract_id", contract, ContractId::parse)?);
+    }
+    if let Some(kind) = &query.kind {
+        request.kind = Some(
+            RequestKind::ALL
+                .into_iter()
+                .find(|candidate| candidate.as_str() == kind)
+                .ok_or_else(|| {
+                    Problem::invalid_field("kind", "must be incident, change or order")
+                })?,
+        );
+    }
+    if let Some(status) = &query.status {
+        request.portal_status = Some(
+            PortalStatus::ALL
+                .into_iter()
+                .find(|candidate| candidate.as_str() == status)
+                .ok_or_else(|| {
+                    Problem::invalid_field(
+                        "status",
+                        "must be transmitted, in_progress or completed",
+                    )
+                })?,
+        );
+    }
+    request.detailed_status = query.detailed_status.clone();
+    if let Some(search) = &query.search {
+        request.search = Some(SearchText::parse(search).map_err(query_problem)?);
+    }
+    request.sort = match query.sort.as_deref() {
+        None | Some("newest_first") => SortOrder::NewestFirst,
+        Some("oldest_first") => SortOrder::OldestFirst,
+        Some(_) => {
+            return Err(Problem::invalid_field(
+                "sort",
+                "must be newest_first or oldest_first",
+            ));
+        }
+    };
+    if let Some(after) = &query.after {
+        request.after = Some(PageCursor::parse(after).map_err(query_problem)?);
+    }
+    if let Some(limit) = query.limit {
+        request.limit = PageLimit::new(limit).map_err(query_problem)?;
+    }
+    state.views_caught_up().await?;
+    let page = RequestList::page(&state.reader, &request).await?;
+    Ok(Json(RequestListPage {
+        requests: page.rows.into_iter().map(RequestView::from).collect(),
+        next: page.next.map(|cursor| cursor.to_string()),
+    }))
+}
+
+/// Finds a request the caller may read, whatever its kind.
+async fn readable(
+    state: &AppState,
+    caller: &Caller,
+    request_id: &str,
+) -> Result<RequestView, Problem> {
+    state.views_caught_up().await?;
+    let row = RequestList::get(&state.reader, request_id)
+        .await?
+        .ok_or_else(|| Problem::not_found("request"))?;
+    caller.require(
+        row.contract_id.as_str(),
+        Need::Read(section_of(row.kind.as_str())),
+        "request",
+    )?;
+    Ok(row.into())
+}
+
+/// Every event of a request, in order, with instant, actor, role, channel and request id.
+#[utoipa::path(get, path = "/v1/requests/{request_id}/history", tag = "requests",
+    params(("request_id" = String, Path)),
+    responses((status = 200, body = Vec<HistoryEntry>), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(request_id): Path<String>,
+) -> Result<Json<Vec<HistoryEntry>>, Problem> {
+    readable(&state, &caller, &request_id).await?;
+    let entries = AuditTrail::history(&state.reader, &request_id).await?;
+    Ok(Json(entries.into_iter().map(HistoryEntry::from).collect()))
+}
+
+/// One clock of a request explained as of now (or `as_of`): figures, pinned tier and
+/// policy, transitions and every interval counted or excluded.
+#[utoipa::path(get, path = "/v1/requests/{request_id}/clocks/{metric}", tag = "requests",
+    params(("request_id" = String, Path), ("metric" = String, Path, description = "GTI, GTD, GTR or delivery"), AsOf),
+    responses((status = 200, body = ClockExplanation), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn explain(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((request_id, metric)): Path<(String, String)>,
+    Query(as_of): Query<AsOf>,
+) -> Result<Json<ClockExplanation>, Problem> {
+    let metric: Metric = fields::term("metric", &metric)?;
+    let as_of = as_of.instant(&state)?;
+    readable(&state, &caller, &request_id).await?;
+    let row = SlaClocks::for_request(&state.reader, &request_id)
+        .await?
+        .into_iter()
+        .find(|row| row.metric == metric.as_str())
+        .ok_or_else(|| Problem::not_found(format!("{metric} clock")))?;
+    let evaluation = row.evaluate(as_of)?;
+    Ok(Json(ClockExplanation {
+        request_id,
+        as_of,
+        clock: ClockView::new(&row, &evaluation),
+        initial_target_seconds: row.initial_target_seconds,
+        transitions: serde_json::from_str(&row.transitions)
+            .map_err(|error| Problem::internal(&error))?,
+        intervals: evaluation
+            .intervals
+            .iter()
+            .map(IntervalView::from)
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BreachWatchQuery {
+    /// Only this contract's clocks.
+    pub contract_id: Option<String>,
+    /// 1 to 500, default 100.
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BreachWatchEntry {
+    pub request_id: String,
+    pub contract_id: String,
+    pub metric: String,
+    pub priority: Option<String>,
+    pub deadline: Option<String>,
+    pub at_risk_from: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BreachWatchView {
+    pub as_of: DateTime<Utc>,
+    /// Running clocks by deadline, overdue first.
+    pub next_breaches: Vec<BreachWatchEntry>,
+    /// Running clocks past their at-risk threshold, not yet breached.
+    pub at_risk: Vec<BreachWatchEntry>,
+}
+
+/// The breach watch: running clocks by deadline, and those at risk.
+#[utoipa::path(get, path = "/v1/breach-watch", tag = "requests", params(BreachWatchQuery),
+    responses((status = 200, body = BreachWatchView), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn breach_watch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<BreachWatchQuery>,
+) -> Result<Json<BreachWatchView>, Problem> {
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(Problem::invalid_field("limit", "must be between 1 and 500"));
+    }
+    let contracts: Option<Vec<String>> = match (&query.contract_id, caller.visible_contracts()) {
+        (Some(contract), _) => {
+            caller.require(contract, Need::Read(Section::Support), "contract")?;
+            Some(vec![contract.clone()])
+        }
+        (None, Some(visible)) => Some(visible.iter().map(|id| id.to_string()).collect()),
+        (None, None) => None,
+    };
+    state.views_caught_up().await?;
+    let now = state.now();
+    let watch =
+        SlaClocks::breach_watch(&state.reader, now, contracts.as_deref(), i64::from(limit)).await?;
+    let entry = |row: sablier_projections::sla_clocks::ClockRow| BreachWatchEntry {
+        request_id: row.request_id,
+        contract_id: row.contract_id,
+        metric: row.metric,
+        priority: row.priority,
+        deadline: row.deadline,
+        at_risk_from: row.at_risk_from,
+    };
+    Ok(Json(BreachWatchView {
+        as_of: now,
+        next_breaches: watch.next_breaches.into_iter().map(entry).collect(),
+        at_risk: watch.at_risk.into_iter().map(entry).collect(),
+    }))
+}

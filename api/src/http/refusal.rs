@@ -1,0 +1,130 @@
+//! How each aggregate's refusals become problems: bad input is 422 naming the field, a
+//! step the object's state does not allow is 409, a role that may not act is 403, an
+//! unknown object is 404, a busy aggregate or an unavailable port is 503 with Retry-After.
+
+use axum::http::StatusCode;
+use sablier_domain::change::ChangeError;
+use sablier_domain::contract::ContractError;
+use sablier_domain::incident::IncidentError;
+use sablier_domain::order::OrderError;
+use sablier_store::CommandError;
+
+use crate::http::problem::Problem;
+
+/// A domain error the API can explain.
+pub trait Refusal: std::error::Error {
+    fn problem(&self) -> Problem;
+}
+
+/// The field a "field: rule" message names, split from its rule.
+fn field_problem(message: &str) -> Problem {
+    match message.split_once(": ") {
+        Some((field, rule)) => Problem::invalid_field(field, rule),
+        None => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "rule-broken", message),
+    }
+}
+
+fn not_permitted(message: String) -> Problem {
+    Problem::forbidden(message)
+}
+
+fn wrong_status(message: String) -> Problem {
+    Problem::conflict("invalid-transition", message)
+}
+
+fn unavailable(message: String) -> Problem {
+    tracing::warn!(error = %message, "a port the command needs is unavailable");
+    Problem::unavailable("a service the command needs is unavailable; retry later", 1)
+}
+
+impl Refusal for IncidentError {
+    fn problem(&self) -> Problem {
+        let message = self.to_string();
+        match self {
+            IncidentError::InvalidField(error) => error.clone().into(),
+            IncidentError::NotPermitted { .. } => not_permitted(message),
+            IncidentError::NotFound => Problem::not_found("incident"),
+            IncidentError::AlreadyExists => Problem::conflict("already-exists", message),
+            IncidentError::UnknownContract => field_problem(&message),
+            IncidentError::InvalidTransition { .. } => wrong_status(message),
+            IncidentError::ReopenWindowClosed { .. } => {
+                Problem::conflict("reopen-window-closed", message)
+            }
+            IncidentError::SamePriority(_) => field_problem(&message),
+            IncidentError::UnknownPolicyVersion(_) => Problem::internal(self),
+            IncidentError::Unavailable(_) => unavailable(message),
+        }
+    }
+}
+
+impl Refusal for ChangeError {
+    fn problem(&self) -> Problem {
+        let message = self.to_string();
+        match self {
+            ChangeError::InvalidField(error) => error.clone().into(),
+            ChangeError::NotPermitted { .. } => not_permitted(message),
+            ChangeError::NotFound => Problem::not_found("change request"),
+            ChangeError::AlreadyExists => Problem::conflict("already-exists", message),
+            ChangeError::UnknownContract(_)
+            | ChangeError::MissingField { .. }
+            | ChangeError::NotInCatalogue { .. }
+            | ChangeError::LeadTimeNotOffered { .. }
+            | ChangeError::TooManyAttachments { .. }
+            | ChangeError::AttachmentTooLarge { .. } => field_problem(&message),
+            ChangeError::WrongStatus { .. } | ChangeError::QuoteRequired => wrong_status(message),
+            ChangeError::DeliveryClock(_) => Problem::internal(self),
+            ChangeError::Unavailable(_) => unavailable(message),
+        }
+    }
+}
+
+impl Refusal for OrderError {
+    fn problem(&self) -> Problem {
+        let message = self.to_string();
+        match self {
+            OrderError::InvalidField(error) => error.clone().into(),
+            OrderError::NotPermitted { .. } => not_permitted(message),
+            OrderError::NotFound => Problem::not_found("order"),
+            OrderError::AlreadyExists => Problem::conflict("already-exists", message),
+            OrderError::UnknownContract(_)
+            | OrderError::UnknownItem(_)
+            | OrderError::MissingPhone => field_problem(&message),
+            OrderError::WrongStatus { .. } | OrderError::NotOnQuote | OrderError::QuoteRequired => {
+                wrong_status(message)
+            }
+            OrderError::Unavailable(_) => unavailable(message),
+        }
+    }
+}
+
+impl Refusal for ContractError {
+    fn problem(&self) -> Problem {
+        let message = self.to_string();
+        match self {
+            ContractError::InvalidField(error) => error.clone().into(),
+            ContractError::NotPermitted { .. } => not_permitted(message),
+            ContractError::NotFound => Problem::not_found("contract"),
+            ContractError::AlreadyExists => Problem::conflict("already-exists", message),
+            ContractError::NotAnUpgrade { .. }
+            | ContractError::NotADowngrade { .. }
+            | ContractError::UserAlreadyDeclared(_)
+            | ContractError::LoginTaken { .. }
+            | ContractError::InvalidMinutes(_) => field_problem(&message),
+            ContractError::UnknownUser(_) => Problem::not_found(message),
+            ContractError::ReferentIsPermanent(_) => {
+                Problem::conflict("referent-is-permanent", message)
+            }
+            ContractError::Unavailable(_) => unavailable(message),
+        }
+    }
+}
+
+impl<E: Refusal + 'static> From<CommandError<E>> for Problem {
+    fn from(error: CommandError<E>) -> Self {
+        match error {
+            CommandError::Rejected(refusal) => refusal.problem(),
+            CommandError::Conflict { .. } => Problem::unavailable(error.to_string(), 1),
+            CommandError::Store(store) => Problem::internal(&store),
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! What every handler shares: the command buses, the view reader, tokens and idempotency
+//! records, the wall clock, and the gate that gives a caller read-your-writes.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sablier_domain::change::ChangeCatalogue;
+use sablier_domain::order::ServiceCatalogue;
+use sablier_domain::services::PolicyBook;
+use sablier_domain::{Clock, Services};
+use sablier_projections::{ViewReader, catalogue, wait_for_position};
+use sablier_store::access::{IdempotencyKeys, Tokens};
+use sablier_store::attachments::Attachments;
+use sablier_store::{Database, Engine};
+use tokio::sync::{Notify, watch};
+
+use crate::http::metrics::Metrics;
+
+/// Limits of the HTTP edge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest JSON body accepted.
+    pub max_body_bytes: usize,
+    /// Largest attachment accepted (DOMAIN.md default 10 MiB).
+    pub max_attachment_bytes: usize,
+    /// How long a read waits for the views to show the server's own writes.
+    pub read_your_writes: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 256 * 1024,
+            max_attachment_bytes: 10 * 1024 * 1024,
+            read_your_writes: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+pub struct Inner {
+    pub database: Database,
+    pub engine: Engine,
+    pub reader: ViewReader,
+    pub tokens: Tokens,
+    pub idempotency: IdempotencyKeys,
+    pub attachments: Attachments,
+    pub clock: Arc<dyn Clock>,
+    pub policies: Arc<dyn PolicyBook>,
+    pub change_catalogue: Arc<ChangeCatalogue>,
+    pub service_catalogue: Arc<ServiceCatalogue>,
+    pub metrics: Metrics,
+    pub limits: Limits,
+    views: ViewsGate,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+impl AppState {
+    pub fn new(
+        database: Database,
+        engine: Engine,
+        services: &Services,
+        limits: Limits,
+        projector: (watch::Receiver<i64>, Arc<Notify>),
+    ) -> Self {
+        let (reached, waker) = projector;
+        Self {
+            inner: Arc::new(Inner {
+                reader: ViewReader::new(database.clone()),
+                tokens: Tokens::new(database.clone()),
+                idempotency: IdempotencyKeys::new(database.clone()),
+                attachments: Attachments::new(database.clone()),
+                database,
+                engine,
+                clock: services.clock.clone(),
+                policies: services.policies.clone(),
+                change_catalogue: services.change_catalogue.clone(),
+                service_catalogue: services.service_catalogue.clone(),
+                metrics: Metrics::default(),
+                limits,
+                views: ViewsGate {
+                    committed: AtomicI64::new(0),
+                    reached,
+                    waker,
+                },
+            }),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Records that this server committed up to `position`, and wakes the projector.
+    pub fn committed(&self, position: Option<i64>) {
+        if let Some(position) = position {
+            self.views.committed.fetch_max(position, Ordering::AcqRel);
+            self.views.waker.notify_one();
+        }
+    }
+
+    /// Waits until the views show every write this server acknowledged so far (at most
+    /// `limits.read_your_writes`; after that the read is served as the views stand, and
+    /// the delay is logged).
+    pub async fn views_caught_up(&self) -> Result<(), sablier_projections::ProjectionError> {
+        let wanted = self.views.committed.load(Ordering::Acquire);
+        if *self.views.reached.borrow() >= wanted {
+            return Ok(());
+        }
+        let names: Vec<&str> = catalogue::all().iter().map(|view| view.name()).collect();
+        let reached =
+            wait_for_position(&self.reader, &names, wanted, self.limits.read_your_writes).await?;
+        if !reached {
+            tracing::warn!(
+                position = wanted,
+                "views are behind the log; answering from them as they stand"
+            );
+        }
+        Ok(())
+    }
+
+    /// The position the views have reached, as this process last saw it.
+    pub fn views_reached(&self) -> i64 {
+        *self.views.reached.borrow()
+    }
+}
+
+struct ViewsGate {
+    committed: AtomicI64,
+    reached: watch::Receiver<i64>,
+    waker: Arc<Notify>,
+}

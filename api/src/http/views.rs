@@ -1,0 +1,190 @@
+//! The bodies the API answers reads with. They are the API's own types (events and views
+//! may grow without changing them), built from the projections' rows.
+
+use chrono::{DateTime, Utc};
+use sablier_projections::audit_trail::AuditEntry;
+use sablier_projections::request_list::RequestRow;
+use sablier_projections::sla_clocks::ClockRow;
+use sablier_sla::ClockEvaluation;
+use sablier_sla::clock::ExplainedInterval;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::http::problem::Problem;
+
+/// One request (incident, change or order) as the request list shows it.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RequestView {
+    pub request_id: String,
+    /// `incident`, `change` or `order`.
+    pub kind: String,
+    pub contract_id: String,
+    pub contract_name: Option<String>,
+    pub name: String,
+    pub reference: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub created_on_behalf_of: Option<String>,
+    /// The object's own status (`opened`, `awaiting_customer`, `quoted`…).
+    pub detailed_status: String,
+    /// `transmitted`, `in_progress` or `completed`.
+    pub portal_status: String,
+    pub last_update_at: DateTime<Utc>,
+}
+
+impl From<RequestRow> for RequestView {
+    fn from(row: RequestRow) -> Self {
+        Self {
+            request_id: row.request_id,
+            kind: row.kind.as_str().to_owned(),
+            contract_id: row.contract_id.to_string(),
+            contract_name: row.contract_name,
+            name: row.name,
+            reference: row.reference,
+            created_at: row.created_at,
+            created_by: row.created_by,
+            created_on_behalf_of: row.created_on_behalf_of,
+            detailed_status: row.detailed_status,
+            portal_status: row.portal_status.as_str().to_owned(),
+            last_update_at: row.last_update_at,
+        }
+    }
+}
+
+/// One SLA clock as of an instant.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ClockView {
+    /// `GTI`, `GTD`, `GTR` or `delivery`.
+    pub metric: String,
+    /// `running`, `paused` or `stopped`.
+    pub state: String,
+    /// `met`, `breached`, `on_track`, `at_risk`, `no_commitment`…
+    pub verdict: String,
+    pub counted_seconds: i64,
+    pub target_seconds: Option<i64>,
+    pub remaining_seconds: Option<i64>,
+    pub deadline: Option<DateTime<Utc>>,
+    pub at_risk: bool,
+    pub breached: bool,
+    pub breached_at: Option<DateTime<Utc>>,
+    /// The tier and policy version the request was pinned to when it was opened.
+    pub tier: Option<String>,
+    pub policy_version: Option<String>,
+    pub priority: Option<String>,
+    pub calendar: String,
+    pub time_zone: String,
+}
+
+impl ClockView {
+    pub fn new(row: &ClockRow, evaluation: &ClockEvaluation) -> Self {
+        Self {
+            metric: row.metric.clone(),
+            state: state_name(evaluation),
+            verdict: evaluation.verdict.as_str().to_owned(),
+            counted_seconds: evaluation.counted_seconds,
+            target_seconds: evaluation.target_seconds,
+            remaining_seconds: evaluation.remaining_seconds,
+            deadline: evaluation.deadline,
+            at_risk: evaluation.at_risk,
+            breached: evaluation.breached,
+            breached_at: evaluation.breached_at,
+            tier: row.tier.clone(),
+            policy_version: row.policy_version.clone(),
+            priority: row.priority.clone(),
+            calendar: row.calendar.clone(),
+            time_zone: row.time_zone.clone(),
+        }
+    }
+
+    /// Every clock of a request, as of `as_of`.
+    pub fn all(rows: &[ClockRow], as_of: DateTime<Utc>) -> Result<Vec<Self>, Problem> {
+        rows.iter()
+            .map(|row| Ok(Self::new(row, &row.figures(as_of)?)))
+            .collect()
+    }
+}
+
+fn state_name(evaluation: &ClockEvaluation) -> String {
+    serde_json::to_value(evaluation.state)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// A request with its live SLA clocks.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RequestDetail {
+    #[serde(flatten)]
+    pub request: RequestView,
+    /// The instant the clocks were evaluated at.
+    pub as_of: DateTime<Utc>,
+    pub clocks: Vec<ClockView>,
+}
+
+/// One interval of an explanation.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct IntervalView {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// `counted`, `outside_calendar`, `holiday`, `paused`, `maintenance`, `stopped`…
+    pub kind: String,
+    pub detail: Option<String>,
+}
+
+impl From<&ExplainedInterval> for IntervalView {
+    fn from(interval: &ExplainedInterval) -> Self {
+        Self {
+            from: interval.from,
+            to: interval.to,
+            kind: interval.kind.as_str().to_owned(),
+            detail: interval.detail.clone(),
+        }
+    }
+}
+
+/// One clock explained: its figures, the target changes, and every interval.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ClockExplanation {
+    pub request_id: String,
+    pub as_of: DateTime<Utc>,
+    #[serde(flatten)]
+    pub clock: ClockView,
+    pub initial_target_seconds: Option<i64>,
+    /// The clock's transitions as the events stated them (start, pause with its reason,
+    /// resume, target change with its calendar, stop, reopen).
+    #[schema(value_type = Vec<Object>)]
+    pub transitions: serde_json::Value,
+    pub intervals: Vec<IntervalView>,
+}
+
+/// One event of a request's (or contract's) history.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct HistoryEntry {
+    pub sequence: i64,
+    pub position: i64,
+    pub at: DateTime<Utc>,
+    pub event_type: String,
+    pub actor: String,
+    pub actor_role: String,
+    pub on_behalf_of: Option<String>,
+    pub channel: String,
+    pub request_id: String,
+    pub summary: String,
+}
+
+impl From<AuditEntry> for HistoryEntry {
+    fn from(entry: AuditEntry) -> Self {
+        Self {
+            sequence: entry.sequence,
+            position: entry.position,
+            at: entry.at,
+            event_type: entry.event_type,
+            actor: entry.actor,
+            actor_role: entry.actor_role,
+            on_behalf_of: entry.on_behalf_of,
+            channel: entry.channel,
+            request_id: entry.request_id,
+            summary: entry.summary,
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! Who may call the HTTP API, and what it already answered: bearer tokens (kept as their
+//! SHA-256 only) and the first answer to each command sent with an `Idempotency-Key`.
+//!
+//! Neither is an event: a token is a credential, not a business fact, and an idempotency
+//! record is a cache of an answer. Both live beside the log in the same database.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::database::Database;
+use crate::error::StoreError;
+
+/// What a token stands for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenGrant {
+    pub token_id: String,
+    pub login: String,
+    /// `customer`, `agent`, `analyst` or `admin`.
+    pub role: String,
+    pub label: String,
+    pub created_at: String,
+    pub created_by: String,
+    pub revoked_at: Option<String>,
+}
+
+/// A token just created: the secret is shown once and never stored.
+#[derive(Clone, Debug)]
+pub struct IssuedToken {
+    pub secret: String,
+    pub grant: TokenGrant,
+}
+
+/// The prefix of every secret, so that a leaked one is recognisable (secret scanners).
+pub const TOKEN_PREFIX: &str = "sbl_";
+
+fn instant(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The SHA-256 of a secret, in hex: what the database keeps.
+pub fn token_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+#[derive(sqlx::FromRow)]
+struct GrantRow {
+    token_id: String,
+    login: String,
+    role: String,
+    label: String,
+    created_at: String,
+    created_by: String,
+    revoked_at: Option<String>,
+}
+
+impl From<GrantRow> for TokenGrant {
+    fn from(row: GrantRow) -> Self {
+        Self {
+            token_id: row.token_id,
+            login: row.login,
+            role: row.role,
+            label: row.label,
+            created_at: row.created_at,
+            created_by: row.created_by,
+            revoked_at: row.revoked_at,
+        }
+    }
+}
+
+const GRANT_COLUMNS: &str = "token_id, login, role, label, created_at, created_by, revoked_at";
+
+/// The token table.
+#[derive(Clone, Debug)]
+pub struct Tokens {
+    database: Database,
+}
+
+impl Tokens {
+    pub fn new(database: Database) -> Self {
+        Self { database }
+    }
+
+    /// Creates a token of 256 random bits for `login` acting as `role`.
+    pub async fn issue(
+        &self,
+        login: &str,
+        role: &str,
+        label: &str,
+        created_by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<IssuedToken, StoreError> {
+        let mut bytes = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        let secret = format!("{TOKEN_PREFIX}{}", hex::encode(bytes));
+        let mut id_bytes = [0u8; 8];
+        rand::thread_rng().fill_bytes(&mut id_bytes);
+        let grant = TokenGrant {
+            token_id: format!("tok_{}", hex::encode(id_bytes)),
+            login: login.to_owned(),
+            role: role.to_owned(),
+            label: label.to_owned(),
+            created_at: instant(now),
+            created_by: created_by.to_owned(),
+            revoked_at: None,
+        };
+        let sql = "INSERT INTO api_tokens (token_hash, token_id, login, role, label, created_at, created_by) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        let hash = token_hash(&secret);
+        match &self.database {
+            Database::Sqlite(pool) => {
+                sqlx::query(sql)
+                    .bind(&hash)
+                    .bind(&grant.token_id)
+                    .bind(&grant.login)
+                    .bind(&grant.role)
+                    .bind(&grant.label)
+                    .bind(&grant.created_at)
+                    .bind(&grant.created_by)
+                    .execute(pool)
+                    .await?;
+            }
+            Database::Postgres(pool) => {
+                sqlx::query(sql)
+                    .bind(&hash)
+                    .bind(&grant.token_id)
+                    .bind(&grant.login)
+                    .bind(&grant.role)
+                    .bind(&grant.label)
+                    .bind(&grant.created_at)
+                    .bind(&grant.created_by)
+                    .execute(pool)
+                    .await?;
+            }
+        }
+        Ok(IssuedToken { secret, grant })
+    }
+
+    /// The grant of a secret, if it exists and is not revoked.
+    pub async fn find(&self, secret: &str) -> Result<Option<TokenGrant>, StoreError> {
+        let sql = format!(
+            "SELECT {GRANT_COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
+        );
+        let hash = token_hash(secret);
+        let row: Option<GrantRow> = match &self.database {
+            Database::Sqlite(pool) => {
+                sqlx::query_as(&sql)
+                    .bind(&hash)
+                    .fetch_optional(pool)
+                    .await?
+            }
+            Database::Postgres(pool) => {
+                sqlx::query_as(&sql)
+                    .bind(&hash)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        };
+        Ok(row.map(TokenGrant::from))
+    }
+
+    /// Every token, revoked ones included, oldest first.
+    pub async fn list(&self) -> Result<Vec<TokenGrant>, StoreError> {
+        let sql = format!("SELECT {GRANT_COLUMNS} FROM api_tokens ORDER BY created_at, token_id");
+        let rows: Vec<GrantRow> = match &self.database {
+            Database::Sqlite(pool) => sqlx::query_as(&sql).fetch_all(pool).await?,
+            Database::Postgres(pool) => sqlx::query_as(&sql).fetch_all(pool).await?,
+        };
+        Ok(rows.into_iter().map(TokenGrant::from).collect())
+    }
+
+    /// Revokes a token; `false` when no live token has this id.
+    pub async fn revoke(&self, token_id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let sql =
+            "UPDATE api_tokens SET revoked_at = $1 WHERE token_id = $2 AND revoked_at IS NULL";
+        let at = instant(now);
+        let affected = match &self.database {
+            Database::Sqlite(pool) => sqlx::query(sql)
+                .bind(&at)
+                .bind(token_id)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+            Database::Postgres(pool) => sqlx::query(sql)
+                .bind(&at)
+                .bind(token_id)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+        };
+        Ok(affected == 1)
+    }
+
+    /// Whether any token was ever created (a fresh database gets a first admin token).
+    pub async fn any(&self) -> Result<bool, StoreError> {
+        let sql = "SELECT COUNT(*) FROM api_tokens";
+        let count: i64 = match &self.database {
+            Database::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await?,
+            Database::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await?,
+        };
+        Ok(count > 0)
+    }
+}
+
+/// What the first request with a key left behind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reservation {
+    /// The key is new: the caller now holds it and must `complete` or `release` it.
+    Reserved,
+    /// A request with this key is still running.
+    InProgress,
+    /// The key was used for a different request (another route or body).
+    Mismatch,
+    /// The first answer, to send again.
+    Answered { status: u16, body: String },
+}
+
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    fingerprint: String,
+    status: Option<i64>,
+    body: Option<String>,
+}
+
+/// The idempotency records.
+#[derive(Clone, Debug)]
+pub struct IdempotencyKeys {
+    database: Database,
+}
+
+impl IdempotencyKeys {
+    pub fn new(database: Database) -> Self {
+        Self { database }
+    }
+
+    /// Claims `key` for `caller`'s request with this `fingerprint` (method, path, body).
+    pub async fn reserve(
+        &self,
+        caller: &str,
+        key: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Reservation, StoreError> {
+        let insert = "INSERT INTO idempotency_keys (caller, key, fingerprint, created_at) \
+                      VALUES ($1, $2, $3, $4) ON CONFLICT (caller, key) DO NOTHING";
+        let select =
+            "SELECT fingerprint, status, body FROM idempotency_keys WHERE caller = $1 AND key = $2";
+        let at = instant(now);
+        let (inserted, row): (u64, Option<KeyRow>) = match &self.database {
+            Database::Sqlite(pool) => {
+                let inserted = sqlx::query(insert)
+                    .bind(caller)
+                    .bind(key)
+                    .bind(fingerprint)
+                    .bind(&at)
+                    .execute(pool)
+                    .await?
+                    .rows_affected();
+                let row = if inserted == 1 {
+                    None
+                } else {
+                    sqlx::query_as(select)
+                        .bind(caller)
+                        .bind(key)
+                        .fetch_optional(pool)
+                        .await?
+                };
+                (inserted, row)
+            }
+            Database::Postgres(pool) => {
+                let inserted = sqlx::query(insert)
+                    .bind(caller)
+                    .bind(key)
+                    .bind(fingerprint)
+                    .bind(&at)
+                    .execute(pool)
+                    .await?
+                    .rows_affected();
+                let row = if inserted == 1 {
+                    None
+                } else {
+                    sqlx::query_as(select)
+                        .bind(caller)
+                        .bind(key)
+                        .fetch_optional(pool)
+                        .await?
+                };
+                (inserted, row)
+            }
+        };
+        if inserted == 1 {
+            return Ok(Reservation::Reserved);
+        }
+        Ok(match row {
+            None => Reservation::InProgress,
+            Some(row) if row.fingerprint != fingerprint => Reservation::Mismatch,
+            Some(KeyRow {
+                status: Some(status),
+                body: Some(body),
+                ..
+            }) => Reservation::Answered {
+                status: u16::try_from(status).unwrap_or(500),
+                body,
+            },
+            Some(_) => Reservation::InProgress,
+        })
+    }
+
+    /// Records the answer to a reserved key.
+    pub async fn complete(
+        &self,
+        caller: &str,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        let sql =
+            "UPDATE idempotency_keys SET status = $1, body = $2 WHERE caller = $3 AND key = $4";
+        match &self.database {
+            Database::Sqlite(pool) => {
+                sqlx::query(sql)
+                    .bind(i64::from(status))
+                    .bind(body)
+                    .bind(caller)
+                    .bind(key)
+                    .execute(pool)
+                    .await?;
+            }
+            Database::Postgres(pool) => {
+                sqlx::query(sql)
+                    .bind(i64::from(status))
+                    .bind(body)
+                    .bind(caller)
+                    .bind(key)
+                    .execute(pool)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives a reserved key up (the request failed without an answer worth repeating).
+    pub async fn release(&self, caller: &str, key: &str) -> Result<(), StoreError> {
+        let sql = "DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2 AND status IS NULL";
+        match &self.database {
+            Database::Sqlite(pool) => {
+                sqlx::query(sql)
+                    .bind(caller)
+                    .bind(key)
+                    .execute(pool)
+                    .await?;
+            }
+            Database::Postgres(pool) => {
+                sqlx::query(sql)
+                    .bind(caller)
+                    .bind(key)
+                    .execute(pool)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
