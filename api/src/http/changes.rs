@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -390,8 +391,11 @@ pub async fn upload(
     caller: Caller,
     Query(query): Query<UploadQuery>,
     headers: HeaderMap,
-    content: Bytes,
+    content: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<UploadedAttachment>), Problem> {
+    let content = content.map_err(|rejection| {
+        Problem::new(rejection.status(), "body-too-large", rejection.body_text())
+    })?;
     caller.require(
         &query.contract_id,
         Need::Manage(Section::Services),

@@ -71,10 +71,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
                 )));
             }
             let rule = strip_position(&inner.to_string());
-            let field = if path == "." {
-                missing_field(&rule)
-            } else {
-                Some(path)
+            let field = match (path.as_str(), missing_field(&rule)) {
+                (".", missing) => missing,
+                (parent, Some(missing)) => Some(format!("{parent}.{missing}")),
+                (path, None) => Some(path.to_owned()),
             };
             Err(match field {
                 Some(field) => Problem::invalid_field(field, rule),

@@ -79,7 +79,7 @@ impl ClockView {
     pub fn new(row: &ClockRow, evaluation: &ClockEvaluation) -> Self {
         Self {
             metric: row.metric.clone(),
-            state: state_name(evaluation),
+            state: evaluation.state.as_str().to_owned(),
             verdict: evaluation.verdict.as_str().to_owned(),
             counted_seconds: evaluation.counted_seconds,
             target_seconds: evaluation.target_seconds,
@@ -102,13 +102,6 @@ impl ClockView {
             .map(|row| Ok(Self::new(row, &row.figures(as_of)?)))
             .collect()
     }
-}
-
-fn state_name(evaluation: &ClockEvaluation) -> String {
-    serde_json::to_value(evaluation.state)
-        .ok()
-        .and_then(|value| value.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// A request with its live SLA clocks.

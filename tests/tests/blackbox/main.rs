@@ -3,6 +3,7 @@
 mod architecture;
 mod cli;
 mod explain;
+mod http;
 mod projector;
 mod verify;
 mod workload;

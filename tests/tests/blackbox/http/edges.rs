@@ -1,0 +1,264 @@
+//! The edges of the API: idempotency keys, body limits, unknown routes and methods,
+//! tokens (missing, wrong, revoked), request ids, the OpenAPI document covering every
+//! route, health, readiness and metrics, and a graceful stop.
+
+use reqwest::Method;
+use sablier_api::http::state::Limits;
+use sablier_store::testing::TestDatabase;
+use serde_json::json;
+
+use super::app::{TestApp, on_every_backend};
+
+#[tokio::test]
+async fn a_retry_with_the_same_idempotency_key_returns_the_first_answer_and_appends_nothing() {
+    on_every_backend(|app| async move {
+        let backend = app.backend();
+        app.contract("OCB0000701", "Silver", "ivan.idempotent").await;
+        let customer = app.token("ivan.idempotent", "customer").await;
+        let body = json!({"contract_id": "OCB0000701", "priority": "P3", "title": "Once", "description": "Only once"});
+        let send = |key: &'static str, body: serde_json::Value| {
+            app.client
+                .post(format!("{}/v1/incidents", app.base))
+                .bearer_auth(&customer)
+                .header("Idempotency-Key", key)
+                .json(&body)
+                .send()
+        };
+        let first = TestApp::read(send("key-1", body.clone()).await.unwrap()).await;
+        assert_eq!(first.status, 201, "{backend}: {:#}", first.body);
+        let head = app.log_head().await;
+        let again = TestApp::read(send("key-1", body.clone()).await.unwrap()).await;
+        assert_eq!(again.status, 201);
+        assert_eq!(again.body, first.body, "{backend}: the same answer");
+        assert_eq!(again.headers["idempotent-replayed"], "true");
+        assert_eq!(app.log_head().await, head, "{backend}: a retry appended events");
+        // The same key for another request is refused.
+        let mut other = body.clone();
+        other["title"] = json!("Another");
+        let reused = TestApp::read(send("key-1", other).await.unwrap()).await;
+        assert_eq!(reused.problem(422)["field"], "Idempotency-Key");
+        // A refusal is kept too: the retry gets the same 422 and still nothing is written.
+        let mut bad = body.clone();
+        bad["priority"] = json!("P7");
+        let refused = TestApp::read(send("key-2", bad.clone()).await.unwrap()).await.problem(422);
+        let refused_again = TestApp::read(send("key-2", bad).await.unwrap()).await.problem(422);
+        assert_eq!(refused, refused_again);
+        // A new key runs the command again.
+        assert_eq!(TestApp::read(send("key-3", body).await.unwrap()).await.status, 201);
+        assert_eq!(app.log_head().await, head + 1);
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn limits_unknown_routes_methods_and_tokens_get_the_right_status() {
+    let db = TestDatabase::sqlite().await;
+    let limits = Limits {
+        max_body_bytes: 4096,
+        max_attachment_bytes: 1024,
+        ..Limits::default()
+    };
+    let app = TestApp::spawn_with(db, limits).await;
+    app.contract("OCB0000702", "Gold", "lena.limits").await;
+    let customer = app.token("lena.limits", "customer").await;
+
+    let big = json!({"contract_id": "OCB0000702", "priority": "P3", "title": "T", "description": "d".repeat(5000)});
+    app.post("/v1/incidents", &customer, big).await.problem(413);
+    let upload = app
+        .client
+        .post(format!(
+            "{}/v1/attachments?contract_id=OCB0000702&name=big.bin",
+            app.base
+        ))
+        .bearer_auth(&customer)
+        .header("content-type", "application/octet-stream")
+        .body(vec![0u8; 2048])
+        .send()
+        .await
+        .unwrap();
+    TestApp::read(upload).await.problem(413);
+
+    app.get("/v1/nothing-here", &customer).await.problem(404);
+    let wrong = app
+        .send(Method::PATCH, "/v1/incidents", Some(&customer), None)
+        .await;
+    assert_eq!(wrong.headers["allow"], "POST");
+    wrong.problem(405);
+
+    app.send(Method::GET, "/v1/requests", None, None)
+        .await
+        .problem(401);
+    app.get("/v1/requests", "sbl_not-a-real-token")
+        .await
+        .problem(401);
+    let listed = app.get("/v1/tokens", &app.admin).await.expect(200);
+    let token_id = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["login"] == "lena.limits")
+        .unwrap()["token_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.get("/v1/requests", &customer).await.expect(200);
+    app.delete(&format!("/v1/tokens/{token_id}"), &app.admin)
+        .await
+        .expect(204);
+    app.get("/v1/requests", &customer).await.problem(401);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_covers_every_route_and_operations_routes_answer() {
+    let app = TestApp::spawn(TestDatabase::sqlite().await).await;
+    let document = app
+        .send(Method::GET, "/openapi.json", None, None)
+        .await
+        .expect(200);
+    assert_eq!(document["openapi"], "3.1.0");
+    let paths = document["paths"].as_object().unwrap();
+    // Every route the router serves is documented, with each of its methods.
+    let served = [
+        ("post", "/v1/contracts"),
+        ("get", "/v1/contracts"),
+        ("get", "/v1/contracts/{contract_id}"),
+        ("post", "/v1/contracts/{contract_id}/upgrade"),
+        ("post", "/v1/contracts/{contract_id}/downgrade"),
+        ("post", "/v1/contracts/{contract_id}/expert-time"),
+        ("get", "/v1/contracts/{contract_id}/users"),
+        ("post", "/v1/contracts/{contract_id}/users"),
+        ("put", "/v1/contracts/{contract_id}/users/{login}/roles"),
+        ("delete", "/v1/contracts/{contract_id}/users/{login}"),
+        ("get", "/v1/contracts/{contract_id}/billing/{month}"),
+        ("post", "/v1/incidents"),
+        ("get", "/v1/incidents/{incident_id}"),
+        ("post", "/v1/incidents/{incident_id}/start-intervention"),
+        ("post", "/v1/incidents/{incident_id}/await-customer"),
+        ("post", "/v1/incidents/{incident_id}/customer-response"),
+        ("post", "/v1/incidents/{incident_id}/diagnosis"),
+        ("post", "/v1/incidents/{incident_id}/restore"),
+        ("post", "/v1/incidents/{incident_id}/close"),
+        ("post", "/v1/incidents/{incident_id}/reopen"),
+        ("post", "/v1/incidents/{incident_id}/priority"),
+        ("post", "/v1/incidents/{incident_id}/comments"),
+        ("post", "/v1/changes"),
+        ("get", "/v1/changes/{change_id}"),
+        ("put", "/v1/changes/{change_id}/draft"),
+        ("post", "/v1/changes/{change_id}/submit"),
+        ("post", "/v1/changes/{change_id}/quote"),
+        ("post", "/v1/changes/{change_id}/accept-quote"),
+        ("post", "/v1/changes/{change_id}/decline-quote"),
+        ("post", "/v1/changes/{change_id}/start"),
+        ("post", "/v1/changes/{change_id}/complete"),
+        ("post", "/v1/changes/{change_id}/cancel"),
+        ("post", "/v1/changes/{change_id}/reject"),
+        ("get", "/v1/changes/{change_id}/attachments/{sha256}"),
+        ("post", "/v1/attachments"),
+        ("post", "/v1/orders"),
+        ("get", "/v1/orders/{order_id}"),
+        ("post", "/v1/orders/{order_id}/quote"),
+        ("post", "/v1/orders/{order_id}/accept-quote"),
+        ("post", "/v1/orders/{order_id}/decline-quote"),
+        ("post", "/v1/orders/{order_id}/start"),
+        ("post", "/v1/orders/{order_id}/complete"),
+        ("post", "/v1/orders/{order_id}/cancel"),
+        ("get", "/v1/requests"),
+        ("get", "/v1/requests/{request_id}/history"),
+        ("get", "/v1/requests/{request_id}/clocks/{metric}"),
+        ("get", "/v1/breach-watch"),
+        ("get", "/v1/catalogues/changes"),
+        ("get", "/v1/catalogues/services"),
+        ("get", "/v1/maintenance-windows"),
+        ("post", "/v1/tokens"),
+        ("get", "/v1/tokens"),
+        ("delete", "/v1/tokens/{token_id}"),
+        ("get", "/healthz"),
+        ("get", "/readyz"),
+        ("get", "/metrics"),
+    ];
+    for (method, path) in served {
+        assert!(
+            paths.get(path).and_then(|item| item.get(method)).is_some(),
+            "{method} {path} is not documented"
+        );
+    }
+    let documented: usize = paths
+        .values()
+        .map(|item| item.as_object().unwrap().len())
+        .sum();
+    assert_eq!(
+        documented,
+        served.len(),
+        "a documented route the router does not serve, or the reverse"
+    );
+
+    app.send(Method::GET, "/healthz", None, None)
+        .await
+        .expect(200);
+    let ready = app
+        .send(Method::GET, "/readyz", None, None)
+        .await
+        .expect(200);
+    assert_eq!(ready["status"], "ready");
+    app.get("/v1/catalogues/services", &app.admin)
+        .await
+        .expect(200);
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("sablier_http_requests_total{method=\"GET\",route=\"/v1/catalogues/services\",status=\"200\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("sablier_projector_lag_events"),
+        "{metrics}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_stop_answers_every_request_it_accepted_and_loses_nothing_acknowledged() {
+    let mut app = TestApp::spawn(TestDatabase::sqlite().await).await;
+    app.contract("OCB0000703", "Gold", "gina.graceful").await;
+    let customer = app.token("gina.graceful", "customer").await;
+    let head = app.log_head().await;
+    let requests: Vec<_> = (0..40)
+        .map(|i| {
+            let request = app
+                .client
+                .post(format!("{}/v1/incidents", app.base))
+                .bearer_auth(&customer)
+                .json(&json!({"contract_id": "OCB0000703", "priority": "P2", "title": format!("T{i}"), "description": "D"}));
+            tokio::spawn(async move { request.send().await.map(|response| response.status()) })
+        })
+        .collect();
+    // Stop while requests are in flight.
+    while app.log_head().await == head {
+        tokio::task::yield_now().await;
+    }
+    app.stop_server().await;
+    let mut acknowledged = 0;
+    for request in requests {
+        match request.await.unwrap() {
+            Ok(status) => {
+                assert_eq!(status, 201, "an accepted request is answered in full");
+                acknowledged += 1;
+            }
+            // Refused before it was accepted: nothing to answer.
+            Err(error) => assert!(error.is_connect() || error.is_request(), "{error}"),
+        }
+    }
+    assert!(acknowledged >= 1);
+    assert_eq!(
+        app.log_head().await,
+        head + acknowledged,
+        "every acknowledged incident is in the log, and only those"
+    );
+    app.stop().await;
+}
