@@ -14,6 +14,11 @@ pub struct Quote {
     /// Euro cents excluding tax.
     pub amount_cents: u64,
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub note: Option<String>,
 }
 
@@ -21,6 +26,11 @@ pub struct Quote {
 #[serde(deny_unknown_fields)]
 pub struct OptionalReason {
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub reason: Option<String>,
 }
 
@@ -28,11 +38,21 @@ pub struct OptionalReason {
 #[serde(deny_unknown_fields)]
 pub struct OptionalNote {
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub note: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reason {
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub reason: String,
 }

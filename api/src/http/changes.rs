@@ -32,10 +32,13 @@ use crate::http::views::RequestDetail;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentRef {
+    #[schema(min_length = 1, max_length = 255, pattern = "^[^/\\\\]*\\S[^/\\\\]*$")]
     pub name: String,
+    #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$")]
     pub media_type: String,
     pub size_bytes: u64,
     /// The digest `POST /v1/attachments` answered.
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     pub sha256: String,
 }
 
@@ -44,25 +47,61 @@ pub struct AttachmentRef {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeFormBody {
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub asset: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub catalogue: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub category: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub article: Option<String>,
     /// `standard` or `urgent`, among the article's.
+    #[schema(pattern = "^(standard|urgent)$")]
     pub lead_time: Option<String>,
     /// At most 64 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub customer_reference: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub additional_information: Option<String>,
     /// At most 5, each uploaded first.
     #[serde(default)]
     pub attachments: Vec<AttachmentRef>,
     /// At most 400 characters.
+    #[schema(
+        max_length = 400,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub comment: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewChange {
+    #[schema(pattern = "^OCB[0-9]{7}$")]
     pub contract_id: String,
     /// `true`: submit now ("Confirmer la demande"); `false`: save as a draft.
     #[serde(default = "yes")]
@@ -367,16 +406,20 @@ change_action!(
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// The contract the file is for (manager on Services).
+    #[param(pattern = "^OCB[0-9]{7}$")]
     pub contract_id: String,
     /// The file's name.
+    #[param(min_length = 1, max_length = 255, pattern = "^[^/\\\\]*\\S[^/\\\\]*$")]
     pub name: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct UploadedAttachment {
     pub name: String,
+    #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$")]
     pub media_type: String,
     pub size_bytes: u64,
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     pub sha256: String,
 }
 

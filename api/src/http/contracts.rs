@@ -28,9 +28,21 @@ use crate::http::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// 8–64 characters among letters, digits and `. _ -`.
+    #[schema(pattern = "^[A-Za-z0-9._-]{8,64}$")]
     pub login: String,
+    #[schema(format = "email")]
     pub email: String,
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub first_name: String,
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub last_name: String,
 }
 
@@ -38,16 +50,30 @@ pub struct NewUser {
 #[serde(deny_unknown_fields)]
 pub struct CreateContract {
     /// `OCB` and 7 digits.
+    #[schema(pattern = "^OCB[0-9]{7}$")]
     pub contract_id: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
     /// `Flexible Computing Advanced`, `Flexible Engine` or `Cloud Avenue`.
+    #[schema(pattern = "^(Flexible Computing Advanced|Flexible Engine|Cloud Avenue)$")]
     pub offer: String,
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub company: String,
     /// IANA time zone, default `Europe/Paris`.
     #[serde(default)]
+    #[schema(example = "Europe/Paris")]
     pub time_zone: Option<String>,
     /// `Standard` (default), `Bronze`, `Silver` or `Gold`.
     #[serde(default)]
+    #[schema(pattern = "^(Standard|Bronze|Silver|Gold)$")]
     pub tier: Option<String>,
     /// The referent user: every right on the contract, never removed.
     pub referent: NewUser,
@@ -114,6 +140,7 @@ pub async fn create(
 pub struct TierPeriod {
     /// The instant the tier applies for SLA.
     pub effective_at: String,
+    #[schema(pattern = "^(Standard|Bronze|Silver|Gold)$")]
     pub tier: String,
     /// `created`, `upgraded` or `downgraded`.
     pub change: String,
@@ -124,10 +151,18 @@ pub struct TierPeriod {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ContractView {
+    #[schema(pattern = "^OCB[0-9]{7}$")]
     pub contract_id: String,
     pub name: String,
+    #[schema(pattern = "^(Flexible Computing Advanced|Flexible Engine|Cloud Avenue)$")]
     pub offer: String,
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub company: String,
+    #[schema(example = "Europe/Paris")]
     pub time_zone: String,
     pub referent: String,
     pub created_at: String,
@@ -226,6 +261,7 @@ async fn act(
 #[serde(deny_unknown_fields)]
 pub struct TierChange {
     /// `Bronze`, `Silver`, `Gold` (or `Standard` for a downgrade).
+    #[schema(pattern = "^(Standard|Bronze|Silver|Gold)$")]
     pub to: String,
 }
 
@@ -281,10 +317,17 @@ pub async fn downgrade(
 #[serde(deny_unknown_fields)]
 pub struct ExpertTime {
     /// The day the work was done (`2026-03-27`).
+    #[schema(format = Date)]
     pub performed_on: String,
     /// 1 to 1440.
+    #[schema(minimum = 1, maximum = 1440)]
     pub minutes: u32,
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub note: Option<String>,
 }
 
@@ -320,9 +363,21 @@ pub async fn expert_time(
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct UserView {
+    #[schema(pattern = "^[A-Za-z0-9._-]{8,64}$")]
     pub login: String,
+    #[schema(format = "email")]
     pub email: String,
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub first_name: String,
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub last_name: String,
     /// One role per section: `none`, `visitor` or `manager`.
     #[schema(value_type = Object)]
@@ -364,16 +419,47 @@ pub async fn users(
     Ok(Json(users))
 }
 
+/// One role per section (`none`, `visitor` or `manager`); absent sections are `none`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct RolesDoc {
+    #[schema(pattern = "^(none|visitor|manager)$")]
+    contract: Option<String>,
+    #[schema(pattern = "^(none|visitor|manager)$")]
+    dashboard: Option<String>,
+    #[schema(pattern = "^(none|visitor|manager)$")]
+    services: Option<String>,
+    #[schema(pattern = "^(none|visitor|manager)$")]
+    invoices: Option<String>,
+    #[schema(pattern = "^(none|visitor|manager)$")]
+    support: Option<String>,
+    #[schema(pattern = "^(none|visitor|manager)$")]
+    users: Option<String>,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeclareUserBody {
+    #[schema(pattern = "^[A-Za-z0-9._-]{8,64}$")]
     pub login: String,
+    #[schema(format = "email")]
     pub email: String,
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub first_name: String,
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub last_name: String,
     /// `{"contract": "visitor", "support": "manager", ...}`; absent sections are `none`.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = RolesDoc)]
     pub roles: SectionRoles,
 }
 
@@ -410,7 +496,7 @@ pub async fn declare_user(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RolesBody {
-    #[schema(value_type = Object)]
+    #[schema(value_type = RolesDoc)]
     pub roles: SectionRoles,
 }
 
@@ -464,6 +550,7 @@ pub async fn remove_user(
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct BilledTierView {
+    #[schema(pattern = "^(Standard|Bronze|Silver|Gold)$")]
     pub tier: String,
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -475,6 +562,7 @@ pub struct BillingLineView {
     pub kind: String,
     pub id: String,
     pub reference: Option<String>,
+    #[schema(max_length = 200)]
     pub label: String,
     /// Euro cents excluding tax; absent for a visitor on Invoices.
     pub amount_cents: Option<u64>,
@@ -483,8 +571,10 @@ pub struct BillingLineView {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct BillView {
+    #[schema(pattern = "^OCB[0-9]{7}$")]
     pub contract_id: String,
     pub month: String,
+    #[schema(example = "Europe/Paris")]
     pub time_zone: String,
     pub tiers: Vec<BilledTierView>,
     pub expert_minutes_included: u32,
@@ -498,7 +588,7 @@ pub struct BillView {
 
 /// The billing of a month (visitor on Invoices; amounts for managers only).
 #[utoipa::path(get, path = "/v1/contracts/{contract_id}/billing/{month}", tag = "contracts",
-    params(("contract_id" = String, Path), ("month" = String, Path, description = "YYYY-MM")),
+    params(("contract_id" = String, Path), ("month" = String, Path, description = "YYYY-MM", pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")),
     responses((status = 200, body = BillView), (status = "4XX", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn billing(

@@ -24,11 +24,18 @@ use crate::http::views::RequestDetail;
 #[serde(deny_unknown_fields)]
 pub struct OpenIncident {
     /// `OCB` and 7 digits.
+    #[schema(pattern = "^OCB[0-9]{7}$")]
     pub contract_id: String,
     /// `P1` service down, `P2` degraded, `P3` minor, `P4` information request.
+    #[schema(pattern = "^P[1-4]$")]
     pub priority: String,
     #[schema(max_length = 200)]
     pub title: String,
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub description: String,
     /// Staff opening the ticket for a customer (by phone): the customer's login.
     #[serde(default)]
@@ -128,19 +135,36 @@ async fn act(
 pub struct AwaitCustomer {
     /// Why the clocks pause (default `awaiting_customer`).
     #[serde(default)]
+    #[schema(pattern = "^[a-z0-9_]{1,64}$")]
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithText {
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub text: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePriority {
+    #[schema(pattern = "^P[1-4]$")]
     pub to: String,
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub reason: String,
 }
 

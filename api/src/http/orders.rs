@@ -27,25 +27,46 @@ use crate::http::views::RequestDetail;
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     /// `ms` or `mr`.
+    #[schema(pattern = "^(ms|mr)$")]
     pub civility: String,
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub last_name: String,
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub first_name: String,
+    #[schema(format = "email")]
     pub email: String,
     /// A landline or a mobile number is required.
     #[serde(default)]
+    #[schema(pattern = "^[+0-9 ().-]{6,32}$")]
     pub landline: Option<String>,
     #[serde(default)]
+    #[schema(pattern = "^[+0-9 ().-]{6,32}$")]
     pub mobile: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrder {
+    #[schema(pattern = "^OCB[0-9]{7}$")]
     pub contract_id: String,
     /// A service catalogue item id.
+    #[schema(pattern = "^[a-z0-9][a-z0-9-]*$", max_length = 64)]
     pub item: String,
     pub contact: Contact,
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub comments: Option<String>,
 }
 

@@ -31,6 +31,7 @@ use sablier_domain::contract::Section;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AsOf {
+    #[param(format = DateTime)]
     pub as_of: Option<String>,
 }
 
@@ -80,20 +81,26 @@ pub async fn detail(
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only this contract's requests.
+    #[param(pattern = "^OCB[0-9]{7}$")]
     pub contract_id: Option<String>,
     /// `incident`, `change` or `order`.
+    #[param(pattern = "^(incident|change|order)$")]
     pub kind: Option<String>,
     /// `transmitted`, `in_progress` or `completed`.
+    #[param(pattern = "^(transmitted|in_progress|completed)$")]
     pub status: Option<String>,
     /// The object's own status (`awaiting_customer`, `quoted`…).
     pub detailed_status: Option<String>,
     /// Searches contract names and ids, request ids, names and references.
+    #[param(pattern = "\\S")]
     pub search: Option<String>,
     /// `newest_first` (default) or `oldest_first`.
+    #[param(pattern = "^(newest_first|oldest_first)$")]
     pub sort: Option<String>,
     /// The `next` cursor of the previous page.
     pub after: Option<String>,
     /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -211,7 +218,7 @@ pub async fn history(
 /// One clock of a request explained as of now (or `as_of`): figures, pinned tier and
 /// policy, transitions and every interval counted or excluded.
 #[utoipa::path(get, path = "/v1/requests/{request_id}/clocks/{metric}", tag = "requests",
-    params(("request_id" = String, Path), ("metric" = String, Path, description = "GTI, GTD, GTR or delivery"), AsOf),
+    params(("request_id" = String, Path), ("metric" = String, Path, description = "GTI, GTD, GTR or delivery", pattern = "^(GTI|GTD|GTR|delivery)$"), AsOf),
     responses((status = 200, body = ClockExplanation), (status = "4XX", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn explain(
@@ -228,6 +235,16 @@ pub async fn explain(
         .into_iter()
         .find(|row| row.metric == metric.as_str())
         .ok_or_else(|| Problem::not_found(format!("{metric} clock")))?;
+    match row.started_at()? {
+        Some(started_at) if started_at <= as_of => {}
+        Some(started_at) => {
+            return Err(Problem::invalid_field(
+                "as_of",
+                format!("the {metric} clock started at {started_at}, after this instant"),
+            ));
+        }
+        None => return Err(Problem::not_found(format!("{metric} clock"))),
+    }
     let evaluation = row.evaluate(as_of)?;
     Ok(Json(ClockExplanation {
         request_id,
@@ -249,16 +266,20 @@ pub async fn explain(
 #[into_params(parameter_in = Query)]
 pub struct BreachWatchQuery {
     /// Only this contract's clocks.
+    #[param(pattern = "^OCB[0-9]{7}$")]
     pub contract_id: Option<String>,
     /// 1 to 500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct BreachWatchEntry {
     pub request_id: String,
+    #[schema(pattern = "^OCB[0-9]{7}$")]
     pub contract_id: String,
     pub metric: String,
+    #[schema(pattern = "^P[1-4]$")]
     pub priority: Option<String>,
     pub deadline: Option<String>,
     pub at_risk_from: Option<String>,
@@ -288,6 +309,7 @@ pub async fn breach_watch(
     }
     let contracts: Option<Vec<String>> = match (&query.contract_id, caller.visible_contracts()) {
         (Some(contract), _) => {
+            fields::parse("contract_id", contract, ContractId::parse)?;
             caller.require(contract, Need::Read(Section::Support), "contract")?;
             Some(vec![contract.clone()])
         }

@@ -20,14 +20,30 @@ use crate::http::state::AppState;
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LeadTimeView {
     /// `standard` or `urgent`.
+    #[schema(pattern = "^(standard|urgent)$")]
     pub lead_time: String,
     pub business_days: u32,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ArticleView {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub catalogue: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub category: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub article: String,
     /// Staff quote it, and the customer accepts, before work starts.
     pub requires_study: bool,
@@ -70,7 +86,17 @@ pub async fn changes(State(state): State<AppState>, _caller: Caller) -> Json<Vec
 pub struct ServiceItemView {
     pub id: String,
     pub name: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub category: String,
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub description: String,
     /// Euro cents excluding tax; absent for an item sold on quote.
     pub price_cents: Option<u64>,
@@ -110,7 +136,10 @@ pub async fn services(
 #[into_params(parameter_in = Query)]
 pub struct WindowsQuery {
     /// Start of a range (RFC 3339); with `to`, lists the windows in it.
+    #[param(format = DateTime)]
     pub from: Option<String>,
+    /// End of the range; with `from`.
+    #[param(format = DateTime)]
     pub to: Option<String>,
 }
 

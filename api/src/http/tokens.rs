@@ -19,19 +19,25 @@ use crate::http::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// The user the token acts as.
+    #[schema(pattern = "^[A-Za-z0-9._-]{8,64}$")]
     pub login: String,
     /// `customer`, `agent`, `analyst` or `admin`.
+    #[schema(pattern = "^(customer|agent|analyst|admin)$")]
     pub role: String,
     /// What the token is for (shown in listings).
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub label: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TokenView {
     pub token_id: String,
+    #[schema(pattern = "^[A-Za-z0-9._-]{8,64}$")]
     pub login: String,
+    #[schema(pattern = "^(customer|agent|analyst|admin)$")]
     pub role: String,
+    #[schema(max_length = 200)]
     pub label: String,
     pub created_at: String,
     pub created_by: String,

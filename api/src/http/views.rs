@@ -96,11 +96,15 @@ impl ClockView {
         }
     }
 
-    /// Every clock of a request, as of `as_of`.
+    /// The clocks of a request that had started by `as_of`, as of then.
     pub fn all(rows: &[ClockRow], as_of: DateTime<Utc>) -> Result<Vec<Self>, Problem> {
-        rows.iter()
-            .map(|row| Ok(Self::new(row, &row.figures(as_of)?)))
-            .collect()
+        let mut clocks = Vec::with_capacity(rows.len());
+        for row in rows {
+            if let Some(evaluation) = row.figures(as_of)? {
+                clocks.push(Self::new(row, &evaluation));
+            }
+        }
+        Ok(clocks)
     }
 }
 

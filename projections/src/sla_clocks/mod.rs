@@ -109,11 +109,26 @@ impl ClockRow {
             .with_target_seconds(self.initial_target_seconds))
     }
 
-    /// The clock's figures as of `as_of`, without the explanation (cheaper).
-    pub fn figures(&self, as_of: DateTime<Utc>) -> Result<ClockEvaluation, ProjectionError> {
-        evaluate_without_explanation(&self.input(as_of)?).map_err(|error| {
-            ProjectionError::Malformed(format!("{} {}: {error}", self.request_id, self.metric))
-        })
+    /// The clock's figures as of `as_of`, without the explanation (cheaper); `None` when
+    /// the clock had not started yet at `as_of`.
+    pub fn figures(
+        &self,
+        as_of: DateTime<Utc>,
+    ) -> Result<Option<ClockEvaluation>, ProjectionError> {
+        let transitions = self.transitions()?;
+        if transitions.first().is_none_or(|start| start.at > as_of) {
+            return Ok(None);
+        }
+        evaluate_without_explanation(&self.input_with(transitions, as_of)?)
+            .map(Some)
+            .map_err(|error| {
+                ProjectionError::Malformed(format!("{} {}: {error}", self.request_id, self.metric))
+            })
+    }
+
+    /// When the clock started (its first transition), if it has.
+    pub fn started_at(&self) -> Result<Option<DateTime<Utc>>, ProjectionError> {
+        Ok(self.transitions()?.first().map(|start| start.at))
     }
 
     /// The clock as of `as_of`, with the interval-by-interval explanation.

@@ -262,3 +262,36 @@ async fn a_stop_answers_every_request_it_accepted_and_loses_nothing_acknowledged
     );
     app.stop().await;
 }
+
+/// Found by fuzzing (scripts/fuzz-api.sh): an `as_of` before a clock started was a 500.
+#[tokio::test]
+async fn an_instant_before_a_request_existed_shows_no_clock_and_explains_none() {
+    let app = TestApp::spawn(TestDatabase::sqlite().await).await;
+    app.contract("OCB0000704", "Gold", "fred.fuzzing").await;
+    let customer = app.token("fred.fuzzing", "customer").await;
+    let opened = app
+        .post("/v1/incidents", &customer, json!({"contract_id": "OCB0000704", "priority": "P1", "title": "T", "description": "D"}))
+        .await
+        .expect(201);
+    let id = opened["id"].as_str().unwrap();
+    let before = app
+        .get(
+            &format!("/v1/incidents/{id}?as_of=2000-01-01T00:00:00Z"),
+            &customer,
+        )
+        .await
+        .expect(200);
+    assert_eq!(before["clocks"], json!([]), "{before:#}");
+    let problem = app
+        .get(
+            &format!("/v1/requests/{id}/clocks/GTR?as_of=2000-01-01T00:00:00Z"),
+            &customer,
+        )
+        .await
+        .problem(422);
+    assert_eq!(problem["field"], "as_of");
+    app.get("/v1/breach-watch?contract_id=not-a-contract", &customer)
+        .await
+        .problem(422);
+    app.stop().await;
+}
