@@ -5,6 +5,8 @@ mod calendar;
 mod clock;
 mod database;
 mod explain;
+mod export;
+mod import;
 mod timeline;
 mod verify;
 
@@ -52,6 +54,19 @@ pub enum Command {
     /// it. Readable text, or `--json` (one object per event). Exit code 0 shown, 1 no
     /// such request, 2 could not run.
     Timeline(timeline::TimelineArgs),
+    /// Export the log as JSON Lines (format: replay-tools/docs/export-format.md): a
+    /// versioned header, each event exactly as stored (position, stream, sequence, type,
+    /// payload, metadata, hash), and an end line. Without a selection the export is
+    /// complete and can be imported; `--contract`, `--request`, `--from`, `--to` keep the
+    /// events a dispute needs. Exit code 0 exported, 1 unreadable events left out of a
+    /// filtered export (each named), 2 could not run.
+    Export(export::ExportArgs),
+    /// Load a complete export into an EMPTY database (created if missing), keeping
+    /// positions, sequences and the hash chain, so `verify` is clean on it and its head
+    /// is the source's. Refuses a database that holds anything, a filtered export, a
+    /// broken chain or a file cut short, and then changes nothing. The only replay tool
+    /// that writes. Exit code 0 imported, 2 refused or failed.
+    Import(import::ImportArgs),
 }
 
 impl Command {
@@ -62,6 +77,8 @@ impl Command {
             Command::Verify(arguments) => verify::run(&arguments),
             Command::Explain(arguments) => explain::run(&arguments),
             Command::Timeline(arguments) => timeline::run(&arguments),
+            Command::Export(arguments) => export::run(&arguments),
+            Command::Import(arguments) => import::run(&arguments),
         }
     }
 }

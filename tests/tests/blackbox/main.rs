@@ -3,6 +3,7 @@
 mod architecture;
 mod cli;
 mod explain;
+mod export;
 mod projector;
 mod verify;
 mod workload;
