@@ -9,6 +9,7 @@ mod export_format;
 mod instants;
 mod outcome;
 mod progress;
+mod scratch;
 mod selection;
 
 use std::process::ExitCode;

@@ -7,6 +7,7 @@ mod database;
 mod explain;
 mod export;
 mod import;
+mod rebuild;
 mod timeline;
 mod verify;
 
@@ -67,6 +68,11 @@ pub enum Command {
     /// broken chain or a file cut short, and then changes nothing. The only replay tool
     /// that writes. Exit code 0 imported, 2 refused or failed.
     Import(import::ImportArgs),
+    /// Rebuild every view from the log into a scratch database (the live one is only
+    /// read) and compare it row by row with the live views, each up to the position its
+    /// checkpoint reached. Names each row that drifted: its table, key and the columns
+    /// that differ. Exit code 0 no drift, 1 drift or unreadable events, 2 could not run.
+    Rebuild(rebuild::RebuildArgs),
 }
 
 impl Command {
@@ -79,6 +85,7 @@ impl Command {
             Command::Timeline(arguments) => timeline::run(&arguments),
             Command::Export(arguments) => export::run(&arguments),
             Command::Import(arguments) => import::run(&arguments),
+            Command::Rebuild(arguments) => rebuild::run(&arguments),
         }
     }
 }

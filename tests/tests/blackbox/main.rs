@@ -5,5 +5,6 @@ mod cli;
 mod explain;
 mod export;
 mod projector;
+mod rebuild;
 mod verify;
 mod workload;
