@@ -1,6 +1,7 @@
 //! The subcommands, one module each. A new one (timeline, explain, verify, export...) adds
 //! a module and a variant here.
 
+mod as_of;
 mod calendar;
 mod clock;
 mod database;
@@ -73,6 +74,11 @@ pub enum Command {
     /// checkpoint reached. Names each row that drifted: its table, key and the columns
     /// that differ. Exit code 0 no drift, 1 drift or unreadable events, 2 could not run.
     Rebuild(rebuild::RebuildArgs),
+    /// A view as it stood at instant T, rebuilt from the events up to T (each event's own
+    /// instant) in a scratch database: `requests --contract C`, `clocks REQUEST` (as
+    /// `explain` prints them, evaluated at T) or `billing --contract C --month YYYY-MM`.
+    /// Exit code 0 shown, 1 nothing then (or unreadable events left out), 2 could not run.
+    AsOf(as_of::AsOfArgs),
 }
 
 impl Command {
@@ -86,6 +92,7 @@ impl Command {
             Command::Export(arguments) => export::run(&arguments),
             Command::Import(arguments) => import::run(&arguments),
             Command::Rebuild(arguments) => rebuild::run(&arguments),
+            Command::AsOf(arguments) => as_of::run(&arguments),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Sablier's black-box tests: one binary, one module per concern.
 
 mod architecture;
+mod as_of;
 mod cli;
 mod explain;
 mod export;
