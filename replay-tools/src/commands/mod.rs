@@ -11,6 +11,7 @@ mod import;
 mod rebuild;
 mod timeline;
 mod verify;
+mod what_if;
 
 use clap::Subcommand;
 
@@ -79,6 +80,12 @@ pub enum Command {
     /// `explain` prints them, evaluated at T) or `billing --contract C --month YYYY-MM`.
     /// Exit code 0 shown, 1 nothing then (or unreadable events left out), 2 could not run.
     AsOf(as_of::AsOfArgs),
+    /// Evaluate the selected incidents' SLA clocks under another policy (TOML file, see
+    /// sla-rules/docs/policy-format.md, or `default-2026`) and list the clocks whose
+    /// verdict differs from the one under the policy they were opened under: the same
+    /// events, the other policy's targets, calendars, pausing and at-risk ratio. Writes
+    /// nothing. Exit code 0 no verdict differs, 1 some differ, 2 could not run.
+    WhatIf(what_if::WhatIfArgs),
 }
 
 impl Command {
@@ -93,6 +100,7 @@ impl Command {
             Command::Import(arguments) => import::run(&arguments),
             Command::Rebuild(arguments) => rebuild::run(&arguments),
             Command::AsOf(arguments) => as_of::run(&arguments),
+            Command::WhatIf(arguments) => what_if::run(&arguments),
         }
     }
 }

@@ -8,4 +8,5 @@ mod export;
 mod projector;
 mod rebuild;
 mod verify;
+mod what_if;
 mod workload;
