@@ -9,6 +9,7 @@ mod explain;
 mod export;
 mod import;
 mod rebuild;
+mod report;
 mod timeline;
 mod verify;
 mod what_if;
@@ -86,6 +87,11 @@ pub enum Command {
     /// events, the other policy's targets, calendars, pausing and at-risk ratio. Writes
     /// nothing. Exit code 0 no verdict differs, 1 some differ, 2 could not run.
     WhatIf(what_if::WhatIfArgs),
+    /// A contract's SLA compliance for a month, per metric and priority: requests, met,
+    /// breached, pending, % met and the worst overrun, as a table, `--format csv` or
+    /// `json`; `--chart FILE.svg` draws each incident's GTR restoration against its
+    /// deadline. Exit code 0 reported, 2 could not run.
+    Report(report::ReportArgs),
 }
 
 impl Command {
@@ -101,6 +107,7 @@ impl Command {
             Command::Rebuild(arguments) => rebuild::run(&arguments),
             Command::AsOf(arguments) => as_of::run(&arguments),
             Command::WhatIf(arguments) => what_if::run(&arguments),
+            Command::Report(arguments) => report::run(&arguments),
         }
     }
 }

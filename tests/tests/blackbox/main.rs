@@ -7,6 +7,7 @@ mod explain;
 mod export;
 mod projector;
 mod rebuild;
+mod report;
 mod verify;
 mod what_if;
 mod workload;
