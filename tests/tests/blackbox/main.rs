@@ -5,6 +5,7 @@ mod as_of;
 mod cli;
 mod explain;
 mod export;
+mod progress;
 mod projector;
 mod rebuild;
 mod report;
