@@ -146,6 +146,8 @@ pub struct Billing {
 }
 
 impl Billing {
+    pub const NAME: &'static str = "billing_effective_dates";
+
     /// DOMAIN.md's default quota of free changes per calendar month.
     pub const DEFAULT_FREE_CHANGES_PER_MONTH: u32 = 5;
 
@@ -469,7 +471,7 @@ impl Billing {
 #[async_trait]
 impl Projection for Billing {
     fn name(&self) -> &'static str {
-        "billing_effective_dates"
+        Self::NAME
     }
 
     async fn apply_batch(

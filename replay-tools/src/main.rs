@@ -5,8 +5,12 @@
 //! reported), 2 the command could not run.
 
 mod commands;
+mod export_format;
 mod instants;
 mod outcome;
+mod progress;
+mod scratch;
+mod selection;
 
 use std::process::ExitCode;
 

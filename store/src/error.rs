@@ -22,6 +22,8 @@ pub enum StoreError {
     SnapshotsUnsupported,
     #[error("the group of appends this one was committed with failed")]
     GroupFailed(#[source] std::sync::Arc<sqlx::Error>),
+    #[error("the database is not empty: {0}; import only into an empty database")]
+    NotEmpty(String),
     #[error("{0}")]
     Unexpected(String),
 }

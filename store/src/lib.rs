@@ -10,6 +10,7 @@
 //!   conflict reload and decide again, a bounded number of times. It reports the positions
 //!   written, so readers can wait for projections to reach them.
 //! - [`ports`] implements the domain's ports over the log.
+//! - [`import`] loads an exported log, positions and hashes kept, into an empty database.
 //!
 //! - [`access`] keeps the HTTP API's bearer tokens (hashed) and idempotency records;
 //!   [`attachments`] the files attached to changes, by SHA-256.
@@ -25,6 +26,7 @@ pub mod error;
 pub mod event_log;
 pub mod feed;
 pub mod group_commit;
+pub mod import;
 pub mod ports;
 pub mod seal;
 pub mod testing;

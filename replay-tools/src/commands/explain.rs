@@ -102,7 +102,23 @@ async fn explain(arguments: &ExplainArgs, as_of: DateTime<Utc>) -> anyhow::Resul
         );
         return Ok(Outcome::ProblemsFound);
     }
-    let mut out = std::io::stdout().lock();
+    print_clocks(
+        &clocks,
+        as_of,
+        arguments.json,
+        &mut std::io::stdout().lock(),
+    )?;
+    Ok(Outcome::Clean)
+}
+
+/// Each clock evaluated as of `as_of` and explained, as text or one JSON object per clock:
+/// the output of `explain`, and of `as-of T clocks`.
+pub(super) fn print_clocks(
+    clocks: &[&ClockRow],
+    as_of: DateTime<Utc>,
+    json: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     for clock in clocks {
         let evaluation = clock
             .evaluate(as_of)
@@ -121,13 +137,13 @@ async fn explain(arguments: &ExplainArgs, as_of: DateTime<Utc>) -> anyhow::Resul
             target_changes: target_changes(clock)?,
             evaluation,
         };
-        if arguments.json {
+        if json {
             writeln!(out, "{}", serde_json::to_string(&explained)?)?;
         } else {
-            write_text(&mut out, &explained)?;
+            write_text(out, &explained)?;
         }
     }
-    Ok(Outcome::Clean)
+    Ok(())
 }
 
 fn target_changes(clock: &ClockRow) -> anyhow::Result<Vec<TargetChange>> {

@@ -1,12 +1,18 @@
 //! The subcommands, one module each. A new one (timeline, explain, verify, export...) adds
 //! a module and a variant here.
 
+mod as_of;
 mod calendar;
 mod clock;
 mod database;
 mod explain;
+mod export;
+mod import;
+mod rebuild;
+mod report;
 mod timeline;
 mod verify;
+mod what_if;
 
 use clap::Subcommand;
 
@@ -52,6 +58,40 @@ pub enum Command {
     /// it. Readable text, or `--json` (one object per event). Exit code 0 shown, 1 no
     /// such request, 2 could not run.
     Timeline(timeline::TimelineArgs),
+    /// Export the log as JSON Lines (format: replay-tools/docs/export-format.md): a
+    /// versioned header, each event exactly as stored (position, stream, sequence, type,
+    /// payload, metadata, hash), and an end line. Without a selection the export is
+    /// complete and can be imported; `--contract`, `--request`, `--from`, `--to` keep the
+    /// events a dispute needs. Exit code 0 exported, 1 unreadable events left out of a
+    /// filtered export (each named), 2 could not run.
+    Export(export::ExportArgs),
+    /// Load a complete export into an EMPTY database (created if missing), keeping
+    /// positions, sequences and the hash chain, so `verify` is clean on it and its head
+    /// is the source's. Refuses a database that holds anything, a filtered export, a
+    /// broken chain or a file cut short, and then changes nothing. The only replay tool
+    /// that writes. Exit code 0 imported, 2 refused or failed.
+    Import(import::ImportArgs),
+    /// Rebuild every view from the log into a scratch database (the live one is only
+    /// read) and compare it row by row with the live views, each up to the position its
+    /// checkpoint reached. Names each row that drifted: its table, key and the columns
+    /// that differ. Exit code 0 no drift, 1 drift or unreadable events, 2 could not run.
+    Rebuild(rebuild::RebuildArgs),
+    /// A view as it stood at instant T, rebuilt from the events up to T (each event's own
+    /// instant) in a scratch database: `requests --contract C`, `clocks REQUEST` (as
+    /// `explain` prints them, evaluated at T) or `billing --contract C --month YYYY-MM`.
+    /// Exit code 0 shown, 1 nothing then (or unreadable events left out), 2 could not run.
+    AsOf(as_of::AsOfArgs),
+    /// Evaluate the selected incidents' SLA clocks under another policy (TOML file, see
+    /// sla-rules/docs/policy-format.md, or `default-2026`) and list the clocks whose
+    /// verdict differs from the one under the policy they were opened under: the same
+    /// events, the other policy's targets, calendars, pausing and at-risk ratio. Writes
+    /// nothing. Exit code 0 no verdict differs, 1 some differ, 2 could not run.
+    WhatIf(what_if::WhatIfArgs),
+    /// A contract's SLA compliance for a month, per metric and priority: requests, met,
+    /// breached, pending, % met and the worst overrun, as a table, `--format csv` or
+    /// `json`; `--chart FILE.svg` draws each incident's GTR restoration against its
+    /// deadline. Exit code 0 reported, 2 could not run.
+    Report(report::ReportArgs),
 }
 
 impl Command {
@@ -62,6 +102,12 @@ impl Command {
             Command::Verify(arguments) => verify::run(&arguments),
             Command::Explain(arguments) => explain::run(&arguments),
             Command::Timeline(arguments) => timeline::run(&arguments),
+            Command::Export(arguments) => export::run(&arguments),
+            Command::Import(arguments) => import::run(&arguments),
+            Command::Rebuild(arguments) => rebuild::run(&arguments),
+            Command::AsOf(arguments) => as_of::run(&arguments),
+            Command::WhatIf(arguments) => what_if::run(&arguments),
+            Command::Report(arguments) => report::run(&arguments),
         }
     }
 }

@@ -28,6 +28,7 @@ use sablier_store::{DEFAULT_DATABASE_URL, EventLog, FeedFilter, StoredEvent};
 
 use super::database::open_existing;
 use crate::outcome::Outcome;
+use crate::progress::Progress;
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -44,10 +45,11 @@ pub fn run(arguments: &VerifyArgs) -> anyhow::Result<Outcome> {
     super::database::block_on(verify(arguments))
 }
 
-/// What the walk over the log found, printed as it is found.
+/// What the walk over the log found, printed as it is found (above the progress bar).
 struct Findings {
     problems: usize,
     out: std::io::Stdout,
+    progress: Progress,
 }
 
 impl Findings {
@@ -57,7 +59,10 @@ impl Findings {
     }
 
     fn say(&mut self, line: String) -> anyhow::Result<()> {
-        writeln!(self.out.lock(), "{line}").context("writing to stdout")
+        let out = &self.out;
+        self.progress
+            .suspend(|| writeln!(out.lock(), "{line}"))
+            .context("writing to stdout")
     }
 }
 
@@ -71,9 +76,11 @@ fn name(event: &StoredEvent) -> String {
 async fn verify(arguments: &VerifyArgs) -> anyhow::Result<Outcome> {
     let database = open_existing(&arguments.database_url).await?;
     let log = EventLog::new(database.clone());
+    let (head_at_start, _) = log.head().await.context("cannot read the log's head")?;
     let mut findings = Findings {
         problems: 0,
         out: std::io::stdout(),
+        progress: Progress::new("verify", head_at_start),
     };
     let mut checked: u64 = 0;
     let mut previous_position = 0;
@@ -87,6 +94,7 @@ async fn verify(arguments: &VerifyArgs) -> anyhow::Result<Outcome> {
         .context("cannot read the event log")?
     {
         checked += 1;
+        findings.progress.set(event.position);
         if event.position != previous_position + 1 {
             findings.report(format!(
                 "positions {}..={} are missing: events were removed before {}",
@@ -123,6 +131,7 @@ async fn verify(arguments: &VerifyArgs) -> anyhow::Result<Outcome> {
         previous_position = event.position;
         previous_hash = event.hash;
     }
+    findings.progress.finish();
     let (head_position, head_hash) = log.head().await.context("cannot read the log's head")?;
     if (head_position, head_hash.as_str()) != (previous_position, previous_hash.as_str()) {
         findings.report(format!(

@@ -1,9 +1,15 @@
 //! Sablier's black-box tests: one binary, one module per concern.
 
 mod architecture;
+mod as_of;
 mod cli;
 mod explain;
+mod export;
 mod http;
+mod progress;
 mod projector;
+mod rebuild;
+mod report;
 mod verify;
+mod what_if;
 mod workload;
