@@ -24,6 +24,9 @@ use crate::http::problem::Problem;
 use crate::http::state::AppState;
 use crate::http::telemetry::RequestId;
 
+/// The header naming the channel a command came through.
+pub const CHANNEL_HEADER: &str = "sablier-channel";
+
 /// The authenticated caller of one request.
 #[derive(Clone, Debug)]
 pub struct Caller {
@@ -32,6 +35,9 @@ pub struct Caller {
     pub request_id: String,
     /// Staff acting for a customer (a phone call): that customer's login.
     pub on_behalf_of: Option<Login>,
+    /// What the command came through: the `Sablier-Channel` header (`portal`, `phone`
+    /// or `api`), `api` without it.
+    pub channel: Channel,
     /// Customers: their section roles per contract they are declared on. Staff: empty.
     memberships: BTreeMap<String, SectionRoles>,
 }
@@ -135,7 +141,7 @@ impl Caller {
     /// The metadata every event of this request records.
     pub fn context(&self) -> CommandContext {
         let context =
-            CommandContext::new(self.actor.clone(), Channel::Api, self.request_id.clone());
+            CommandContext::new(self.actor.clone(), self.channel, self.request_id.clone());
         match &self.on_behalf_of {
             Some(login) => context.on_behalf_of(login.clone()),
             None => context,
@@ -206,6 +212,22 @@ impl FromRequestParts<AppState> for Caller {
                 memberships.insert(entry.contract_id.clone(), entry.roles()?);
             }
         }
+        let channel = match parts
+            .headers
+            .get(CHANNEL_HEADER)
+            .map(|value| value.to_str())
+        {
+            None => Channel::Api,
+            Some(Ok("portal")) => Channel::Portal,
+            Some(Ok("phone")) => Channel::Phone,
+            Some(Ok("api")) => Channel::Api,
+            Some(_) => {
+                return Err(Problem::invalid_field(
+                    "Sablier-Channel",
+                    "must be portal, phone or api",
+                ));
+            }
+        };
         let request_id = parts
             .extensions
             .get::<RequestId>()
@@ -216,6 +238,7 @@ impl FromRequestParts<AppState> for Caller {
             token_id: grant.token_id,
             request_id,
             on_behalf_of: None,
+            channel,
             memberships,
         })
     }

@@ -12,7 +12,9 @@ use crate::http::{changes, contracts, incidents, ops, orders, reads, reference, 
         title = "Sablier",
         description = "Event-sourced ticketing and SLA engine: incidents, changes, orders, \
             support tiers, SLA timers and billing. Errors are RFC 9457 problem details. \
-            Every command route accepts an Idempotency-Key header.",
+            Every command route accepts an Idempotency-Key header (a retry with the same \
+            key gets the first answer and writes nothing), Sablier-Channel (portal, phone or \
+            api, the default) and X-Request-Id (recorded in every event the request writes).",
     ),
     paths(
         contracts::create, contracts::list, contracts::detail, contracts::upgrade,

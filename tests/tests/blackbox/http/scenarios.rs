@@ -29,6 +29,7 @@ async fn an_incident_goes_from_opening_to_reopening_and_closing_with_its_timers(
             .post(format!("{}/v1/incidents", app.base))
             .bearer_auth(&customer)
             .header("X-Request-Id", "portal-req-0001")
+            .header("Sablier-Channel", "portal")
             .json(&json!({
                 "contract_id": "OCB0000124",
                 "priority": "P1",
@@ -192,7 +193,8 @@ async fn an_incident_goes_from_opening_to_reopening_and_closing_with_its_timers(
         assert_eq!(types.last(), Some(&"IncidentClosed"), "{types:?}");
         assert_eq!(history[0]["actor"], "jean.dupont");
         assert_eq!(history[0]["actor_role"], "customer");
-        assert_eq!(history[0]["channel"], "api");
+        assert_eq!(history[0]["channel"], "portal");
+        assert_eq!(history[1]["channel"], "api");
         assert_eq!(history[0]["request_id"], "portal-req-0001");
         assert_eq!(history[1]["actor"], "agent.martin");
         assert_eq!(history[1]["actor_role"], "agent");
