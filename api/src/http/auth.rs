@@ -193,11 +193,17 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| {
                 Problem::unauthenticated("the Authorization header must be 'Bearer <token>'")
             })?;
-        let grant = state
-            .tokens
-            .find(secret)
-            .await?
-            .ok_or_else(|| Problem::unauthenticated("the token is unknown or revoked"))?;
+        let grant = match state.token_cache.get(secret) {
+            Some(grant) => grant,
+            None => {
+                let grant =
+                    state.tokens.find(secret).await?.ok_or_else(|| {
+                        Problem::unauthenticated("the token is unknown or revoked")
+                    })?;
+                state.token_cache.remember(secret, &grant);
+                grant
+            }
+        };
         let role: ActorRole = grant
             .role
             .parse()

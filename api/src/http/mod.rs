@@ -23,6 +23,7 @@ pub mod reference;
 pub mod refusal;
 pub mod state;
 pub mod telemetry;
+pub mod token_cache;
 pub mod tokens;
 pub mod views;
 

@@ -63,12 +63,15 @@ pub async fn detail(
 ) -> Result<RequestDetail, Problem> {
     let as_of = as_of.instant(state)?;
     state.views_caught_up().await?;
-    let row = RequestList::get(&state.reader, request_id)
-        .await?
+    // Both reads at once; the clocks are dropped unread if the caller may not see them.
+    let (row, clocks) = tokio::try_join!(
+        RequestList::get(&state.reader, request_id),
+        SlaClocks::for_request(&state.reader, request_id),
+    )?;
+    let row = row
         .filter(|row| row.kind.as_str() == kind)
         .ok_or_else(|| Problem::not_found(kind))?;
     caller.require(row.contract_id.as_str(), Need::Read(section_of(kind)), kind)?;
-    let clocks = SlaClocks::for_request(&state.reader, request_id).await?;
     Ok(RequestDetail {
         request: row.into(),
         as_of,

@@ -17,6 +17,7 @@ use sablier_store::{Database, Engine};
 use tokio::sync::{Notify, watch};
 
 use crate::http::metrics::Metrics;
+use crate::http::token_cache::TokenCache;
 
 /// Limits of the HTTP edge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +52,7 @@ pub struct Inner {
     pub tokens: Tokens,
     pub idempotency: IdempotencyKeys,
     pub attachments: Attachments,
+    pub token_cache: TokenCache,
     pub clock: Arc<dyn Clock>,
     pub policies: Arc<dyn PolicyBook>,
     pub change_catalogue: Arc<ChangeCatalogue>,
@@ -83,6 +85,7 @@ impl AppState {
                 tokens: Tokens::new(database.clone()),
                 idempotency: IdempotencyKeys::new(database.clone()),
                 attachments: Attachments::new(database.clone()),
+                token_cache: TokenCache::default(),
                 database,
                 engine,
                 clock: services.clock.clone(),

@@ -147,6 +147,7 @@ pub async fn revoke(
 ) -> Result<StatusCode, Problem> {
     caller.require_admin("revoke tokens")?;
     if state.tokens.revoke(&token_id, state.now()).await? {
+        state.token_cache.clear();
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Problem::not_found("token"))
