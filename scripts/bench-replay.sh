@@ -70,6 +70,46 @@ run_backend() {
   DATABASE_URL="$original" RUST_LOG=warn "$sablier" project --once
   measure rebuild "$replay" rebuild --database-url "$original"
   rm -f "$dir"/*.jsonl
+  explain_long_request "$original"
+}
+
+# explain_long_request URL: an incident with 1,000 events (opened, intervention started,
+# 499 pauses and resumes) written through the HTTP API, projected; then `explain` of it
+# (every clock, interval by interval), timed 5 times, whole process.
+explain_long_request() {
+  local url=$1 port=18585
+  local token
+  token=$("$sablier" --database-url "$url" token create --login bench.agent --role agent 2>/dev/null)
+  "$sablier" --database-url "$url" serve --listen "127.0.0.1:$port" >"$dir/serve.out" 2>"$dir/serve.err" &
+  local server=$!
+  for _ in $(seq 1 300); do grep -q listening "$dir/serve.out" 2>/dev/null && break; sleep 0.1; done
+  local contract
+  contract=$(curl -fsS "http://127.0.0.1:$port/v1/contracts" -H "Authorization: Bearer $token" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["contract_id"])')
+  local incident
+  incident=$(curl -fsS -X POST "http://127.0.0.1:$port/v1/incidents" -H "Authorization: Bearer $token" \
+    -H 'Content-Type: application/json' \
+    -d "{\"contract_id\": \"$contract\", \"priority\": \"P2\", \"title\": \"Long\", \"description\": \"1,000 events\"}" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+  # Started, then 499 pauses and resumes: 1,000 events, each moving GTD and GTR.
+  post() {
+    curl -fsS -o /dev/null -X POST "http://127.0.0.1:$port/v1/incidents/$incident/$1" \
+      -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '{}'
+  }
+  post start-intervention
+  for _ in $(seq 1 499); do
+    post await-customer
+    post customer-response
+  done
+  kill "$server"; wait "$server" 2>/dev/null || true
+  DATABASE_URL="$url" RUST_LOG=warn "$sablier" project --once
+  for run in 1 2 3 4 5; do
+    local started ended
+    started=$(date +%s%N)
+    "$replay" explain "$incident" --database-url "$url" >/dev/null
+    ended=$(date +%s%N)
+    echo "explain of an incident with 1,000 events, run $run: $(( (ended - started) / 1000000 )) ms (whole process)"
+  done
 }
 
 backend=sqlite

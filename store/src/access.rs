@@ -8,7 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::database::Database;
+use crate::database::{Database, on_pool};
 use crate::error::StoreError;
 
 /// What a token stands for.
@@ -107,32 +107,18 @@ impl Tokens {
         let sql = "INSERT INTO api_tokens (token_hash, token_id, login, role, label, created_at, created_by) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7)";
         let hash = token_hash(&secret);
-        match &self.database {
-            Database::Sqlite(pool) => {
-                sqlx::query(sql)
-                    .bind(&hash)
-                    .bind(&grant.token_id)
-                    .bind(&grant.login)
-                    .bind(&grant.role)
-                    .bind(&grant.label)
-                    .bind(&grant.created_at)
-                    .bind(&grant.created_by)
-                    .execute(pool)
-                    .await?;
-            }
-            Database::Postgres(pool) => {
-                sqlx::query(sql)
-                    .bind(&hash)
-                    .bind(&grant.token_id)
-                    .bind(&grant.login)
-                    .bind(&grant.role)
-                    .bind(&grant.label)
-                    .bind(&grant.created_at)
-                    .bind(&grant.created_by)
-                    .execute(pool)
-                    .await?;
-            }
-        }
+        on_pool!(&self.database, |pool| {
+            sqlx::query(sql)
+                .bind(&hash)
+                .bind(&grant.token_id)
+                .bind(&grant.login)
+                .bind(&grant.role)
+                .bind(&grant.label)
+                .bind(&grant.created_at)
+                .bind(&grant.created_by)
+                .execute(pool)
+                .await?;
+        });
         Ok(IssuedToken { secret, grant })
     }
 
@@ -142,30 +128,21 @@ impl Tokens {
             "SELECT {GRANT_COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
         );
         let hash = token_hash(secret);
-        let row: Option<GrantRow> = match &self.database {
-            Database::Sqlite(pool) => {
-                sqlx::query_as(&sql)
-                    .bind(&hash)
-                    .fetch_optional(pool)
-                    .await?
-            }
-            Database::Postgres(pool) => {
-                sqlx::query_as(&sql)
-                    .bind(&hash)
-                    .fetch_optional(pool)
-                    .await?
-            }
-        };
+        let row: Option<GrantRow> = on_pool!(&self.database, |pool| {
+            sqlx::query_as(&sql)
+                .bind(&hash)
+                .fetch_optional(pool)
+                .await?
+        });
         Ok(row.map(TokenGrant::from))
     }
 
     /// Every token, revoked ones included, oldest first.
     pub async fn list(&self) -> Result<Vec<TokenGrant>, StoreError> {
         let sql = format!("SELECT {GRANT_COLUMNS} FROM api_tokens ORDER BY created_at, token_id");
-        let rows: Vec<GrantRow> = match &self.database {
-            Database::Sqlite(pool) => sqlx::query_as(&sql).fetch_all(pool).await?,
-            Database::Postgres(pool) => sqlx::query_as(&sql).fetch_all(pool).await?,
-        };
+        let rows: Vec<GrantRow> = on_pool!(&self.database, |pool| sqlx::query_as(&sql)
+            .fetch_all(pool)
+            .await?);
         Ok(rows.into_iter().map(TokenGrant::from).collect())
     }
 
@@ -174,30 +151,21 @@ impl Tokens {
         let sql =
             "UPDATE api_tokens SET revoked_at = $1 WHERE token_id = $2 AND revoked_at IS NULL";
         let at = instant(now);
-        let affected = match &self.database {
-            Database::Sqlite(pool) => sqlx::query(sql)
-                .bind(&at)
-                .bind(token_id)
-                .execute(pool)
-                .await?
-                .rows_affected(),
-            Database::Postgres(pool) => sqlx::query(sql)
-                .bind(&at)
-                .bind(token_id)
-                .execute(pool)
-                .await?
-                .rows_affected(),
-        };
+        let affected = on_pool!(&self.database, |pool| sqlx::query(sql)
+            .bind(&at)
+            .bind(token_id)
+            .execute(pool)
+            .await?
+            .rows_affected());
         Ok(affected == 1)
     }
 
     /// Whether any token was ever created (a fresh database gets a first admin token).
     pub async fn any(&self) -> Result<bool, StoreError> {
         let sql = "SELECT COUNT(*) FROM api_tokens";
-        let count: i64 = match &self.database {
-            Database::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await?,
-            Database::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await?,
-        };
+        let count: i64 = on_pool!(&self.database, |pool| sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await?);
         Ok(count > 0)
     }
 }
@@ -246,48 +214,26 @@ impl IdempotencyKeys {
         let select =
             "SELECT fingerprint, status, body FROM idempotency_keys WHERE caller = $1 AND key = $2";
         let at = instant(now);
-        let (inserted, row): (u64, Option<KeyRow>) = match &self.database {
-            Database::Sqlite(pool) => {
-                let inserted = sqlx::query(insert)
+        let (inserted, row): (u64, Option<KeyRow>) = on_pool!(&self.database, |pool| {
+            let inserted = sqlx::query(insert)
+                .bind(caller)
+                .bind(key)
+                .bind(fingerprint)
+                .bind(&at)
+                .execute(pool)
+                .await?
+                .rows_affected();
+            let row = if inserted == 1 {
+                None
+            } else {
+                sqlx::query_as(select)
                     .bind(caller)
                     .bind(key)
-                    .bind(fingerprint)
-                    .bind(&at)
-                    .execute(pool)
+                    .fetch_optional(pool)
                     .await?
-                    .rows_affected();
-                let row = if inserted == 1 {
-                    None
-                } else {
-                    sqlx::query_as(select)
-                        .bind(caller)
-                        .bind(key)
-                        .fetch_optional(pool)
-                        .await?
-                };
-                (inserted, row)
-            }
-            Database::Postgres(pool) => {
-                let inserted = sqlx::query(insert)
-                    .bind(caller)
-                    .bind(key)
-                    .bind(fingerprint)
-                    .bind(&at)
-                    .execute(pool)
-                    .await?
-                    .rows_affected();
-                let row = if inserted == 1 {
-                    None
-                } else {
-                    sqlx::query_as(select)
-                        .bind(caller)
-                        .bind(key)
-                        .fetch_optional(pool)
-                        .await?
-                };
-                (inserted, row)
-            }
-        };
+            };
+            (inserted, row)
+        });
         if inserted == 1 {
             return Ok(Reservation::Reserved);
         }
@@ -316,48 +262,28 @@ impl IdempotencyKeys {
     ) -> Result<(), StoreError> {
         let sql =
             "UPDATE idempotency_keys SET status = $1, body = $2 WHERE caller = $3 AND key = $4";
-        match &self.database {
-            Database::Sqlite(pool) => {
-                sqlx::query(sql)
-                    .bind(i64::from(status))
-                    .bind(body)
-                    .bind(caller)
-                    .bind(key)
-                    .execute(pool)
-                    .await?;
-            }
-            Database::Postgres(pool) => {
-                sqlx::query(sql)
-                    .bind(i64::from(status))
-                    .bind(body)
-                    .bind(caller)
-                    .bind(key)
-                    .execute(pool)
-                    .await?;
-            }
-        }
+        on_pool!(&self.database, |pool| {
+            sqlx::query(sql)
+                .bind(i64::from(status))
+                .bind(body)
+                .bind(caller)
+                .bind(key)
+                .execute(pool)
+                .await?;
+        });
         Ok(())
     }
 
     /// Gives a reserved key up (the request failed without an answer worth repeating).
     pub async fn release(&self, caller: &str, key: &str) -> Result<(), StoreError> {
         let sql = "DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2 AND status IS NULL";
-        match &self.database {
-            Database::Sqlite(pool) => {
-                sqlx::query(sql)
-                    .bind(caller)
-                    .bind(key)
-                    .execute(pool)
-                    .await?;
-            }
-            Database::Postgres(pool) => {
-                sqlx::query(sql)
-                    .bind(caller)
-                    .bind(key)
-                    .execute(pool)
-                    .await?;
-            }
-        }
+        on_pool!(&self.database, |pool| {
+            sqlx::query(sql)
+                .bind(caller)
+                .bind(key)
+                .execute(pool)
+                .await?;
+        });
         Ok(())
     }
 }

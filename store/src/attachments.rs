@@ -5,7 +5,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::database::Database;
+use crate::database::{Database, on_pool};
 use crate::error::StoreError;
 
 /// A stored file's description.
@@ -40,30 +40,17 @@ impl Attachments {
         let at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
         let sql = "INSERT INTO attachment_blobs (sha256, media_type, size_bytes, content, uploaded_by, uploaded_at) \
                    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING";
-        match &self.database {
-            Database::Sqlite(pool) => {
-                sqlx::query(sql)
-                    .bind(&sha256)
-                    .bind(media_type)
-                    .bind(size_bytes)
-                    .bind(content)
-                    .bind(uploaded_by)
-                    .bind(&at)
-                    .execute(pool)
-                    .await?;
-            }
-            Database::Postgres(pool) => {
-                sqlx::query(sql)
-                    .bind(&sha256)
-                    .bind(media_type)
-                    .bind(size_bytes)
-                    .bind(content)
-                    .bind(uploaded_by)
-                    .bind(&at)
-                    .execute(pool)
-                    .await?;
-            }
-        }
+        on_pool!(&self.database, |pool| {
+            sqlx::query(sql)
+                .bind(&sha256)
+                .bind(media_type)
+                .bind(size_bytes)
+                .bind(content)
+                .bind(uploaded_by)
+                .bind(&at)
+                .execute(pool)
+                .await?;
+        });
         Ok(StoredFile {
             sha256,
             media_type: media_type.to_owned(),
@@ -74,38 +61,22 @@ impl Attachments {
     /// The description of a stored file.
     pub async fn describe(&self, sha256: &str) -> Result<Option<StoredFile>, StoreError> {
         let sql = "SELECT sha256, media_type, size_bytes FROM attachment_blobs WHERE sha256 = $1";
-        Ok(match &self.database {
-            Database::Sqlite(pool) => {
-                sqlx::query_as(sql)
-                    .bind(sha256)
-                    .fetch_optional(pool)
-                    .await?
-            }
-            Database::Postgres(pool) => {
-                sqlx::query_as(sql)
-                    .bind(sha256)
-                    .fetch_optional(pool)
-                    .await?
-            }
-        })
+        Ok(on_pool!(&self.database, |pool| {
+            sqlx::query_as(sql)
+                .bind(sha256)
+                .fetch_optional(pool)
+                .await?
+        }))
     }
 
     /// The bytes of a stored file.
     pub async fn content(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let sql = "SELECT content FROM attachment_blobs WHERE sha256 = $1";
-        Ok(match &self.database {
-            Database::Sqlite(pool) => {
-                sqlx::query_scalar(sql)
-                    .bind(sha256)
-                    .fetch_optional(pool)
-                    .await?
-            }
-            Database::Postgres(pool) => {
-                sqlx::query_scalar(sql)
-                    .bind(sha256)
-                    .fetch_optional(pool)
-                    .await?
-            }
-        })
+        Ok(on_pool!(&self.database, |pool| {
+            sqlx::query_scalar(sql)
+                .bind(sha256)
+                .fetch_optional(pool)
+                .await?
+        }))
     }
 }

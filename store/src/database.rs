@@ -11,6 +11,18 @@ use sqlx::sqlite::{
 use crate::error::StoreError;
 
 /// The embedded default: a file `sablier.db` in the current directory.
+/// Runs `$body` with `$pool` bound to whichever pool `$database` holds: for statements
+/// whose SQL is the same on both backends, written once.
+macro_rules! on_pool {
+    ($database:expr, |$pool:ident| $body:expr) => {
+        match $database {
+            $crate::database::Database::Sqlite($pool) => $body,
+            $crate::database::Database::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://sablier.db";
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
