@@ -622,6 +622,40 @@ async fn every_route_answers_every_caller_as_domain_md_says() {
         );
         assert!(cells >= 50 * CALLERS.len(), "{cells}");
 
+        // The upload route takes the file itself as its body: manager on Services, or
+        // staff other than analysts.
+        for (caller, token) in &fixture.tokens {
+            let mut request = app
+                .client
+                .post(format!(
+                    "{}/v1/attachments?contract_id=OCB0000501&name=m.txt",
+                    app.base
+                ))
+                .header("content-type", "text/plain")
+                .body("matrix");
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let status = request.send().await.unwrap().status().as_u16();
+            let want = match expected(CUSTOMER_AND_STAFF, *caller) {
+                Cell::Allowed => 201,
+                Cell::Forbidden => 403,
+                Cell::Hidden => 404,
+                Cell::Unauthenticated => 401,
+            };
+            assert_eq!(
+                status, want,
+                "{backend}: POST /v1/attachments as {caller:?}"
+            );
+        }
+        // Operations routes answer everyone, without a token.
+        for path in ["/healthz", "/readyz", "/metrics", "/openapi.json"] {
+            for (caller, token) in &fixture.tokens {
+                let answer = app.send(Method::GET, path, token.as_deref(), None).await;
+                assert_eq!(answer.status, 200, "{backend}: GET {path} as {caller:?}");
+            }
+        }
+
         // The outsider's list never shows contract A's requests.
         let outsider = fixture
             .tokens
