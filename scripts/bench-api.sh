@@ -6,7 +6,8 @@
 #      - baseline: GET /healthz, a trivial route of the same server;
 #      - read:     GET /v1/incidents/{id} with live timers, ids drawn from 10,000 incidents;
 #      - open:     POST /v1/incidents (a new incident each time).
-# SQLite always; PostgreSQL too when SABLIER_TEST_POSTGRES_URL names a server.
+# SQLite, and PostgreSQL when SABLIER_TEST_POSTGRES_URL names a server (`BACKENDS` picks:
+# "sqlite postgres" by default).
 #
 #   cargo install oha          # once
 #   scripts/bench-api.sh
@@ -82,10 +83,13 @@ run() {
   PORT=$((PORT + 1))
 }
 
-echo "== SQLite"
-run "sqlite://$dir/bench.db" "sqlite3 $dir/bench.db"
+BACKENDS=${BACKENDS:-sqlite postgres}
+if [[ " $BACKENDS " == *" sqlite "* ]]; then
+  echo "== SQLite"
+  run "sqlite://$dir/bench.db" "sqlite3 $dir/bench.db"
+fi
 
-if [ -n "${SABLIER_TEST_POSTGRES_URL:-}" ]; then
+if [[ " $BACKENDS " == *" postgres "* ]] && [ -n "${SABLIER_TEST_POSTGRES_URL:-}" ]; then
   name="sablier_bench_api_$$"
   psql "$SABLIER_TEST_POSTGRES_URL/postgres" -qc "CREATE DATABASE $name"
   trap 'cleanup; psql "$SABLIER_TEST_POSTGRES_URL/postgres" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)"' EXIT
