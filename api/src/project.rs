@@ -29,6 +29,16 @@ pub async fn run(database: &Database, once: bool) -> anyhow::Result<()> {
         info!(position, "views are up to date");
         return Ok(());
     }
+    lead_and_follow(database, &projector, stopped).await
+}
+
+/// Takes the projector's leadership (standing by while another process holds it), then
+/// follows the log until `stopped` turns true.
+pub async fn lead_and_follow(
+    database: &Database,
+    projector: &Projector,
+    stopped: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
     let leadership = tokio::select! {
         leadership = Leadership::acquire(database, TAKEOVER_POLL) => leadership?,
         _ = wait_for(stopped.clone()) => return Ok(()),
@@ -38,7 +48,8 @@ pub async fn run(database: &Database, once: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn wait_for(mut stopped: watch::Receiver<bool>) {
+/// Resolves once `stopped` turns true (or its sender is gone).
+pub async fn wait_for(mut stopped: watch::Receiver<bool>) {
     while !*stopped.borrow() {
         if stopped.changed().await.is_err() {
             return;

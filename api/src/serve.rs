@@ -1,16 +1,14 @@
 //! `sablier serve`: the HTTP API with the projector running in the same process (one
-//! projector per database: a second server stands by and takes over when the first
-//! stops). SIGTERM or SIGINT stops accepting connections, lets in-flight requests finish,
-//! then stops the projector.
+//! projector per database, as `sablier project` takes it: a second server stands by and
+//! takes over when the first stops). SIGTERM or SIGINT stops accepting connections, lets
+//! in-flight requests finish, then stops the projector.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use sablier_domain::services::{DomainSettings, StaticPolicyBook};
 use sablier_domain::{Clock, SystemClock};
-use sablier_projections::leadership::Leadership;
 use sablier_projections::{Projector, catalogue};
 use sablier_store::access::{IssuedToken, Tokens};
 use sablier_store::{Database, Engine, EventLog, ports};
@@ -18,13 +16,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::http;
 use crate::http::state::{AppState, Limits};
-
-/// How often a standby server checks whether it may take the projector over.
-const TAKEOVER_POLL: Duration = Duration::from_millis(500);
-/// How often the projector looks for events written by other processes.
-const FOLLOW_POLL: Duration = Duration::from_millis(50);
+use crate::{http, project};
 
 /// The login of the first admin token a fresh database gets.
 pub const FIRST_ADMIN_LOGIN: &str = "sablier.admin";
@@ -73,18 +66,18 @@ impl Server {
             (projector.reached(), projector.waker()),
         );
         let (stop, stopped) = watch::channel(false);
-        let projecting = tokio::spawn(project(database.clone(), projector, stopped.clone()));
+        let projecting = tokio::spawn({
+            let (database, stopped) = (database.clone(), stopped.clone());
+            async move {
+                if let Err(error) = project::lead_and_follow(&database, &projector, stopped).await {
+                    tracing::error!(error = format!("{error:#}"), "the projector stopped");
+                }
+            }
+        });
         let router = http::router(state);
         let task = tokio::spawn(async move {
-            let mut shutdown = stopped.clone();
             let served = axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    while !*shutdown.borrow() {
-                        if shutdown.changed().await.is_err() {
-                            break;
-                        }
-                    }
-                })
+                .with_graceful_shutdown(project::wait_for(stopped))
                 .await;
             // The projector stops once every in-flight request has been answered.
             let _ = projecting.await;
@@ -107,7 +100,7 @@ impl Server {
 
     /// Runs until SIGTERM or SIGINT, then stops gracefully.
     pub async fn run_until_signal(self) -> anyhow::Result<()> {
-        crate::project::shutdown_signal().await;
+        project::shutdown_signal().await;
         tracing::info!("shutting down: finishing in-flight requests");
         self.stop().await
     }
@@ -128,21 +121,4 @@ async fn first_admin_token(database: &Database) -> anyhow::Result<Option<IssuedT
         )
         .await?;
     Ok(Some(issued))
-}
-
-/// Takes the projector's leadership (or stands by for it) and follows the log until told
-/// to stop.
-async fn project(database: Database, projector: Arc<Projector>, stopped: watch::Receiver<bool>) {
-    let mut waiting = stopped.clone();
-    let leadership = tokio::select! {
-        leadership = Leadership::acquire(&database, TAKEOVER_POLL) => leadership,
-        _ = async { while !*waiting.borrow() { if waiting.changed().await.is_err() { break; } } } => return,
-    };
-    match leadership {
-        Ok(leadership) => {
-            projector.follow(FOLLOW_POLL, stopped).await;
-            drop(leadership);
-        }
-        Err(error) => tracing::error!(error = %error, "cannot take the projector's leadership"),
-    }
 }

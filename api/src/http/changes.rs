@@ -21,13 +21,14 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::http::auth::{Caller, Need};
 use crate::http::bodies::{Empty, OptionalNote, OptionalReason, Quote, Reason};
-use crate::http::command::{self, Answered, CommandAnswer};
+use crate::http::command::{self, Answered, CommandAnswer, action_route};
 use crate::http::extract::{Body, Path, Query};
 use crate::http::fields;
 use crate::http::problem::Problem;
 use crate::http::reads::{self, AsOf};
 use crate::http::state::AppState;
 use crate::http::views::RequestDetail;
+use sablier_projections::request_list::RequestKind;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -247,19 +248,28 @@ pub async fn create(
             form,
         }
     };
+    run(&state, &caller, &change_id, command, StatusCode::CREATED).await
+}
+
+/// Runs `command` on the change and answers with `status`, listing the same-asset
+/// warning when the command submitted it.
+async fn run(
+    state: &AppState,
+    caller: &Caller,
+    change_id: &ChangeId,
+    command: ChangeCommand,
+    status: StatusCode,
+) -> Result<Answered, Problem> {
     let (mut answer, events) = command::execute(
-        &state,
+        state,
         &state.engine.changes,
-        &caller,
+        caller,
         change_id.as_str(),
         Authored::new(caller.actor.clone(), command),
     )
     .await?;
     answer.warnings = warnings(&events);
-    Ok(Answered {
-        status: StatusCode::CREATED,
-        answer,
-    })
+    Ok(Answered { status, answer })
 }
 
 /// The change with its delivery clock as of now (or `as_of`).
@@ -273,7 +283,7 @@ pub async fn detail(
     Path(change_id): Path<String>,
     Query(as_of): Query<AsOf>,
 ) -> Result<Json<RequestDetail>, Problem> {
-    reads::detail(&state, &caller, &change_id, "change", as_of)
+    reads::detail(&state, &caller, &change_id, RequestKind::Change, as_of)
         .await
         .map(Json)
 }
@@ -301,19 +311,7 @@ async fn act(
     command: ChangeCommand,
 ) -> Result<Answered, Problem> {
     let (id, _) = acting_on(state, caller, change_id, Need::Manage(Section::Services)).await?;
-    let (mut answer, events) = command::execute(
-        state,
-        &state.engine.changes,
-        caller,
-        id.as_str(),
-        Authored::new(caller.actor.clone(), command),
-    )
-    .await?;
-    answer.warnings = warnings(&events);
-    Ok(Answered {
-        status: StatusCode::OK,
-        answer,
-    })
+    run(state, caller, &id, command, StatusCode::OK).await
 }
 
 /// Replaces the whole form of a draft.
@@ -327,74 +325,64 @@ pub async fn edit_draft(
     Path(change_id): Path<String>,
     Body(body): Body<ChangeFormBody>,
 ) -> Result<Answered, Problem> {
-    acting_on(&state, &caller, &change_id, Need::Manage(Section::Services)).await?;
+    let (id, _) = acting_on(&state, &caller, &change_id, Need::Manage(Section::Services)).await?;
     let form = form(&state, body).await?;
-    act(
+    run(
         &state,
         &caller,
-        &change_id,
+        &id,
         ChangeCommand::EditDraft { form },
+        StatusCode::OK,
     )
     .await
 }
 
-macro_rules! change_action {
-    ($(#[$doc:meta])* $name:ident, $path:literal, $body:ty, |$b:ident| $command:expr) => {
-        $(#[$doc])*
-        #[utoipa::path(post, path = $path, tag = "changes", request_body = $body,
-            params(("change_id" = String, Path)),
-            responses((status = 200, body = CommandAnswer), (status = "4XX", body = Problem, content_type = "application/problem+json")),
-            security(("bearer" = [])))]
-        pub async fn $name(
-            State(state): State<AppState>,
-            caller: Caller,
-            Path(change_id): Path<String>,
-            Body($b): Body<$body>,
-        ) -> Result<Answered, Problem> {
-            let command: ChangeCommand = $command;
-            act(&state, &caller, &change_id, command).await
-        }
-    };
-}
-
-change_action!(
+action_route!(
+    "changes", "change_id", ChangeCommand;
     /// Submits the draft as last saved.
     submit, "/v1/changes/{change_id}/submit", Empty, |_body| ChangeCommand::SubmitDraft
 );
-change_action!(
+action_route!(
+    "changes", "change_id", ChangeCommand;
     /// Staff: the price of the study.
     quote, "/v1/changes/{change_id}/quote", Quote, |body| ChangeCommand::Quote {
         amount_cents: body.amount_cents,
         note: fields::parse_optional("note", body.note.as_deref(), FreeText::parse)?,
     }
 );
-change_action!(
+action_route!(
+    "changes", "change_id", ChangeCommand;
     /// Customer: accepts the quote.
     accept_quote, "/v1/changes/{change_id}/accept-quote", Empty, |_body| ChangeCommand::AcceptQuote
 );
-change_action!(
+action_route!(
+    "changes", "change_id", ChangeCommand;
     /// Customer: declines the quote; the change closes without work.
     decline_quote, "/v1/changes/{change_id}/decline-quote", OptionalReason, |body| ChangeCommand::DeclineQuote {
         reason: fields::parse_optional("reason", body.reason.as_deref(), FreeText::parse)?,
     }
 );
-change_action!(
+action_route!(
+    "changes", "change_id", ChangeCommand;
     /// Staff: work begins.
     start, "/v1/changes/{change_id}/start", Empty, |_body| ChangeCommand::Start
 );
-change_action!(
+action_route!(
+    "changes", "change_id", ChangeCommand;
     /// Staff: work is done.
     complete, "/v1/changes/{change_id}/complete", OptionalNote, |body| ChangeCommand::Complete {
         note: fields::parse_optional("note", body.note.as_deref(), FreeText::parse)?,
     }
 );
-change_action!(
+action_route!(
+    "changes", "change_id", ChangeCommand;
     /// Customer, before work starts.
     cancel, "/v1/changes/{change_id}/cancel", OptionalReason, |body| ChangeCommand::Cancel {
         reason: fields::parse_optional("reason", body.reason.as_deref(), FreeText::parse)?,
     }
 );
-change_action!(
+action_route!(
+    "changes", "change_id", ChangeCommand;
     /// Staff, with a reason, before work starts.
     reject, "/v1/changes/{change_id}/reject", Reason, |body| ChangeCommand::Reject {
         reason: fields::parse("reason", &body.reason, FreeText::parse)?,

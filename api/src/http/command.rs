@@ -112,3 +112,29 @@ where
         answer,
     })
 }
+
+/// Defines a `POST` route that turns a body into one command on an existing object and
+/// runs it with the calling module's `act(state, caller, id, command)`, with its OpenAPI
+/// description: `action_route!("incidents", "incident_id", IncidentCommand; /// doc
+/// name, "/v1/incidents/{incident_id}/close", Empty, |_body| IncidentCommand::Close)`.
+macro_rules! action_route {
+    ($tag:literal, $id:literal, $command:ty;
+     $(#[$doc:meta])* $name:ident, $path:literal, $body:ty, |$b:ident| $make:expr) => {
+        $(#[$doc])*
+        #[utoipa::path(post, path = $path, tag = $tag, request_body = $body,
+            params(($id = String, Path)),
+            responses((status = 200, body = $crate::http::command::CommandAnswer),
+                (status = "4XX", body = $crate::http::problem::Problem, content_type = "application/problem+json")),
+            security(("bearer" = [])))]
+        pub async fn $name(
+            axum::extract::State(state): axum::extract::State<$crate::http::state::AppState>,
+            caller: $crate::http::auth::Caller,
+            $crate::http::extract::Path(id): $crate::http::extract::Path<String>,
+            $crate::http::extract::Body($b): $crate::http::extract::Body<$body>,
+        ) -> Result<$crate::http::command::Answered, $crate::http::problem::Problem> {
+            let command: $command = $make;
+            act(&state, &caller, &id, command).await
+        }
+    };
+}
+pub(crate) use action_route;

@@ -12,7 +12,7 @@ use sablier_domain::contract::{
 use sablier_domain::text::{Email, FreeText, Login, Name, Title};
 use sablier_domain::{Authored, ContractId, YearMonth};
 use sablier_projections::billing::Billing;
-use sablier_projections::directory::Directory;
+use sablier_projections::directory::{ContractEntry, Directory};
 use sablier_sla::Tier;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -170,14 +170,9 @@ pub struct ContractView {
     pub tiers: Vec<TierPeriod>,
 }
 
-async fn contract_view(
-    state: &AppState,
-    contract_id: &str,
-) -> Result<Option<ContractView>, Problem> {
-    let Some(entry) = Directory::contract(&state.reader, contract_id).await? else {
-        return Ok(None);
-    };
-    let tiers = Directory::tiers(&state.reader, contract_id)
+/// A contract as the directory lists it, with its tier timeline.
+async fn contract_view(state: &AppState, entry: ContractEntry) -> Result<ContractView, Problem> {
+    let tiers = Directory::tiers(&state.reader, &entry.contract_id)
         .await?
         .into_iter()
         .map(|tier| TierPeriod {
@@ -188,7 +183,7 @@ async fn contract_view(
             billing_effective_on: tier.billing_effective_on,
         })
         .collect();
-    Ok(Some(ContractView {
+    Ok(ContractView {
         contract_id: entry.contract_id,
         name: entry.name,
         offer: entry.offer,
@@ -197,7 +192,7 @@ async fn contract_view(
         referent: entry.referent,
         created_at: entry.created_at,
         tiers,
-    }))
+    })
 }
 
 /// The contracts the caller sees (staff: all).
@@ -211,10 +206,8 @@ pub async fn list(
     state.views_caught_up().await?;
     let mut views = Vec::new();
     for entry in Directory::contracts(&state.reader).await? {
-        if caller.sees(&entry.contract_id)
-            && let Some(view) = contract_view(&state, &entry.contract_id).await?
-        {
-            views.push(view);
+        if caller.sees(&entry.contract_id) {
+            views.push(contract_view(&state, entry).await?);
         }
     }
     Ok(Json(views))
@@ -232,20 +225,19 @@ pub async fn detail(
 ) -> Result<Json<ContractView>, Problem> {
     caller.require(&contract_id, Need::Declared, "contract")?;
     state.views_caught_up().await?;
-    contract_view(&state, &contract_id)
+    let entry = Directory::contract(&state.reader, &contract_id)
         .await?
-        .map(Json)
-        .ok_or_else(|| Problem::not_found("contract"))
+        .ok_or_else(|| Problem::not_found("contract"))?;
+    Ok(Json(contract_view(&state, entry).await?))
 }
 
+/// Runs `command` on the contract; the caller's right was checked by the handler.
 async fn act(
     state: &AppState,
     caller: &Caller,
     contract_id: &str,
-    need: Need,
     command: ContractCommand,
 ) -> Result<Answered, Problem> {
-    caller.require(contract_id, need, "contract")?;
     let id = ContractId::parse(contract_id).map_err(|_| Problem::not_found("contract"))?;
     command::answer(
         state,
@@ -277,12 +269,12 @@ pub async fn upgrade(
     Path(contract_id): Path<String>,
     Body(body): Body<TierChange>,
 ) -> Result<Answered, Problem> {
+    caller.require(&contract_id, Need::Manage(Section::Contract), "contract")?;
     let to = fields::term("to", &body.to)?;
     act(
         &state,
         &caller,
         &contract_id,
-        Need::Manage(Section::Contract),
         ContractCommand::UpgradeSupportTier { to },
     )
     .await
@@ -306,7 +298,6 @@ pub async fn downgrade(
         &state,
         &caller,
         &contract_id,
-        Need::Declared,
         ContractCommand::DowngradeSupportTier { to },
     )
     .await
@@ -350,7 +341,6 @@ pub async fn expert_time(
         &state,
         &caller,
         &contract_id,
-        Need::Declared,
         ContractCommand::LogExpertTime {
             performed_on,
             minutes: body.minutes,
@@ -474,6 +464,7 @@ pub async fn declare_user(
     Path(contract_id): Path<String>,
     Body(body): Body<DeclareUserBody>,
 ) -> Result<Answered, Problem> {
+    caller.require(&contract_id, Need::Manage(Section::Users), "contract")?;
     let command = ContractCommand::DeclareUser(DeclareUser {
         login: fields::parse("login", &body.login, Login::parse)?,
         email: fields::parse("email", &body.email, Email::parse)?,
@@ -481,14 +472,7 @@ pub async fn declare_user(
         last_name: fields::parse("last_name", &body.last_name, Name::parse)?,
         roles: body.roles,
     });
-    act(
-        &state,
-        &caller,
-        &contract_id,
-        Need::Manage(Section::Users),
-        command,
-    )
-    .await
+    act(&state, &caller, &contract_id, command).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -509,12 +493,12 @@ pub async fn change_roles(
     Path((contract_id, login)): Path<(String, String)>,
     Body(body): Body<RolesBody>,
 ) -> Result<Answered, Problem> {
+    caller.require(&contract_id, Need::Manage(Section::Users), "contract")?;
     let login = Login::parse(&login).map_err(|_| Problem::not_found("user"))?;
     act(
         &state,
         &caller,
         &contract_id,
-        Need::Manage(Section::Users),
         ContractCommand::ChangeUserRoles {
             login,
             roles: body.roles,
@@ -533,12 +517,12 @@ pub async fn remove_user(
     caller: Caller,
     Path((contract_id, login)): Path<(String, String)>,
 ) -> Result<Answered, Problem> {
+    caller.require(&contract_id, Need::Manage(Section::Users), "contract")?;
     let login = Login::parse(&login).map_err(|_| Problem::not_found("user"))?;
     act(
         &state,
         &caller,
         &contract_id,
-        Need::Manage(Section::Users),
         ContractCommand::RemoveUser { login },
     )
     .await

@@ -12,13 +12,14 @@ use utoipa::ToSchema;
 
 use crate::http::auth::{Caller, Need};
 use crate::http::bodies::Empty;
-use crate::http::command::{self, Answered, CommandAnswer};
+use crate::http::command::{self, Answered, CommandAnswer, action_route};
 use crate::http::extract::{Body, Path, Query};
 use crate::http::fields;
 use crate::http::problem::Problem;
 use crate::http::reads::{self, AsOf};
 use crate::http::state::AppState;
 use crate::http::views::RequestDetail;
+use sablier_projections::request_list::RequestKind;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -93,7 +94,7 @@ pub async fn detail(
     Path(incident_id): Path<String>,
     Query(as_of): Query<AsOf>,
 ) -> Result<Json<RequestDetail>, Problem> {
-    reads::detail(&state, &caller, &incident_id, "incident", as_of)
+    reads::detail(&state, &caller, &incident_id, RequestKind::Incident, as_of)
         .await
         .map(Json)
 }
@@ -168,31 +169,14 @@ pub struct ChangePriority {
     pub reason: String,
 }
 
-macro_rules! incident_action {
-    ($(#[$doc:meta])* $name:ident, $path:literal, $body:ty, |$b:ident| $command:expr) => {
-        $(#[$doc])*
-        #[utoipa::path(post, path = $path, tag = "incidents", request_body = $body,
-            params(("incident_id" = String, Path)),
-            responses((status = 200, body = CommandAnswer), (status = "4XX", body = Problem, content_type = "application/problem+json")),
-            security(("bearer" = [])))]
-        pub async fn $name(
-            State(state): State<AppState>,
-            caller: Caller,
-            Path(incident_id): Path<String>,
-            Body($b): Body<$body>,
-        ) -> Result<Answered, Problem> {
-            let command: IncidentCommand = $command;
-            act(&state, &caller, &incident_id, command).await
-        }
-    };
-}
-
-incident_action!(
+action_route!(
+    "incidents", "incident_id", IncidentCommand;
     /// Staff: the first intervention (stops GTI).
     start_intervention, "/v1/incidents/{incident_id}/start-intervention", Empty,
     |_body| IncidentCommand::StartIntervention
 );
-incident_action!(
+action_route!(
+    "incidents", "incident_id", IncidentCommand;
     /// Staff: waits for the customer; GTD and GTR pause.
     await_customer, "/v1/incidents/{incident_id}/await-customer", AwaitCustomer,
     |body| IncidentCommand::AwaitCustomer {
@@ -202,32 +186,38 @@ incident_action!(
         },
     }
 );
-incident_action!(
+action_route!(
+    "incidents", "incident_id", IncidentCommand;
     /// The customer answered: paused clocks resume.
     customer_response, "/v1/incidents/{incident_id}/customer-response", Empty,
     |_body| IncidentCommand::RecordCustomerResponse
 );
-incident_action!(
+action_route!(
+    "incidents", "incident_id", IncidentCommand;
     /// Staff: shares the diagnosis (the first one stops GTD).
     share_diagnosis, "/v1/incidents/{incident_id}/diagnosis", WithText,
     |body| IncidentCommand::ShareDiagnosis { diagnosis: fields::parse("text", &body.text, FreeText::parse)? }
 );
-incident_action!(
+action_route!(
+    "incidents", "incident_id", IncidentCommand;
     /// Staff: service restored (stops GTR).
     restore, "/v1/incidents/{incident_id}/restore", WithText,
     |body| IncidentCommand::Restore { resolution: fields::parse("text", &body.text, FreeText::parse)? }
 );
-incident_action!(
+action_route!(
+    "incidents", "incident_id", IncidentCommand;
     /// Closes a restored incident.
     close, "/v1/incidents/{incident_id}/close", Empty,
     |_body| IncidentCommand::Close
 );
-incident_action!(
+action_route!(
+    "incidents", "incident_id", IncidentCommand;
     /// Customer, within the reopen window: GTR runs again from the time already counted.
     reopen, "/v1/incidents/{incident_id}/reopen", WithText,
     |body| IncidentCommand::Reopen { reason: fields::parse("text", &body.text, FreeText::parse)? }
 );
-incident_action!(
+action_route!(
+    "incidents", "incident_id", IncidentCommand;
     /// Staff, with a reason: the targets become the new priority's.
     change_priority, "/v1/incidents/{incident_id}/priority", ChangePriority,
     |body| IncidentCommand::ChangePriority {
@@ -235,7 +225,8 @@ incident_action!(
         reason: fields::parse("reason", &body.reason, FreeText::parse)?,
     }
 );
-incident_action!(
+action_route!(
+    "incidents", "incident_id", IncidentCommand;
     /// A comment (at most 400 characters).
     comment, "/v1/incidents/{incident_id}/comments", WithText,
     |body| IncidentCommand::AddComment { text: fields::parse("text", &body.text, Comment::parse)? }

@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
-use sablier_store::EventLog;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -38,13 +37,10 @@ pub struct Readiness {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Readiness), (status = 503, body = Problem, content_type = "application/problem+json")))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, Problem> {
-    let (log_head, _) = EventLog::new(state.database.clone())
-        .head()
-        .await
-        .map_err(|error| {
-            tracing::warn!(error = %error, "database not ready");
-            Problem::unavailable("the database does not answer", 1)
-        })?;
+    let (log_head, _) = state.engine.log.head().await.map_err(|error| {
+        tracing::warn!(error = %error, "database not ready");
+        Problem::unavailable("the database does not answer", 1)
+    })?;
     Ok(Json(Readiness {
         status: "ready".to_owned(),
         log_head,
@@ -56,7 +52,9 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, Pr
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let log_head = EventLog::new(state.database.clone())
+    let log_head = state
+        .engine
+        .log
         .head()
         .await
         .map(|(position, _)| position)

@@ -15,13 +15,14 @@ use utoipa::ToSchema;
 
 use crate::http::auth::{Caller, Need};
 use crate::http::bodies::{Empty, OptionalNote, OptionalReason, Quote, Reason};
-use crate::http::command::{self, Answered, CommandAnswer};
+use crate::http::command::{self, Answered, CommandAnswer, action_route};
 use crate::http::extract::{Body, Path, Query};
 use crate::http::fields;
 use crate::http::problem::Problem;
 use crate::http::reads::{self, AsOf};
 use crate::http::state::AppState;
 use crate::http::views::RequestDetail;
+use sablier_projections::request_list::RequestKind;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -147,7 +148,7 @@ pub async fn detail(
     Path(order_id): Path<String>,
     Query(as_of): Query<AsOf>,
 ) -> Result<Json<RequestDetail>, Problem> {
-    reads::detail(&state, &caller, &order_id, "order", as_of)
+    reads::detail(&state, &caller, &order_id, RequestKind::Order, as_of)
         .await
         .map(Json)
 }
@@ -174,53 +175,40 @@ async fn act(
     .await
 }
 
-macro_rules! order_action {
-    ($(#[$doc:meta])* $name:ident, $path:literal, $body:ty, |$b:ident| $command:expr) => {
-        $(#[$doc])*
-        #[utoipa::path(post, path = $path, tag = "orders", request_body = $body,
-            params(("order_id" = String, Path)),
-            responses((status = 200, body = CommandAnswer), (status = "4XX", body = Problem, content_type = "application/problem+json")),
-            security(("bearer" = [])))]
-        pub async fn $name(
-            State(state): State<AppState>,
-            caller: Caller,
-            Path(order_id): Path<String>,
-            Body($b): Body<$body>,
-        ) -> Result<Answered, Problem> {
-            let command: OrderCommand = $command;
-            act(&state, &caller, &order_id, command).await
-        }
-    };
-}
-
-order_action!(
+action_route!(
+    "orders", "order_id", OrderCommand;
     /// Staff: the price of an item sold on quote.
     quote, "/v1/orders/{order_id}/quote", Quote, |body| OrderCommand::Quote {
         amount_cents: body.amount_cents,
         note: fields::parse_optional("note", body.note.as_deref(), FreeText::parse)?,
     }
 );
-order_action!(
+action_route!(
+    "orders", "order_id", OrderCommand;
     /// Customer: accepts the quote.
     accept_quote, "/v1/orders/{order_id}/accept-quote", Empty, |_body| OrderCommand::AcceptQuote
 );
-order_action!(
+action_route!(
+    "orders", "order_id", OrderCommand;
     /// Customer: declines the quote; the order closes without work.
     decline_quote, "/v1/orders/{order_id}/decline-quote", OptionalReason, |body| OrderCommand::DeclineQuote {
         reason: fields::parse_optional("reason", body.reason.as_deref(), FreeText::parse)?,
     }
 );
-order_action!(
+action_route!(
+    "orders", "order_id", OrderCommand;
     /// Staff: work begins.
     start, "/v1/orders/{order_id}/start", Empty, |_body| OrderCommand::Start
 );
-order_action!(
+action_route!(
+    "orders", "order_id", OrderCommand;
     /// Staff: the service is delivered.
     complete, "/v1/orders/{order_id}/complete", OptionalNote, |body| OrderCommand::Complete {
         note: fields::parse_optional("note", body.note.as_deref(), FreeText::parse)?,
     }
 );
-order_action!(
+action_route!(
+    "orders", "order_id", OrderCommand;
     /// Staff, with a reason.
     cancel, "/v1/orders/{order_id}/cancel", Reason, |body| OrderCommand::Cancel {
         reason: fields::parse("reason", &body.reason, FreeText::parse)?,

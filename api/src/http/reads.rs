@@ -45,10 +45,10 @@ impl AsOf {
 }
 
 /// The section that governs reading a kind of request.
-fn section_of(kind: &str) -> Section {
+fn section_of(kind: RequestKind) -> Section {
     match kind {
-        "incident" => Section::Support,
-        _ => Section::Services,
+        RequestKind::Incident => Section::Support,
+        RequestKind::Change | RequestKind::Order => Section::Services,
     }
 }
 
@@ -58,7 +58,7 @@ pub async fn detail(
     state: &AppState,
     caller: &Caller,
     request_id: &str,
-    kind: &str,
+    kind: RequestKind,
     as_of: AsOf,
 ) -> Result<RequestDetail, Problem> {
     let as_of = as_of.instant(state)?;
@@ -69,9 +69,13 @@ pub async fn detail(
         SlaClocks::for_request(&state.reader, request_id),
     )?;
     let row = row
-        .filter(|row| row.kind.as_str() == kind)
-        .ok_or_else(|| Problem::not_found(kind))?;
-    caller.require(row.contract_id.as_str(), Need::Read(section_of(kind)), kind)?;
+        .filter(|row| row.kind == kind)
+        .ok_or_else(|| Problem::not_found(kind.as_str()))?;
+    caller.require(
+        row.contract_id.as_str(),
+        Need::Read(section_of(kind)),
+        kind.as_str(),
+    )?;
     Ok(RequestDetail {
         request: row.into(),
         as_of,
@@ -197,7 +201,7 @@ async fn readable(
         .ok_or_else(|| Problem::not_found("request"))?;
     caller.require(
         row.contract_id.as_str(),
-        Need::Read(section_of(row.kind.as_str())),
+        Need::Read(section_of(row.kind)),
         "request",
     )?;
     Ok(row.into())

@@ -96,6 +96,7 @@ impl AppState {
                 limits,
                 views: ViewsGate {
                     committed: AtomicI64::new(0),
+                    names: catalogue::all().iter().map(|view| view.name()).collect(),
                     reached,
                     waker,
                 },
@@ -123,9 +124,13 @@ impl AppState {
         if *self.views.reached.borrow() >= wanted {
             return Ok(());
         }
-        let names: Vec<&str> = catalogue::all().iter().map(|view| view.name()).collect();
-        let reached =
-            wait_for_position(&self.reader, &names, wanted, self.limits.read_your_writes).await?;
+        let reached = wait_for_position(
+            &self.reader,
+            &self.views.names,
+            wanted,
+            self.limits.read_your_writes,
+        )
+        .await?;
         if !reached {
             tracing::warn!(
                 position = wanted,
@@ -143,6 +148,8 @@ impl AppState {
 
 struct ViewsGate {
     committed: AtomicI64,
+    /// The views a read waits for.
+    names: Vec<&'static str>,
     reached: watch::Receiver<i64>,
     waker: Arc<Notify>,
 }
