@@ -34,7 +34,8 @@ pub struct IssuedToken {
 /// The prefix of every secret, so that a leaked one is recognisable (secret scanners).
 pub const TOKEN_PREFIX: &str = "sbl_";
 
-fn instant(at: DateTime<Utc>) -> String {
+/// An instant as the API tables store it (RFC 3339, whole seconds, UTC).
+pub(crate) fn instant(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 

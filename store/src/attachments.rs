@@ -2,9 +2,10 @@
 //! so a file uploaded twice is stored once and a download proves which file it is. The
 //! change events record only the digest (with name, media type and size).
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+use crate::access::instant;
 use crate::database::{Database, on_pool};
 use crate::error::StoreError;
 
@@ -37,7 +38,7 @@ impl Attachments {
         let sha256 = hex::encode(Sha256::digest(content));
         let size_bytes = i64::try_from(content.len())
             .map_err(|_| StoreError::Unexpected("attachment too large".to_owned()))?;
-        let at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let at = instant(now);
         let sql = "INSERT INTO attachment_blobs (sha256, media_type, size_bytes, content, uploaded_by, uploaded_at) \
                    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING";
         on_pool!(&self.database, |pool| {

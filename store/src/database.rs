@@ -10,7 +10,6 @@ use sqlx::sqlite::{
 
 use crate::error::StoreError;
 
-/// The embedded default: a file `sablier.db` in the current directory.
 /// Runs `$body` with `$pool` bound to whichever pool `$database` holds: for statements
 /// whose SQL is the same on both backends, written once.
 macro_rules! on_pool {
@@ -23,6 +22,7 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// The embedded default: a file `sablier.db` in the current directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://sablier.db";
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -10,7 +10,7 @@
 
 use sqlx::{Postgres, Sqlite, Transaction};
 
-use crate::database::Database;
+use crate::database::{Database, on_pool};
 use crate::error::StoreError;
 use crate::feed::StoredEvent;
 
@@ -61,10 +61,9 @@ pub async fn why_not_empty(database: &Database) -> Result<Option<String>, StoreE
         ),
     ];
     for (sql, reason) in queries {
-        let count: i64 = match database {
-            Database::Sqlite(pool) => sqlx::query_scalar(sql).fetch_optional(pool).await,
-            Database::Postgres(pool) => sqlx::query_scalar(sql).fetch_optional(pool).await,
-        }
+        let count: i64 = on_pool!(database, |pool| sqlx::query_scalar(sql)
+            .fetch_optional(pool)
+            .await)
         .or_else(|error| match error {
             // A table a partial schema lacks: nothing in it.
             sqlx::Error::Database(_) => Ok(None),
@@ -83,6 +82,16 @@ enum ImportTx {
     Postgres(Transaction<'static, Postgres>),
 }
 
+/// Runs `$body` with `$tx` bound to whichever transaction `$import_tx` holds.
+macro_rules! on_tx {
+    ($import_tx:expr, |$tx:ident| $body:expr) => {
+        match $import_tx {
+            ImportTx::Sqlite($tx) => $body,
+            ImportTx::Postgres($tx) => $body,
+        }
+    };
+}
+
 /// An import in progress: one transaction, events buffered and written in multi-row
 /// statements. Dropping it without [`LogImport::finish`] rolls everything back.
 pub struct LogImport {
@@ -95,14 +104,8 @@ impl LogImport {
     /// Starts the transaction on a migrated database, and refuses one that holds a log.
     pub async fn begin(database: &Database) -> Result<Self, StoreError> {
         let tx = match database {
-            Database::Sqlite(pool) => {
-                let mut tx = pool.begin().await?;
-                // Take the write lock first, so no append slips in between check and write.
-                sqlx::query("UPDATE event_log_head SET last_position = last_position")
-                    .execute(&mut *tx)
-                    .await?;
-                ImportTx::Sqlite(tx)
-            }
+            // Take the write lock first, so no append slips in between check and write.
+            Database::Sqlite(pool) => ImportTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Database::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
                 sqlx::query("SELECT 1 FROM event_log_head WHERE id = 1 FOR UPDATE")
@@ -116,18 +119,11 @@ impl LogImport {
             pending: Vec::with_capacity(ROWS_PER_STATEMENT),
             last: None,
         };
-        let any: Option<i64> = match &mut import.tx {
-            ImportTx::Sqlite(tx) => {
-                sqlx::query_scalar("SELECT position FROM events LIMIT 1")
-                    .fetch_optional(&mut **tx)
-                    .await?
-            }
-            ImportTx::Postgres(tx) => {
-                sqlx::query_scalar("SELECT position FROM events LIMIT 1")
-                    .fetch_optional(&mut **tx)
-                    .await?
-            }
-        };
+        let any: Option<i64> = on_tx!(&mut import.tx, |tx| {
+            sqlx::query_scalar("SELECT position FROM events LIMIT 1")
+                .fetch_optional(&mut **tx)
+                .await?
+        });
         if any.is_some() {
             return Err(StoreError::NotEmpty("it holds events".to_owned()));
         }
@@ -149,57 +145,44 @@ impl LogImport {
             return Ok(());
         }
         let rows = self.pending.len();
-        match &mut self.tx {
-            ImportTx::Sqlite(tx) => {
-                let sql = insert_statement(rows, |_| "(?, ?, ?, ?, ?, ?, ?, ?, ?)".to_owned());
-                let mut query = sqlx::query(&sql);
-                for event in self.pending.drain(..) {
-                    query = query
-                        .bind(event.position)
-                        .bind(event.aggregate_type)
-                        .bind(event.aggregate_id)
-                        .bind(event.sequence)
-                        .bind(event.event_type)
-                        .bind(event.event_version)
-                        .bind(event.payload)
-                        .bind(event.metadata)
-                        .bind(event.hash);
-                }
-                query.execute(&mut **tx).await?;
+        // SQLite binds anonymous `?` fastest (numbered ones are looked up by name); JSON
+        // (not JSONB) on PostgreSQL keeps the exact text the seal covers.
+        let sql = match &self.tx {
+            ImportTx::Sqlite(_) => {
+                insert_statement(rows, |_| "(?, ?, ?, ?, ?, ?, ?, ?, ?)".to_owned())
             }
-            ImportTx::Postgres(tx) => {
-                // JSON (not JSONB) keeps the exact text the seal covers.
-                let sql = insert_statement(rows, |row| {
-                    let n = row * 9;
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}::json, ${}::json, ${})",
-                        n + 1,
-                        n + 2,
-                        n + 3,
-                        n + 4,
-                        n + 5,
-                        n + 6,
-                        n + 7,
-                        n + 8,
-                        n + 9
-                    )
-                });
-                let mut query = sqlx::query(&sql);
-                for event in self.pending.drain(..) {
-                    query = query
-                        .bind(event.position)
-                        .bind(event.aggregate_type)
-                        .bind(event.aggregate_id)
-                        .bind(event.sequence)
-                        .bind(event.event_type)
-                        .bind(event.event_version)
-                        .bind(event.payload)
-                        .bind(event.metadata)
-                        .bind(event.hash);
-                }
-                query.execute(&mut **tx).await?;
+            ImportTx::Postgres(_) => insert_statement(rows, |row| {
+                let n = row * 9;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}::json, ${}::json, ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5,
+                    n + 6,
+                    n + 7,
+                    n + 8,
+                    n + 9
+                )
+            }),
+        };
+        on_tx!(&mut self.tx, |tx| {
+            let mut query = sqlx::query(&sql);
+            for event in self.pending.drain(..) {
+                query = query
+                    .bind(event.position)
+                    .bind(event.aggregate_type)
+                    .bind(event.aggregate_id)
+                    .bind(event.sequence)
+                    .bind(event.event_type)
+                    .bind(event.event_version)
+                    .bind(event.payload)
+                    .bind(event.metadata)
+                    .bind(event.hash);
             }
-        }
+            query.execute(&mut **tx).await?;
+        });
         Ok(())
     }
 
@@ -217,40 +200,23 @@ impl LogImport {
         const COUNTER: &str = "INSERT INTO order_reference_counters (contract_id, month, last_sequence) \
              VALUES ($1, $2, $3) ON CONFLICT (contract_id, month) DO UPDATE \
              SET last_sequence = excluded.last_sequence";
-        match self.tx {
-            ImportTx::Sqlite(mut tx) => {
-                sqlx::query(HEAD)
-                    .bind(last_position)
-                    .bind(&last_hash)
+        on_tx!(self.tx, |tx| {
+            let mut tx = tx;
+            sqlx::query(HEAD)
+                .bind(last_position)
+                .bind(&last_hash)
+                .execute(&mut *tx)
+                .await?;
+            for counter in counters {
+                sqlx::query(COUNTER)
+                    .bind(&counter.contract_id)
+                    .bind(&counter.month)
+                    .bind(counter.last_sequence)
                     .execute(&mut *tx)
                     .await?;
-                for counter in counters {
-                    sqlx::query(COUNTER)
-                        .bind(&counter.contract_id)
-                        .bind(&counter.month)
-                        .bind(counter.last_sequence)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
             }
-            ImportTx::Postgres(mut tx) => {
-                sqlx::query(HEAD)
-                    .bind(last_position)
-                    .bind(&last_hash)
-                    .execute(&mut *tx)
-                    .await?;
-                for counter in counters {
-                    sqlx::query(COUNTER)
-                        .bind(&counter.contract_id)
-                        .bind(&counter.month)
-                        .bind(counter.last_sequence)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-            }
-        }
+            tx.commit().await?;
+        });
         Ok(())
     }
 }

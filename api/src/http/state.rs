@@ -96,7 +96,7 @@ impl AppState {
                 limits,
                 views: ViewsGate {
                     committed: AtomicI64::new(0),
-                    names: catalogue::all().iter().map(|view| view.name()).collect(),
+                    names: catalogue::names(),
                     reached,
                     waker,
                 },

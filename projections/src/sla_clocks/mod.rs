@@ -65,10 +65,12 @@ impl ClockRow {
         })
     }
 
-    /// The calendar the clock counts on at `as_of`: its start calendar, or the one named
-    /// by the last target change onto another calendar (a priority change).
+    /// The calendar the clock counts on at `as_of`: `started_on` (the calendar it started
+    /// on), or the one named by the last target change onto another calendar (a priority
+    /// change).
     fn calendar_in_force(
         &self,
+        started_on: &Calendar,
         transitions: &[Transition],
         as_of: DateTime<Utc>,
     ) -> Result<Calendar, ProjectionError> {
@@ -84,13 +86,14 @@ impl ClockRow {
                 _ => None,
             });
         match moved_to {
-            None => self.calendar(),
+            None => Ok(started_on.clone()),
             Some(name) => Calendar::named(name, self.time_zone()?)
                 .map_err(|error| ProjectionError::Malformed(format!("calendar {name}: {error}"))),
         }
     }
 
-    fn time_zone(&self) -> Result<Tz, ProjectionError> {
+    /// The time zone the clock's calendar is read in.
+    pub fn time_zone(&self) -> Result<Tz, ProjectionError> {
         self.time_zone.parse().map_err(|error| {
             ProjectionError::Malformed(format!("time zone {}: {error}", self.time_zone))
         })
@@ -184,7 +187,7 @@ fn watch(
         (true, false, Some(target)) => {
             let threshold = risk_threshold_seconds(input.at_risk_ratio, target);
             let missing = (threshold - evaluation.counted_seconds).max(0);
-            let calendar = row.calendar_in_force(transitions, as_of)?;
+            let calendar = row.calendar_in_force(&input.calendar, transitions, as_of)?;
             Some(instant_text(calendar.add_open_seconds(as_of, missing)))
         }
         _ => None,

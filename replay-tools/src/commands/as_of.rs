@@ -9,6 +9,7 @@
 //! billing. An event that cannot be decoded is named on stderr and left out (exit 1).
 
 use std::io::Write;
+use std::sync::Arc;
 
 use anyhow::{Context, anyhow};
 use chrono::{DateTime, Utc};
@@ -18,7 +19,7 @@ use sablier_projections::billing::Billing;
 use sablier_projections::request_list::RequestList;
 use sablier_projections::request_list::{PageLimit, RequestQuery, RequestRow, SortOrder};
 use sablier_projections::sla_clocks::{ClockRow, SlaClocks};
-use sablier_projections::{ViewReader, catalogue};
+use sablier_projections::{Projection, ViewReader};
 use sablier_store::{DEFAULT_DATABASE_URL, EventLog, FeedFilter};
 use serde::Serialize;
 
@@ -110,25 +111,18 @@ pub fn run(arguments: &AsOfArgs) -> anyhow::Result<Outcome> {
     super::database::block_on(as_of(arguments))
 }
 
-fn projection(name: &str) -> anyhow::Result<std::sync::Arc<dyn sablier_projections::Projection>> {
-    catalogue::all()
-        .into_iter()
-        .find(|projection| projection.name() == name)
-        .ok_or_else(|| anyhow!("no projection named {name}"))
-}
-
 /// Applies the events up to `instant` that `selection` keeps to the `view` projection in
 /// a scratch database.
 async fn rebuilt_at(
     log: &EventLog,
     instant: DateTime<Utc>,
-    view: &str,
+    view: Arc<dyn Projection>,
     selection: SelectionArgs,
 ) -> anyhow::Result<(Scratch, Fed)> {
     let (head, _) = log.head().await.context("cannot read the log's head")?;
     let scratch = Scratch::new().await?;
     let targets = [Target {
-        projection: projection(view)?,
+        projection: view,
         up_to: head,
     }];
     let mut filter = EventFilter::new(selection);
@@ -166,7 +160,7 @@ async fn as_of(arguments: &AsOfArgs) -> anyhow::Result<Outcome> {
             let (scratch, fed) = rebuilt_at(
                 &log,
                 instant,
-                RequestList::NAME,
+                Arc::new(RequestList),
                 selection(Some(contract), None),
             )
             .await?;
@@ -217,7 +211,7 @@ async fn as_of(arguments: &AsOfArgs) -> anyhow::Result<Outcome> {
             let (scratch, fed) = rebuilt_at(
                 &log,
                 instant,
-                SlaClocks::NAME,
+                Arc::new(SlaClocks),
                 selection(None, Some(request_id)),
             )
             .await?;
@@ -244,7 +238,7 @@ async fn as_of(arguments: &AsOfArgs) -> anyhow::Result<Outcome> {
             let (scratch, fed) = rebuilt_at(
                 &log,
                 instant,
-                Billing::NAME,
+                Arc::new(Billing::default()),
                 selection(Some(contract), None),
             )
             .await?;

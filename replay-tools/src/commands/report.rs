@@ -26,6 +26,7 @@ use clap::{Args, ValueEnum};
 use sablier_domain::YearMonth;
 use sablier_projections::sla_clocks::{ClockRow, SlaClocks};
 use sablier_projections::{Param, ViewReader};
+use sablier_sla::clock::evaluate_without_explanation;
 use sablier_sla::{ClockEvaluation, Metric, TransitionKind, Verdict};
 use sablier_store::DEFAULT_DATABASE_URL;
 use serde::Serialize;
@@ -118,10 +119,7 @@ async fn report(
     let mut bars = Vec::new();
     let mut time_zone: Option<Tz> = None;
     for clock in &clocks {
-        let zone: Tz = clock
-            .time_zone
-            .parse()
-            .map_err(|error| anyhow!("time zone {}: {error}", clock.time_zone))?;
+        let zone: Tz = clock.time_zone()?;
         let transitions = clock.transitions()?;
         let Some(start) = transitions.first().map(|first| first.at) else {
             continue;
@@ -267,9 +265,10 @@ async fn report(
     Ok(Outcome::Clean)
 }
 
+/// The clock's figures as of `as_of` (the report shows no explanation).
 fn evaluate(clock: &ClockRow, as_of: DateTime<Utc>) -> anyhow::Result<ClockEvaluation> {
-    clock
-        .evaluate(as_of)
+    let input = clock.input(as_of)?;
+    evaluate_without_explanation(&input)
         .with_context(|| format!("evaluating {} {}", clock.request_id, clock.metric))
 }
 

@@ -85,14 +85,6 @@ async fn timeline(arguments: &TimelineArgs) -> anyhow::Result<Outcome> {
         );
         return Ok(Outcome::ProblemsFound);
     }
-    // When each clock started, read once rather than for every event.
-    let clocks = clocks
-        .into_iter()
-        .map(|clock| {
-            let started_at = clock.transitions()?.first().map(|first| first.at);
-            Ok((clock, started_at))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
     let mut out = std::io::stdout().lock();
     for entry in &history {
         let step = Step {
@@ -118,18 +110,15 @@ async fn timeline(arguments: &TimelineArgs) -> anyhow::Result<Outcome> {
 }
 
 /// Each clock started by then, evaluated as of the entry's instant.
-fn clocks_after(
-    clocks: &[(ClockRow, Option<DateTime<Utc>>)],
-    entry: &AuditEntry,
-) -> anyhow::Result<Vec<ClockAfter>> {
+fn clocks_after(clocks: &[ClockRow], entry: &AuditEntry) -> anyhow::Result<Vec<ClockAfter>> {
     let mut after = Vec::new();
-    for (clock, started_at) in clocks {
-        if !started_at.is_some_and(|started_at| started_at <= entry.at) {
+    for clock in clocks {
+        let Some(evaluation) = clock
+            .figures(entry.at)
+            .with_context(|| format!("evaluating {} {}", clock.request_id, clock.metric))?
+        else {
             continue;
-        }
-        let evaluation = clock
-            .evaluate(entry.at)
-            .with_context(|| format!("evaluating {} {}", clock.request_id, clock.metric))?;
+        };
         after.push(ClockAfter {
             metric: clock.metric.clone(),
             state: evaluation.state.as_str(),

@@ -21,9 +21,9 @@ use clap::Args;
 use sablier_domain::incident::IncidentEvent;
 use sablier_projections::sla_clocks::ClockRow;
 use sablier_projections::{DomainEvent, FeedEvent, Param, ViewReader};
-use sablier_sla::clock::ClockInput;
+use sablier_sla::clock::{ClockInput, evaluate_without_explanation};
 use sablier_sla::{
-    ClockEvaluation, Metric, Policy, Priority, Tier, Transition, TransitionKind, Verdict, evaluate,
+    ClockEvaluation, Metric, Policy, Priority, Tier, Transition, TransitionKind, Verdict,
 };
 use sablier_store::{DEFAULT_DATABASE_URL, EventLog};
 use serde::Serialize;
@@ -122,17 +122,16 @@ async fn what_if(
             "what-if deadline"
         )?;
     }
+    // The priorities of the request being compared: its clocks may span two pages.
+    let mut priorities: Option<(String, PriorityHistory)> = None;
     loop {
         let page = clocks_after(&reader, selection, &after).await?;
         let Some(last) = page.last() else { break };
         after = (last.request_id.clone(), last.metric.clone());
-        let mut priorities: Option<(String, PriorityHistory)> = None;
         for clock in &page {
-            if clock.request_kind != "incident" || clock.metric == Metric::Delivery.as_str() {
+            let Some(started) = clock.started_at()? else {
                 continue;
-            }
-            let started = clock.transitions()?.first().map(|first| first.at);
-            let Some(started) = started else { continue };
+            };
             if selection.from.is_some_and(|from| started < from)
                 || selection.to.is_some_and(|to| started > to)
             {
@@ -155,15 +154,17 @@ async fn what_if(
                     }
                 }
             }
-            let Some((_, history)) = &priorities else {
-                continue;
-            };
+            let (_, history) = priorities
+                .as_ref()
+                .expect("the request's priorities were read just above");
             if history.is_empty() {
                 continue;
             }
             compared += 1;
             let actual = clock
-                .evaluate(as_of)
+                .input(as_of)
+                .map_err(anyhow::Error::from)
+                .and_then(|input| Ok(evaluate_without_explanation(&input)?))
                 .with_context(|| format!("evaluating {} {}", clock.request_id, clock.metric))?;
             let under = evaluate_under(clock, policy, history, as_of).with_context(|| {
                 format!(
@@ -260,7 +261,8 @@ async fn clocks_after(
     reader
         .fetch_all(
             &format!(
-                "SELECT * FROM sla_clocks WHERE (request_id > $1 OR (request_id = $1 AND metric > $2)){filter} \
+                "SELECT * FROM sla_clocks WHERE (request_id > $1 OR (request_id = $1 AND metric > $2)) \
+                 AND request_kind = 'incident'{filter} \
                  ORDER BY request_id, metric LIMIT $3"
             ),
             &params,
@@ -299,10 +301,7 @@ fn evaluate_under(
         .ok_or_else(|| anyhow!("no pinned tier"))?
         .parse()?;
     let metric: Metric = clock.metric.parse()?;
-    let time_zone = clock
-        .time_zone
-        .parse()
-        .map_err(|error| anyhow!("time zone {}: {error}", clock.time_zone))?;
+    let time_zone = clock.time_zone()?;
     let priority_at = |at: DateTime<Utc>| {
         history
             .iter()
@@ -342,5 +341,5 @@ fn evaluate_under(
     let mut input: ClockInput = ClockInput::new(calendar, transitions, as_of)
         .with_target_seconds(cell.map(|target| target.seconds));
     input.at_risk_ratio = policy.at_risk_ratio();
-    Ok(evaluate(&input)?)
+    Ok(evaluate_without_explanation(&input)?)
 }
