@@ -236,7 +236,8 @@ impl Workload {
                     .unwrap();
             }
             2 => {
-                let login = format!("user{}{}", self.step, uuid_like() % 100_000);
+                // Zero-padded: a login has at least 8 characters.
+                let login = format!("user{:04}{:05}", self.step, uuid_like() % 100_000);
                 let declare = ContractCommand::DeclareUser(DeclareUser {
                     login: Login::parse(&login).unwrap(),
                     email: Email::parse(format!("{login}@example.fr")).unwrap(),
