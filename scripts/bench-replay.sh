@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The replay tools benchmark (issue 6): on a generated log of EVENTS events (default
 # 1,000,000, written by the projections bench's `generate`), the release `sablier-replay`
-# runs verify, export, import (into a new database), export again (compared byte for byte
+# runs, after a read-and-decode baseline, verify, export, import (into a new database), export again (compared byte for byte
 # with the first), and, after `sablier project --once`, rebuild. Each is its own process,
 # timed with its peak memory; events per second are EVENTS over the wall time.
 # SQLite always; PostgreSQL too when SABLIER_TEST_POSTGRES_URL names a server.
@@ -60,6 +60,8 @@ run_backend() {
   new_database copy
   copy=$url
   cargo bench --quiet -p sablier-projections --bench projections -- generate "$original" "$EVENTS"
+  # Baseline, same run: stream the log and decode every event on one thread, nothing else.
+  cargo bench --quiet -p sablier-projections --bench projections -- baseline "$original"
   echo "| command | events | seconds | events/s | peak memory |"
   echo "|---|---|---|---|---|"
   measure verify "$replay" verify --database-url "$original"

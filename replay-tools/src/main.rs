@@ -18,6 +18,12 @@ use clap::Parser;
 
 use outcome::Outcome;
 
+/// Replays move millions of rows from the database driver's thread to the one that reads
+/// them; mimalloc frees across threads far more cheaply than the system allocator
+/// (measured in docs/benchmarks.md, "Replay tools").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Replay and explain Sablier's SLA clocks and calendars.
 #[derive(Debug, Parser)]
 #[command(name = "sablier-replay", version, about)]

@@ -77,6 +77,19 @@ impl Database {
         }
     }
 
+    /// The file of an SQLite database (`None` for PostgreSQL and in-memory SQLite).
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        match self {
+            Database::Sqlite(pool) => {
+                let options = pool.connect_options();
+                // An in-memory database has a made-up name, no file.
+                let path = options.get_filename();
+                path.is_file().then(|| path.to_owned())
+            }
+            Database::Postgres(_) => None,
+        }
+    }
+
     /// Connects and brings the schema up to date.
     pub async fn connect_and_migrate(url: &str) -> Result<Self, StoreError> {
         let database = Self::connect(url).await?;

@@ -6,6 +6,8 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("database error")]
     Database(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Sqlite(String),
     #[error("migration failed")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error(

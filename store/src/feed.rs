@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use futures::Stream;
+use futures::{Stream, TryStreamExt};
 use serde_json::Value;
 use sqlx::Row;
 
@@ -74,7 +74,7 @@ impl FeedFilter {
     }
 }
 
-const COLUMNS_SQLITE: &str = "position, aggregate_type, aggregate_id, sequence, event_type, \
+pub(crate) const COLUMNS_SQLITE: &str = "position, aggregate_type, aggregate_id, sequence, event_type, \
                               event_version, payload, metadata, hash";
 const COLUMNS_POSTGRES: &str = "position, aggregate_type, aggregate_id, sequence, event_type, \
                                 event_version, payload::text AS payload, metadata::text AS metadata, hash";
@@ -135,21 +135,39 @@ impl EventLog {
         after: i64,
         filter: FeedFilter,
     ) -> impl Stream<Item = Result<StoredEvent, StoreError>> + Send + 'static {
-        let state = (self.clone(), filter, after, Vec::new().into_iter(), false);
-        futures::stream::try_unfold(
-            state,
-            |(log, filter, after, mut batch, mut exhausted)| async move {
-                if batch.len() == 0 && !exhausted {
-                    let next = log.read_after(after, &filter, DEFAULT_BATCH_SIZE).await?;
-                    exhausted = (next.len() as i64) < DEFAULT_BATCH_SIZE;
-                    batch = next.into_iter();
-                }
-                Ok(batch.next().map(|event: StoredEvent| {
-                    let position = event.position;
-                    (event, (log, filter, position, batch, exhausted))
-                }))
-            },
-        )
+        self.batches_after(after, filter)
+            .map_ok(|batch| futures::stream::iter(batch.into_iter().map(Ok)))
+            .try_flatten()
+    }
+
+    /// [`Self::stream_after`] batch by batch (each at most [`DEFAULT_BATCH_SIZE`] events,
+    /// possibly empty at the end), for readers that hand whole batches to other threads.
+    ///
+    /// The next batch is read while the caller works through the current one (one batch
+    /// ahead at most), so reading the database and what the caller does with each event
+    /// overlap: on SQLite by a blocking thread of its own ([`crate::sqlite_feed`]), on
+    /// PostgreSQL by a task of the runtime this is called on. Dropping the stream stops
+    /// the reader at its next batch.
+    pub fn batches_after(
+        &self,
+        after: i64,
+        filter: FeedFilter,
+    ) -> impl Stream<Item = Result<Vec<StoredEvent>, StoreError>> + Send + 'static {
+        let (batches, received) = tokio::sync::mpsc::channel(1);
+        match self.database().sqlite_file() {
+            Some(path) => {
+                tokio::task::spawn_blocking(move || {
+                    crate::sqlite_feed::read_ahead(&path, after, &filter, &batches);
+                });
+            }
+            None => {
+                tokio::spawn(read_ahead(self.clone(), after, filter, batches));
+            }
+        }
+        futures::stream::unfold(received, |mut received| async move {
+            let batch = received.recv().await?;
+            Some((batch, received))
+        })
     }
 
     /// One aggregate's events in sequence order, as stored.
@@ -191,7 +209,37 @@ impl EventLog {
     }
 }
 
-fn in_clause(column: &str, count: usize, placeholder: impl Fn(usize) -> String) -> String {
+/// Reads batch after batch into `batches` until the log is exhausted, a read fails (the
+/// error is the last thing sent) or the reader is gone.
+async fn read_ahead(
+    log: EventLog,
+    mut after: i64,
+    filter: FeedFilter,
+    batches: tokio::sync::mpsc::Sender<Result<Vec<StoredEvent>, StoreError>>,
+) {
+    loop {
+        let batch = log.read_after(after, &filter, DEFAULT_BATCH_SIZE).await;
+        let next = match &batch {
+            Ok(events) if events.len() as i64 == DEFAULT_BATCH_SIZE => {
+                events.last().map(|event| event.position)
+            }
+            _ => None,
+        };
+        if batches.send(batch).await.is_err() {
+            return;
+        }
+        match next {
+            Some(position) => after = position,
+            None => return,
+        }
+    }
+}
+
+pub(crate) fn in_clause(
+    column: &str,
+    count: usize,
+    placeholder: impl Fn(usize) -> String,
+) -> String {
     if count == 0 {
         return String::new();
     }

@@ -29,6 +29,7 @@ pub mod group_commit;
 pub mod import;
 pub mod ports;
 pub mod seal;
+mod sqlite_feed;
 pub mod testing;
 
 pub use commands::{CommandBus, CommandError, Committed, RetryPolicy};

@@ -73,6 +73,88 @@ fn name(event: &StoredEvent) -> String {
     )
 }
 
+/// A batch of events and, for each, why it does not decode (`None` when it does).
+type Decoded = (Vec<StoredEvent>, Vec<Option<String>>);
+
+fn decode(batch: Vec<StoredEvent>) -> Decoded {
+    let unreadable = batch
+        .iter()
+        .map(|event| {
+            FeedEvent::decode(event)
+                .err()
+                .map(|error| error.to_string())
+        })
+        .collect();
+    (batch, unreadable)
+}
+
+/// The chain, positions and stream sequences as far as the walk has come.
+struct Walk<'a> {
+    checked: u64,
+    previous_position: i64,
+    previous_hash: String,
+    sequences: HashMap<(String, String), i64>,
+    recorded_head: Option<&'a str>,
+    recorded_head_seen: bool,
+}
+
+impl Walk<'_> {
+    fn check(
+        &mut self,
+        (batch, unreadable): Decoded,
+        findings: &mut Findings,
+    ) -> anyhow::Result<()> {
+        for (mut event, unreadable) in batch.into_iter().zip(unreadable) {
+            self.checked += 1;
+            findings.progress.set(event.position);
+            if event.position != self.previous_position + 1 {
+                findings.report(format!(
+                    "positions {}..={} are missing: events were removed before {}",
+                    self.previous_position + 1,
+                    event.position - 1,
+                    name(&event)
+                ))?;
+            }
+            let expected = chain_hash(&self.previous_hash, event.sealed());
+            if event.hash != expected {
+                findings.report(format!(
+                    "{}: the seal is broken (stored hash {}, chain gives {expected}): this \
+                     event was altered, or an event before it was removed or reordered",
+                    name(&event),
+                    event.hash
+                ))?;
+            }
+            if let Some(error) = unreadable {
+                findings.report(format!("{}: unreadable: {error}", name(&event)))?;
+            }
+            if self.recorded_head == Some(event.hash.as_str()) {
+                self.recorded_head_seen = true;
+            }
+            // Last, as it takes the stream's names for the key instead of copying them.
+            let stream = (
+                std::mem::take(&mut event.aggregate_type),
+                std::mem::take(&mut event.aggregate_id),
+            );
+            let last = self.sequences.get(&stream).copied().unwrap_or(0);
+            if event.sequence != last + 1 {
+                (event.aggregate_type, event.aggregate_id) = stream;
+                findings.report(format!(
+                    "{}: the stream jumps from #{last} to #{}",
+                    name(&event),
+                    event.sequence
+                ))?;
+                self.sequences
+                    .insert((event.aggregate_type, event.aggregate_id), event.sequence);
+            } else {
+                self.sequences.insert(stream, event.sequence);
+            }
+            self.previous_position = event.position;
+            self.previous_hash = event.hash;
+        }
+        Ok(())
+    }
+}
+
 async fn verify(arguments: &VerifyArgs) -> anyhow::Result<Outcome> {
     let database = open_existing(&arguments.database_url).await?;
     let log = EventLog::new(database.clone());
@@ -82,55 +164,40 @@ async fn verify(arguments: &VerifyArgs) -> anyhow::Result<Outcome> {
         out: std::io::stdout(),
         progress: Progress::new("verify", head_at_start),
     };
-    let mut checked: u64 = 0;
-    let mut previous_position = 0;
-    let mut previous_hash = GENESIS_HASH.to_owned();
-    let mut sequences: HashMap<(String, String), i64> = HashMap::new();
-    let mut recorded_head_seen = arguments.head.as_deref() == Some(GENESIS_HASH);
-    let mut events = std::pin::pin!(log.stream_after(0, FeedFilter::all()));
-    while let Some(event) = events
-        .try_next()
-        .await
-        .context("cannot read the event log")?
-    {
-        checked += 1;
-        findings.progress.set(event.position);
-        if event.position != previous_position + 1 {
-            findings.report(format!(
-                "positions {}..={} are missing: events were removed before {}",
-                previous_position + 1,
-                event.position - 1,
-                name(&event)
-            ))?;
+    let mut walk = Walk {
+        checked: 0,
+        previous_position: 0,
+        previous_hash: GENESIS_HASH.to_owned(),
+        sequences: HashMap::new(),
+        recorded_head: arguments.head.as_deref(),
+        recorded_head_seen: arguments.head.as_deref() == Some(GENESIS_HASH),
+    };
+    // Three stages overlap: the feed reads batch k+1 while batch k decodes on a blocking
+    // thread and the chain and sequences of batch k-1 are checked here, in order.
+    let mut batches = std::pin::pin!(log.batches_after(0, FeedFilter::all()));
+    let mut decoding: Option<tokio::task::JoinHandle<Decoded>> = None;
+    loop {
+        let next = batches
+            .try_next()
+            .await
+            .context("cannot read the event log")?
+            .map(|batch| tokio::task::spawn_blocking(move || decode(batch)));
+        if let Some(decoded) = decoding.take() {
+            walk.check(decoded.await.context("decoding a batch")?, &mut findings)?;
         }
-        let expected = chain_hash(&previous_hash, event.sealed());
-        if event.hash != expected {
-            findings.report(format!(
-                "{}: the seal is broken (stored hash {}, chain gives {expected}): this event \
-                 was altered, or an event before it was removed or reordered",
-                name(&event),
-                event.hash
-            ))?;
+        match next {
+            Some(handle) => decoding = Some(handle),
+            None => break,
         }
-        let stream = (event.aggregate_type.clone(), event.aggregate_id.clone());
-        let last = sequences.get(&stream).copied().unwrap_or(0);
-        if event.sequence != last + 1 {
-            findings.report(format!(
-                "{}: the stream jumps from #{last} to #{}",
-                name(&event),
-                event.sequence
-            ))?;
-        }
-        sequences.insert(stream, event.sequence);
-        if let Err(error) = FeedEvent::decode(&event) {
-            findings.report(format!("{}: unreadable: {error}", name(&event)))?;
-        }
-        if arguments.head.as_deref() == Some(event.hash.as_str()) {
-            recorded_head_seen = true;
-        }
-        previous_position = event.position;
-        previous_hash = event.hash;
     }
+    let Walk {
+        checked,
+        previous_position,
+        previous_hash,
+        sequences,
+        recorded_head_seen,
+        ..
+    } = walk;
     findings.progress.finish();
     let (head_position, head_hash) = log.head().await.context("cannot read the log's head")?;
     if (head_position, head_hash.as_str()) != (previous_position, previous_hash.as_str()) {
