@@ -6,8 +6,8 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("database error")]
     Database(#[from] sqlx::Error),
-    #[error("database error: {0}")]
-    Sqlite(String),
+    #[error("database error (reading the SQLite feed)")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration failed")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error(

@@ -74,7 +74,7 @@ impl FeedFilter {
     }
 }
 
-pub(crate) const COLUMNS_SQLITE: &str = "position, aggregate_type, aggregate_id, sequence, event_type, \
+const COLUMNS_SQLITE: &str = "position, aggregate_type, aggregate_id, sequence, event_type, \
                               event_version, payload, metadata, hash";
 const COLUMNS_POSTGRES: &str = "position, aggregate_type, aggregate_id, sequence, event_type, \
                                 event_version, payload::text AS payload, metadata::text AS metadata, hash";
@@ -90,12 +90,7 @@ impl EventLog {
         let types = filter.aggregate_types.as_deref().unwrap_or(&[]);
         match self.database() {
             Database::Sqlite(pool) => {
-                let type_clause =
-                    in_clause("aggregate_type", types.len(), |i| format!("?{}", i + 3));
-                let sql = format!(
-                    "SELECT {COLUMNS_SQLITE} FROM events WHERE position > ?1 {type_clause} \
-                     ORDER BY position LIMIT ?2"
-                );
+                let sql = sqlite_feed_sql(types.len());
                 let mut query = sqlx::query(&sql).bind(after).bind(limit);
                 for aggregate_type in types {
                     query = query.bind(aggregate_type);
@@ -219,12 +214,10 @@ async fn read_ahead(
 ) {
     loop {
         let batch = log.read_after(after, &filter, DEFAULT_BATCH_SIZE).await;
-        let next = match &batch {
-            Ok(events) if events.len() as i64 == DEFAULT_BATCH_SIZE => {
-                events.last().map(|event| event.position)
-            }
-            _ => None,
-        };
+        let next = batch
+            .as_ref()
+            .ok()
+            .and_then(|events| read_next_after(events));
         if batches.send(batch).await.is_err() {
             return;
         }
@@ -235,11 +228,25 @@ async fn read_ahead(
     }
 }
 
-pub(crate) fn in_clause(
-    column: &str,
-    count: usize,
-    placeholder: impl Fn(usize) -> String,
-) -> String {
+/// Where a reader goes on after a batch: after its last event when the batch was full,
+/// nowhere (the log is exhausted) when it was not.
+pub(crate) fn read_next_after(batch: &[StoredEvent]) -> Option<i64> {
+    match batch.last() {
+        Some(last) if batch.len() as i64 == DEFAULT_BATCH_SIZE => Some(last.position),
+        _ => None,
+    }
+}
+
+/// The SQLite feed query: `?1` after, `?2` limit, then `types` aggregate types.
+pub(crate) fn sqlite_feed_sql(types: usize) -> String {
+    let type_clause = in_clause("aggregate_type", types, |i| format!("?{}", i + 3));
+    format!(
+        "SELECT {COLUMNS_SQLITE} FROM events WHERE position > ?1 {type_clause} \
+         ORDER BY position LIMIT ?2"
+    )
+}
+
+fn in_clause(column: &str, count: usize, placeholder: impl Fn(usize) -> String) -> String {
     if count == 0 {
         return String::new();
     }

@@ -15,7 +15,7 @@ use rusqlite::{Connection, OpenFlags, params_from_iter};
 use tokio::sync::mpsc::Sender;
 
 use crate::error::StoreError;
-use crate::feed::{COLUMNS_SQLITE, DEFAULT_BATCH_SIZE, FeedFilter, StoredEvent, in_clause};
+use crate::feed::{DEFAULT_BATCH_SIZE, FeedFilter, StoredEvent, read_next_after, sqlite_feed_sql};
 
 /// Reads batch after batch into `batches` until the log is exhausted, a read fails (the
 /// error is the last thing sent) or the receiver is gone. Runs on a blocking thread.
@@ -40,44 +40,30 @@ fn read_batches(
     let connection = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(sqlite_error)?;
-    connection
-        .busy_timeout(Duration::from_secs(30))
-        .map_err(sqlite_error)?;
+    )?;
+    connection.busy_timeout(Duration::from_secs(30))?;
     let types = filter.aggregate_types.as_deref().unwrap_or(&[]);
-    let type_clause = in_clause("aggregate_type", types.len(), |i| format!("?{}", i + 3));
-    let mut statement = connection
-        .prepare(&format!(
-            "SELECT {COLUMNS_SQLITE} FROM events WHERE position > ?1 {type_clause} \
-             ORDER BY position LIMIT ?2"
-        ))
-        .map_err(sqlite_error)?;
+    let mut statement = connection.prepare(&sqlite_feed_sql(types.len()))?;
     loop {
         let mut parameters: Vec<rusqlite::types::Value> =
             vec![after.into(), DEFAULT_BATCH_SIZE.into()];
         parameters.extend(types.iter().map(|t| t.clone().into()));
-        let mut rows = statement
-            .query(params_from_iter(parameters))
-            .map_err(sqlite_error)?;
+        let mut rows = statement.query(params_from_iter(parameters))?;
         let mut batch = Vec::with_capacity(DEFAULT_BATCH_SIZE as usize);
-        while let Some(row) = rows.next().map_err(sqlite_error)? {
+        while let Some(row) = rows.next()? {
             batch.push(StoredEvent {
-                position: row.get(0).map_err(sqlite_error)?,
-                aggregate_type: row.get(1).map_err(sqlite_error)?,
-                aggregate_id: row.get(2).map_err(sqlite_error)?,
-                sequence: row.get(3).map_err(sqlite_error)?,
-                event_type: row.get(4).map_err(sqlite_error)?,
-                event_version: row.get(5).map_err(sqlite_error)?,
-                payload: row.get(6).map_err(sqlite_error)?,
-                metadata: row.get(7).map_err(sqlite_error)?,
-                hash: row.get(8).map_err(sqlite_error)?,
+                position: row.get(0)?,
+                aggregate_type: row.get(1)?,
+                aggregate_id: row.get(2)?,
+                sequence: row.get(3)?,
+                event_type: row.get(4)?,
+                event_version: row.get(5)?,
+                payload: row.get(6)?,
+                metadata: row.get(7)?,
+                hash: row.get(8)?,
             });
         }
-        let next = match batch.last() {
-            Some(last) if batch.len() as i64 == DEFAULT_BATCH_SIZE => Some(last.position),
-            _ => None,
-        };
+        let next = read_next_after(&batch);
         if batches.blocking_send(Ok(batch)).is_err() {
             return Ok(());
         }
@@ -86,8 +72,4 @@ fn read_batches(
             None => return Ok(()),
         }
     }
-}
-
-fn sqlite_error(error: rusqlite::Error) -> StoreError {
-    StoreError::Sqlite(error.to_string())
 }

@@ -104,7 +104,7 @@ impl Walk<'_> {
         (batch, unreadable): Decoded,
         findings: &mut Findings,
     ) -> anyhow::Result<()> {
-        for (mut event, unreadable) in batch.into_iter().zip(unreadable) {
+        for (event, unreadable) in batch.into_iter().zip(unreadable) {
             self.checked += 1;
             findings.progress.set(event.position);
             if event.position != self.previous_position + 1 {
@@ -130,23 +130,14 @@ impl Walk<'_> {
             if self.recorded_head == Some(event.hash.as_str()) {
                 self.recorded_head_seen = true;
             }
-            // Last, as it takes the stream's names for the key instead of copying them.
-            let stream = (
-                std::mem::take(&mut event.aggregate_type),
-                std::mem::take(&mut event.aggregate_id),
-            );
-            let last = self.sequences.get(&stream).copied().unwrap_or(0);
+            let stream = (event.aggregate_type.clone(), event.aggregate_id.clone());
+            let last = self.sequences.insert(stream, event.sequence).unwrap_or(0);
             if event.sequence != last + 1 {
-                (event.aggregate_type, event.aggregate_id) = stream;
                 findings.report(format!(
                     "{}: the stream jumps from #{last} to #{}",
                     name(&event),
                     event.sequence
                 ))?;
-                self.sequences
-                    .insert((event.aggregate_type, event.aggregate_id), event.sequence);
-            } else {
-                self.sequences.insert(stream, event.sequence);
             }
             self.previous_position = event.position;
             self.previous_hash = event.hash;
