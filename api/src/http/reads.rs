@@ -63,9 +63,13 @@ pub async fn detail(
 ) -> Result<RequestDetail, Problem> {
     let as_of = as_of.instant(state)?;
     state.views_caught_up().await?;
-    let (row, clocks) = RequestList::get_with_clocks(&state.reader, request_id)
-        .await?
-        .filter(|(row, _)| row.kind == kind)
+    // Both reads at once; the clocks are dropped unread if the caller may not see them.
+    let (row, clocks) = tokio::try_join!(
+        RequestList::get(&state.reader, request_id),
+        SlaClocks::for_request(&state.reader, request_id),
+    )?;
+    let row = row
+        .filter(|row| row.kind == kind)
         .ok_or_else(|| Problem::not_found(kind.as_str()))?;
     caller.require(
         row.contract_id.as_str(),

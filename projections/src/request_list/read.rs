@@ -14,69 +14,7 @@ use crate::request_list::query::{
     PageCursor, RequestKind, RequestPage, RequestQuery, RequestRow, SearchText, SortOrder,
 };
 use crate::request_list::status::portal_status_of;
-use crate::sla_clocks::ClockRow;
 use crate::sql::{Param, ViewReader};
-
-/// The clock columns of [`RequestList::get_with_clocks`], renamed apart from the request's.
-const CLOCK_COLUMNS: &str = "c.metric AS clock_metric, c.request_kind AS clock_request_kind, \
-     c.contract_id AS clock_contract_id, c.tier AS clock_tier, \
-     c.policy_version AS clock_policy_version, c.priority AS clock_priority, \
-     c.calendar AS clock_calendar, c.time_zone AS clock_time_zone, c.pausable AS clock_pausable, \
-     c.initial_target_seconds AS clock_initial_target_seconds, \
-     c.target_seconds AS clock_target_seconds, c.transitions AS clock_transitions, \
-     c.state AS clock_state, c.deadline AS clock_deadline, c.at_risk_from AS clock_at_risk_from, \
-     c.breached_at AS clock_breached_at, c.last_position AS clock_last_position";
-
-/// A request row joined with one of its clocks (every clock column null when it has none).
-#[derive(sqlx::FromRow)]
-struct RequestWithClock {
-    #[sqlx(flatten)]
-    request: ListedRow,
-    clock_metric: Option<String>,
-    clock_request_kind: Option<String>,
-    clock_contract_id: Option<String>,
-    clock_tier: Option<String>,
-    clock_policy_version: Option<String>,
-    clock_priority: Option<String>,
-    clock_calendar: Option<String>,
-    clock_time_zone: Option<String>,
-    clock_pausable: Option<i64>,
-    clock_initial_target_seconds: Option<i64>,
-    clock_target_seconds: Option<i64>,
-    clock_transitions: Option<String>,
-    clock_state: Option<String>,
-    clock_deadline: Option<String>,
-    clock_at_risk_from: Option<String>,
-    clock_breached_at: Option<String>,
-    clock_last_position: Option<i64>,
-}
-
-impl RequestWithClock {
-    /// The clock of this row; `None` for a request without clocks (the columns NOT NULL
-    /// in `sla_clocks` are all null only then).
-    fn clock(&self, request_id: &str) -> Option<ClockRow> {
-        Some(ClockRow {
-            request_id: request_id.to_owned(),
-            metric: self.clock_metric.clone()?,
-            request_kind: self.clock_request_kind.clone()?,
-            contract_id: self.clock_contract_id.clone()?,
-            tier: self.clock_tier.clone(),
-            policy_version: self.clock_policy_version.clone(),
-            priority: self.clock_priority.clone(),
-            calendar: self.clock_calendar.clone()?,
-            time_zone: self.clock_time_zone.clone()?,
-            pausable: self.clock_pausable?,
-            initial_target_seconds: self.clock_initial_target_seconds,
-            target_seconds: self.clock_target_seconds,
-            transitions: self.clock_transitions.clone()?,
-            state: self.clock_state.clone()?,
-            deadline: self.clock_deadline.clone(),
-            at_risk_from: self.clock_at_risk_from.clone(),
-            breached_at: self.clock_breached_at.clone(),
-            last_position: self.clock_last_position?,
-        })
-    }
-}
 
 /// A statement holds at most this many seeks (SQLite allows 500 terms in a compound select).
 const SEEKS_PER_STATEMENT: usize = 100;
@@ -97,36 +35,6 @@ impl RequestList {
             .await?
             .map(RequestRow::try_from)
             .transpose()
-    }
-
-    /// One request by id with its SLA clocks (by metric), in one statement; `None` when
-    /// the view has not seen the request.
-    ///
-    /// Each side of the join is found through its own key, `$1`: joined on
-    /// `c.request_id = r.request_id`, PostgreSQL compares with the request list's "C"
-    /// collation, which the clocks' key index does not serve, and scans every clock.
-    pub async fn get_with_clocks(
-        reader: &ViewReader,
-        request_id: &str,
-    ) -> Result<Option<(RequestRow, Vec<ClockRow>)>, ProjectionError> {
-        let sql = format!(
-            "SELECT {COLUMNS}, {CLOCK_COLUMNS} FROM request_list r \
-             LEFT JOIN sla_clocks c ON c.request_id = $1 \
-             WHERE r.request_id = $1 ORDER BY c.metric"
-        );
-        let rows = reader
-            .fetch_all::<RequestWithClock>(&sql, &[request_id.into()])
-            .await?;
-        let mut rows = rows.into_iter();
-        let Some(first) = rows.next() else {
-            return Ok(None);
-        };
-        let mut clocks = Vec::new();
-        clocks.extend(first.clock(request_id));
-        for row in rows {
-            clocks.extend(row.clock(request_id));
-        }
-        Ok(Some((RequestRow::try_from(first.request)?, clocks)))
     }
 
     /// One page of the requests `query` selects, in its sort order.
