@@ -71,7 +71,7 @@ async fn apply_in_batches(
 }
 
 /// Feed events with positions 1, 2… and per-aggregate sequences.
-fn feed_events(events: Vec<(String, DomainEvent)>) -> Vec<FeedEvent> {
+pub(crate) fn feed_events(events: Vec<(String, DomainEvent)>) -> Vec<FeedEvent> {
     let mut sequences = std::collections::HashMap::<String, i64>::new();
     let mut feed = Vec::with_capacity(events.len());
     for (index, (aggregate_id, event)) in events.into_iter().enumerate() {

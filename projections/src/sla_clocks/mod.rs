@@ -637,6 +637,37 @@ impl Clocks {
     }
 }
 
+/// One request's clocks rebuilt in memory from its own events, one event at a time, by
+/// the rules the view is built with: what the clocks were right after each event, even
+/// when several events share a second (the view keeps instants, not which event stated a
+/// transition).
+#[derive(Default)]
+pub struct ClocksAfterEach {
+    clocks: Clocks,
+}
+
+impl ClocksAfterEach {
+    /// Applies the request's next event.
+    pub fn apply(&mut self, event: &FeedEvent) -> Result<(), ProjectionError> {
+        self.clocks.apply(event)
+    }
+
+    /// The clocks as the events applied so far leave them, by metric (as
+    /// [`SlaClocks::for_request`] orders them).
+    pub fn rows(&mut self) -> Result<Vec<ClockRow>, ProjectionError> {
+        let mut rows = Vec::with_capacity(self.clocks.clocks.len());
+        for clock in self.clocks.clocks.values_mut() {
+            clock.settle()?;
+            let mut row = clock.row.clone();
+            row.transitions =
+                serde_json::to_string(&clock.transitions).expect("transitions serialize");
+            rows.push(row);
+        }
+        rows.sort_unstable_by(|a, b| (&a.request_id, &a.metric).cmp(&(&b.request_id, &b.metric)));
+        Ok(rows)
+    }
+}
+
 /// Every metric a request may have a clock for.
 const METRICS: [Metric; 4] = [Metric::Gti, Metric::Gtd, Metric::Gtr, Metric::Delivery];
 

@@ -10,9 +10,9 @@ use sablier_domain::text::{FreeText, Login, Title};
 use sablier_domain::{Actor, ActorRole, Authored, IncidentId};
 use sablier_sla::{Priority, Verdict};
 
-use super::SlaClocks;
+use super::{ClocksAfterEach, SlaClocks};
 use crate::event::DomainEvent;
-use crate::testing::feed;
+use crate::testing::{feed, feed_events};
 
 /// Runs `steps` (instant, actor role, command) against one incident and returns its events.
 async fn incident_events(
@@ -296,6 +296,68 @@ async fn a_priority_raised_while_paused_retargets_the_clocks_and_moves_them_to_t
     assert_eq!(gtr.deadline.as_deref(), Some("2026-03-27T19:00:00Z"));
     let evaluation = gtr.evaluate(utc(2026, 3, 27, 18, 0, 0)).unwrap();
     assert_eq!(evaluation.counted_seconds, 3600 + 2 * 3600);
+}
+
+#[tokio::test]
+async fn clocks_after_each_event_tell_apart_events_of_the_same_second() {
+    let id = IncidentId::generate();
+    let second = utc(2026, 3, 27, 8, 0, 0);
+    let events = incident_events(
+        &id,
+        vec![
+            (second, ActorRole::Customer, open(&id, Priority::P1)),
+            (second, ActorRole::Agent, IncidentCommand::StartIntervention),
+            (
+                second,
+                ActorRole::Agent,
+                IncidentCommand::AwaitCustomer {
+                    reason: PauseReason::awaiting_customer(),
+                },
+            ),
+        ],
+    )
+    .await;
+    let mut after_each = ClocksAfterEach::default();
+    let mut states = Vec::new();
+    for event in feed_events(events.clone()) {
+        after_each.apply(&event).unwrap();
+        let rows = after_each.rows().unwrap();
+        states.push(
+            rows.iter()
+                .map(|row| {
+                    let figures = row.figures(event.at).unwrap().unwrap();
+                    (row.metric.clone(), figures.state.as_str(), figures.verdict)
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
+    let clock = |metric: &str, state, verdict| (metric.to_owned(), state, verdict);
+    assert_eq!(
+        states,
+        [
+            vec![
+                clock("GTD", "running", Verdict::Running),
+                clock("GTI", "running", Verdict::Running),
+                clock("GTR", "running", Verdict::Running),
+            ],
+            vec![
+                clock("GTD", "running", Verdict::Running),
+                clock("GTI", "stopped", Verdict::Met),
+                clock("GTR", "running", Verdict::Running),
+            ],
+            vec![
+                clock("GTD", "paused", Verdict::Paused),
+                clock("GTI", "stopped", Verdict::Met),
+                clock("GTR", "paused", Verdict::Paused),
+            ],
+        ]
+    );
+    // After the last event, the same clocks as the view, column for column.
+    let (_db, reader) = feed(&SlaClocks, events).await.unwrap();
+    assert_eq!(
+        after_each.rows().unwrap(),
+        SlaClocks::for_request(&reader, id.as_str()).await.unwrap()
+    );
 }
 
 #[tokio::test]

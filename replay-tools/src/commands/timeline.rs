@@ -2,20 +2,21 @@
 //! who (login, role, on whose behalf), through what, for which HTTP request, what it did,
 //! and the state of each SLA clock right after it.
 //!
-//! Events come from the audit trail view, clocks from the SLA clocks view (both rebuilt
-//! from the log alone); each clock is evaluated by `sablier-sla` as of the event's
-//! instant, with the transitions stated up to that instant.
+//! Events are described by the audit trail view. The clocks are rebuilt from the request's
+//! own events in the log, one event at a time, by the SLA clocks projection's rules, and
+//! each is evaluated by `sablier-sla` as of the event's instant with the transitions
+//! stated up to that event: several events within one second each show their own state.
 
 use std::io::Write;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
-use sablier_projections::ViewReader;
 use sablier_projections::audit_trail::{AuditEntry, AuditTrail};
-use sablier_projections::sla_clocks::{ClockRow, SlaClocks};
+use sablier_projections::sla_clocks::{ClockRow, ClocksAfterEach};
+use sablier_projections::{FeedEvent, ViewReader};
 use sablier_sla::Verdict;
-use sablier_store::DEFAULT_DATABASE_URL;
+use sablier_store::{DEFAULT_DATABASE_URL, EventLog};
 use serde::Serialize;
 
 use super::database::open_existing;
@@ -74,9 +75,13 @@ async fn timeline(arguments: &TimelineArgs) -> anyhow::Result<Outcome> {
     let history = AuditTrail::history(&reader, &arguments.request_id)
         .await
         .context("cannot read the audit trail view")?;
-    let clocks = SlaClocks::for_request(&reader, &arguments.request_id)
-        .await
-        .context("cannot read the SLA clocks view")?;
+    let stream = match history.first() {
+        Some(first) => EventLog::new(database.clone())
+            .load_stream(&first.aggregate_type, &arguments.request_id)
+            .await
+            .context("cannot read the request's events")?,
+        None => Vec::new(),
+    };
     database.close().await;
     if history.is_empty() {
         eprintln!(
@@ -85,8 +90,24 @@ async fn timeline(arguments: &TimelineArgs) -> anyhow::Result<Outcome> {
         );
         return Ok(Outcome::ProblemsFound);
     }
+    let mut outcome = Outcome::Clean;
+    let mut clocks = ClocksAfterEach::default();
+    let mut events = stream.iter().peekable();
     let mut out = std::io::stdout().lock();
     for entry in &history {
+        // Apply the request's events up to this entry's, in sequence order.
+        while let Some(stored) = events.next_if(|stored| stored.sequence <= entry.sequence) {
+            let applied = FeedEvent::decode(stored)
+                .map_err(anyhow::Error::from)
+                .and_then(|event| Ok(clocks.apply(&event)?));
+            if let Err(error) = applied {
+                eprintln!(
+                    "sablier-replay: event #{} at position {} left out of the clocks: {error:#}",
+                    stored.sequence, stored.position
+                );
+                outcome = Outcome::ProblemsFound;
+            }
+        }
         let step = Step {
             sequence: entry.sequence,
             position: entry.position,
@@ -98,7 +119,7 @@ async fn timeline(arguments: &TimelineArgs) -> anyhow::Result<Outcome> {
             channel: &entry.channel,
             request_id: &entry.request_id,
             summary: &entry.summary,
-            clocks: clocks_after(&clocks, entry)?,
+            clocks: clocks_after(&clocks.rows()?, entry)?,
         };
         if arguments.json {
             writeln!(out, "{}", serde_json::to_string(&step)?)?;
@@ -106,10 +127,11 @@ async fn timeline(arguments: &TimelineArgs) -> anyhow::Result<Outcome> {
             write_text(&mut out, &step)?;
         }
     }
-    Ok(Outcome::Clean)
+    Ok(outcome)
 }
 
-/// Each clock started by then, evaluated as of the entry's instant.
+/// Each clock started by then, with the transitions up to the entry's event, evaluated as
+/// of the entry's instant.
 fn clocks_after(clocks: &[ClockRow], entry: &AuditEntry) -> anyhow::Result<Vec<ClockAfter>> {
     let mut after = Vec::new();
     for clock in clocks {

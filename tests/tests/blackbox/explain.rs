@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::cli::run;
 
 /// Runs `program args` on `db` off the async runtime.
-async fn run_on(db: &TestDatabase, program: &'static str, args: Vec<String>) -> Output {
+pub async fn run_on(db: &TestDatabase, program: &'static str, args: Vec<String>) -> Output {
     let url = db.url.clone();
     tokio::task::spawn_blocking(move || {
         let dir = tempfile::tempdir().unwrap();
@@ -20,7 +20,7 @@ async fn run_on(db: &TestDatabase, program: &'static str, args: Vec<String>) -> 
     .unwrap()
 }
 
-fn args(list: &[&str]) -> Vec<String> {
+pub fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|arg| arg.to_string()).collect()
 }
 

@@ -10,6 +10,7 @@ mod progress;
 mod projector;
 mod rebuild;
 mod report;
+mod timeline;
 mod verify;
 mod what_if;
 mod workload;

@@ -14,8 +14,8 @@ use sablier_domain::order::{Civility, OrderCommand, OrderContact, PlaceOrder, Se
 use sablier_domain::services::{DomainSettings, StaticPolicyBook};
 use sablier_domain::text::{AssetRef, Email, FreeText, Login, Name, PhoneNumber, Title};
 use sablier_domain::{
-    Actor, ActorRole, Authored, ChangeId, Channel, CommandContext, ContractId, IncidentId, OrderId,
-    SystemClock,
+    Actor, ActorRole, Authored, ChangeId, Channel, Clock, CommandContext, ContractId, IncidentId,
+    OrderId, SystemClock,
 };
 use sablier_sla::{Priority, Tier};
 use sablier_store::{Database, Engine, EventLog, ports};
@@ -26,7 +26,7 @@ pub struct Workload {
     step: usize,
 }
 
-fn actor(login: &str, role: ActorRole) -> (Actor, CommandContext) {
+pub fn actor(login: &str, role: ActorRole) -> (Actor, CommandContext) {
     let actor = Actor::new(Login::parse(login).unwrap(), role);
     let context = CommandContext::new(
         actor.clone(),
@@ -47,10 +47,15 @@ fn text(value: &str) -> FreeText {
 impl Workload {
     /// Three contracts (Gold, Silver, Standard) with fresh numbers.
     pub async fn start(database: &Database) -> Self {
+        Self::start_with_clock(database, Arc::new(SystemClock)).await
+    }
+
+    /// As [`Workload::start`], every event stamped by `clock`.
+    pub async fn start_with_clock(database: &Database, clock: Arc<dyn Clock>) -> Self {
         let log = EventLog::new(database.clone());
         let services = ports::services(
             &log,
-            Arc::new(SystemClock),
+            clock,
             Arc::new(StaticPolicyBook::default()),
             DomainSettings::default(),
         );
