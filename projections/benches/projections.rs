@@ -16,6 +16,10 @@
     reason = "a benchmark reports its figures on stdout"
 )]
 
+/// As in the binaries that run the projector (`sablier`, `sablier-replay`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
