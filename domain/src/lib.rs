@@ -10,6 +10,7 @@ pub mod actor;
 pub mod change;
 pub mod clock;
 pub mod contract;
+pub mod creating;
 pub mod ids;
 pub mod incident;
 pub mod month;
@@ -20,6 +21,7 @@ pub mod text;
 
 pub use actor::{Actor, ActorRole, Authored, Channel, CommandContext};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use creating::Creating;
 pub use ids::{ChangeId, ContractId, IncidentId, OrderId};
 pub use month::YearMonth;
 pub use services::{PortError, Services};

@@ -3,6 +3,9 @@
 //! the reload, a bounded number of times with jittered backoff; a command that still
 //! conflicts fails with [`CommandError::Conflict`], which callers may retry later.
 //!
+//! A command that creates its aggregate ([`Creating`]) skips the load: its stream should
+//! be empty, and the append at sequence 1 conflicts if it is not.
+//!
 //! Within one process, commands on the same aggregate queue on a per-aggregate lock rather
 //! than race: a hot aggregate then costs one load per command instead of one per lost
 //! race. Conflicts still come from other processes and are retried as above.
@@ -19,7 +22,7 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::{PersistedEventStore, SerializedEvent};
 use cqrs_es::{Aggregate, AggregateError, DomainEvent, EventStore};
 use rand::Rng;
-use sablier_domain::CommandContext;
+use sablier_domain::{CommandContext, Creating};
 use tracing::{Instrument, debug, info_span};
 
 use crate::error::StoreError;
@@ -125,7 +128,7 @@ pub struct CommandBus<A: Aggregate> {
 impl<A> CommandBus<A>
 where
     A: Aggregate,
-    A::Command: Clone,
+    A::Command: Clone + Creating,
 {
     pub fn new(log: EventLog, services: A::Services) -> Self {
         Self {
@@ -183,14 +186,29 @@ where
         context: &CommandContext,
     ) -> Result<Committed<A::Event>, CommandError<A::Error>> {
         let metadata = serde_json::to_value(context.to_metadata()).map_err(StoreError::from)?;
-        for attempt in 1..=self.retry.max_attempts {
-            let (mut aggregate, current_sequence) = self.load(aggregate_id).await?;
+        // A creating command is first decided against the empty aggregate, without reading
+        // its stream, which should not exist yet. Only an accepted decision appended at
+        // sequence 1 is kept from that guess: if the stream exists the append conflicts,
+        // and a rejection or a decision with no event is made again on the stored stream,
+        // so the answer is always the one the stored stream gives.
+        let mut guess_empty = command.creates();
+        let mut attempt = 1;
+        loop {
+            let (mut aggregate, current_sequence) = if guess_empty {
+                (A::default(), 0)
+            } else {
+                self.load(aggregate_id).await?
+            };
             let sink = EventSink::<A>::default();
-            aggregate
+            let decided = aggregate
                 .handle(command.clone(), &self.services, &sink)
-                .await
-                .map_err(CommandError::Rejected)?;
+                .await;
             let events = sink.collect().await;
+            if guess_empty && (decided.is_err() || events.is_empty()) {
+                guess_empty = false;
+                continue;
+            }
+            decided.map_err(CommandError::Rejected)?;
             if events.is_empty() {
                 return Ok(Committed {
                     events,
@@ -215,20 +233,25 @@ where
                 .map_err(StoreError::from)?;
             match self.log.append(&serialized).await {
                 Ok(positions) => return Ok(Committed { events, positions }),
+                Err(error) if error.is_conflict() && guess_empty => {
+                    debug!("the stream of a creating command exists; deciding on it");
+                    guess_empty = false;
+                }
                 Err(error) if error.is_conflict() => {
                     debug!(attempt, "optimistic lock conflict; reloading");
-                    if attempt < self.retry.max_attempts {
-                        tokio::time::sleep(self.retry.backoff(attempt)).await;
+                    if attempt == self.retry.max_attempts {
+                        return Err(CommandError::Conflict {
+                            aggregate_type: A::TYPE,
+                            aggregate_id: aggregate_id.to_owned(),
+                            attempts: self.retry.max_attempts,
+                        });
                     }
+                    tokio::time::sleep(self.retry.backoff(attempt)).await;
+                    attempt += 1;
                 }
                 Err(error) => return Err(error.into()),
             }
         }
-        Err(CommandError::Conflict {
-            aggregate_type: A::TYPE,
-            aggregate_id: aggregate_id.to_owned(),
-            attempts: self.retry.max_attempts,
-        })
     }
 }
 

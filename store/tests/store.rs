@@ -9,7 +9,7 @@ use chrono_tz::Europe::Paris;
 use cqrs_es::persist::SerializedEvent;
 use futures::TryStreamExt;
 use sablier_domain::contract::{Contract, ContractCommand, DeclaredUser, Offer};
-use sablier_domain::incident::{Incident, IncidentCommand, IncidentEvent};
+use sablier_domain::incident::{Incident, IncidentCommand, IncidentError, IncidentEvent};
 use sablier_domain::services::{DomainSettings, StaticPolicyBook};
 use sablier_domain::text::{Comment, Email, FreeText, Login, Name, Title};
 use sablier_domain::{
@@ -554,6 +554,55 @@ async fn executing_reports_the_positions_written() {
             log.head().await.unwrap().0,
             head,
             "a rejected command appends nothing"
+        );
+        db.cleanup().await;
+    }
+}
+
+/// Opening an incident is decided without reading its stream (it should have none); when
+/// the stream exists after all, the answer is the stored stream's, as without the shortcut:
+/// no conflict even with no retry allowed, no event appended, whatever else is wrong.
+#[tokio::test]
+async fn a_creating_command_on_an_existing_stream_is_answered_from_the_stream() {
+    for db in TestDatabase::all().await {
+        let backend = db.backend_name();
+        let log = EventLog::new(db.database.clone());
+        let bus =
+            CommandBus::<Incident>::new(log.clone(), services(&log)).with_retry(RetryPolicy {
+                max_attempts: 1,
+                ..RetryPolicy::default()
+            });
+        let id = opened_incident(&log, &bus).await;
+        let (head, _) = log.head().await.unwrap();
+        let customer = context(ActorRole::Customer);
+        for contract in ["OCB0000124", "OCB0009999"] {
+            let open_again = IncidentCommand::Open {
+                incident_id: id.clone(),
+                contract_id: ContractId::parse(contract).unwrap(),
+                priority: Priority::P1,
+                title: Title::parse("Again").unwrap(),
+                description: FreeText::parse("Same id").unwrap(),
+            };
+            let refused = bus
+                .execute(
+                    id.as_str(),
+                    Authored::new(customer.actor.clone(), open_again),
+                    &customer,
+                )
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(
+                    refused,
+                    CommandError::Rejected(IncidentError::AlreadyExists)
+                ),
+                "{backend}, contract {contract}: {refused}"
+            );
+        }
+        assert_eq!(
+            log.head().await.unwrap().0,
+            head,
+            "{backend}: nothing appended"
         );
         db.cleanup().await;
     }

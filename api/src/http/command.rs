@@ -5,6 +5,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use cqrs_es::{Aggregate, DomainEvent};
+use sablier_domain::Creating;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -56,7 +57,7 @@ pub async fn execute<A>(
 ) -> Result<(CommandAnswer, Vec<A::Event>), Problem>
 where
     A: Aggregate,
-    A::Command: Clone,
+    A::Command: Clone + Creating,
     A::Error: Refusal + 'static,
 {
     match bus.execute(aggregate_id, command, &caller.context()).await {
@@ -103,7 +104,7 @@ pub async fn answer<A>(
 ) -> Result<Answered, Problem>
 where
     A: Aggregate,
-    A::Command: Clone,
+    A::Command: Clone + Creating,
     A::Error: Refusal + 'static,
 {
     let (answer, _) = execute(state, bus, caller, aggregate_id, command).await?;
