@@ -20,8 +20,13 @@ use crate::event::FeedEvent;
 use crate::projection::Projection;
 use crate::sql::{Param, ViewReader, begin};
 
-/// Events applied per transaction.
-pub const DEFAULT_BATCH_SIZE: i64 = 2_000;
+/// Events applied per transaction, at most. Following the log, a batch is what arrived
+/// since the last one; catching up (a rebuild, a restart behind), each batch holds this
+/// many. Larger batches rebuild faster (each view reads and writes the rows a batch
+/// touches once) and hold more in memory, and on SQLite a batch's transaction makes
+/// command appends wait: 10,000 events take about half a second to apply
+/// (docs/benchmarks.md, "Projections").
+pub const DEFAULT_BATCH_SIZE: i64 = 10_000;
 
 #[derive(sqlx::FromRow)]
 struct Checkpoint {

@@ -110,7 +110,7 @@ macro_rules! bind_all {
         let mut query = $query;
         for param in $params {
             query = match param {
-                Param::Text(value) => query.bind(value.clone()),
+                Param::Text(value) => query.bind(value.as_str()),
                 Param::Int(value) => query.bind(*value),
                 Param::Bool(value) => query.bind(*value),
                 Param::NullText => query.bind(None::<String>),
@@ -134,12 +134,25 @@ impl ViewTx {
     }
 
     pub async fn execute(&mut self, sql: &str, params: &[Param]) -> Result<u64, ProjectionError> {
+        self.execute_kept(sql, params, true).await
+    }
+
+    /// [`ViewTx::execute`]; `keep`: whether the connection keeps the prepared statement
+    /// for the next time the same text comes. A multi-row statement shorter than the
+    /// longest is rarely seen twice, and kept it would push useful statements out of the
+    /// connection's cache and hold its (large) program in memory.
+    async fn execute_kept(
+        &mut self,
+        sql: &str,
+        params: &[Param],
+        keep: bool,
+    ) -> Result<u64, ProjectionError> {
         Ok(match self {
-            ViewTx::Sqlite(tx) => bind_all!(sqlx::query(sql), params)
+            ViewTx::Sqlite(tx) => bind_all!(sqlx::query(sql).persistent(keep), params)
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
-            ViewTx::Postgres(tx) => bind_all!(sqlx::query(sql), params)
+            ViewTx::Postgres(tx) => bind_all!(sqlx::query(sql).persistent(keep), params)
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
@@ -170,14 +183,24 @@ impl ViewTx {
         sql: &str,
         params: &[Param],
     ) -> Result<Vec<T>, ProjectionError> {
+        self.fetch_all_kept(sql, params, true).await
+    }
+
+    /// [`ViewTx::fetch_all`]; `keep` as for [`ViewTx::execute_kept`].
+    async fn fetch_all_kept<T: AnyRow>(
+        &mut self,
+        sql: &str,
+        params: &[Param],
+        keep: bool,
+    ) -> Result<Vec<T>, ProjectionError> {
         Ok(match self {
             ViewTx::Sqlite(tx) => {
-                bind_all!(sqlx::query_as::<_, T>(sql), params)
+                bind_all!(sqlx::query_as::<_, T>(sql).persistent(keep), params)
                     .fetch_all(&mut **tx)
                     .await?
             }
             ViewTx::Postgres(tx) => {
-                bind_all!(sqlx::query_as::<_, T>(sql), params)
+                bind_all!(sqlx::query_as::<_, T>(sql).persistent(keep), params)
                     .fetch_all(&mut **tx)
                     .await?
             }
@@ -203,8 +226,11 @@ impl ViewTx {
         let rows_per_statement = (MAX_PARAMETERS / width).clamp(1, MAX_ROWS_PER_STATEMENT);
         let mut affected = 0;
         for chunk in values.chunks(rows_per_statement * width) {
-            let sql = rows_statement(head, tail, width, chunk.len() / width, self.numbered());
-            affected += self.execute(&sql, chunk).await?;
+            let rows = chunk.len() / width;
+            let sql = rows_statement(head, tail, width, rows, self.numbered());
+            affected += self
+                .execute_kept(&sql, chunk, rows == rows_per_statement)
+                .await?;
         }
         Ok(affected)
     }
@@ -219,7 +245,8 @@ impl ViewTx {
         let mut rows = Vec::new();
         for chunk in keys.chunks(MAX_ROWS_PER_STATEMENT) {
             let (sql, params) = self.keys_statement(select, chunk);
-            rows.extend(self.fetch_all::<T>(&sql, &params).await?);
+            let keep = chunk.len() == MAX_ROWS_PER_STATEMENT;
+            rows.extend(self.fetch_all_kept::<T>(&sql, &params, keep).await?);
         }
         Ok(rows)
     }
@@ -234,7 +261,8 @@ impl ViewTx {
         let mut affected = 0;
         for chunk in keys.chunks(MAX_ROWS_PER_STATEMENT) {
             let (sql, params) = self.keys_statement(statement, chunk);
-            affected += self.execute(&sql, &params).await?;
+            let keep = chunk.len() == MAX_ROWS_PER_STATEMENT;
+            affected += self.execute_kept(&sql, &params, keep).await?;
         }
         Ok(affected)
     }

@@ -140,7 +140,7 @@ impl EventLog {
     ///
     /// The next batch is read while the caller works through the current one (one batch
     /// ahead at most), so reading the database and what the caller does with each event
-    /// overlap: on SQLite by a blocking thread of its own ([`crate::sqlite_feed`]), on
+    /// overlap: on SQLite by a blocking thread of its own (`sqlite_feed`), on
     /// PostgreSQL by a task of the runtime this is called on. Dropping the stream stops
     /// the reader at its next batch.
     pub fn batches_after(
