@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The replay tools benchmark (issue 6): on a generated log of EVENTS events (default
-# 1,000,000, written by the projections bench's `generate`), the release `sablier-replay`
-# runs, after a read-and-decode baseline, verify, export, import (into a new database), export again (compared byte for byte
-# with the first), and, after `sablier project --once`, rebuild. Each is its own process,
-# timed with its peak memory; events per second are EVENTS over the wall time.
+# 1,000,000, written by the projections bench's `generate`), after a read-and-decode
+# baseline, the release `sablier-replay` runs verify, export, import (into a new database),
+# export again (compared byte for byte with the first), and, after `sablier project
+# --once`, rebuild. Each is its own process, timed with its peak memory; events per
+# second are EVENTS over the wall time.
 # SQLite always; PostgreSQL too when SABLIER_TEST_POSTGRES_URL names a server.
 # Run it on a quiet machine: nothing else building or benchmarking.
 set -euo pipefail

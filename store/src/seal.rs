@@ -44,6 +44,8 @@ pub fn chain_hash(previous_hash: &str, event: SealedFields<'_>) -> String {
         hasher.update(b":");
         hasher.update(field.as_bytes());
     }
+    // Into a buffer at once: `hex::encode` collects the digits one char at a time, and
+    // `verify` hashes every event of the log.
     let mut hex = [0_u8; 64];
     hex::encode_to_slice(hasher.finalize(), &mut hex).expect("64 hex digits for 32 bytes");
     String::from_utf8(hex.to_vec()).expect("hex digits are ASCII")

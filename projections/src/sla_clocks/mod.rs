@@ -118,7 +118,15 @@ impl ClockRow {
         &self,
         as_of: DateTime<Utc>,
     ) -> Result<Option<ClockEvaluation>, ProjectionError> {
-        let transitions = self.transitions()?;
+        self.figures_with(self.transitions()?, as_of)
+    }
+
+    /// [`ClockRow::figures`] with the transitions given instead of the stored ones.
+    fn figures_with(
+        &self,
+        transitions: Vec<Transition>,
+        as_of: DateTime<Utc>,
+    ) -> Result<Option<ClockEvaluation>, ProjectionError> {
         if transitions.first().is_none_or(|start| start.at > as_of) {
             return Ok(None);
         }
@@ -652,9 +660,25 @@ impl ClocksAfterEach {
         self.clocks.apply(event)
     }
 
-    /// The clocks as the events applied so far leave them, by metric (as
-    /// [`SlaClocks::for_request`] orders them).
-    pub fn rows(&mut self) -> Result<Vec<ClockRow>, ProjectionError> {
+    /// Each clock started by `as_of`, by metric (as [`SlaClocks::for_request`] orders
+    /// them), evaluated as of `as_of` with the transitions of the events applied so far.
+    pub fn figures(
+        &self,
+        as_of: DateTime<Utc>,
+    ) -> Result<Vec<(Metric, ClockEvaluation)>, ProjectionError> {
+        let mut figures = Vec::with_capacity(self.clocks.clocks.len());
+        for ((_, metric), clock) in &self.clocks.clocks {
+            if let Some(evaluation) = clock.row.figures_with(clock.transitions.clone(), as_of)? {
+                figures.push((*metric, evaluation));
+            }
+        }
+        figures.sort_unstable_by_key(|(metric, _)| metric.as_str());
+        Ok(figures)
+    }
+
+    /// The clocks as the events applied so far leave them, as the view stores them.
+    #[cfg(test)]
+    fn rows(&mut self) -> Result<Vec<ClockRow>, ProjectionError> {
         let mut rows = Vec::with_capacity(self.clocks.clocks.len());
         for clock in self.clocks.clocks.values_mut() {
             clock.settle()?;
@@ -663,7 +687,7 @@ impl ClocksAfterEach {
                 serde_json::to_string(&clock.transitions).expect("transitions serialize");
             rows.push(row);
         }
-        rows.sort_unstable_by(|a, b| (&a.request_id, &a.metric).cmp(&(&b.request_id, &b.metric)));
+        rows.sort_unstable_by(|a, b| a.metric.cmp(&b.metric));
         Ok(rows)
     }
 }

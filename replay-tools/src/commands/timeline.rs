@@ -13,7 +13,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use sablier_projections::audit_trail::{AuditEntry, AuditTrail};
-use sablier_projections::sla_clocks::{ClockRow, ClocksAfterEach};
+use sablier_projections::sla_clocks::ClocksAfterEach;
 use sablier_projections::{FeedEvent, ViewReader};
 use sablier_sla::Verdict;
 use sablier_store::{DEFAULT_DATABASE_URL, EventLog};
@@ -119,7 +119,7 @@ async fn timeline(arguments: &TimelineArgs) -> anyhow::Result<Outcome> {
             channel: &entry.channel,
             request_id: &entry.request_id,
             summary: &entry.summary,
-            clocks: clocks_after(&clocks.rows()?, entry)?,
+            clocks: clocks_after(&clocks, entry)?,
         };
         if arguments.json {
             writeln!(out, "{}", serde_json::to_string(&step)?)?;
@@ -130,28 +130,24 @@ async fn timeline(arguments: &TimelineArgs) -> anyhow::Result<Outcome> {
     Ok(outcome)
 }
 
-/// Each clock started by then, with the transitions up to the entry's event, evaluated as
-/// of the entry's instant.
-fn clocks_after(clocks: &[ClockRow], entry: &AuditEntry) -> anyhow::Result<Vec<ClockAfter>> {
-    let mut after = Vec::new();
-    for clock in clocks {
-        let Some(evaluation) = clock
-            .figures(entry.at)
-            .with_context(|| format!("evaluating {} {}", clock.request_id, clock.metric))?
-        else {
-            continue;
-        };
-        after.push(ClockAfter {
-            metric: clock.metric.clone(),
+/// Each clock started by the entry's instant, with the transitions up to the entry's event,
+/// evaluated as of that instant.
+fn clocks_after(clocks: &ClocksAfterEach, entry: &AuditEntry) -> anyhow::Result<Vec<ClockAfter>> {
+    let figures = clocks
+        .figures(entry.at)
+        .with_context(|| format!("evaluating the clocks of {}", entry.request_id))?;
+    Ok(figures
+        .into_iter()
+        .map(|(metric, evaluation)| ClockAfter {
+            metric: metric.as_str().to_owned(),
             state: evaluation.state.as_str(),
             verdict: evaluation.verdict,
             counted_seconds: evaluation.counted_seconds,
             target_seconds: evaluation.target_seconds,
             remaining_seconds: evaluation.remaining_seconds,
             deadline: evaluation.deadline,
-        });
-    }
-    Ok(after)
+        })
+        .collect())
 }
 
 fn write_text(out: &mut impl Write, step: &Step<'_>) -> anyhow::Result<()> {

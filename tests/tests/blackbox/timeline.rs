@@ -76,8 +76,10 @@ async fn the_timeline_tells_apart_events_of_the_same_second() {
                     .as_array()
                     .unwrap()
                     .iter()
-                    .map(|clock| format!("{} {}", clock["metric"], clock["verdict"]))
-                    .map(|text| text.replace('"', ""))
+                    .map(|clock| {
+                        let field = |name: &str| clock[name].as_str().unwrap().to_owned();
+                        format!("{} {}", field("metric"), field("verdict"))
+                    })
                     .collect()
             })
             .collect();
