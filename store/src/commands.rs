@@ -6,6 +6,10 @@
 //! A command that creates its aggregate ([`Creating`]) skips the load: its stream should
 //! be empty, and the append at sequence 1 conflicts if it is not.
 //!
+//! What the decision read of other aggregates through the ports (its [`read_set`]) is
+//! checked by the append: the ports may answer from their caches, and a stale answer
+//! costs one more decision, on facts read afresh.
+//!
 //! Within one process, commands on the same aggregate queue on a per-aggregate lock rather
 //! than race: a hot aggregate then costs one load per command instead of one per lost
 //! race. Conflicts still come from other processes and are retried as above.
@@ -27,6 +31,7 @@ use tracing::{Instrument, debug, info_span};
 
 use crate::error::StoreError;
 use crate::event_log::EventLog;
+use crate::read_set;
 
 /// How hard to try before giving a conflict back to the caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,6 +197,10 @@ where
         // and a rejection or a decision with no event is made again on the stored stream,
         // so the answer is always the one the stored stream gives.
         let mut guess_empty = command.creates();
+        // Likewise, the ports may answer from their caches; the append checks what they
+        // answered, and a refusal or a decision with no event is made again on facts read
+        // afresh, so no answer rests on a cache.
+        let mut fresh_reads = false;
         let mut attempt = 1;
         loop {
             let (mut aggregate, current_sequence) = if guess_empty {
@@ -200,12 +209,16 @@ where
                 self.load(aggregate_id).await?
             };
             let sink = EventSink::<A>::default();
-            let decided = aggregate
-                .handle(command.clone(), &self.services, &sink)
-                .await;
+            let (decided, read_set) = read_set::recording(
+                fresh_reads,
+                aggregate.handle(command.clone(), &self.services, &sink),
+            )
+            .await;
             let events = sink.collect().await;
-            if guess_empty && (decided.is_err() || events.is_empty()) {
+            let guessed = guess_empty || read_set.from_cache;
+            if guessed && (decided.is_err() || events.is_empty()) {
                 guess_empty = false;
+                fresh_reads = true;
                 continue;
             }
             decided.map_err(CommandError::Rejected)?;
@@ -231,8 +244,12 @@ where
                 })
                 .collect::<Result<Vec<_>, serde_json::Error>>()
                 .map_err(StoreError::from)?;
-            match self.log.append(&serialized).await {
+            match self.log.append_checked(&serialized, &read_set.reads).await {
                 Ok(positions) => return Ok(Committed { events, positions }),
+                Err(StoreError::Stale { .. }) if read_set.from_cache => {
+                    debug!("a cached read was stale; deciding on facts read afresh");
+                    fresh_reads = true;
+                }
                 Err(error) if error.is_conflict() && guess_empty => {
                     debug!("the stream of a creating command exists; deciding on it");
                     guess_empty = false;

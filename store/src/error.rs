@@ -18,6 +18,15 @@ pub enum StoreError {
         aggregate_id: String,
         sequence: i64,
     },
+    /// A stream the command's decision read has grown since (see [`crate::read_set`]).
+    #[error(
+        "{aggregate_type} {aggregate_id} changed after the command read it (at event #{sequence_read})"
+    )]
+    Stale {
+        aggregate_type: String,
+        aggregate_id: String,
+        sequence_read: i64,
+    },
     #[error("cannot serialize or read an event")]
     Serialization(#[from] serde_json::Error),
     #[error("snapshots are not supported (cqrs-es 0.5 applies events twice with them)")]
@@ -31,8 +40,9 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Transient failures worth retrying: lock conflicts and a busy database.
+    /// Races lost to another append: the aggregate's sequence was taken, or a stream the
+    /// decision read has grown. Deciding again on what is stored now may succeed.
     pub fn is_conflict(&self) -> bool {
-        matches!(self, StoreError::Conflict { .. })
+        matches!(self, StoreError::Conflict { .. } | StoreError::Stale { .. })
     }
 }

@@ -21,7 +21,8 @@ use sqlite_es::SqliteEventRepository;
 
 use crate::database::Database;
 use crate::error::StoreError;
-use crate::group_commit::{GroupCommit, NewEvent};
+use crate::group_commit::{CommandAppend, GroupCommit, NewEvent};
+use crate::read_set::StreamRead;
 
 #[derive(Clone)]
 pub struct EventLog {
@@ -86,6 +87,16 @@ impl EventLog {
     /// already taken is a [`StoreError::Conflict`] and nothing of the command is written.
     /// Commands appended together commit together ([`crate::group_commit`]).
     pub async fn append(&self, events: &[SerializedEvent]) -> Result<Vec<i64>, StoreError> {
+        self.append_checked(events, &[]).await
+    }
+
+    /// Appends as [`EventLog::append`] does, only if every stream of `read_set` still ends
+    /// at the sequence read; otherwise [`StoreError::Stale`], and nothing is written.
+    pub async fn append_checked(
+        &self,
+        events: &[SerializedEvent],
+        read_set: &[StreamRead],
+    ) -> Result<Vec<i64>, StoreError> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
@@ -103,7 +114,11 @@ impl EventLog {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        self.inner.appends.append(events).await
+        let command = CommandAppend {
+            events,
+            read_set: read_set.to_vec(),
+        };
+        self.inner.appends.append(command).await
     }
 
     /// The last position written and the chain's head hash.

@@ -10,6 +10,9 @@
 //! writes it, answers each command, and goes on while the queue is not empty. The queued
 //! commands are only ever written by that task, so a caller that gives up waiting cannot
 //! leave others without an answer.
+//!
+//! Each command's append is conditioned on its read set ([`crate::read_set`]): checked
+//! after the head row is taken, so no append can slip in between the check and the write.
 
 use std::sync::{Arc, Mutex};
 
@@ -17,6 +20,7 @@ use tokio::sync::oneshot;
 
 use crate::database::Database;
 use crate::error::StoreError;
+use crate::read_set::StreamRead;
 use crate::seal::{SealedFields, chain_hash};
 
 /// Commands written in one transaction at most.
@@ -24,6 +28,8 @@ pub const MAX_GROUP: usize = 256;
 
 const SQLITE_UNIQUE_VIOLATION: &str = "2067";
 const POSTGRES_UNIQUE_VIOLATION: &str = "23505";
+/// Raised by `sablier_append_checked` (migration 0007), the stale entry's index as detail.
+const POSTGRES_STALE_READ: &str = "SB001";
 
 /// An event about to be appended, serialized as it will be stored.
 #[derive(Clone, Debug)]
@@ -63,8 +69,23 @@ impl NewEvent {
 /// The outcome of one command's append: its positions, or why it was not written.
 pub(crate) type Appended = Result<Vec<i64>, StoreError>;
 
+/// One command's append: its events, written only if every stream of its read set still
+/// ends at the sequence read.
+pub(crate) struct CommandAppend {
+    pub events: Vec<NewEvent>,
+    pub read_set: Vec<StreamRead>,
+}
+
+fn stale(read: &StreamRead) -> StoreError {
+    StoreError::Stale {
+        aggregate_type: read.aggregate_type.clone(),
+        aggregate_id: read.aggregate_id.clone(),
+        sequence_read: read.sequence,
+    }
+}
+
 struct Pending {
-    events: Vec<NewEvent>,
+    command: CommandAppend,
     reply: oneshot::Sender<Appended>,
 }
 
@@ -99,8 +120,8 @@ impl GroupCommit {
     /// task (alone, nothing is gained by handing over), then hands the queue that formed
     /// meanwhile to a writer task. If the caller stops waiting mid-write, only its own
     /// outcome is unknown, as with any dropped append, and the hand-over still happens.
-    pub(crate) async fn append(self: &Arc<Self>, events: Vec<NewEvent>) -> Appended {
-        let events = match self.join_or_lead(events) {
+    pub(crate) async fn append(self: &Arc<Self>, command: CommandAppend) -> Appended {
+        let command = match self.join_or_lead(command) {
             Ok(answer) => {
                 return answer.await.unwrap_or_else(|_| {
                     Err(StoreError::Unexpected(
@@ -108,10 +129,10 @@ impl GroupCommit {
                     ))
                 });
             }
-            Err(events) => events,
+            Err(command) => command,
         };
         let _hand_over = HandOver(self.clone());
-        match self.write(&[events.as_slice()]).await {
+        match self.write(&[&command]).await {
             Ok(mut outcomes) => outcomes.pop().expect("one outcome per command"),
             Err(error) => Err(StoreError::GroupFailed(Arc::new(error))),
         }
@@ -124,23 +145,23 @@ impl GroupCommit {
     }
 
     /// Joins the queue when a group is being written (`Ok`: the answer to wait for);
-    /// otherwise takes the turn to write and gives the events back.
+    /// otherwise takes the turn to write and gives the command back.
     fn join_or_lead(
         &self,
-        events: Vec<NewEvent>,
-    ) -> Result<oneshot::Receiver<Appended>, Vec<NewEvent>> {
+        command: CommandAppend,
+    ) -> Result<oneshot::Receiver<Appended>, CommandAppend> {
         let mut queue = self.queue();
         if !queue.writing {
             queue.writing = true;
-            return Err(events);
+            return Err(command);
         }
         let (reply, answer) = oneshot::channel();
-        queue.pending.push(Pending { events, reply });
+        queue.pending.push(Pending { command, reply });
         Ok(answer)
     }
 
     /// Writes one group in one transaction; `Err` only when the whole group failed.
-    async fn write(&self, commands: &[&[NewEvent]]) -> Result<Vec<Appended>, sqlx::Error> {
+    async fn write(&self, commands: &[&CommandAppend]) -> Result<Vec<Appended>, sqlx::Error> {
         match &self.database {
             Database::Sqlite(pool) => {
                 let _writer = self.sqlite_writer.lock().await;
@@ -171,10 +192,8 @@ impl GroupCommit {
                 let take = queue.pending.len().min(MAX_GROUP);
                 queue.pending.drain(..take).collect()
             };
-            let commands: Vec<&[NewEvent]> = group
-                .iter()
-                .map(|pending| pending.events.as_slice())
-                .collect();
+            let commands: Vec<&CommandAppend> =
+                group.iter().map(|pending| &pending.command).collect();
             match self.write(&commands).await {
                 Ok(outcomes) => {
                     for (pending, outcome) in group.into_iter().zip(outcomes) {
@@ -206,7 +225,7 @@ impl Drop for HandOver {
 /// One transaction; a savepoint per command. `Err` only when the whole group failed.
 async fn write_sqlite(
     pool: &sqlx::SqlitePool,
-    commands: &[&[NewEvent]],
+    commands: &[&CommandAppend],
 ) -> Result<Vec<Appended>, sqlx::Error> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let (mut last_position, mut last_hash): (i64, String) =
@@ -216,7 +235,17 @@ async fn write_sqlite(
     // Alone, a command needs no savepoint: a conflict rolls the whole transaction back.
     let alone = commands.len() == 1;
     let mut outcomes = Vec::with_capacity(commands.len());
-    for events in commands {
+    for command in commands {
+        if let Some(read) = first_stale_sqlite(&mut tx, &command.read_set).await? {
+            // Checked before anything of the command is written: nothing to undo.
+            if alone {
+                tx.rollback().await?;
+                return Ok(vec![Err(stale(read))]);
+            }
+            outcomes.push(Err(stale(read)));
+            continue;
+        }
+        let events = &command.events;
         if !alone {
             sqlx::query("SAVEPOINT command").execute(&mut *tx).await?;
         }
@@ -282,63 +311,133 @@ async fn write_sqlite(
     Ok(outcomes)
 }
 
-/// One round trip: `sablier_append_group` does on the server what [`write_sqlite`] does
-/// here (migration 0005), a subtransaction per command.
+/// The first stream of `read_set` that has grown since it was read, under the write lock.
+async fn first_stale_sqlite<'a>(
+    tx: &mut sqlx::SqliteConnection,
+    read_set: &'a [StreamRead],
+) -> Result<Option<&'a StreamRead>, sqlx::Error> {
+    for read in read_set {
+        let last: i64 = sqlx::query_scalar(
+            "SELECT coalesce(max(sequence), 0) FROM events \
+             WHERE aggregate_type = ?1 AND aggregate_id = ?2",
+        )
+        .bind(&read.aggregate_type)
+        .bind(&read.aggregate_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if last != read.sequence {
+            return Ok(Some(read));
+        }
+    }
+    Ok(None)
+}
+
+fn events_json(events: &[NewEvent]) -> serde_json::Value {
+    events
+        .iter()
+        .map(|event| {
+            serde_json::json!({
+                "aggregate_type": event.aggregate_type,
+                "aggregate_id": event.aggregate_id,
+                "sequence": event.sequence,
+                "event_type": event.event_type,
+                "event_version": event.event_version,
+                "payload": event.payload,
+                "metadata": event.metadata,
+            })
+        })
+        .collect()
+}
+
+fn read_set_json(read_set: &[StreamRead]) -> serde_json::Value {
+    read_set
+        .iter()
+        .map(|read| {
+            serde_json::json!({
+                "aggregate_type": read.aggregate_type,
+                "aggregate_id": read.aggregate_id,
+                "sequence": read.sequence,
+            })
+        })
+        .collect()
+}
+
+/// One round trip: `sablier_append_checked` and `sablier_append_group` do on the server
+/// what [`write_sqlite`] does here (migration 0007), a subtransaction per command.
 async fn write_postgres(
     pool: &sqlx::PgPool,
-    commands: &[&[NewEvent]],
+    commands: &[&CommandAppend],
 ) -> Result<Vec<Appended>, sqlx::Error> {
-    let body: Vec<Vec<serde_json::Value>> = commands
-        .iter()
-        .map(|events| {
-            events
-                .iter()
-                .map(|event| {
-                    serde_json::json!({
-                        "aggregate_type": event.aggregate_type,
-                        "aggregate_id": event.aggregate_id,
-                        "sequence": event.sequence,
-                        "event_type": event.event_type,
-                        "event_version": event.event_version,
-                        "payload": event.payload,
-                        "metadata": event.metadata,
-                    })
-                })
-                .collect()
-        })
-        .collect();
-    if let [events] = commands {
+    if let [command] = commands {
         // Alone: no subtransaction needed, a conflict fails the one statement.
-        let body = serde_json::to_string(&body[0]).expect("strings and integers serialize");
-        let appended = sqlx::query_scalar("SELECT sablier_append($1::json)")
-            .bind(body)
-            .fetch_all(pool)
-            .await;
+        let events = events_json(&command.events).to_string();
+        let appended = if command.read_set.is_empty() {
+            sqlx::query_scalar("SELECT sablier_append($1::json)")
+                .bind(events)
+                .fetch_all(pool)
+                .await
+        } else {
+            sqlx::query_scalar("SELECT sablier_append_checked($1::json, $2::json)")
+                .bind(events)
+                .bind(read_set_json(&command.read_set).to_string())
+                .fetch_all(pool)
+                .await
+        };
         return match appended {
             Ok(positions) => Ok(vec![Ok(positions)]),
             Err(sqlx::Error::Database(error))
                 if error.code().as_deref() == Some(POSTGRES_UNIQUE_VIOLATION) =>
             {
-                Ok(vec![Err(first_taken(pool, events).await?.conflict())])
+                Ok(vec![Err(first_taken(pool, &command.events)
+                    .await?
+                    .conflict())])
+            }
+            Err(sqlx::Error::Database(error))
+                if error.code().as_deref() == Some(POSTGRES_STALE_READ) =>
+            {
+                let detail = error
+                    .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .and_then(|error| error.detail())
+                    .and_then(|detail| detail.parse::<usize>().ok());
+                Ok(vec![Err(stale_entry(&command.read_set, detail))])
             }
             Err(error) => Err(error),
         };
     }
-    let body = serde_json::to_string(&body).expect("strings and integers serialize");
-    let rows: Vec<(i32, Option<Vec<i64>>)> =
-        sqlx::query_as("SELECT command, positions FROM sablier_append_group($1::json)")
-            .bind(body)
-            .fetch_all(pool)
-            .await?;
+    let body: serde_json::Value = commands
+        .iter()
+        .map(|command| {
+            serde_json::json!({
+                "events": events_json(&command.events),
+                "read_set": read_set_json(&command.read_set),
+            })
+        })
+        .collect();
+    let rows: Vec<(i32, Option<Vec<i64>>, Option<i32>)> = sqlx::query_as(
+        "SELECT command, positions, stale_entry FROM sablier_append_group($1::json)",
+    )
+    .bind(body.to_string())
+    .fetch_all(pool)
+    .await?;
     let mut outcomes: Vec<Appended> = Vec::with_capacity(commands.len());
-    for (index, (command, positions)) in rows.into_iter().enumerate() {
+    for (index, (command, positions, stale_index)) in rows.into_iter().enumerate() {
         debug_assert_eq!(command as usize, index);
-        outcomes.push(match positions {
-            Some(positions) => Ok(positions),
-            None => Err(first_taken(pool, commands[index]).await?.conflict()),
+        let read_set = &commands[index].read_set;
+        outcomes.push(match (positions, stale_index) {
+            (Some(positions), _) => Ok(positions),
+            (None, Some(entry)) => Err(stale_entry(read_set, usize::try_from(entry).ok())),
+            (None, None) => Err(first_taken(pool, &commands[index].events).await?.conflict()),
         });
     }
     Ok(outcomes)
+}
+
+/// The stale entry the server named (the first one if it named none it could be).
+fn stale_entry(read_set: &[StreamRead], index: Option<usize>) -> StoreError {
+    let read = index
+        .and_then(|index| read_set.get(index))
+        .unwrap_or(&read_set[0]);
+    stale(read)
 }
 
 /// After a conflict: the first of `events` whose sequence another append already took.

@@ -9,7 +9,8 @@
 //! - [`CommandBus`] executes a command: load, decide, append, and on an optimistic-lock
 //!   conflict reload and decide again, a bounded number of times. It reports the positions
 //!   written, so readers can wait for projections to reach them.
-//! - [`ports`] implements the domain's ports over the log.
+//! - [`ports`] implements the domain's ports over the log; what a decision read through
+//!   them is its [`read_set`], which its append is conditioned on.
 //! - [`import`] loads an exported log, positions and hashes kept, into an empty database.
 //!
 //! - [`access`] keeps the HTTP API's bearer tokens (hashed) and idempotency records;
@@ -28,6 +29,7 @@ pub mod feed;
 pub mod group_commit;
 pub mod import;
 pub mod ports;
+pub mod read_set;
 pub mod seal;
 mod sqlite_feed;
 pub mod testing;

@@ -1,6 +1,7 @@
 //! The domain's ports, answered from the event log.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -18,21 +19,88 @@ use sablier_domain::{ChangeId, Clock, ContractId, Services, YearMonth};
 
 use crate::database::Database;
 use crate::event_log::EventLog;
+use crate::read_set::{self, StreamRead};
 
 fn port_error(error: impl std::fmt::Display) -> PortError {
     PortError(format!("storage unavailable: {error}"))
 }
 
 /// Contracts as their own event streams say they stood at an instant.
+///
+/// While a command decides, a contract read earlier is answered from memory: the
+/// command's append is conditioned on the contract's stream not having grown since
+/// ([`crate::read_set`]), so a stale copy costs one more decision, never a wrong answer.
+/// Outside a command, and when the command asks for fresh reads, the stream is read.
 pub struct LogContractFacts {
     contracts: PersistedEventStore<EventLog, Contract>,
+    cache: Mutex<HashMap<ContractId, CachedContract>>,
 }
+
+/// A contract as its stream stood after `sequence` events.
+#[derive(Clone)]
+struct CachedContract {
+    contract: Arc<Contract>,
+    sequence: usize,
+}
+
+/// Contracts kept in memory at most; past it, the cache starts again empty (a contract
+/// costs a few hundred bytes, and a miss one read of its stream).
+const CACHED_CONTRACTS: usize = 50_000;
 
 impl LogContractFacts {
     pub fn new(log: &EventLog) -> Self {
         Self {
             contracts: PersistedEventStore::new_event_store(log.clone()),
+            cache: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<ContractId, CachedContract>> {
+        self.cache
+            .lock()
+            .expect("the contract cache is never poisoned")
+    }
+
+    /// The contract from the cache when allowed, else from its stream (then cached).
+    async fn contract(&self, id: &ContractId) -> Result<CachedContract, PortError> {
+        if read_set::cache_allowed()
+            && let Some(cached) = self.cache().get(id).cloned()
+        {
+            read_set::record(stream_read(id, cached.sequence), true);
+            return Ok(cached);
+        }
+        let context = self
+            .contracts
+            .load_aggregate(id.as_str())
+            .await
+            .map_err(port_error)?;
+        let read = CachedContract {
+            contract: Arc::new(context.aggregate),
+            sequence: context.current_sequence,
+        };
+        read_set::record(stream_read(id, read.sequence), false);
+        if read.sequence > 0 {
+            let mut cache = self.cache();
+            if cache.len() >= CACHED_CONTRACTS && !cache.contains_key(id) {
+                cache.clear();
+            }
+            // A slower reader must not put back an older copy than a faster one's.
+            let newer = cache
+                .get(id)
+                .is_none_or(|cached| cached.sequence <= read.sequence);
+            if newer {
+                cache.insert(id.clone(), read.clone());
+            }
+        }
+        Ok(read)
+    }
+}
+
+fn stream_read(id: &ContractId, sequence: usize) -> StreamRead {
+    StreamRead {
+        aggregate_type: <Contract as cqrs_es::Aggregate>::TYPE.to_owned(),
+        aggregate_id: id.as_str().to_owned(),
+        sequence: sequence as i64,
     }
 }
 
@@ -43,12 +111,8 @@ impl ContractFacts for LogContractFacts {
         id: &ContractId,
         at: DateTime<Utc>,
     ) -> Result<Option<ContractAt>, PortError> {
-        let context = self
-            .contracts
-            .load_aggregate(id.as_str())
-            .await
-            .map_err(port_error)?;
-        let contract = context.aggregate;
+        let read = self.contract(id).await?;
+        let contract = &read.contract;
         let (Some(name), Some(offer), Some(time_zone), Some(tier)) = (
             contract.name().cloned(),
             contract.offer(),

@@ -17,6 +17,7 @@ use sablier_domain::{
     Services,
 };
 use sablier_sla::{Priority, Tier};
+use sablier_store::read_set::StreamRead;
 use sablier_store::seal::{GENESIS_HASH, chain_hash};
 use sablier_store::testing::TestDatabase;
 use sablier_store::{
@@ -57,6 +58,10 @@ fn context(role: ActorRole) -> CommandContext {
 }
 
 async fn gold_contract(log: &EventLog) -> ContractId {
+    contract_on(log, Tier::Gold, services(log)).await
+}
+
+async fn contract_on(log: &EventLog, tier: Tier, services: Services) -> ContractId {
     let id = ContractId::parse("OCB0000124").unwrap();
     let create = ContractCommand::CreateContract {
         contract_id: id.clone(),
@@ -64,7 +69,7 @@ async fn gold_contract(log: &EventLog) -> ContractId {
         offer: Offer::FlexibleComputingAdvanced,
         company: Name::parse("ACME").unwrap(),
         time_zone: Paris,
-        tier: Tier::Gold,
+        tier,
         referent: DeclaredUser {
             login: Login::parse("jean.dupont").unwrap(),
             email: Email::parse("jean.dupont@example.fr").unwrap(),
@@ -73,7 +78,7 @@ async fn gold_contract(log: &EventLog) -> ContractId {
         },
     };
     let admin = context(ActorRole::Admin);
-    CommandBus::<Contract>::new(log.clone(), services(log))
+    CommandBus::<Contract>::new(log.clone(), services)
         .execute(
             id.as_str(),
             Authored::new(admin.actor.clone(), create),
@@ -259,6 +264,152 @@ async fn a_taken_sequence_is_a_conflict_and_writes_nothing() {
             log.append(&[event("A", "a1", 2)]).await.unwrap(),
             vec![2],
             "no gap after a rollback"
+        );
+        db.cleanup().await;
+    }
+}
+
+fn read(aggregate_id: &str, sequence: i64) -> StreamRead {
+    StreamRead {
+        aggregate_type: "A".to_owned(),
+        aggregate_id: aggregate_id.to_owned(),
+        sequence,
+    }
+}
+
+/// An append conditioned on a read set is written only while every stream read still ends
+/// where it was read; otherwise it is stale, names the stream, and writes nothing, alone
+/// or among others committed together.
+#[tokio::test]
+async fn an_append_whose_read_set_has_grown_is_stale_and_writes_nothing() {
+    for db in TestDatabase::all().await {
+        let backend = db.backend_name();
+        let log = EventLog::new(db.database.clone());
+        log.append(&[event("A", "c1", 1)]).await.unwrap();
+        let fresh = [read("c1", 1), read("none", 0)];
+        assert_eq!(
+            log.append_checked(&[event("B", "b1", 1)], &fresh)
+                .await
+                .unwrap(),
+            vec![2],
+            "{backend}"
+        );
+        log.append(&[event("A", "c1", 2)]).await.unwrap();
+        let head = log.head().await.unwrap();
+        let outdated = [read("none", 0), read("c1", 1)];
+        let error = log
+            .append_checked(&[event("B", "b1", 2)], &outdated)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, StoreError::Stale { aggregate_id, sequence_read: 1, .. } if aggregate_id == "c1"),
+            "{backend}: {error}"
+        );
+        assert_eq!(
+            log.head().await.unwrap(),
+            head,
+            "{backend}: nothing written"
+        );
+
+        // 100 appends at once, committed in groups: those that read c1 as it stands are
+        // written, those that read it one event short are stale.
+        let tasks: Vec<_> = (0..100)
+            .map(|n| {
+                let log = log.clone();
+                tokio::spawn(async move {
+                    let read_set = [read("c1", if n % 2 == 0 { 2 } else { 1 })];
+                    let events = [event("B", &format!("g{n}"), 1)];
+                    (n, log.append_checked(&events, &read_set).await)
+                })
+            })
+            .collect();
+        for task in tasks {
+            match task.await.unwrap() {
+                (n, Ok(positions)) => assert!(n % 2 == 0 && positions.len() == 1, "{backend}: {n}"),
+                (n, Err(StoreError::Stale { aggregate_id, .. })) => {
+                    assert!(n % 2 == 1 && aggregate_id == "c1", "{backend}: {n}")
+                }
+                (n, Err(other)) => panic!("{backend}: append {n} failed: {other}"),
+            }
+        }
+        let stored = assert_chain_holds(&log, backend).await;
+        assert_eq!(
+            stored,
+            (1..=53).collect::<Vec<i64>>(),
+            "{backend}: dense positions"
+        );
+        db.cleanup().await;
+    }
+}
+
+/// Opening an incident pins the contract's tier. The contract is kept in memory between
+/// commands; when another process upgrades it meanwhile, the stale copy is caught at the
+/// append and the incident pins the new tier, with no retry allowed.
+#[tokio::test]
+async fn a_contract_changed_by_another_process_is_read_afresh() {
+    for db in TestDatabase::all().await {
+        let backend = db.backend_name();
+        let now = Utc::now();
+        let services_at = |log: &EventLog| {
+            ports::services(
+                log,
+                Arc::new(FixedClock::at(now)),
+                Arc::new(StaticPolicyBook::default()),
+                DomainSettings::default(),
+            )
+        };
+        let here = EventLog::new(db.database.clone());
+        let elsewhere = EventLog::new(db.database.clone());
+        let contract_id = contract_on(&here, Tier::Silver, services_at(&here)).await;
+        let incidents =
+            CommandBus::<Incident>::new(here.clone(), services_at(&here)).with_retry(RetryPolicy {
+                max_attempts: 1,
+                ..RetryPolicy::default()
+            });
+        let customer = context(ActorRole::Customer);
+        let open = |contract_id: &ContractId| {
+            let id = IncidentId::generate();
+            let command = IncidentCommand::Open {
+                incident_id: id.clone(),
+                contract_id: contract_id.clone(),
+                priority: Priority::P2,
+                title: Title::parse("Slow disks").unwrap(),
+                description: FreeText::parse("IOPS dropped").unwrap(),
+            };
+            (id, Authored::new(customer.actor.clone(), command))
+        };
+        let pinned = |committed: &[IncidentEvent]| match committed {
+            [IncidentEvent::IncidentOpened { tier, .. }] => *tier,
+            other => panic!("{backend}: unexpected events {other:?}"),
+        };
+
+        let (id, command) = open(&contract_id);
+        let first = incidents
+            .execute(id.as_str(), command, &customer)
+            .await
+            .unwrap();
+        assert_eq!(pinned(&first.events), Tier::Silver, "{backend}");
+
+        let admin = context(ActorRole::Admin);
+        let upgrade = ContractCommand::UpgradeSupportTier { to: Tier::Gold };
+        CommandBus::<Contract>::new(elsewhere.clone(), services_at(&elsewhere))
+            .execute(
+                contract_id.as_str(),
+                Authored::new(admin.actor.clone(), upgrade),
+                &admin,
+            )
+            .await
+            .expect("the other process upgrades the contract");
+
+        let (id, command) = open(&contract_id);
+        let second = incidents
+            .execute(id.as_str(), command, &customer)
+            .await
+            .unwrap();
+        assert_eq!(
+            pinned(&second.events),
+            Tier::Gold,
+            "{backend}: the upgrade is seen"
         );
         db.cleanup().await;
     }
