@@ -371,18 +371,11 @@ async fn write_postgres(
     if let [command] = commands {
         // Alone: no subtransaction needed, a conflict fails the one statement.
         let events = events_json(&command.events).to_string();
-        let appended = if command.read_set.is_empty() {
-            sqlx::query_scalar("SELECT sablier_append($1::json)")
-                .bind(events)
-                .fetch_all(pool)
-                .await
-        } else {
-            sqlx::query_scalar("SELECT sablier_append_checked($1::json, $2::json)")
-                .bind(events)
-                .bind(read_set_json(&command.read_set).to_string())
-                .fetch_all(pool)
-                .await
-        };
+        let appended = sqlx::query_scalar("SELECT sablier_append_checked($1::json, $2::json)")
+            .bind(events)
+            .bind(read_set_json(&command.read_set).to_string())
+            .fetch_all(pool)
+            .await;
         return match appended {
             Ok(positions) => Ok(vec![Ok(positions)]),
             Err(sqlx::Error::Database(error))

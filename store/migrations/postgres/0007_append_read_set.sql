@@ -18,24 +18,61 @@ LANGUAGE sql AS $$
 $$;
 
 -- `sablier_append` conditioned on a read set: when a stream read has grown, nothing is
--- written and the error SB001 names the entry (its index from 0) in its detail.
+-- written and the error SB001 names the entry (its index from 0) in its detail. The read
+-- set is checked right after the head row is taken (each statement, in READ COMMITTED,
+-- sees every append committed before); `sablier_append` becomes the unconditioned case.
 CREATE FUNCTION sablier_append_checked(events JSON, read_set JSON) RETURNS SETOF BIGINT
 LANGUAGE plpgsql AS $$
 DECLARE
-    stale INT;
+    event         JSON;
+    next_position BIGINT;
+    head_hash     TEXT;
+    payload       TEXT;
+    metadata      TEXT;
+    stale         INT;
 BEGIN
-    -- Each statement below (READ COMMITTED, a snapshot per statement) sees every append
-    -- committed before the head row became ours.
-    PERFORM 1 FROM event_log_head WHERE id = 1 FOR UPDATE;
-    stale := sablier_stale_entry(read_set);
-    IF stale IS NOT NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SB001',
-            MESSAGE = 'a stream the command read has changed since',
-            DETAIL = stale::TEXT;
+    UPDATE event_log_head
+       SET last_position = last_position + json_array_length(events)
+     WHERE id = 1
+ RETURNING last_position - json_array_length(events), last_hash
+      INTO next_position, head_hash;
+    IF json_array_length(read_set) > 0 THEN
+        stale := sablier_stale_entry(read_set);
+        IF stale IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'SB001',
+                MESSAGE = 'a stream the command read has changed since',
+                DETAIL = stale::TEXT;
+        END IF;
     END IF;
-    RETURN QUERY SELECT sablier_append(events);
+    FOR event IN SELECT value FROM json_array_elements(events) LOOP
+        next_position := next_position + 1;
+        payload := event ->> 'payload';
+        metadata := event ->> 'metadata';
+        head_hash := encode(sha256(convert_to(
+            head_hash || E'\n' || next_position::text
+            || E'\n' || (event ->> 'aggregate_type')
+            || E'\n' || (event ->> 'aggregate_id')
+            || E'\n' || (event ->> 'sequence')
+            || E'\n' || (event ->> 'event_type')
+            || E'\n' || (event ->> 'event_version')
+            || E'\n' || octet_length(convert_to(payload, 'UTF8'))::text || ':' || payload
+            || E'\n' || octet_length(convert_to(metadata, 'UTF8'))::text || ':' || metadata,
+            'UTF8')), 'hex');
+        INSERT INTO events (position, aggregate_type, aggregate_id, sequence, event_type,
+                            event_version, payload, metadata, hash)
+        VALUES (next_position, event ->> 'aggregate_type', event ->> 'aggregate_id',
+                (event ->> 'sequence')::BIGINT, event ->> 'event_type', event ->> 'event_version',
+                payload::JSON, metadata::JSON, head_hash);
+        RETURN NEXT next_position;
+    END LOOP;
+    UPDATE event_log_head SET last_hash = head_hash WHERE id = 1;
 END;
+$$;
+
+CREATE OR REPLACE FUNCTION sablier_append(events JSON) RETURNS SETOF BIGINT
+LANGUAGE sql AS $$
+    SELECT sablier_append_checked(events, '[]'::JSON)
 $$;
 
 -- Group commit with read sets (store/src/group_commit.rs): the appends of several commands
