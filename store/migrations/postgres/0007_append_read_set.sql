@@ -5,16 +5,25 @@
 -- The index from 0 of the first stream of `read_set` that has grown since it was read, or
 -- NULL. Meaningful only once the head row is taken: every append takes it before writing,
 -- so from then on no stream grows until the transaction ends.
+-- PL/pgSQL rather than SQL: its statements keep their plans from call to call, where a SQL
+-- function called from PL/pgSQL is planned at every call (that cost 0.27 ms per append).
 CREATE FUNCTION sablier_stale_entry(read_set JSON) RETURNS INT
-LANGUAGE sql AS $$
-    SELECT (entry.ordinality - 1)::INT
-      FROM json_array_elements(read_set) WITH ORDINALITY AS entry (read, ordinality)
-     WHERE COALESCE((SELECT max(sequence) FROM events
-                      WHERE aggregate_type = entry.read ->> 'aggregate_type'
-                        AND aggregate_id = entry.read ->> 'aggregate_id'), 0)
-           <> (entry.read ->> 'sequence')::BIGINT
-     ORDER BY entry.ordinality
-     LIMIT 1
+LANGUAGE plpgsql AS $$
+DECLARE
+    read  JSON;
+    entry INT := 0;
+BEGIN
+    FOR read IN SELECT value FROM json_array_elements(read_set) LOOP
+        IF COALESCE((SELECT max(sequence) FROM events
+                      WHERE aggregate_type = read ->> 'aggregate_type'
+                        AND aggregate_id = read ->> 'aggregate_id'), 0)
+           <> (read ->> 'sequence')::BIGINT THEN
+            RETURN entry;
+        END IF;
+        entry := entry + 1;
+    END LOOP;
+    RETURN NULL;
+END;
 $$;
 
 -- `sablier_append` conditioned on a read set: when a stream read has grown, nothing is
