@@ -1,7 +1,7 @@
 //! Speed of the SLA engine (issue 3): deadlines (add) for a 40 business-hour target from
 //! random instants, a 30-day clock with 20 transitions on business-hours-fr (with and
-//! without its explanation), and how open-seconds and the explanation's day-by-day spans
-//! grow with the span (1, 30, 365 days). Each group has a baseline measured in the same
+//! without its explanation), and how open-seconds and the explanation's spans (walked
+//! piece by piece) grow with the span (1, 30, 365 days). Each group has a baseline measured in the same
 //! run: the `24x7` calendar doing the same operation, and plain chrono addition. Figures
 //! and the command are recorded in docs/benchmarks.md.
 
@@ -113,7 +113,7 @@ fn open_seconds_by_span(c: &mut Criterion) {
         });
     }
     group.finish();
-    // The day-by-day walk that explanations use, for comparison: linear in days.
+    // The piece-by-piece walk that explanations use, for comparison: linear in days.
     let mut group = c.benchmark_group("spans_between by span");
     for days in [1, 30, 365] {
         let to = from + Duration::days(days);

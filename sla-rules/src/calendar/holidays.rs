@@ -234,6 +234,15 @@ pub(crate) struct HolidayLookup<'calendar> {
     quiet_until: i64,
 }
 
+/// What a walk entering local day `day_number` needs to know about holidays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HolidayAhead<'calendar> {
+    /// That day is this holiday.
+    On(&'calendar str),
+    /// That day and the following ones up to this day (excluded) hold no holiday.
+    NoneBefore(i64),
+}
+
 enum PublicDays {
     Table(&'static [(i64, &'static str)]),
     OneYear(Vec<(i64, &'static str)>),
@@ -272,6 +281,17 @@ impl<'calendar> HolidayLookup<'calendar> {
             return None;
         }
         self.look_up(day_number)
+    }
+
+    /// The holiday on local day `day_number`, or the first later day that may be one
+    /// (see `name_on`): walks take the days in between as regular ones.
+    #[inline]
+    pub(crate) fn ahead_of(&mut self, day_number: i64) -> HolidayAhead<'calendar> {
+        match self.name_on(day_number) {
+            Some(name) => HolidayAhead::On(name),
+            // `name_on` found the day in a quiet stretch, or made one starting there.
+            None => HolidayAhead::NoneBefore(self.quiet_until),
+        }
     }
 
     #[inline(never)]

@@ -1,8 +1,8 @@
 //! Calendars say when an SLA clock counts: `24x7`, French business hours (with or without
 //! Alsace-Moselle's two extra holidays) and custom calendars from configuration, each in
 //! its own time zone. Every operation is exact to the second across DST changes. Cost:
-//! explanations and additions walk one step per local day spanned (`walk`); totals are
-//! counted whole weeks at once (`sums`); never per minute or per second.
+//! explanations and additions walk one step per opening or closing crossed (`walk`);
+//! totals are counted whole weeks at once (`sums`); never per minute or per second.
 //!
 //! ```
 //! use chrono_tz::Europe;
@@ -24,6 +24,7 @@ mod holidays;
 mod span;
 mod sums;
 mod walk;
+mod week;
 mod zone_offsets;
 
 use std::ops::ControlFlow;
@@ -40,8 +41,11 @@ pub use span::{CalendarSpan, CalendarStatus};
 pub(crate) use cursor::CalendarCursor;
 pub(crate) use walk::{Piece, PieceStatus};
 
-use crate::seconds::{LATEST_TIMESTAMP, SECONDS_PER_DAY, day_number_of, instant_at, timestamp_of};
+use crate::seconds::{
+    InstantConverter, LATEST_TIMESTAMP, SECONDS_PER_DAY, day_number_of, instant_at, timestamp_of,
+};
 use definition::OpenRange;
+use week::RegularWeek;
 use zone_offsets::ZoneTimeline;
 
 /// Every second counts.
@@ -69,6 +73,8 @@ pub(crate) struct CalendarRules {
     time_zone: Tz,
     /// Monday first; each day's ranges sorted, disjoint and not touching.
     week: [Box<[OpenRange]>; 7],
+    /// The same week as the instants at which it opens and closes (see `week`).
+    regular_week: RegularWeek,
     /// The opening seconds of each weekday (Monday first), and of the whole week.
     daily_open_seconds: [i64; 7],
     weekly_open_seconds: i64,
@@ -170,6 +176,7 @@ impl Calendar {
             rules: Arc::new(CalendarRules {
                 name,
                 time_zone,
+                regular_week: RegularWeek::new(&week),
                 week,
                 daily_open_seconds,
                 weekly_open_seconds: daily_open_seconds.iter().sum(),
@@ -267,12 +274,24 @@ impl Calendar {
     /// `[from, to)` cut into maximal spans that are open, outside hours or on a holiday.
     pub fn spans_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<CalendarSpan> {
         let mut spans: Vec<CalendarSpan> = Vec::new();
+        // Each piece ends where the next begins: its end is converted once, and becomes
+        // the next span's start.
+        let mut converter = InstantConverter::new();
         let _: ControlFlow<()> = self.walk(timestamp_of(from), timestamp_of(to), &mut |piece| {
+            let piece_to = converter.instant_at(piece.to);
             match spans.last_mut() {
-                Some(last) if last.status.matches(piece.status) => last.to = instant_at(piece.to),
-                _ => spans.push(CalendarSpan {
+                Some(last) if last.status.matches(piece.status) => last.to = piece_to,
+                Some(last) => {
+                    let piece_from = last.to;
+                    spans.push(CalendarSpan {
+                        from: piece_from,
+                        to: piece_to,
+                        status: CalendarStatus::of(piece.status),
+                    });
+                }
+                None => spans.push(CalendarSpan {
                     from: instant_at(piece.from),
-                    to: instant_at(piece.to),
+                    to: piece_to,
                     status: CalendarStatus::of(piece.status),
                 }),
             }

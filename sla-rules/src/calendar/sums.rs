@@ -3,7 +3,7 @@
 //! plus the remaining days, minus the holidays that close an opening day. Only the first
 //! and last days are cut by hand. The cost grows with the weeks and holidays spanned and
 //! the DST changes crossed, not with the days. Figures that need no explanation (clock
-//! totals, `open_seconds_between`) come from here; the day-by-day `walk` stays for
+//! totals, `open_seconds_between`) come from here; the piece-by-piece `walk` stays for
 //! explanations and for finding the instant at which a count is reached.
 
 use super::cursor::CalendarCursor;

@@ -3,11 +3,12 @@
 //!
 //! An instant is open when the calendar's local wall clock shows an opening time of an open
 //! day. Within a constant-offset segment (see `zone_offsets`), wall-clock time is UTC plus
-//! a constant, so the segment is walked in wall-clock seconds, one local day at a time, with
-//! integer arithmetic only. This makes DST exact by construction: in the spring gap no wall
-//! clock time exists, so nothing counts; in the autumn overlap the repeated hour counts twice
-//! if it is open; a business day of 09:00-18:00 is nine real hours either side of a change.
-//! The cost is one step per local day crossed, never per minute or per second.
+//! a constant, so the segment is walked in wall-clock seconds, with integer arithmetic only.
+//! This makes DST exact by construction: in the spring gap no wall clock time exists, so
+//! nothing counts; in the autumn overlap the repeated hour counts twice if it is open; a
+//! business day of 09:00-18:00 is nine real hours either side of a change. The walk steps
+//! from one opening or closing of the regular week (`week`) to the next, and looks at a day
+//! on its own only where a holiday may fall: one step per piece, never per minute or second.
 //!
 //! A holiday only shows on a day that would otherwise have opening hours: a Sunday
 //! 1 November is just outside hours, since the holiday closes nothing that was open.
@@ -15,6 +16,8 @@
 use std::ops::ControlFlow;
 
 use super::cursor::CalendarCursor;
+use super::holidays::HolidayAhead;
+use super::week::SECONDS_PER_WEEK;
 use super::zone_offsets::OffsetSegment;
 use crate::seconds::{LATEST_TIMESTAMP, SECONDS_PER_DAY, weekday_index_of_day_number};
 
@@ -34,9 +37,10 @@ pub(crate) struct Piece<'calendar> {
 }
 
 impl<'calendar> CalendarCursor<'calendar> {
-    /// Visits the pieces of `[from, to)` in order until `visit` breaks. Neighbouring pieces
-    /// with the same status are merged (a night is one piece, not two cut at midnight), so a
-    /// piece is visited once the next one begins.
+    /// Visits the pieces of `[from, to)` in order until `visit` breaks. A piece runs from
+    /// one opening or closing to the next, unless cut where a holiday may begin or at a DST
+    /// change: neighbours may then have the same status (callers that show pieces merge
+    /// them; counting does not care).
     pub(crate) fn walk<B>(
         &mut self,
         from: i64,
@@ -53,17 +57,6 @@ impl<'calendar> CalendarCursor<'calendar> {
                 status: PieceStatus::Open,
             });
         }
-        let mut pending: Option<Piece<'calendar>> = None;
-        let mut merge_or_visit = |piece: Piece<'calendar>| match &mut pending {
-            Some(last) if last.status == piece.status && last.to == piece.from => {
-                last.to = piece.to;
-                ControlFlow::Continue(())
-            }
-            _ => match pending.replace(piece) {
-                Some(finished) => visit(finished),
-                None => ControlFlow::Continue(()),
-            },
-        };
         let mut position = from;
         while position < to {
             let segment = self.segment_at(position);
@@ -71,13 +64,10 @@ impl<'calendar> CalendarCursor<'calendar> {
                 end: segment.end.min(to),
                 ..segment
             };
-            self.walk_segment(segment, &mut merge_or_visit)?;
+            self.walk_segment(segment, visit)?;
             position = segment.end;
         }
-        match pending {
-            Some(last) => visit(last),
-            None => ControlFlow::Continue(()),
-        }
+        ControlFlow::Continue(())
     }
 
     /// The earliest instant at which `seconds` open seconds have passed since `from`
@@ -106,6 +96,8 @@ impl<'calendar> CalendarCursor<'calendar> {
         }
     }
 
+    /// Walks one constant-offset segment in wall-clock seconds: the regular week from one
+    /// opening or closing to the next, cut where a day may be a holiday.
     fn walk_segment<B>(
         &mut self,
         segment: OffsetSegment,
@@ -121,40 +113,64 @@ impl<'calendar> CalendarCursor<'calendar> {
         };
         let wall_end = segment.end + offset;
         let mut cursor = segment.start + offset;
-        let mut day_number = cursor.div_euclid(SECONDS_PER_DAY);
-        let mut weekday = weekday_index_of_day_number(day_number);
         while cursor < wall_end {
-            let day_start = day_number * SECONDS_PER_DAY;
-            let day_stop = wall_end.min(day_start + SECONDS_PER_DAY);
-            let opening_hours = &self.rules.week[weekday];
-            if opening_hours.is_empty() {
-                emit(cursor, day_stop, PieceStatus::OutsideHours)?;
-            } else if let Some(name) = self.holidays.name_on(day_number) {
-                emit(cursor, day_stop, PieceStatus::Holiday(name))?;
-            } else {
-                for range in opening_hours.iter() {
-                    let (opens, closes) = (day_start + range.opens, day_start + range.closes);
-                    if closes <= cursor {
-                        continue;
-                    }
-                    if opens >= day_stop {
-                        break;
-                    }
-                    if cursor < opens {
-                        emit(cursor, opens, PieceStatus::OutsideHours)?;
-                        cursor = opens;
-                    }
-                    let open_until = closes.min(day_stop);
-                    emit(cursor, open_until, PieceStatus::Open)?;
-                    cursor = open_until;
+            let day_number = cursor.div_euclid(SECONDS_PER_DAY);
+            let weekday = weekday_index_of_day_number(day_number);
+            let next_day_start = (day_number + 1) * SECONDS_PER_DAY;
+            let regular_until = match self.holidays.ahead_of(day_number) {
+                // Saturating: a calendar without holidays has none before `i64::MAX`.
+                HolidayAhead::NoneBefore(day) => day.saturating_mul(SECONDS_PER_DAY),
+                HolidayAhead::On(name) if !self.rules.week[weekday].is_empty() => {
+                    let day_stop = wall_end.min(next_day_start);
+                    emit(cursor, day_stop, PieceStatus::Holiday(name))?;
+                    cursor = day_stop;
+                    continue;
                 }
-                if cursor < day_stop {
-                    emit(cursor, day_stop, PieceStatus::OutsideHours)?;
-                }
+                // A holiday closes nothing on a day without opening hours.
+                HolidayAhead::On(_) => next_day_start,
+            };
+            let stop = wall_end.min(regular_until);
+            self.walk_regular_week(cursor, stop, day_number, weekday, &mut emit)?;
+            cursor = stop;
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Walks `[from, to)` (wall-clock seconds, where no holiday closes anything) through
+    /// the regular week, one piece per opening or closing; `from` falls on local day
+    /// `day_number`, whose weekday is `weekday` (Monday = 0).
+    fn walk_regular_week<B>(
+        &self,
+        from: i64,
+        to: i64,
+        day_number: i64,
+        weekday: usize,
+        emit: &mut impl FnMut(i64, i64, PieceStatus<'calendar>) -> ControlFlow<B>,
+    ) -> ControlFlow<B> {
+        let week = &self.rules.regular_week;
+        let changes = week.changes();
+        if changes.is_empty() {
+            return emit(from, to, PieceStatus::Open);
+        }
+        let mut week_start = (day_number - weekday as i64) * SECONDS_PER_DAY;
+        let mut next = week.next_change_after(weekday, from - week_start);
+        let mut cursor = from;
+        while cursor < to {
+            if next == changes.len() {
+                next = 0;
+                week_start += SECONDS_PER_WEEK;
             }
-            cursor = day_stop;
-            day_number += 1;
-            weekday = if weekday == 6 { 0 } else { weekday + 1 };
+            let change = changes[next];
+            let piece_end = to.min(week_start + change.at);
+            // Changes alternate: before an opening, the calendar is closed.
+            let status = if change.opens {
+                PieceStatus::OutsideHours
+            } else {
+                PieceStatus::Open
+            };
+            emit(cursor, piece_end, status)?;
+            cursor = piece_end;
+            next += 1;
         }
         ControlFlow::Continue(())
     }

@@ -116,7 +116,7 @@ impl<'calendar> CountingSchedule<'calendar> {
     }
 
     /// The counted seconds in `[from, to)`: whole weeks at once, unless maintenance
-    /// windows must be cut out (that needs the day-by-day walk).
+    /// windows must be cut out (that needs the piece-by-piece walk).
     pub(crate) fn counted_seconds(&mut self, from: i64, to: i64) -> i64 {
         if !self.exclude_maintenance_windows {
             return self.cursor.open_seconds(from, to);

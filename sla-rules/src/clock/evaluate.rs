@@ -33,8 +33,9 @@ use crate::seconds::{SECONDS_PER_DAY, instant_at, timestamp_of};
 /// naming the first transition that makes it impossible.
 ///
 /// The clock is replayed stretch by stretch (from one transition to the next): a running
-/// stretch is walked day by day through the calendar, which gives the counting, the
-/// breach and the explanation at once; a paused or stopped stretch is one interval.
+/// stretch is walked through the calendar piece by piece (open, outside hours, holiday),
+/// which gives the counting, the breach and the explanation at once; a paused or stopped
+/// stretch is one interval.
 pub fn evaluate(input: &ClockInput) -> Result<ClockEvaluation, ClockError> {
     replay(input, Explanation::Included)
 }
@@ -72,8 +73,6 @@ fn replay(input: &ClockInput, explanation: Explanation) -> Result<ClockEvaluatio
     let mut replay = Replay {
         transitions: &input.transitions[..applied],
         timestamps: &timestamps[..applied],
-        next_transition: 1,
-        next_transition_at: timestamps[..applied].get(1).copied().unwrap_or(i64::MAX),
         calendars: &calendars,
         calendar: &input.calendar,
         exclude_maintenance_windows: input.exclude_maintenance_windows,
@@ -82,7 +81,6 @@ fn replay(input: &ClockInput, explanation: Explanation) -> Result<ClockEvaluatio
         tally: Tally {
             counted_seconds: 0,
             target_seconds: input.target_seconds,
-            reached_target_at: None,
             breached_at: None,
             explanation: (explanation == Explanation::Included).then(|| {
                 // About two intervals a day (open, closed) and two per transition.
@@ -156,10 +154,6 @@ struct Replay<'input> {
     /// The transitions applied (at or before `as_of`), and their instants in seconds.
     transitions: &'input [Transition],
     timestamps: &'input [i64],
-    /// Index of the first transition not applied yet, and its instant (`i64::MAX` when
-    /// all are applied).
-    next_transition: usize,
-    next_transition_at: i64,
     calendars: &'input ClockCalendars,
     /// The calendar in force, and what counts on it.
     calendar: &'input Calendar,
@@ -173,27 +167,22 @@ struct Replay<'input> {
 struct Tally<'input> {
     counted_seconds: i64,
     target_seconds: Option<i64>,
-    /// While running without a breach: when the counted time reached the target. Running
-    /// past this instant breaches the clock at it.
-    reached_target_at: Option<i64>,
     breached_at: Option<i64>,
     explanation: Option<ExplanationBuilder<'input>>,
 }
 
 impl<'input> Replay<'input> {
-    /// Replays `[start, as_of)` from one transition to the next, then applies the
-    /// transitions at `as_of`.
+    /// Replays `[start, as_of)` from one transition to the next (the first, the start, has
+    /// set the clock running; those at one instant apply in turn, with nothing between).
     fn replay_until(&mut self, start: i64, as_of: i64) -> Result<(), ClockError> {
         let mut position = start;
-        loop {
-            self.apply_transitions_up_to(position)?;
-            let until = self.next_transition_at.min(as_of);
-            self.account_stretch(position, until);
-            if until >= as_of {
-                return self.apply_transitions_up_to(as_of);
-            }
-            position = until;
+        for (index, &at) in self.timestamps.iter().enumerate().skip(1) {
+            self.account_stretch(position, at);
+            self.apply(index)?;
+            position = at;
         }
+        self.account_stretch(position, as_of);
+        Ok(())
     }
 
     /// Accounts for `[from, until)`, during which no transition happens.
@@ -204,8 +193,9 @@ impl<'input> Replay<'input> {
         let tally = &mut self.tally;
         match self.phase {
             Phase::Running if tally.explanation.is_some() => {
+                tally.breach_if_reached_at(from);
                 let _: ControlFlow<Infallible> = self.schedule.walk(from, until, &mut |piece| {
-                    tally.count_piece(piece);
+                    tally.count_piece(piece, until);
                     ControlFlow::Continue(())
                 });
             }
@@ -215,25 +205,6 @@ impl<'input> Replay<'input> {
             }
             Phase::Stopped => tally.explain(from, until, IntervalKind::Stopped, None),
         }
-    }
-
-    #[inline]
-    fn apply_transitions_up_to(&mut self, instant: i64) -> Result<(), ClockError> {
-        while self.next_transition_at <= instant {
-            self.apply_next()?;
-        }
-        Ok(())
-    }
-
-    fn apply_next(&mut self) -> Result<(), ClockError> {
-        self.apply(self.next_transition)?;
-        self.next_transition += 1;
-        self.next_transition_at = self
-            .timestamps
-            .get(self.next_transition)
-            .copied()
-            .unwrap_or(i64::MAX);
-        Ok(())
     }
 
     fn apply(&mut self, index: usize) -> Result<(), ClockError> {
@@ -286,7 +257,6 @@ impl<'input> Replay<'input> {
             }
             _ => return Err(impossible()),
         };
-        self.tally.reached_target_at = None;
         Ok(())
     }
 
@@ -349,28 +319,36 @@ impl<'input> Tally<'input> {
         }
     }
 
-    /// Counts a piece of a running stretch, walked day by day, and explains it.
-    #[inline]
-    fn count_piece(&mut self, piece: CountingPiece<'input>) {
-        let CountingPiece {
-            from,
-            to: until,
-            status,
-        } = piece;
-        let unbreached_target = self.target_seconds.filter(|_| self.breached_at.is_none());
-        if let Some(target) = unbreached_target
-            && self.reached_target_at.is_none()
-            && self.counted_seconds >= target
+    /// At the start of a running stretch: a clock that has already counted its whole target
+    /// (exactly: it was paused or stopped as it reached it, or given a target equal to
+    /// what it had counted, or 0) runs past it from now, so it is breached now. Within
+    /// the stretch, only counted pieces can then reach the target (`count_piece`).
+    fn breach_if_reached_at(&mut self, from: i64) {
+        if self.breached_at.is_none()
+            && self
+                .target_seconds
+                .is_some_and(|target| self.counted_seconds >= target)
         {
-            self.reached_target_at = Some(from);
+            self.breached_at = Some(from);
         }
+    }
+
+    /// Counts a piece of a running stretch that ends at `stretch_until`, and explains it.
+    /// The clock is breached where the piece reaches the target, if it goes on running
+    /// past that instant: within the piece, or on the next piece of the stretch.
+    #[inline]
+    fn count_piece(&mut self, piece: CountingPiece<'input>, stretch_until: i64) {
+        let CountingPiece { from, to, status } = piece;
         let (kind, detail) = match status {
             CountingStatus::Counted => {
-                let length = until - from;
-                if let (None, Some(target)) = (self.reached_target_at, unbreached_target) {
+                let length = to - from;
+                if let Some(target) = self.target_seconds
+                    && self.breached_at.is_none()
+                {
+                    // At least 1: a stretch starting at the target breached the clock.
                     let needed = target - self.counted_seconds;
-                    if needed <= length {
-                        self.reached_target_at = Some(from + needed);
+                    if needed < length || (needed == length && to < stretch_until) {
+                        self.breached_at = Some(from + needed);
                     }
                 }
                 self.counted_seconds += length;
@@ -380,10 +358,7 @@ impl<'input> Tally<'input> {
             CountingStatus::Holiday(name) => (IntervalKind::Holiday, Some(name)),
             CountingStatus::Maintenance => (IntervalKind::Maintenance, None),
         };
-        self.explain(from, until, kind, detail);
-        if let Some(reached) = self.reached_target_at.filter(|reached| *reached < until) {
-            self.breached_at.get_or_insert(reached);
-        }
+        self.explain(from, to, kind, detail);
     }
 
     /// Counts a running stretch `[from, until)` without explaining it: whole weeks at

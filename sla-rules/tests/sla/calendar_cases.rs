@@ -383,7 +383,7 @@ fn unknown_calendars_and_bad_custom_ones_are_refused() {
 #[test]
 fn whole_week_sums_agree_with_the_walk_at_the_edges_of_the_holiday_table() {
     // Holidays come from a table from 1900 to 2200 and are computed year by year outside
-    // it: counting across its edges, or far outside, must agree with the day-by-day spans.
+    // it: counting across its edges, or far outside, must agree with the walked spans.
     let calendar = paris("business-hours-fr-alsace");
     let spans = [
         ("1899-11-20T00:00:00Z", "1900-02-10T00:00:00Z"),
