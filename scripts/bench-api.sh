@@ -7,7 +7,9 @@
 #      - read:     GET /v1/incidents/{id} with live timers, ids drawn from 10,000 incidents;
 #      - open:     POST /v1/incidents (a new incident each time).
 # SQLite, and PostgreSQL when SABLIER_TEST_POSTGRES_URL names a server (`BACKENDS` picks:
-# "sqlite postgres" by default).
+# "sqlite postgres" by default). PostgreSQL is reached as a server on the same host would
+# be, without TLS (`PG_OPTIONS`, default `sslmode=disable`; `PG_OPTIONS= ` leaves the
+# client's default, `prefer`, which encrypts even over the loopback interface).
 #
 #   cargo install oha          # once
 #   scripts/bench-api.sh
@@ -94,5 +96,8 @@ if [[ " $BACKENDS " == *" postgres "* ]] && [ -n "${SABLIER_TEST_POSTGRES_URL:-}
   psql "$SABLIER_TEST_POSTGRES_URL/postgres" -qc "CREATE DATABASE $name"
   trap 'cleanup; psql "$SABLIER_TEST_POSTGRES_URL/postgres" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)"' EXIT
   echo "== PostgreSQL"
-  run "$SABLIER_TEST_POSTGRES_URL/$name" "psql -At $SABLIER_TEST_POSTGRES_URL/$name -c"
+  options=${PG_OPTIONS-sslmode=disable}
+  url="$SABLIER_TEST_POSTGRES_URL/$name${options:+?$options}"
+  echo "database URL: $url"
+  run "$url" "psql -At $url -c"
 fi
