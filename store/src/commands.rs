@@ -246,8 +246,8 @@ where
                 .map_err(StoreError::from)?;
             match self.log.append_checked(&serialized, &read_set.reads).await {
                 Ok(positions) => return Ok(Committed { events, positions }),
-                Err(StoreError::Stale { .. }) if read_set.from_cache => {
-                    debug!("a cached read was stale; deciding on facts read afresh");
+                Err(StoreError::Stale { .. }) if !fresh_reads => {
+                    debug!("a stream the decision read has grown; deciding on it read afresh");
                     fresh_reads = true;
                 }
                 Err(error) if error.is_conflict() && guess_empty => {

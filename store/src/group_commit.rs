@@ -427,10 +427,13 @@ async fn write_postgres(
 
 /// The stale entry the server named (the first one if it named none it could be).
 fn stale_entry(read_set: &[StreamRead], index: Option<usize>) -> StoreError {
-    let read = index
+    match index
         .and_then(|index| read_set.get(index))
-        .unwrap_or(&read_set[0]);
-    stale(read)
+        .or(read_set.first())
+    {
+        Some(read) => stale(read),
+        None => StoreError::Unexpected("a stale read reported without a read set".to_owned()),
+    }
 }
 
 /// After a conflict: the first of `events` whose sequence another append already took.

@@ -63,9 +63,12 @@ impl LogContractFacts {
 
     /// The contract from the cache when allowed, else from its stream (then cached).
     async fn contract(&self, id: &ContractId) -> Result<CachedContract, PortError> {
-        if read_set::cache_allowed()
-            && let Some(cached) = self.cache().get(id).cloned()
-        {
+        let cached = if read_set::cache_allowed() {
+            self.cache().get(id).cloned()
+        } else {
+            None
+        };
+        if let Some(cached) = cached {
             read_set::record(stream_read(id, cached.sequence), true);
             return Ok(cached);
         }
