@@ -16,6 +16,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use serde::Serialize;
 use tokio::sync::oneshot;
 
 use crate::database::Database;
@@ -31,8 +32,9 @@ const POSTGRES_UNIQUE_VIOLATION: &str = "23505";
 /// Raised by `sablier_append_checked` (migration 0007), the stale entry's index as detail.
 const POSTGRES_STALE_READ: &str = "SB001";
 
-/// An event about to be appended, serialized as it will be stored.
-#[derive(Clone, Debug)]
+/// An event about to be appended, serialized as it will be stored; its JSON form is what
+/// the PostgreSQL append functions take (migrations 0001 and 0007).
+#[derive(Clone, Debug, Serialize)]
 pub(crate) struct NewEvent {
     pub aggregate_type: String,
     pub aggregate_id: String,
@@ -70,7 +72,8 @@ impl NewEvent {
 pub(crate) type Appended = Result<Vec<i64>, StoreError>;
 
 /// One command's append: its events, written only if every stream of its read set still
-/// ends at the sequence read.
+/// ends at the sequence read. Its JSON form is one command of `sablier_append_group`.
+#[derive(Serialize)]
 pub(crate) struct CommandAppend {
     pub events: Vec<NewEvent>,
     pub read_set: Vec<StreamRead>,
@@ -332,36 +335,6 @@ async fn first_stale_sqlite<'a>(
     Ok(None)
 }
 
-fn events_json(events: &[NewEvent]) -> serde_json::Value {
-    events
-        .iter()
-        .map(|event| {
-            serde_json::json!({
-                "aggregate_type": event.aggregate_type,
-                "aggregate_id": event.aggregate_id,
-                "sequence": event.sequence,
-                "event_type": event.event_type,
-                "event_version": event.event_version,
-                "payload": event.payload,
-                "metadata": event.metadata,
-            })
-        })
-        .collect()
-}
-
-fn read_set_json(read_set: &[StreamRead]) -> serde_json::Value {
-    read_set
-        .iter()
-        .map(|read| {
-            serde_json::json!({
-                "aggregate_type": read.aggregate_type,
-                "aggregate_id": read.aggregate_id,
-                "sequence": read.sequence,
-            })
-        })
-        .collect()
-}
-
 /// One round trip: `sablier_append_checked` and `sablier_append_group` do on the server
 /// what [`write_sqlite`] does here (migration 0007), a subtransaction per command.
 async fn write_postgres(
@@ -370,10 +343,9 @@ async fn write_postgres(
 ) -> Result<Vec<Appended>, sqlx::Error> {
     if let [command] = commands {
         // Alone: no subtransaction needed, a conflict fails the one statement.
-        let events = events_json(&command.events).to_string();
         let appended = sqlx::query_scalar("SELECT sablier_append_checked($1::json, $2::json)")
-            .bind(events)
-            .bind(read_set_json(&command.read_set).to_string())
+            .bind(to_json(&command.events))
+            .bind(to_json(&command.read_set))
             .fetch_all(pool)
             .await;
         return match appended {
@@ -397,19 +369,10 @@ async fn write_postgres(
             Err(error) => Err(error),
         };
     }
-    let body: serde_json::Value = commands
-        .iter()
-        .map(|command| {
-            serde_json::json!({
-                "events": events_json(&command.events),
-                "read_set": read_set_json(&command.read_set),
-            })
-        })
-        .collect();
     let rows: Vec<(i32, Option<Vec<i64>>, Option<i32>)> = sqlx::query_as(
         "SELECT command, positions, stale_entry FROM sablier_append_group($1::json)",
     )
-    .bind(body.to_string())
+    .bind(to_json(commands))
     .fetch_all(pool)
     .await?;
     let mut outcomes: Vec<Appended> = Vec::with_capacity(commands.len());
@@ -423,6 +386,10 @@ async fn write_postgres(
         });
     }
     Ok(outcomes)
+}
+
+fn to_json(value: &(impl Serialize + ?Sized)) -> String {
+    serde_json::to_string(value).expect("strings and integers serialize")
 }
 
 /// The stale entry the server named (the first one if it named none it could be).

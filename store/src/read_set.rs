@@ -16,7 +16,8 @@ use std::cell::RefCell;
 use std::future::Future;
 
 /// One stream a decision read: its aggregate and the last sequence seen (0: no stream).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Its JSON form is a read-set entry of `sablier_append_checked` (migration 0007).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct StreamRead {
     pub aggregate_type: String,
     pub aggregate_id: String,
