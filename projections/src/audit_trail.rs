@@ -115,7 +115,7 @@ impl Projection for AuditTrail {
     }
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct StoredEntry {
     aggregate_type: String,
     aggregate_id: String,

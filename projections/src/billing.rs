@@ -575,19 +575,19 @@ impl NewLine<'_> {
     }
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct ContractRow {
     time_zone: String,
     created_on: String,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct ScheduleRow {
     effective_on: String,
     tier: String,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct ChangeRow {
     contract_id: String,
     billable: bool,
@@ -596,14 +596,14 @@ struct ChangeRow {
     customer_reference: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct OrderRow {
     contract_id: String,
     reference: String,
     label: String,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct LineRow {
     kind: String,
     source_id: String,

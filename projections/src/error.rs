@@ -6,6 +6,8 @@ pub enum ProjectionError {
     Damaged { position: i64, reason: String },
     #[error("view storage failed")]
     Database(#[from] sqlx::Error),
+    #[error("view storage failed (SQLite)")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("the event store failed")]
     Store(#[from] sablier_store::StoreError),
     #[error("view data is malformed: {0}")]

@@ -18,7 +18,7 @@ use tracing::{debug, info, warn};
 use crate::error::ProjectionError;
 use crate::event::FeedEvent;
 use crate::projection::Projection;
-use crate::sql::{Param, ViewReader, begin};
+use crate::sql::{ConnectionSlot, Param, ViewReader, begin, begin_kept, off_runtime};
 
 /// Events applied per transaction, at most. Following the log, a batch is what arrived
 /// since the last one; catching up (a rebuild, a restart behind), each batch holds this
@@ -28,7 +28,7 @@ use crate::sql::{Param, ViewReader, begin};
 /// (docs/benchmarks.md, "Projections").
 pub const DEFAULT_BATCH_SIZE: i64 = 10_000;
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct Checkpoint {
     name: String,
     position: i64,
@@ -40,6 +40,8 @@ pub struct Projector {
     batch_size: i64,
     reached: watch::Sender<i64>,
     wake: Arc<Notify>,
+    /// On an SQLite file, the connection batches are applied on, kept warm between them.
+    connection: ConnectionSlot,
 }
 
 /// The outcome of one round.
@@ -62,6 +64,7 @@ impl Projector {
             batch_size: DEFAULT_BATCH_SIZE,
             reached,
             wake: Arc::new(Notify::new()),
+            connection: ConnectionSlot::default(),
         }
     }
 
@@ -95,13 +98,16 @@ impl Projector {
             .collect();
         for projection in &self.projections {
             if !checkpoints.contains_key(projection.name()) {
-                let mut tx = begin(self.database()).await?;
-                tx.execute(
-                    "INSERT INTO projection_checkpoints (name, position) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING",
-                    &[projection.name().into()],
-                )
+                off_runtime(async {
+                    let mut tx = begin(self.database()).await?;
+                    tx.execute(
+                        "INSERT INTO projection_checkpoints (name, position) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING",
+                        &[projection.name().into()],
+                    )
+                    .await?;
+                    tx.commit().await
+                })
                 .await?;
-                tx.commit().await?;
                 info!(
                     projection = projection.name(),
                     "new projection: backfilling from position 0"
@@ -133,30 +139,36 @@ impl Projector {
             return Ok(Round::UpToDate(lowest));
         };
         let _turn = self.log.write_turn().await;
-        let mut tx = begin(self.database()).await?;
-        for projection in &self.projections {
-            let checkpoint = checkpoints[projection.name()];
-            let pending = events.partition_point(|event| event.position <= checkpoint);
-            if pending < events.len() {
-                projection.apply_batch(&mut tx, &events[pending..]).await?;
+        let transaction = async {
+            let mut tx = begin_kept(self.database(), Some(&self.connection)).await?;
+            for projection in &self.projections {
+                let checkpoint = checkpoints[projection.name()];
+                let pending = events.partition_point(|event| event.position <= checkpoint);
+                if pending < events.len() {
+                    projection.apply_batch(&mut tx, &events[pending..]).await?;
+                }
+                let moved = tx
+                    .execute(
+                        "UPDATE projection_checkpoints SET position = $1 WHERE name = $2 AND position = $3",
+                        &[Param::Int(last.max(checkpoint)), projection.name().into(), Param::Int(checkpoint)],
+                    )
+                    .await?;
+                if moved != 1 {
+                    debug!(
+                        projection = projection.name(),
+                        "checkpoint moved by another projector; retrying"
+                    );
+                    return Ok(Round::Lost);
+                }
             }
-            let moved = tx
-                .execute(
-                    "UPDATE projection_checkpoints SET position = $1 WHERE name = $2 AND position = $3",
-                    &[Param::Int(last.max(checkpoint)), projection.name().into(), Param::Int(checkpoint)],
-                )
-                .await?;
-            if moved != 1 {
-                debug!(
-                    projection = projection.name(),
-                    "checkpoint moved by another projector; retrying"
-                );
-                return Ok(Round::Lost);
-            }
+            tx.commit().await?;
+            Ok::<_, ProjectionError>(Round::Applied(last))
+        };
+        let round = off_runtime(transaction).await?;
+        if round == Round::Applied(last) {
+            self.reached.send_replace(last);
         }
-        tx.commit().await?;
-        self.reached.send_replace(last);
-        Ok(Round::Applied(last))
+        Ok(round)
     }
 
     /// Applies everything in the log now; returns the position reached.
@@ -234,18 +246,21 @@ impl Projector {
     /// to 0, in one transaction; the next rounds rebuild them from the whole log.
     pub async fn reset(&self, names: &[&str]) -> Result<(), ProjectionError> {
         self.checkpoints().await?;
-        let mut tx = begin(self.database()).await?;
-        for projection in &self.projections {
-            if names.is_empty() || names.contains(&projection.name()) {
-                projection.reset(&mut tx).await?;
-                tx.execute(
-                    "UPDATE projection_checkpoints SET position = 0 WHERE name = $1",
-                    &[projection.name().into()],
-                )
-                .await?;
+        off_runtime(async {
+            let mut tx = begin(self.database()).await?;
+            for projection in &self.projections {
+                if names.is_empty() || names.contains(&projection.name()) {
+                    projection.reset(&mut tx).await?;
+                    tx.execute(
+                        "UPDATE projection_checkpoints SET position = 0 WHERE name = $1",
+                        &[projection.name().into()],
+                    )
+                    .await?;
+                }
             }
-        }
-        tx.commit().await
+            tx.commit().await
+        })
+        .await
     }
 }
 

@@ -94,7 +94,7 @@ impl Projection for RequestList {
 }
 
 /// A `request_list` row as stored; its `created_at` text is the cursor's key.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
 struct ListedRow {
     request_id: String,
     kind: String,

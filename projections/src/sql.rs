@@ -3,11 +3,15 @@
 //! the SQL both dialects share (`INSERT … ON CONFLICT … DO UPDATE`, `RETURNING`, TEXT JSON).
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::de::DeserializeOwned;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{FromRow, Postgres, Sqlite, Transaction};
 
 use crate::error::ProjectionError;
+
+mod native;
+pub use native::{ConnectionSlot, NativeTx};
 
 /// How views store an instant: RFC 3339 UTC text to the second (`2026-03-27T16:30:00Z`),
 /// fixed width, so it sorts like time on both backends.
@@ -95,13 +99,18 @@ impl From<Option<i64>> for Param {
     }
 }
 
-/// Rows both backends can decode into `T`.
+/// Rows both backends can decode into `T`: through sqlx, and from SQLite's own rows by
+/// their serde form (`native`).
 pub trait AnyRow:
-    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + DeserializeOwned + Send + Unpin
 {
 }
 impl<T> AnyRow for T where
-    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+    T: for<'r> FromRow<'r, SqliteRow>
+        + for<'r> FromRow<'r, PgRow>
+        + DeserializeOwned
+        + Send
+        + Unpin
 {
 }
 
@@ -123,6 +132,9 @@ macro_rules! bind_all {
 
 /// The transaction a batch of events is applied in, with the projector's checkpoint.
 pub enum ViewTx {
+    /// An SQLite file, through SQLite's own API: statements run where they are called.
+    SqliteFile(NativeTx),
+    /// In-memory SQLite, through sqlx.
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
@@ -131,6 +143,11 @@ impl ViewTx {
     /// Whether multi-row statements number their placeholders (see [`rows_statement`]).
     fn numbered(&self) -> bool {
         matches!(self, ViewTx::Postgres(_))
+    }
+
+    /// Whether its statements block the thread they are called on (see [`NativeTx`]).
+    pub fn blocks(&self) -> bool {
+        matches!(self, ViewTx::SqliteFile(_))
     }
 
     pub async fn execute(&mut self, sql: &str, params: &[Param]) -> Result<u64, ProjectionError> {
@@ -148,6 +165,7 @@ impl ViewTx {
         keep: bool,
     ) -> Result<u64, ProjectionError> {
         Ok(match self {
+            ViewTx::SqliteFile(tx) => tx.execute(sql, params, keep)?,
             ViewTx::Sqlite(tx) => bind_all!(sqlx::query(sql).persistent(keep), params)
                 .execute(&mut **tx)
                 .await?
@@ -165,6 +183,7 @@ impl ViewTx {
         params: &[Param],
     ) -> Result<Option<T>, ProjectionError> {
         Ok(match self {
+            ViewTx::SqliteFile(tx) => tx.fetch_all(sql, params, true)?.into_iter().next(),
             ViewTx::Sqlite(tx) => {
                 bind_all!(sqlx::query_as::<_, T>(sql), params)
                     .fetch_optional(&mut **tx)
@@ -194,6 +213,7 @@ impl ViewTx {
         keep: bool,
     ) -> Result<Vec<T>, ProjectionError> {
         Ok(match self {
+            ViewTx::SqliteFile(tx) => tx.fetch_all(sql, params, keep)?,
             ViewTx::Sqlite(tx) => {
                 bind_all!(sqlx::query_as::<_, T>(sql).persistent(keep), params)
                     .fetch_all(&mut **tx)
@@ -223,6 +243,12 @@ impl ViewTx {
             "{} values do not make rows of {width}",
             values.len()
         );
+        if let ViewTx::SqliteFile(tx) = self {
+            // Stepping one prepared row statement per row costs SQLite less than parsing
+            // and binding a long one, once nothing crosses threads.
+            let sql = rows_statement(head, tail, width, 1, false);
+            return tx.execute_each_row(&sql, width, &values);
+        }
         let rows_per_statement = (MAX_PARAMETERS / width).clamp(1, MAX_ROWS_PER_STATEMENT);
         let mut affected = 0;
         for chunk in values.chunks(rows_per_statement * width) {
@@ -286,6 +312,7 @@ impl ViewTx {
 
     pub async fn commit(self) -> Result<(), ProjectionError> {
         match self {
+            ViewTx::SqliteFile(tx) => tx.commit()?,
             ViewTx::Sqlite(tx) => tx.commit().await?,
             ViewTx::Postgres(tx) => tx.commit().await?,
         }
@@ -343,10 +370,37 @@ impl ViewReader {
     }
 }
 
+/// Runs `work`, a view transaction that may block its thread ([`ViewTx::blocks`]), so that
+/// the runtime's other tasks go on meanwhile: on a multi-threaded runtime, this worker
+/// hands them over to the others while `work` runs here (`block_in_place`); on a
+/// single-threaded one (tests, one-shot commands) there is nobody else to let through.
+pub async fn off_runtime<F: Future>(work: F) -> F::Output {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(|| handle.block_on(work))
+        }
+        _ => work.await,
+    }
+}
+
 /// Begins a view transaction. On SQLite it takes the write lock at once (`BEGIN
 /// IMMEDIATE`): a deferred transaction that reads first cannot upgrade once another
-/// writer has committed, and would fail instead of waiting.
+/// writer has committed, and would fail instead of waiting. On an SQLite file, it is a
+/// [`NativeTx`] on a connection of its own: waiting for the lock blocks this thread.
 pub async fn begin(database: &sablier_store::Database) -> Result<ViewTx, ProjectionError> {
+    begin_kept(database, None).await
+}
+
+/// [`begin`]; on an SQLite file, with the connection kept in `slot` (see
+/// [`ConnectionSlot`]).
+pub async fn begin_kept(
+    database: &sablier_store::Database,
+    slot: Option<&ConnectionSlot>,
+) -> Result<ViewTx, ProjectionError> {
+    if let Some(path) = database.sqlite_file() {
+        return Ok(ViewTx::SqliteFile(NativeTx::begin(&path, slot)?));
+    }
     Ok(match database {
         sablier_store::Database::Sqlite(pool) => {
             ViewTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?)

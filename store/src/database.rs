@@ -22,6 +22,52 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// SQLite settings of every connection: the pool's and those opened with
+/// [`open_sqlite_file`]. `(pragma, value)`.
+const SQLITE_PRAGMAS: [(&str, &str); 5] = [
+    // FULL: a commit is on disk before it is acknowledged, even on power loss.
+    ("synchronous", "FULL"),
+    ("foreign_keys", "ON"),
+    // 64 MiB of page cache per connection (SQLite's default is 2 MiB): the projector
+    // rewrites the same view index pages batch after batch.
+    ("cache_size", "-65536"),
+    // Checkpoint the WAL into the database every 64 MiB (default 4 MiB): pages written
+    // again by the next batches are copied once, not at every commit.
+    ("wal_autocheckpoint", "16384"),
+    // Savepoints (group commit) journal in memory, not in a temporary file.
+    ("temp_store", "memory"),
+];
+
+/// How long an SQLite connection waits for another's write lock before it fails.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Opens a connection of SQLite's own API (rusqlite) to an existing database file, with the
+/// settings of the pool's connections: for the readers and writers that move many rows,
+/// where sqlx-sqlite's per-value copies and hand-offs between threads cost more than
+/// SQLite's work (docs/benchmarks.md). `read_only` opens it for reading only.
+pub fn open_sqlite_file(
+    path: &std::path::Path,
+    read_only: bool,
+) -> Result<rusqlite::Connection, StoreError> {
+    use rusqlite::OpenFlags;
+    let access = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+    };
+    let connection = rusqlite::Connection::open_with_flags(
+        path,
+        access | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    connection.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
+    if !read_only {
+        for (pragma, value) in SQLITE_PRAGMAS {
+            connection.pragma_update(None, pragma, value)?;
+        }
+    }
+    Ok(connection)
+}
+
 /// The embedded default: a file `sablier.db` in the current directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://sablier.db";
 
@@ -45,21 +91,17 @@ impl Database {
     /// Connects to `sqlite://PATH` (created if missing) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)?
+            let mut options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                // FULL: a commit is on disk before it is acknowledged, even on power loss.
                 .synchronous(SqliteSynchronous::Full)
-                .busy_timeout(Duration::from_secs(30))
-                .foreign_keys(true)
-                // 64 MiB of page cache per connection (SQLite's default is 2 MiB): the
-                // projector rewrites the same view index pages batch after batch.
-                .pragma("cache_size", "-65536")
-                // Checkpoint the WAL into the database every 64 MiB (default 4 MiB): pages
-                // written again by the next batches are copied once, not at every commit.
-                .pragma("wal_autocheckpoint", "16384")
-                // Savepoints (group commit) journal in memory, not in a temporary file.
-                .pragma("temp_store", "memory");
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .foreign_keys(true);
+            for (pragma, value) in SQLITE_PRAGMAS {
+                if !matches!(pragma, "synchronous" | "foreign_keys") {
+                    options = options.pragma(pragma, value);
+                }
+            }
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .connect_with(options)

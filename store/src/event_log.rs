@@ -31,6 +31,12 @@ pub struct EventLog {
 
 struct Inner {
     database: Database,
+    /// The database's file when it is an SQLite file: the feed is read there through
+    /// SQLite's own API ([`crate::sqlite_feed`]).
+    sqlite_file: Option<std::path::PathBuf>,
+    /// Read connections to that file, kept between reads (each keeps its prepared feed
+    /// query).
+    sqlite_readers: std::sync::Mutex<Vec<rusqlite::Connection>>,
     sqlite_writer: Arc<tokio::sync::Mutex<()>>,
     appends: Arc<GroupCommit>,
     streams: StreamReader,
@@ -55,6 +61,8 @@ impl EventLog {
         let appends = Arc::new(GroupCommit::new(database.clone(), sqlite_writer.clone()));
         Self {
             inner: Arc::new(Inner {
+                sqlite_file: database.sqlite_file(),
+                sqlite_readers: std::sync::Mutex::new(Vec::new()),
                 database,
                 sqlite_writer,
                 appends,
@@ -65,6 +73,39 @@ impl EventLog {
 
     pub fn database(&self) -> &Database {
         &self.inner.database
+    }
+
+    /// The database's file when it is an SQLite file (not in memory).
+    pub(crate) fn sqlite_file(&self) -> Option<&std::path::Path> {
+        self.inner.sqlite_file.as_deref()
+    }
+
+    /// Runs `read` on a kept read connection to the SQLite file (opened when none is
+    /// free). Blocking: call it on a blocking thread.
+    pub(crate) fn with_sqlite_reader<T>(
+        &self,
+        path: &std::path::Path,
+        read: impl FnOnce(&rusqlite::Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let kept = self
+            .inner
+            .sqlite_readers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        let connection = match kept {
+            Some(connection) => connection,
+            None => crate::database::open_sqlite_file(path, true)?,
+        };
+        let result = read(&connection);
+        if result.is_ok() {
+            self.inner
+                .sqlite_readers
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(connection);
+        }
+        result
     }
 
     /// The in-process queue of SQLite writers: hold it around any other SQLite write so

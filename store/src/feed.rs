@@ -80,13 +80,26 @@ const COLUMNS_POSTGRES: &str = "position, aggregate_type, aggregate_id, sequence
                                 event_version, payload::text AS payload, metadata::text AS metadata, hash";
 
 impl EventLog {
-    /// At most `limit` events with a position above `after`, in position order.
+    /// At most `limit` events with a position above `after`, in position order. On an
+    /// SQLite file, read through SQLite's own API on a blocking thread.
     pub async fn read_after(
         &self,
         after: i64,
         filter: &FeedFilter,
         limit: i64,
     ) -> Result<Vec<StoredEvent>, StoreError> {
+        if let Some(path) = self.sqlite_file() {
+            let (log, path, filter) = (self.clone(), path.to_owned(), filter.clone());
+            return tokio::task::spawn_blocking(move || {
+                log.with_sqlite_reader(&path, |connection| {
+                    crate::sqlite_feed::read_after(connection, after, &filter, limit)
+                })
+            })
+            .await
+            .map_err(|error| {
+                StoreError::Unexpected(format!("the feed reader stopped: {error}"))
+            })?;
+        }
         let types = filter.aggregate_types.as_deref().unwrap_or(&[]);
         match self.database() {
             Database::Sqlite(pool) => {
@@ -149,7 +162,7 @@ impl EventLog {
         filter: FeedFilter,
     ) -> impl Stream<Item = Result<Vec<StoredEvent>, StoreError>> + Send + 'static {
         let (batches, received) = tokio::sync::mpsc::channel(1);
-        match self.database().sqlite_file() {
+        match self.sqlite_file().map(std::path::Path::to_owned) {
             Some(path) => {
                 tokio::task::spawn_blocking(move || {
                     crate::sqlite_feed::read_ahead(&path, after, &filter, &batches);

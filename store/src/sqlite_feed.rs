@@ -1,5 +1,6 @@
 //! The feed of an SQLite file read through SQLite's own API (rusqlite), for the readers
-//! that walk the whole log: `sablier-replay verify` and `export`, rebuilds.
+//! that walk the whole log (`sablier-replay verify` and `export`, rebuilds) and for
+//! [`crate::EventLog::read_after`] on a file (the projector's batches).
 //!
 //! sqlx-sqlite copies every column of every row into a heap value on its worker thread and
 //! frees it on the reader's, which cost more than the reading itself on a million events
@@ -9,9 +10,8 @@
 //! as with sqlx: events committed while the stream runs are seen when it reaches them.
 
 use std::path::Path;
-use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, params_from_iter};
+use rusqlite::{Connection, Statement, params_from_iter};
 use tokio::sync::mpsc::Sender;
 
 use crate::error::StoreError;
@@ -37,32 +37,10 @@ fn read_batches(
     filter: &FeedFilter,
     batches: &Sender<Result<Vec<StoredEvent>, StoreError>>,
 ) -> Result<(), StoreError> {
-    let connection = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    connection.busy_timeout(Duration::from_secs(30))?;
-    let types = filter.aggregate_types.as_deref().unwrap_or(&[]);
-    let mut statement = connection.prepare(&sqlite_feed_sql(types.len()))?;
+    let connection = crate::database::open_sqlite_file(path, true)?;
+    let mut statement = connection.prepare(&feed_sql(filter))?;
     loop {
-        let mut parameters: Vec<rusqlite::types::Value> =
-            vec![after.into(), DEFAULT_BATCH_SIZE.into()];
-        parameters.extend(types.iter().map(|t| t.clone().into()));
-        let mut rows = statement.query(params_from_iter(parameters))?;
-        let mut batch = Vec::with_capacity(DEFAULT_BATCH_SIZE as usize);
-        while let Some(row) = rows.next()? {
-            batch.push(StoredEvent {
-                position: row.get(0)?,
-                aggregate_type: row.get(1)?,
-                aggregate_id: row.get(2)?,
-                sequence: row.get(3)?,
-                event_type: row.get(4)?,
-                event_version: row.get(5)?,
-                payload: row.get(6)?,
-                metadata: row.get(7)?,
-                hash: row.get(8)?,
-            });
-        }
+        let batch = read_batch(&mut statement, after, filter, DEFAULT_BATCH_SIZE)?;
         let next = read_next_after(&batch);
         if batches.blocking_send(Ok(batch)).is_err() {
             return Ok(());
@@ -72,4 +50,47 @@ fn read_batches(
             None => return Ok(()),
         }
     }
+}
+
+/// At most `limit` events after `after` ([`crate::EventLog::read_after`] on a file).
+pub(crate) fn read_after(
+    connection: &Connection,
+    after: i64,
+    filter: &FeedFilter,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let mut statement = connection.prepare_cached(&feed_sql(filter))?;
+    read_batch(&mut statement, after, filter, limit)
+}
+
+fn feed_sql(filter: &FeedFilter) -> String {
+    sqlite_feed_sql(filter.aggregate_types.as_deref().map_or(0, <[String]>::len))
+}
+
+/// One batch of the feed query, prepared by [`feed_sql`] for `filter`.
+fn read_batch(
+    statement: &mut Statement<'_>,
+    after: i64,
+    filter: &FeedFilter,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let types = filter.aggregate_types.as_deref().unwrap_or(&[]);
+    let mut parameters: Vec<rusqlite::types::Value> = vec![after.into(), limit.into()];
+    parameters.extend(types.iter().map(|t| t.clone().into()));
+    let mut rows = statement.query(params_from_iter(parameters))?;
+    let mut batch = Vec::with_capacity(limit.clamp(0, DEFAULT_BATCH_SIZE) as usize);
+    while let Some(row) = rows.next()? {
+        batch.push(StoredEvent {
+            position: row.get(0)?,
+            aggregate_type: row.get(1)?,
+            aggregate_id: row.get(2)?,
+            sequence: row.get(3)?,
+            event_type: row.get(4)?,
+            event_version: row.get(5)?,
+            payload: row.get(6)?,
+            metadata: row.get(7)?,
+            hash: row.get(8)?,
+        });
+    }
+    Ok(batch)
 }

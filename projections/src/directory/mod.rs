@@ -12,7 +12,7 @@ use crate::event::{DomainEvent, FeedEvent};
 use crate::projection::{InMemoryBatch, Projection};
 use crate::sql::{Param, ViewReader, ViewTx, instant_text};
 
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Deserialize)]
 pub struct ContractEntry {
     pub contract_id: String,
     pub name: String,
@@ -24,7 +24,7 @@ pub struct ContractEntry {
     pub last_position: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Deserialize)]
 pub struct UserEntry {
     pub contract_id: String,
     pub login: String,
@@ -42,7 +42,7 @@ impl UserEntry {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Deserialize)]
 pub struct TierEntry {
     pub contract_id: String,
     pub effective_at: String,

@@ -29,7 +29,7 @@ use crate::sql::{Param, ViewReader, ViewTx, instant_text};
 pub const AWAITING_QUOTE_ACCEPTANCE: &str = "awaiting_quote_acceptance";
 
 /// One clock as stored.
-#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow, serde::Deserialize)]
 pub struct ClockRow {
     pub request_id: String,
     pub metric: String,
