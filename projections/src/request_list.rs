@@ -6,13 +6,16 @@
 //! the view keeps, beside the rows, the indexes its reads seek:
 //!
 //! - `request_list`: the rows, by `request_id`.
-//! - `request_list_facets(facet, created_at, request_id)`: one entry per filter combination
-//!   a request satisfies, `scope|kind|status` with each part either `*` or a value (scope:
-//!   the contract id; status: `p:<portal status>` or `d:<detailed status>`), so 2 × 2 × 3 = 12
-//!   entries per request. Any combination of filters is one facet, and a page is one
-//!   keyset seek on the facet's primary key in `(created_at, request_id)` order (forward
-//!   or backward), then a primary-key lookup per row. A customer's page seeks once per
-//!   contract they may see and merges the (bounded) results.
+//! - `request_list_facets(facet, created_at, request_id)`: 4 entries per request, for each
+//!   scope (`*`, every contract, and the request's contract id) `scope|*|*` and
+//!   `scope|kind|d:<detailed status>`. A page without filters is one keyset seek on the
+//!   facet's primary key in `(created_at, request_id)` order (forward or backward); a
+//!   filter by kind, portal status or detailed status seeks each `scope|kind|d:status`
+//!   facet it covers (at most 20: a detailed status implies its portal status) and merges
+//!   the seeks' first rows; then a primary-key lookup per row of the page. A customer's
+//!   page does so for each contract they may see. Every page is a bounded number of seeks
+//!   of at most a page each, whatever the size of the table; 4 entries per request instead
+//!   of one per filter combination (12) is what a rebuild writes (docs/benchmarks.md).
 //! - `request_list_terms(term, request_id)` and `request_list_contract_terms(term,
 //!   contract_id)`: prefix-searchable terms ([`search`]) of request ids, names and
 //!   references, and of contract ids and names.
@@ -114,9 +117,8 @@ struct ListedRow {
 /// A request as a batch leaves it.
 struct Listed {
     row: ListedRow,
-    /// Its detailed and portal status as stored before the batch; `None` when the batch
-    /// lists it.
-    stored_status: Option<(String, String)>,
+    /// Its detailed status as stored before the batch; `None` when the batch lists it.
+    stored_status: Option<String>,
     changed: bool,
 }
 
@@ -168,7 +170,7 @@ impl InMemoryBatch for Batch {
                 .fetch_by_keys("SELECT * FROM request_list WHERE request_id", &keys)
                 .await?;
             for row in rows {
-                let stored_status = Some((row.detailed_status.clone(), row.portal_status.clone()));
+                let stored_status = Some(row.detailed_status.clone());
                 batch.requests.insert(
                     row.request_id.clone(),
                     Listed {
@@ -314,7 +316,6 @@ impl InMemoryBatch for Batch {
         changed.sort_unstable_by(|a, b| a.row.request_id.cmp(&b.row.request_id));
         for listed in changed {
             let row = listed.row;
-            let portal_status = parse_portal_status(&row.request_id, &row.portal_status)?;
             let facets = match &listed.stored_status {
                 None => {
                     let mut terms = BTreeSet::new();
@@ -326,31 +327,15 @@ impl InMemoryBatch for Batch {
                     for term in terms {
                         terms_rows.push((term, row.request_id.clone()));
                     }
-                    facets::all(
-                        &row.contract_id,
-                        &row.kind,
-                        &row.detailed_status,
-                        portal_status,
-                    )
+                    facets::all(&row.contract_id, &row.kind, &row.detailed_status)
                 }
-                Some((detailed_status, stored_portal))
-                    if *detailed_status != row.detailed_status =>
-                {
-                    let stored_portal = parse_portal_status(&row.request_id, stored_portal)?;
-                    for facet in facets::status_dependent(
-                        &row.contract_id,
-                        &row.kind,
-                        detailed_status,
-                        stored_portal,
-                    ) {
+                Some(detailed_status) if *detailed_status != row.detailed_status => {
+                    for facet in
+                        facets::status_dependent(&row.contract_id, &row.kind, detailed_status)
+                    {
                         stale_facets.push((facet, row.created_at.clone(), row.request_id.clone()));
                     }
-                    facets::status_dependent(
-                        &row.contract_id,
-                        &row.kind,
-                        &row.detailed_status,
-                        portal_status,
-                    )
+                    facets::status_dependent(&row.contract_id, &row.kind, &row.detailed_status)
                 }
                 Some(_) => Vec::new(),
             };
@@ -509,12 +494,6 @@ fn pairs(mut rows: Vec<(String, String)>) -> Vec<Param> {
         .collect()
 }
 
-fn parse_portal_status(request_id: &str, status: &str) -> Result<PortalStatus, ProjectionError> {
-    status.parse::<PortalStatus>().map_err(|_| {
-        ProjectionError::Malformed(format!("request {request_id} has portal status '{status}'"))
-    })
-}
-
 struct NewRequest<'a> {
     kind: RequestKind,
     contract_id: &'a str,
@@ -525,9 +504,13 @@ struct NewRequest<'a> {
     portal_status: PortalStatus,
 }
 
-/// Facet keys: `scope|kind|status`, each part `*` (any) or a value.
+/// Facet keys: `scope|*|*` (every request of the scope) and `scope|kind|d:status` (its kind
+/// and detailed status), for the scopes `*` (every contract) and the request's contract.
+/// Any other filter is the union of the `scope|kind|d:status` facets it covers (a kind
+/// has at most 8 listed statuses, and a detailed status implies its portal status).
 mod facets {
-    use super::PortalStatus;
+    use super::status::listed_statuses;
+    use super::{PortalStatus, RequestKind};
 
     pub(crate) const ANY: &str = "*";
 
@@ -535,43 +518,50 @@ mod facets {
         format!("{scope}|{kind}|{status}")
     }
 
-    pub(crate) fn portal(status: PortalStatus) -> String {
-        format!("p:{status}")
-    }
-
-    pub(crate) fn detailed(status: &str) -> String {
+    fn detailed(status: &str) -> String {
         format!("d:{status}")
     }
 
-    /// The 12 facets of a request.
-    pub(crate) fn all(
-        contract_id: &str,
-        kind: &str,
-        detailed_status: &str,
-        portal_status: PortalStatus,
-    ) -> Vec<String> {
-        let mut keys = status_dependent(contract_id, kind, detailed_status, portal_status);
+    /// The 4 facets of a request.
+    pub(crate) fn all(contract_id: &str, kind: &str, detailed_status: &str) -> Vec<String> {
+        let mut keys = status_dependent(contract_id, kind, detailed_status);
         for scope in [ANY, contract_id] {
-            for kind in [ANY, kind] {
-                keys.push(key(scope, kind, ANY));
-            }
+            keys.push(key(scope, ANY, ANY));
         }
         keys
     }
 
-    /// The 8 facets that name a status: those a status change replaces.
+    /// The 2 facets that name a status: those a status change replaces.
     pub(crate) fn status_dependent(
         contract_id: &str,
         kind: &str,
         detailed_status: &str,
-        portal_status: PortalStatus,
     ) -> Vec<String> {
-        let statuses = [portal(portal_status), detailed(detailed_status)];
-        let mut keys = Vec::with_capacity(8);
-        for scope in [ANY, contract_id] {
-            for kind in [ANY, kind] {
-                for status in &statuses {
-                    keys.push(key(scope, kind, status));
+        [ANY, contract_id]
+            .into_iter()
+            .map(|scope| key(scope, kind, &detailed(detailed_status)))
+            .collect()
+    }
+
+    /// The facets of `scope` whose union is exactly the requests these filters select
+    /// (none when they contradict each other or name no listed status).
+    pub(crate) fn covering(
+        scope: &str,
+        kind: Option<RequestKind>,
+        portal_status: Option<PortalStatus>,
+        detailed_status: Option<&str>,
+    ) -> Vec<String> {
+        if kind.is_none() && portal_status.is_none() && detailed_status.is_none() {
+            return vec![key(scope, ANY, ANY)];
+        }
+        let kinds = kind.map_or(RequestKind::ALL.to_vec(), |kind| vec![kind]);
+        let mut keys = Vec::new();
+        for kind in kinds {
+            for (status, portal) in listed_statuses(kind) {
+                if detailed_status.is_none_or(|wanted| wanted == status)
+                    && portal_status.is_none_or(|wanted| wanted == portal)
+                {
+                    keys.push(key(scope, kind.as_str(), &detailed(status)));
                 }
             }
         }

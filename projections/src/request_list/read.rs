@@ -11,9 +11,8 @@ use crate::error::ProjectionError;
 use crate::request_list::RequestList;
 use crate::request_list::facets;
 use crate::request_list::query::{
-    PageCursor, RequestKind, RequestPage, RequestQuery, RequestRow, SearchText, SortOrder,
+    PageCursor, RequestPage, RequestQuery, RequestRow, SearchText, SortOrder,
 };
-use crate::request_list::status::portal_status_of;
 use crate::sql::{Param, ViewReader};
 
 /// A statement holds at most this many seeks (SQLite allows 500 terms in a compound select).
@@ -117,42 +116,39 @@ pub(crate) async fn plan(
     reader: &ViewReader,
     query: &RequestQuery,
 ) -> Result<Vec<Statement>, ProjectionError> {
-    let Some(status) = status_facet(query) else {
-        return Ok(Vec::new());
-    };
     let scope = Scope::of(query);
     if matches!(&scope, Scope::Only(contracts) if contracts.is_empty()) {
         return Ok(Vec::new());
     }
-    let kind = query.kind.map_or(facets::ANY, RequestKind::as_str);
-    let seek = |contract: &str| Arm::Facet(facets::key(contract, kind, &status));
-    let arms = match (&query.search, &scope) {
-        (None, Scope::Every) => vec![seek(facets::ANY)],
-        (None, Scope::Only(contracts)) => contracts.iter().map(|contract| seek(contract)).collect(),
+    let seeks = |contract: &str| -> Vec<Arm> {
+        facets::covering(
+            contract,
+            query.kind,
+            query.portal_status,
+            query.detailed_status.as_deref(),
+        )
+        .into_iter()
+        .map(Arm::Facet)
+        .collect()
+    };
+    if seeks(facets::ANY).is_empty() {
+        // The filters contradict each other: nothing matches.
+        return Ok(Vec::new());
+    }
+    let arms: Vec<Arm> = match (&query.search, &scope) {
+        (None, Scope::Every) => seeks(facets::ANY),
+        (None, Scope::Only(contracts)) => contracts.iter().flat_map(|c| seeks(c)).collect(),
         (Some(search), scope) => {
             let mut contracts = matching_contracts(reader, search).await?;
             if let Scope::Only(visible) = scope {
                 contracts.retain(|contract| visible.contains(contract));
             }
-            let mut arms: Vec<Arm> = contracts.iter().map(|contract| seek(contract)).collect();
+            let mut arms: Vec<Arm> = contracts.iter().flat_map(|c| seeks(c)).collect();
             arms.push(Arm::Terms(search, scope));
             arms
         }
     };
     Ok(statements(query, &arms))
-}
-
-/// The status part of the facet a query reads; `None` when its filters contradict each
-/// other (a detailed status whose portal status is not the one asked for).
-fn status_facet(query: &RequestQuery) -> Option<String> {
-    match (&query.detailed_status, query.portal_status) {
-        (Some(detailed), portal) => {
-            let consistent = portal.is_none() || portal_status_of(detailed) == portal;
-            consistent.then(|| facets::detailed(detailed))
-        }
-        (None, Some(portal)) => Some(facets::portal(portal)),
-        (None, None) => Some(facets::ANY.to_owned()),
-    }
 }
 
 async fn matching_contracts(
@@ -175,13 +171,12 @@ fn direction(query: &RequestQuery) -> (&'static str, &'static str) {
     }
 }
 
-/// One facet seek: the rows of `facet` after the cursor, in order, `limit + 1` at most.
+/// One facet seek: the keys of `facet` after the cursor, in order, `limit + 1` at most.
 fn facet_seek(statement: &mut Statement, query: &RequestQuery, facet: &str) -> String {
     let (order, after) = direction(query);
     let facet = statement.bind(facet);
     let mut sql = format!(
-        "SELECT {COLUMNS} FROM request_list_facets f JOIN request_list r ON r.request_id = f.request_id \
-         WHERE f.facet = {facet}"
+        "SELECT f.created_at, f.request_id FROM request_list_facets f WHERE f.facet = {facet}"
     );
     if let Some(cursor) = &query.after {
         let created_at = statement.bind(cursor.created_at.clone());
@@ -197,8 +192,8 @@ fn facet_seek(statement: &mut Statement, query: &RequestQuery, facet: &str) -> S
     sql
 }
 
-/// The requests whose own terms (id, name, reference) match `search`, filtered, after the
-/// cursor, in order, `limit + 1` at most.
+/// The keys of the requests whose own terms (id, name, reference) match `search`,
+/// filtered, after the cursor, in order, `limit + 1` at most.
 fn term_matches(
     statement: &mut Statement,
     query: &RequestQuery,
@@ -209,7 +204,7 @@ fn term_matches(
     let from = statement.bind(search.as_str());
     let to = statement.bind(search.upper_bound());
     let mut sql = format!(
-        "SELECT {COLUMNS} FROM request_list r WHERE r.request_id IN \
+        "SELECT r.created_at, r.request_id FROM request_list r WHERE r.request_id IN \
          (SELECT t.request_id FROM request_list_terms t WHERE t.term >= {from} AND t.term < {to})"
     );
     if let Scope::Only(contracts) = scope {
@@ -259,8 +254,8 @@ enum Arm<'a> {
     Terms(&'a SearchText, &'a Scope),
 }
 
-/// Statements of at most [`SEEKS_PER_STATEMENT`] arms each, united and cut to `limit + 1`
-/// rows in SQL.
+/// Statements of at most [`SEEKS_PER_STATEMENT`] arms each: the arms' keys united and cut
+/// to `limit + 1` in SQL, then those requests' rows.
 fn statements(query: &RequestQuery, arms: &[Arm<'_>]) -> Vec<Statement> {
     let arm_sql = |statement: &mut Statement, arm: &Arm<'_>| match arm {
         Arm::Facet(facet) => facet_seek(statement, query, facet),
@@ -270,24 +265,27 @@ fn statements(query: &RequestQuery, arms: &[Arm<'_>]) -> Vec<Statement> {
     arms.chunks(SEEKS_PER_STATEMENT)
         .map(|chunk| {
             let mut statement = Statement::default();
-            if let [only] = chunk {
-                statement.sql = arm_sql(&mut statement, only);
-                return statement;
-            }
-            let united: Vec<String> = chunk
-                .iter()
-                .enumerate()
-                .map(|(index, arm)| {
-                    format!(
-                        "SELECT * FROM ({}) AS arm{index}",
-                        arm_sql(&mut statement, arm)
-                    )
-                })
-                .collect();
-            let limit = statement.bind(i64::from(query.limit.get()) + 1);
+            let keys = if let [only] = chunk {
+                arm_sql(&mut statement, only)
+            } else {
+                let united: Vec<String> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(index, arm)| {
+                        format!(
+                            "SELECT * FROM ({}) AS arm{index}",
+                            arm_sql(&mut statement, arm)
+                        )
+                    })
+                    .collect();
+                let limit = statement.bind(i64::from(query.limit.get()) + 1);
+                format!(
+                    "{} ORDER BY created_at {order}, request_id {order} LIMIT {limit}",
+                    united.join(" UNION ")
+                )
+            };
             statement.sql = format!(
-                "{} ORDER BY created_at {order}, request_id {order} LIMIT {limit}",
-                united.join(" UNION ")
+                "SELECT {COLUMNS} FROM ({keys}) AS page JOIN request_list r ON r.request_id = page.request_id"
             );
             statement
         })

@@ -21,7 +21,7 @@ use sablier_domain::change::ChangeStatus;
 use sablier_domain::incident::{IncidentEvent, IncidentStatus};
 use sablier_domain::order::OrderStatus;
 
-use crate::request_list::query::PortalStatus;
+use crate::request_list::query::{PortalStatus, RequestKind};
 
 pub(crate) const INCIDENT_STATUSES: [IncidentStatus; 5] = [
     IncidentStatus::Opened,
@@ -63,6 +63,27 @@ pub fn order_portal_status(status: OrderStatus) -> PortalStatus {
         OrderStatus::Completed | OrderStatus::QuoteDeclined | OrderStatus::Cancelled => {
             PortalStatus::Completed
         }
+    }
+}
+
+/// The detailed statuses a request of `kind` may be listed with, and their portal status
+/// (a change draft is not listed).
+pub(crate) fn listed_statuses(kind: RequestKind) -> Vec<(&'static str, PortalStatus)> {
+    match kind {
+        RequestKind::Incident => INCIDENT_STATUSES
+            .into_iter()
+            .map(|status| (status.as_str(), incident_portal_status(status)))
+            .collect(),
+        RequestKind::Change => ChangeStatus::ALL
+            .into_iter()
+            .filter_map(|status| {
+                change_portal_status(status).map(|portal| (status.as_str(), portal))
+            })
+            .collect(),
+        RequestKind::Order => OrderStatus::ALL
+            .into_iter()
+            .map(|status| (status.as_str(), order_portal_status(status)))
+            .collect(),
     }
 }
 
