@@ -400,6 +400,10 @@ async fn rebuild(database: &Database) {
     if let Ok(size) = std::env::var("SABLIER_BENCH_BATCH") {
         projector = projector.with_batch_size(size.parse().expect("a batch size"));
     }
+    if let Ok(millis) = std::env::var("SABLIER_BENCH_SPAN_MS") {
+        let millis = millis.parse().expect("a transaction span in milliseconds");
+        projector = projector.with_transaction_span(Duration::from_millis(millis));
+    }
     projector.reset(&[]).await.unwrap();
     let started = Instant::now();
     let position = projector.catch_up().await.unwrap();

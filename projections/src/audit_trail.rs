@@ -18,10 +18,16 @@ use chrono::{DateTime, Utc};
 
 use crate::error::ProjectionError;
 use crate::event::FeedEvent;
-use crate::projection::Projection;
+use crate::projection::{Prepared, Projection};
 use crate::sql::{Param, ViewReader, ViewTx};
 
 pub use summary::summary;
+
+/// Values per row of `audit_trail`.
+const COLUMNS: usize = 12;
+
+/// A batch's rows of `audit_trail`, [`COLUMNS`] values each.
+struct Rows(Vec<Param>);
 
 /// The audit-trail projection. Reads go through [`AuditTrail::history`].
 #[derive(Clone, Copy, Debug, Default)]
@@ -77,12 +83,17 @@ impl Projection for AuditTrail {
         tx: &mut ViewTx,
         events: &[FeedEvent],
     ) -> Result<(), ProjectionError> {
-        let mut values: Vec<Param> = Vec::with_capacity(events.len() * 12);
-        // In key order, so the index is written page after page.
+        self.apply_prepared(tx, events, self.prepare(events)).await
+    }
+
+    /// The batch's rows, summaries written, in key order: the index is then written page
+    /// after page.
+    fn prepare(&self, events: &[FeedEvent]) -> Prepared {
         let mut ordered: Vec<&FeedEvent> = events.iter().collect();
         ordered.sort_unstable_by(|a, b| {
             (&a.aggregate_id, a.sequence).cmp(&(&b.aggregate_id, b.sequence))
         });
+        let mut values: Vec<Param> = Vec::with_capacity(events.len() * COLUMNS);
         for event in ordered {
             values.extend([
                 event.aggregate_id.clone().into(),
@@ -99,11 +110,23 @@ impl Projection for AuditTrail {
                 summary(&event.event).into(),
             ]);
         }
+        Prepared::new(Rows(values))
+    }
+
+    async fn apply_prepared(
+        &self,
+        tx: &mut ViewTx,
+        events: &[FeedEvent],
+        prepared: Prepared,
+    ) -> Result<(), ProjectionError> {
+        let Some(Rows(values)) = prepared.take::<Rows>() else {
+            return self.apply_batch(tx, events).await;
+        };
         tx.execute_rows(
             "INSERT INTO audit_trail (aggregate_id, sequence, aggregate_type, position, at, actor, \
              actor_role, on_behalf_of, channel, request_id, event_type, summary) VALUES",
             "",
-            12,
+            COLUMNS,
             values,
         )
         .await?;

@@ -6,6 +6,24 @@ use crate::error::ProjectionError;
 use crate::event::FeedEvent;
 use crate::sql::ViewTx;
 
+/// What [`Projection::prepare`] made of a batch, for the same projection's
+/// [`Projection::apply_prepared`].
+#[derive(Default)]
+pub struct Prepared(Option<Box<dyn std::any::Any + Send>>);
+
+impl Prepared {
+    pub(crate) fn new<T: std::any::Any + Send>(value: T) -> Self {
+        Self(Some(Box::new(value)))
+    }
+
+    /// The prepared value, if it is a `T`.
+    pub(crate) fn take<T: std::any::Any>(self) -> Option<T> {
+        self.0
+            .and_then(|value| value.downcast::<T>().ok())
+            .map(|value| *value)
+    }
+}
+
 #[async_trait]
 pub trait Projection: Send + Sync {
     /// Unique and stable: it keys the projection's checkpoint. Change it (e.g. a `_v2`
@@ -22,6 +40,25 @@ pub trait Projection: Send + Sync {
         tx: &mut ViewTx,
         events: &[FeedEvent],
     ) -> Result<(), ProjectionError>;
+
+    /// The part of applying `events` that depends on the events alone (no view row):
+    /// the projector runs it for the next batch on the thread that reads and decodes it,
+    /// while the current batch is applied, and hands the result to
+    /// [`Projection::apply_prepared`]. Nothing by default.
+    fn prepare(&self, _events: &[FeedEvent]) -> Prepared {
+        Prepared::default()
+    }
+
+    /// Applies `events` as [`Projection::apply_batch`] does, with what
+    /// [`Projection::prepare`] made of these same events.
+    async fn apply_prepared(
+        &self,
+        tx: &mut ViewTx,
+        events: &[FeedEvent],
+        _prepared: Prepared,
+    ) -> Result<(), ProjectionError> {
+        self.apply_batch(tx, events).await
+    }
 
     /// Applies one event: a batch of one.
     async fn apply(&self, tx: &mut ViewTx, event: &FeedEvent) -> Result<(), ProjectionError> {

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sablier_store::{Database, EventLog, FeedFilter};
 use tokio::sync::{Notify, watch};
@@ -17,8 +17,8 @@ use tracing::{debug, info, warn};
 
 use crate::error::ProjectionError;
 use crate::event::FeedEvent;
-use crate::projection::Projection;
-use crate::sql::{ConnectionSlot, Param, ViewReader, begin, begin_kept, off_runtime};
+use crate::projection::{Prepared, Projection};
+use crate::sql::{ConnectionSlot, Param, ViewReader, ViewTx, begin, begin_kept, off_runtime};
 
 /// Events applied per transaction, at most. Following the log, a batch is what arrived
 /// since the last one; catching up (a rebuild, a restart behind), each batch holds this
@@ -27,6 +27,14 @@ use crate::sql::{ConnectionSlot, Param, ViewReader, begin, begin_kept, off_runti
 /// command appends wait: 10,000 events take about half a second to apply
 /// (docs/benchmarks.md, "Projections").
 pub const DEFAULT_BATCH_SIZE: i64 = 10_000;
+
+/// How long one transaction may go on applying full batches while catching up (a
+/// rebuild, a restart far behind). Each commit writes out every page the views changed
+/// since the last one, and the next batches change most of the same pages again (the
+/// tails of the same index ranges): fewer, longer transactions write each page fewer
+/// times. The bound is how long command appends on SQLite may wait for the write lock
+/// meanwhile. Following the log, a batch that is not full commits at once.
+pub const DEFAULT_TRANSACTION_SPAN: Duration = Duration::from_secs(1);
 
 #[derive(sqlx::FromRow, serde::Deserialize)]
 struct Checkpoint {
@@ -38,6 +46,7 @@ pub struct Projector {
     log: EventLog,
     projections: Vec<Arc<dyn Projection>>,
     batch_size: i64,
+    transaction_span: Duration,
     reached: watch::Sender<i64>,
     wake: Arc<Notify>,
     /// On an SQLite file, the connection batches are applied on, kept warm between them.
@@ -55,6 +64,16 @@ pub enum Round {
     Lost,
 }
 
+/// A transaction of [`Projector::catch_up`] that may span several batches, with the
+/// process's SQLite write turn held.
+struct Span<'a> {
+    tx: ViewTx,
+    _turn: Option<tokio::sync::MutexGuard<'a, ()>>,
+    started: Instant,
+    /// The position its applied batches reach.
+    last: i64,
+}
+
 impl Projector {
     pub fn new(log: EventLog, projections: Vec<Arc<dyn Projection>>) -> Self {
         let (reached, _) = watch::channel(0);
@@ -62,6 +81,7 @@ impl Projector {
             log,
             projections,
             batch_size: DEFAULT_BATCH_SIZE,
+            transaction_span: DEFAULT_TRANSACTION_SPAN,
             reached,
             wake: Arc::new(Notify::new()),
             connection: ConnectionSlot::default(),
@@ -70,6 +90,12 @@ impl Projector {
 
     pub fn with_batch_size(mut self, batch_size: i64) -> Self {
         self.batch_size = batch_size.max(1);
+        self
+    }
+
+    /// Sets [`DEFAULT_TRANSACTION_SPAN`]; zero commits every batch.
+    pub fn with_transaction_span(mut self, span: Duration) -> Self {
+        self.transaction_span = span;
         self
     }
 
@@ -122,98 +148,142 @@ impl Projector {
     pub async fn round(&self) -> Result<Round, ProjectionError> {
         let checkpoints = self.checkpoints().await?;
         let lowest = lowest(&self.projections, &checkpoints);
-        let events = read_batch(self.log.clone(), lowest, self.batch_size).await?;
-        self.apply(&checkpoints, lowest, &events).await
-    }
-
-    /// Applies `events` (read after `lowest`) to each projection past its checkpoint and
-    /// moves every checkpoint, in one transaction.
-    async fn apply(
-        &self,
-        checkpoints: &HashMap<String, i64>,
-        lowest: i64,
-        events: &[FeedEvent],
-    ) -> Result<Round, ProjectionError> {
-        let Some(last) = events.last().map(|event| event.position) else {
+        let batch = read_batch(
+            self.log.clone(),
+            self.projections.clone(),
+            lowest,
+            self.batch_size,
+        )
+        .await?;
+        let Some(last) = batch.last() else {
             self.reached.send_replace(lowest);
             return Ok(Round::UpToDate(lowest));
         };
         let _turn = self.log.write_turn().await;
-        let transaction = async {
+        let round = off_runtime(async {
             let mut tx = begin_kept(self.database(), Some(&self.connection)).await?;
-            for projection in &self.projections {
-                let checkpoint = checkpoints[projection.name()];
-                let pending = events.partition_point(|event| event.position <= checkpoint);
-                if pending < events.len() {
-                    projection.apply_batch(&mut tx, &events[pending..]).await?;
-                }
-                let moved = tx
-                    .execute(
-                        "UPDATE projection_checkpoints SET position = $1 WHERE name = $2 AND position = $3",
-                        &[Param::Int(last.max(checkpoint)), projection.name().into(), Param::Int(checkpoint)],
-                    )
-                    .await?;
-                if moved != 1 {
-                    debug!(
-                        projection = projection.name(),
-                        "checkpoint moved by another projector; retrying"
-                    );
-                    return Ok(Round::Lost);
-                }
+            if !self.apply(&mut tx, &checkpoints, batch).await? {
+                return Ok(Round::Lost);
             }
             tx.commit().await?;
             Ok::<_, ProjectionError>(Round::Applied(last))
-        };
-        let round = off_runtime(transaction).await?;
+        })
+        .await?;
         if round == Round::Applied(last) {
             self.reached.send_replace(last);
         }
         Ok(round)
     }
 
+    /// Applies `events` in `tx` to each projection past its checkpoint and moves every
+    /// checkpoint to the last event. False when another projector moved a checkpoint
+    /// first: nothing of `tx` may then be committed.
+    async fn apply(
+        &self,
+        tx: &mut ViewTx,
+        checkpoints: &HashMap<String, i64>,
+        batch: Batch,
+    ) -> Result<bool, ProjectionError> {
+        let Some(last) = batch.last() else {
+            return Ok(true);
+        };
+        let Batch { events, prepared } = batch;
+        for (projection, prepared) in self.projections.iter().zip(prepared) {
+            let checkpoint = checkpoints[projection.name()];
+            match events.partition_point(|event| event.position <= checkpoint) {
+                0 => projection.apply_prepared(tx, &events, prepared).await?,
+                pending if pending < events.len() => {
+                    projection.apply_batch(tx, &events[pending..]).await?;
+                }
+                _ => {}
+            }
+            let moved = tx
+                .execute(
+                    "UPDATE projection_checkpoints SET position = $1 WHERE name = $2 AND position = $3",
+                    &[Param::Int(last.max(checkpoint)), projection.name().into(), Param::Int(checkpoint)],
+                )
+                .await?;
+            if moved != 1 {
+                debug!(
+                    projection = projection.name(),
+                    "checkpoint moved by another projector; retrying"
+                );
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// Applies everything in the log now; returns the position reached.
     ///
     /// While one batch is applied, the next is read and decoded beside it (the log is
-    /// append-only, so what follows a batch does not depend on applying it).
+    /// append-only, so what follows a batch does not depend on applying it). Full batches
+    /// go on in the same transaction for up to the transaction span
+    /// ([`DEFAULT_TRANSACTION_SPAN`]); the transaction commits when the span has passed or
+    /// the log runs out, and only then does [`Projector::reached`] move.
     pub async fn catch_up(&self) -> Result<i64, ProjectionError> {
         let mut checkpoints = self.checkpoints().await?;
         let mut lowest = lowest(&self.projections, &checkpoints);
         let mut next = self.prefetch(lowest);
+        let mut open: Option<Span<'_>> = None;
         loop {
-            let events = next.await.map_err(|error| {
+            let batch = next.await.map_err(|error| {
                 ProjectionError::Malformed(format!("the feed reader stopped: {error}"))
             })??;
-            let Some(last) = events.last().map(|event| event.position) else {
+            let Some(last) = batch.last() else {
+                if let Some(span) = open.take() {
+                    lowest = self.commit(span).await?;
+                }
                 self.reached.send_replace(lowest);
                 return Ok(lowest);
             };
             next = self.prefetch(last);
-            match self.apply(&checkpoints, lowest, &events).await? {
-                Round::UpToDate(position) => {
-                    next.abort();
-                    return Ok(position);
+            let mut span = match open.take() {
+                Some(span) => span,
+                None => Span {
+                    _turn: self.log.write_turn().await,
+                    tx: off_runtime(begin_kept(self.database(), Some(&self.connection))).await?,
+                    started: Instant::now(),
+                    last: lowest,
+                },
+            };
+            let full = i64::try_from(batch.events.len()).is_ok_and(|len| len >= self.batch_size);
+            if off_runtime(self.apply(&mut span.tx, &checkpoints, batch)).await? {
+                for position in checkpoints.values_mut() {
+                    *position = (*position).max(last);
                 }
-                Round::Applied(last) => {
-                    for position in checkpoints.values_mut() {
-                        *position = (*position).max(last);
-                    }
-                    lowest = last;
+                lowest = last;
+                span.last = last;
+                if full && span.started.elapsed() < self.transaction_span {
+                    open = Some(span);
+                } else {
+                    self.commit(span).await?;
                 }
-                Round::Lost => {
-                    next.abort();
-                    checkpoints = self.checkpoints().await?;
-                    lowest = self::lowest(&self.projections, &checkpoints);
-                    next = self.prefetch(lowest);
-                }
+            } else {
+                drop(span);
+                next.abort();
+                checkpoints = self.checkpoints().await?;
+                lowest = self::lowest(&self.projections, &checkpoints);
+                next = self.prefetch(lowest);
             }
         }
     }
 
-    fn prefetch(
-        &self,
-        after: i64,
-    ) -> tokio::task::JoinHandle<Result<Vec<FeedEvent>, ProjectionError>> {
-        tokio::spawn(read_batch(self.log.clone(), after, self.batch_size))
+    /// Commits an open transaction of [`Projector::catch_up`]; returns its last position.
+    async fn commit(&self, span: Span<'_>) -> Result<i64, ProjectionError> {
+        let Span { tx, last, .. } = span;
+        off_runtime(tx.commit()).await?;
+        self.reached.send_replace(last);
+        Ok(last)
+    }
+
+    fn prefetch(&self, after: i64) -> tokio::task::JoinHandle<Result<Batch, ProjectionError>> {
+        tokio::spawn(read_batch(
+            self.log.clone(),
+            self.projections.clone(),
+            after,
+            self.batch_size,
+        ))
     }
 
     /// Follows the feed until `shutdown` turns true: catches up, then waits for a wake-up
@@ -273,17 +343,37 @@ fn lowest(projections: &[Arc<dyn Projection>], checkpoints: &HashMap<String, i64
         .unwrap_or(0)
 }
 
-/// Up to `limit` events after `after`, decoded.
+/// Events read from the feed, decoded, with what each projection prepared of them.
+struct Batch {
+    events: Vec<FeedEvent>,
+    /// One per projection, in the projector's order.
+    prepared: Vec<Prepared>,
+}
+
+impl Batch {
+    fn last(&self) -> Option<i64> {
+        self.events.last().map(|event| event.position)
+    }
+}
+
+/// Up to `limit` events after `after`, decoded and prepared by each of `projections`.
 async fn read_batch(
     log: EventLog,
+    projections: Vec<Arc<dyn Projection>>,
     after: i64,
     limit: i64,
-) -> Result<Vec<FeedEvent>, ProjectionError> {
-    log.read_after(after, &FeedFilter::all(), limit)
+) -> Result<Batch, ProjectionError> {
+    let events = log
+        .read_after(after, &FeedFilter::all(), limit)
         .await?
         .iter()
         .map(FeedEvent::decode)
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    let prepared = projections
+        .iter()
+        .map(|projection| projection.prepare(&events))
+        .collect();
+    Ok(Batch { events, prepared })
 }
 
 /// Waits until every projection's checkpoint has reached `position`, or `timeout` passes.

@@ -377,10 +377,9 @@ impl InMemoryBatch for Batch {
             .await?;
         }
         if !stale_facets.is_empty() {
-            tx.execute_rows(
-                "DELETE FROM request_list_facets WHERE (facet, created_at, request_id) IN (VALUES",
-                ")",
-                3,
+            tx.delete_rows(
+                "request_list_facets",
+                &["facet", "created_at", "request_id"],
                 triples(stale_facets),
             )
             .await?;

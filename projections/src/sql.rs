@@ -229,8 +229,8 @@ impl ViewTx {
 
     /// Runs `{head} (…), (…) {tail}` with one parenthesised group of `width` placeholders
     /// per row of `values` (row after row, `width` values each), in as few statements as
-    /// the backends' parameter limits allow. For multi-row `INSERT … VALUES` and
-    /// `… IN (VALUES …)`. Returns the rows affected.
+    /// the backends' parameter limits allow. For multi-row `INSERT … VALUES` (and
+    /// [`ViewTx::delete_rows`]). Returns the rows affected.
     pub async fn execute_rows(
         &mut self,
         head: &str,
@@ -259,6 +259,25 @@ impl ViewTx {
                 .await?;
         }
         Ok(affected)
+    }
+
+    /// Deletes the rows of `table` whose `key` columns hold one of the rows of `values`
+    /// (row after row, one value per key column each). Returns the rows deleted.
+    pub async fn delete_rows(
+        &mut self,
+        table: &str,
+        key: &[&str],
+        values: Vec<Param>,
+    ) -> Result<u64, ProjectionError> {
+        if let ViewTx::SqliteFile(tx) = self {
+            // A one-row `IN (VALUES …)` fills a temporary table at each step; an equality
+            // per column is a plain primary-key seek.
+            let condition: Vec<String> = key.iter().map(|column| format!("{column} = ?")).collect();
+            let sql = format!("DELETE FROM {table} WHERE {}", condition.join(" AND "));
+            return tx.execute_each_row(&sql, key.len(), &values);
+        }
+        let head = format!("DELETE FROM {table} WHERE ({}) IN (VALUES", key.join(", "));
+        self.execute_rows(&head, ")", key.len(), values).await
     }
 
     /// `{select} IN (…keys…)`, in as many statements as the parameter limits need; the

@@ -63,7 +63,9 @@ async fn apply_in_batches(
     let mut index = 0;
     while !rest.is_empty() {
         let (batch, after) = rest.split_at(size_of_batch(index).clamp(1, rest.len()));
-        projection.apply_batch(&mut tx, batch).await?;
+        // As the projector does: prepared beside, then applied.
+        let prepared = projection.prepare(batch);
+        projection.apply_prepared(&mut tx, batch, prepared).await?;
         rest = after;
         index += 1;
     }

@@ -88,8 +88,34 @@ pub(crate) struct CalendarRules {
 }
 
 impl Calendar {
-    /// One of [`NAMED_CALENDARS`], evaluated in `time_zone` (the contract's).
+    /// One of [`NAMED_CALENDARS`], evaluated in `time_zone` (the contract's). Each is
+    /// built once per zone and shared (a projection asks for one per clock it settles).
     pub fn named(name: &str, time_zone: Tz) -> Result<Calendar, CalendarError> {
+        type Built = std::collections::HashMap<(&'static str, Tz), Calendar>;
+        static BUILT: std::sync::OnceLock<std::sync::Mutex<Built>> = std::sync::OnceLock::new();
+        let Some(known) = NAMED_CALENDARS.iter().find(|known| **known == name) else {
+            return Err(CalendarError::UnknownName {
+                name: name.to_owned(),
+            });
+        };
+        let built = BUILT.get_or_init(Default::default);
+        let key = (*known, time_zone);
+        if let Some(calendar) = built
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+        {
+            return Ok(calendar.clone());
+        }
+        let calendar = Self::build_named(name, time_zone)?;
+        built
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key, calendar.clone());
+        Ok(calendar)
+    }
+
+    fn build_named(name: &str, time_zone: Tz) -> Result<Calendar, CalendarError> {
         let business_hours = || {
             let nine_to_six = OpeningHours::new(
                 WallClockTime::new(9, 0, 0).expect("09:00 is a time of day"),
