@@ -10,6 +10,7 @@ use sqlx::{FromRow, Postgres, Sqlite, Transaction};
 
 use crate::error::ProjectionError;
 
+mod columns;
 mod native;
 pub use native::{ConnectionSlot, NativeTx};
 
@@ -243,12 +244,28 @@ impl ViewTx {
             "{} values do not make rows of {width}",
             values.len()
         );
+        if values.is_empty() {
+            return Ok(0);
+        }
         if let ViewTx::SqliteFile(tx) = self {
             // Stepping one prepared row statement per row costs SQLite less than parsing
             // and binding a long one, once nothing crosses threads.
             let sql = rows_statement(head, tail, width, 1, false);
             return tx.execute_each_row(&sql, width, &values);
         }
+        let values = match (&mut *self, head.trim_end().strip_suffix("VALUES")) {
+            (ViewTx::Postgres(tx), Some(insert)) => match columns::columns(width, values) {
+                Ok(columns) => {
+                    let sql = format!("{insert}{} {tail}", columns::unnest(&columns));
+                    let done = columns::bind(sqlx::query(&sql), columns)
+                        .execute(&mut **tx)
+                        .await?;
+                    return Ok(done.rows_affected());
+                }
+                Err(values) => values,
+            },
+            _ => values,
+        };
         let rows_per_statement = (MAX_PARAMETERS / width).clamp(1, MAX_ROWS_PER_STATEMENT);
         let mut affected = 0;
         for chunk in values.chunks(rows_per_statement * width) {
@@ -276,6 +293,27 @@ impl ViewTx {
             let sql = format!("DELETE FROM {table} WHERE {}", condition.join(" AND "));
             return tx.execute_each_row(&sql, key.len(), &values);
         }
+        if values.is_empty() {
+            return Ok(0);
+        }
+        if let ViewTx::Postgres(tx) = self {
+            let values = match columns::columns(key.len(), values) {
+                Ok(columns) => {
+                    let sql = format!(
+                        "DELETE FROM {table} WHERE ({}) IN ({})",
+                        key.join(", "),
+                        columns::unnest(&columns)
+                    );
+                    let done = columns::bind(sqlx::query(&sql), columns)
+                        .execute(&mut **tx)
+                        .await?;
+                    return Ok(done.rows_affected());
+                }
+                Err(values) => values,
+            };
+            let head = format!("DELETE FROM {table} WHERE ({}) IN (VALUES", key.join(", "));
+            return self.execute_rows(&head, ")", key.len(), values).await;
+        }
         let head = format!("DELETE FROM {table} WHERE ({}) IN (VALUES", key.join(", "));
         self.execute_rows(&head, ")", key.len(), values).await
     }
@@ -287,6 +325,15 @@ impl ViewTx {
         select: &str,
         keys: &[String],
     ) -> Result<Vec<T>, ProjectionError> {
+        if let ViewTx::Postgres(tx) = self {
+            // One array, one statement prepared once, whatever the number of keys.
+            return Ok(
+                sqlx::query_as::<_, T>(&format!("{select} = ANY($1::text[])"))
+                    .bind(keys)
+                    .fetch_all(&mut **tx)
+                    .await?,
+            );
+        }
         let mut rows = Vec::new();
         for chunk in keys.chunks(MAX_ROWS_PER_STATEMENT) {
             let (sql, params) = self.keys_statement(select, chunk);
@@ -303,6 +350,13 @@ impl ViewTx {
         statement: &str,
         keys: &[String],
     ) -> Result<u64, ProjectionError> {
+        if let ViewTx::Postgres(tx) = self {
+            return Ok(sqlx::query(&format!("{statement} = ANY($1::text[])"))
+                .bind(keys)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected());
+        }
         let mut affected = 0;
         for chunk in keys.chunks(MAX_ROWS_PER_STATEMENT) {
             let (sql, params) = self.keys_statement(statement, chunk);
