@@ -83,34 +83,11 @@ impl Projection for AuditTrail {
         tx: &mut ViewTx,
         events: &[FeedEvent],
     ) -> Result<(), ProjectionError> {
-        self.apply_prepared(tx, events, self.prepare(events)).await
+        insert(tx, rows(events)).await
     }
 
-    /// The batch's rows, summaries written, in key order: the index is then written page
-    /// after page.
     fn prepare(&self, events: &[FeedEvent]) -> Prepared {
-        let mut ordered: Vec<&FeedEvent> = events.iter().collect();
-        ordered.sort_unstable_by(|a, b| {
-            (&a.aggregate_id, a.sequence).cmp(&(&b.aggregate_id, b.sequence))
-        });
-        let mut values: Vec<Param> = Vec::with_capacity(events.len() * COLUMNS);
-        for event in ordered {
-            values.extend([
-                event.aggregate_id.clone().into(),
-                event.sequence.into(),
-                event.aggregate_type.clone().into(),
-                event.position.into(),
-                crate::sql::instant_text(event.at).into(),
-                event.audit.actor.clone().into(),
-                event.audit.actor_role.clone().into(),
-                event.audit.on_behalf_of.clone().into(),
-                event.audit.channel.clone().into(),
-                event.audit.request_id.clone().into(),
-                event.event_type.clone().into(),
-                summary(&event.event).into(),
-            ]);
-        }
-        Prepared::new(Rows(values))
+        Prepared::new(rows(events))
     }
 
     async fn apply_prepared(
@@ -119,23 +96,51 @@ impl Projection for AuditTrail {
         events: &[FeedEvent],
         prepared: Prepared,
     ) -> Result<(), ProjectionError> {
-        let Some(Rows(values)) = prepared.take::<Rows>() else {
-            return self.apply_batch(tx, events).await;
-        };
-        tx.execute_rows(
-            "INSERT INTO audit_trail (aggregate_id, sequence, aggregate_type, position, at, actor, \
-             actor_role, on_behalf_of, channel, request_id, event_type, summary) VALUES",
-            "",
-            COLUMNS,
-            values,
-        )
-        .await?;
-        Ok(())
+        let rows = prepared.take::<Rows>().unwrap_or_else(|| rows(events));
+        insert(tx, rows).await
     }
 
     fn tables(&self) -> &'static [&'static str] {
         &["audit_trail"]
     }
+}
+
+/// The batch's rows, summaries written, in key order: the index is then written page
+/// after page.
+fn rows(events: &[FeedEvent]) -> Rows {
+    let mut ordered: Vec<&FeedEvent> = events.iter().collect();
+    ordered
+        .sort_unstable_by(|a, b| (&a.aggregate_id, a.sequence).cmp(&(&b.aggregate_id, b.sequence)));
+    let mut values: Vec<Param> = Vec::with_capacity(events.len() * COLUMNS);
+    for event in ordered {
+        values.extend([
+            event.aggregate_id.clone().into(),
+            event.sequence.into(),
+            event.aggregate_type.clone().into(),
+            event.position.into(),
+            crate::sql::instant_text(event.at).into(),
+            event.audit.actor.clone().into(),
+            event.audit.actor_role.clone().into(),
+            event.audit.on_behalf_of.clone().into(),
+            event.audit.channel.clone().into(),
+            event.audit.request_id.clone().into(),
+            event.event_type.clone().into(),
+            summary(&event.event).into(),
+        ]);
+    }
+    Rows(values)
+}
+
+async fn insert(tx: &mut ViewTx, Rows(values): Rows) -> Result<(), ProjectionError> {
+    tx.execute_rows(
+        "INSERT INTO audit_trail (aggregate_id, sequence, aggregate_type, position, at, actor, \
+         actor_role, on_behalf_of, channel, request_id, event_type, summary) VALUES",
+        "",
+        COLUMNS,
+        values,
+    )
+    .await?;
+    Ok(())
 }
 
 #[derive(sqlx::FromRow, serde::Deserialize)]

@@ -20,12 +20,11 @@ use crate::event::FeedEvent;
 use crate::projection::{Prepared, Projection};
 use crate::sql::{ConnectionSlot, Param, ViewReader, ViewTx, begin, begin_kept, off_runtime};
 
-/// Events applied per transaction, at most. Following the log, a batch is what arrived
-/// since the last one; catching up (a rebuild, a restart behind), each batch holds this
-/// many. Larger batches rebuild faster (each view reads and writes the rows a batch
-/// touches once) and hold more in memory, and on SQLite a batch's transaction makes
-/// command appends wait: 10,000 events take about half a second to apply
-/// (docs/benchmarks.md, "Projections").
+/// Events per batch, at most. Following the log, a batch is what arrived since the last
+/// one; catching up (a rebuild, a restart behind), each batch holds this many, and a
+/// transaction several ([`DEFAULT_TRANSACTION_SPAN`]). Larger batches rebuild faster (each
+/// view reads and writes the rows a batch touches once) and hold more in memory: 10,000
+/// events take about half a second to apply (docs/benchmarks.md, "Projections").
 pub const DEFAULT_BATCH_SIZE: i64 = 10_000;
 
 /// How long one transaction may go on applying full batches while catching up (a
@@ -64,14 +63,12 @@ pub enum Round {
     Lost,
 }
 
-/// A transaction of [`Projector::catch_up`] that may span several batches, with the
+/// A view transaction, which may span several batches while catching up, with the
 /// process's SQLite write turn held.
 struct Span<'a> {
     tx: ViewTx,
     _turn: Option<tokio::sync::MutexGuard<'a, ()>>,
     started: Instant,
-    /// The position its applied batches reach.
-    last: i64,
 }
 
 impl Projector {
@@ -159,20 +156,12 @@ impl Projector {
             self.reached.send_replace(lowest);
             return Ok(Round::UpToDate(lowest));
         };
-        let _turn = self.log.write_turn().await;
-        let round = off_runtime(async {
-            let mut tx = begin_kept(self.database(), Some(&self.connection)).await?;
-            if !self.apply(&mut tx, &checkpoints, batch).await? {
-                return Ok(Round::Lost);
-            }
-            tx.commit().await?;
-            Ok::<_, ProjectionError>(Round::Applied(last))
-        })
-        .await?;
-        if round == Round::Applied(last) {
-            self.reached.send_replace(last);
+        let mut span = self.begin().await?;
+        if !off_runtime(self.apply(&mut span.tx, &checkpoints, batch)).await? {
+            return Ok(Round::Lost);
         }
-        Ok(round)
+        self.commit(span, last).await?;
+        Ok(Round::Applied(last))
     }
 
     /// Applies `events` in `tx` to each projection past its checkpoint and moves every
@@ -231,21 +220,18 @@ impl Projector {
                 ProjectionError::Malformed(format!("the feed reader stopped: {error}"))
             })??;
             let Some(last) = batch.last() else {
-                if let Some(span) = open.take() {
-                    lowest = self.commit(span).await?;
+                match open.take() {
+                    Some(span) => self.commit(span, lowest).await?,
+                    None => {
+                        self.reached.send_replace(lowest);
+                    }
                 }
-                self.reached.send_replace(lowest);
                 return Ok(lowest);
             };
             next = self.prefetch(last);
             let mut span = match open.take() {
                 Some(span) => span,
-                None => Span {
-                    _turn: self.log.write_turn().await,
-                    tx: off_runtime(begin_kept(self.database(), Some(&self.connection))).await?,
-                    started: Instant::now(),
-                    last: lowest,
-                },
+                None => self.begin().await?,
             };
             let full = i64::try_from(batch.events.len()).is_ok_and(|len| len >= self.batch_size);
             if off_runtime(self.apply(&mut span.tx, &checkpoints, batch)).await? {
@@ -253,11 +239,10 @@ impl Projector {
                     *position = (*position).max(last);
                 }
                 lowest = last;
-                span.last = last;
                 if full && span.started.elapsed() < self.transaction_span {
                     open = Some(span);
                 } else {
-                    self.commit(span).await?;
+                    self.commit(span, last).await?;
                 }
             } else {
                 drop(span);
@@ -269,12 +254,22 @@ impl Projector {
         }
     }
 
-    /// Commits an open transaction of [`Projector::catch_up`]; returns its last position.
-    async fn commit(&self, span: Span<'_>) -> Result<i64, ProjectionError> {
-        let Span { tx, last, .. } = span;
-        off_runtime(tx.commit()).await?;
-        self.reached.send_replace(last);
-        Ok(last)
+    /// Takes the write turn and begins a view transaction on the kept connection.
+    async fn begin(&self) -> Result<Span<'_>, ProjectionError> {
+        let turn = self.log.write_turn().await;
+        let tx = off_runtime(begin_kept(self.database(), Some(&self.connection))).await?;
+        Ok(Span {
+            tx,
+            _turn: turn,
+            started: Instant::now(),
+        })
+    }
+
+    /// Commits `span`, whose batches reach `reached`, and reports that position.
+    async fn commit(&self, span: Span<'_>, reached: i64) -> Result<(), ProjectionError> {
+        off_runtime(span.tx.commit()).await?;
+        self.reached.send_replace(reached);
+        Ok(())
     }
 
     fn prefetch(&self, after: i64) -> tokio::task::JoinHandle<Result<Batch, ProjectionError>> {

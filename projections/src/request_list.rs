@@ -11,8 +11,8 @@
 //!   `scope|kind|d:<detailed status>`. A page without filters is one keyset seek on the
 //!   facet's primary key in `(created_at, request_id)` order (forward or backward); a
 //!   filter by kind, portal status or detailed status seeks each `scope|kind|d:status`
-//!   facet it covers (at most 20: a detailed status implies its portal status) and merges
-//!   the seeks' first rows; then a primary-key lookup per row of the page. A customer's
+//!   facet it covers (at most 20: a detailed status implies its portal status), the seeks
+//!   united and cut to a page in SQL; then a primary-key lookup per row of the page. A customer's
 //!   page does so for each contract they may see. Every page is a bounded number of seeks
 //!   of at most a page each, whatever the size of the table; 4 entries per request instead
 //!   of one per filter combination (12) is what a rebuild writes (docs/benchmarks.md).

@@ -244,28 +244,23 @@ impl ViewTx {
             "{} values do not make rows of {width}",
             values.len()
         );
-        if values.is_empty() {
-            return Ok(0);
-        }
         if let ViewTx::SqliteFile(tx) = self {
             // Stepping one prepared row statement per row costs SQLite less than parsing
             // and binding a long one, once nothing crosses threads.
             let sql = rows_statement(head, tail, width, 1, false);
             return tx.execute_each_row(&sql, width, &values);
         }
-        let values = match (&mut *self, head.trim_end().strip_suffix("VALUES")) {
-            (ViewTx::Postgres(tx), Some(insert)) => match columns::columns(width, values) {
-                Ok(columns) => {
-                    let sql = format!("{insert}{} {tail}", columns::unnest(&columns));
-                    let done = columns::bind(sqlx::query(&sql), columns)
-                        .execute(&mut **tx)
-                        .await?;
-                    return Ok(done.rows_affected());
-                }
-                Err(values) => values,
-            },
-            _ => values,
-        };
+        let mut values = values;
+        if let (ViewTx::Postgres(tx), Some(insert)) =
+            (&mut *self, head.trim_end().strip_suffix("VALUES"))
+        {
+            match columns::execute(tx, width, values, |rows| format!("{insert}{rows} {tail}"))
+                .await?
+            {
+                Ok(affected) => return Ok(affected),
+                Err(unsent) => values = unsent,
+            }
+        }
         let rows_per_statement = (MAX_PARAMETERS / width).clamp(1, MAX_ROWS_PER_STATEMENT);
         let mut affected = 0;
         for chunk in values.chunks(rows_per_statement * width) {
@@ -293,28 +288,16 @@ impl ViewTx {
             let sql = format!("DELETE FROM {table} WHERE {}", condition.join(" AND "));
             return tx.execute_each_row(&sql, key.len(), &values);
         }
-        if values.is_empty() {
-            return Ok(0);
-        }
+        let key_list = key.join(", ");
+        let mut values = values;
         if let ViewTx::Postgres(tx) = self {
-            let values = match columns::columns(key.len(), values) {
-                Ok(columns) => {
-                    let sql = format!(
-                        "DELETE FROM {table} WHERE ({}) IN ({})",
-                        key.join(", "),
-                        columns::unnest(&columns)
-                    );
-                    let done = columns::bind(sqlx::query(&sql), columns)
-                        .execute(&mut **tx)
-                        .await?;
-                    return Ok(done.rows_affected());
-                }
-                Err(values) => values,
-            };
-            let head = format!("DELETE FROM {table} WHERE ({}) IN (VALUES", key.join(", "));
-            return self.execute_rows(&head, ")", key.len(), values).await;
+            let delete = |rows: &str| format!("DELETE FROM {table} WHERE ({key_list}) IN ({rows})");
+            match columns::execute(tx, key.len(), values, delete).await? {
+                Ok(affected) => return Ok(affected),
+                Err(unsent) => values = unsent,
+            }
         }
-        let head = format!("DELETE FROM {table} WHERE ({}) IN (VALUES", key.join(", "));
+        let head = format!("DELETE FROM {table} WHERE ({key_list}) IN (VALUES");
         self.execute_rows(&head, ")", key.len(), values).await
     }
 

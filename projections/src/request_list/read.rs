@@ -131,12 +131,13 @@ pub(crate) async fn plan(
         .map(Arm::Facet)
         .collect()
     };
-    if seeks(facets::ANY).is_empty() {
+    let every = seeks(facets::ANY);
+    if every.is_empty() {
         // The filters contradict each other: nothing matches.
         return Ok(Vec::new());
     }
     let arms: Vec<Arm> = match (&query.search, &scope) {
-        (None, Scope::Every) => seeks(facets::ANY),
+        (None, Scope::Every) => every,
         (None, Scope::Only(contracts)) => contracts.iter().flat_map(|c| seeks(c)).collect(),
         (Some(search), scope) => {
             let mut contracts = matching_contracts(reader, search).await?;

@@ -89,19 +89,11 @@ pub(crate) fn listed_statuses(kind: RequestKind) -> Vec<(&'static str, PortalSta
 
 /// The portal status of a detailed status word of any kind (`None`: no kind has it).
 pub fn portal_status_of(detailed_status: &str) -> Option<PortalStatus> {
-    let incident = INCIDENT_STATUSES
+    RequestKind::ALL
         .into_iter()
-        .find(|status| status.as_str() == detailed_status)
-        .map(incident_portal_status);
-    let change = ChangeStatus::ALL
-        .into_iter()
-        .find(|status| status.as_str() == detailed_status)
-        .and_then(change_portal_status);
-    let order = OrderStatus::ALL
-        .into_iter()
-        .find(|status| status.as_str() == detailed_status)
-        .map(order_portal_status);
-    incident.or(change).or(order)
+        .flat_map(listed_statuses)
+        .find(|(status, _)| *status == detailed_status)
+        .map(|(_, portal)| portal)
 }
 
 /// The incident's status once `event` applies (`None`: unchanged). Mirrors the incident

@@ -3,12 +3,13 @@
 //! columns, prepared once, instead of chunks of multi-row `VALUES` whose thousands of
 //! placeholders the server parses and plans at each chunk.
 
-use sqlx::Postgres;
+use sqlx::{Postgres, Transaction};
 
+use crate::error::ProjectionError;
 use crate::sql::Param;
 
 /// One column's values, in row order.
-pub(crate) enum Column {
+enum Column {
     Text(Vec<Option<String>>),
     Int(Vec<Option<i64>>),
     Bool(Vec<Option<bool>>),
@@ -54,7 +55,7 @@ impl Column {
 
 /// `values` (row after row, `width` each) as columns, typed by the first row; the values
 /// back when a column mixes types (the caller then sends rows as they are).
-pub(crate) fn columns(width: usize, values: Vec<Param>) -> Result<Vec<Column>, Vec<Param>> {
+fn columns(width: usize, values: Vec<Param>) -> Result<Vec<Column>, Vec<Param>> {
     let rows = values.len() / width;
     let mut columns: Vec<Column> = values[..width]
         .iter()
@@ -75,21 +76,29 @@ pub(crate) fn columns(width: usize, values: Vec<Param>) -> Result<Vec<Column>, V
     Ok(columns)
 }
 
-/// `SELECT * FROM UNNEST($1::text[], …)` over `columns`.
-pub(crate) fn unnest(columns: &[Column]) -> String {
+/// Runs `statement(rows)`, where `rows` is `SELECT * FROM UNNEST($1::text[], …)` over
+/// `values` (row after row, `width` each) bound as one array per column. The values come
+/// back unsent when a column mixes types.
+pub(crate) async fn execute(
+    tx: &mut Transaction<'static, Postgres>,
+    width: usize,
+    values: Vec<Param>,
+    statement: impl FnOnce(&str) -> String,
+) -> Result<Result<u64, Vec<Param>>, ProjectionError> {
+    if values.is_empty() {
+        return Ok(Ok(0));
+    }
+    let columns = match columns(width, values) {
+        Ok(columns) => columns,
+        Err(values) => return Ok(Err(values)),
+    };
     let arrays: Vec<String> = columns
         .iter()
         .enumerate()
         .map(|(index, column)| format!("${}::{}", index + 1, column.array_type()))
         .collect();
-    format!("SELECT * FROM UNNEST({})", arrays.join(", "))
-}
-
-/// `query` with each column bound as one array.
-pub(crate) fn bind(
-    mut query: sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments>,
-    columns: Vec<Column>,
-) -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
+    let sql = statement(&format!("SELECT * FROM UNNEST({})", arrays.join(", ")));
+    let mut query = sqlx::query(&sql);
     for column in columns {
         query = match column {
             Column::Text(values) => query.bind(values),
@@ -97,5 +106,5 @@ pub(crate) fn bind(
             Column::Bool(values) => query.bind(values),
         };
     }
-    query
+    Ok(Ok(query.execute(&mut **tx).await?.rows_affected()))
 }

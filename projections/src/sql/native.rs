@@ -81,12 +81,6 @@ impl NativeTx {
             None => {
                 let connection = sablier_store::database::open_sqlite_file(path, false)?;
                 connection.set_prepared_statement_cache_capacity(PREPARED_STATEMENTS_KEPT);
-                if let Ok(v) = std::env::var("XP_WAL") {
-                    connection.pragma_update(None, "wal_autocheckpoint", v)?;
-                }
-                if let Ok(v) = std::env::var("XP_SYNC") {
-                    connection.pragma_update(None, "synchronous", v)?;
-                }
                 connection
             }
         };

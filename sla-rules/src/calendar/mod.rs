@@ -98,20 +98,15 @@ impl Calendar {
                 name: name.to_owned(),
             });
         };
-        let built = BUILT.get_or_init(Default::default);
-        let key = (*known, time_zone);
-        if let Some(calendar) = built
+        let mut built = BUILT
+            .get_or_init(Default::default)
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&key)
-        {
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(calendar) = built.get(&(*known, time_zone)) {
             return Ok(calendar.clone());
         }
-        let calendar = Self::build_named(name, time_zone)?;
-        built
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(key, calendar.clone());
+        let calendar = Self::build_named(known, time_zone)?;
+        built.insert((*known, time_zone), calendar.clone());
         Ok(calendar)
     }
 
