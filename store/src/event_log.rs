@@ -7,7 +7,8 @@
 //! serializes appends (a row lock on PostgreSQL, the database write lock on SQLite, plus an
 //! in-process mutex so SQLite writers queue instead of polling). Positions are taken from
 //! that row, so they are dense and a rolled-back append leaves no gap. Commands appended
-//! together share one transaction ([`crate::group_commit`]).
+//! together share one transaction ([`crate::group_commit`]); on PostgreSQL the row is
+//! held until the commit, not through the WAL flush ([`crate::wal`]).
 
 use std::sync::Arc;
 
@@ -167,7 +168,12 @@ impl EventLog {
         let query = "SELECT last_position, last_hash FROM event_log_head WHERE id = 1";
         Ok(match &self.inner.database {
             Database::Sqlite(pool) => sqlx::query_as(query).fetch_one(pool).await?,
-            Database::Postgres(pool) => sqlx::query_as(query).fetch_one(pool).await?,
+            Database::Postgres(pool) => {
+                let head = sqlx::query_as(query).fetch_one(pool).await?;
+                // Not a position a crash could still undo (see `crate::wal`).
+                crate::wal::ensure_durable(pool).await?;
+                head
+            }
         })
     }
 }

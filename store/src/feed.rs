@@ -126,12 +126,7 @@ impl EventLog {
                 for aggregate_type in types {
                     query = query.bind(aggregate_type);
                 }
-                query
-                    .fetch_all(pool)
-                    .await?
-                    .iter()
-                    .map(stored_event)
-                    .collect()
+                durable_events(pool, query.fetch_all(pool).await?).await
             }
         }
     }
@@ -204,17 +199,27 @@ impl EventLog {
                     "SELECT {COLUMNS_POSTGRES} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 \
                      ORDER BY sequence"
                 );
-                sqlx::query(&sql)
+                let rows = sqlx::query(&sql)
                     .bind(aggregate_type)
                     .bind(aggregate_id)
                     .fetch_all(pool)
-                    .await?
-                    .iter()
-                    .map(stored_event)
-                    .collect()
+                    .await?;
+                durable_events(pool, rows).await
             }
         }
     }
+}
+
+/// The events of `rows`, once durable: PostgreSQL appends are visible before their WAL
+/// flush ([`crate::wal`]), and a reader must not see what a crash could undo.
+async fn durable_events(
+    pool: &sqlx::PgPool,
+    rows: Vec<sqlx::postgres::PgRow>,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    if !rows.is_empty() {
+        crate::wal::ensure_durable(pool).await?;
+    }
+    rows.iter().map(stored_event).collect()
 }
 
 /// Reads batch after batch into `batches` until the log is exhausted, a read fails (the

@@ -13,6 +13,10 @@
 //!
 //! Each command's append is conditioned on its read set ([`crate::read_set`]): checked
 //! after the head row is taken, so no append can slip in between the check and the write.
+//!
+//! On PostgreSQL a group commits without waiting for its WAL flush, and its commands are
+//! answered only once a flush covers it ([`crate::wal`]): the next group is written while
+//! this one's flush is awaited.
 
 use std::sync::{Arc, Mutex};
 
@@ -101,6 +105,11 @@ struct Queue {
 /// The queue of appends of one [`crate::EventLog`].
 pub(crate) struct GroupCommit {
     database: Database,
+    /// PostgreSQL: the appends' connections, whose commits do not wait for the WAL flush.
+    unflushed: Option<sqlx::PgPool>,
+    /// PostgreSQL: where this process last left the head (position and hash), when no
+    /// other write may have moved it since; the next group is sealed from it.
+    known_head: Mutex<Option<(i64, String)>>,
     queue: Mutex<Queue>,
     /// Held while a group is written on SQLite, shared with the projector's view
     /// transactions so that writers queue in process instead of polling the file lock.
@@ -109,8 +118,14 @@ pub(crate) struct GroupCommit {
 
 impl GroupCommit {
     pub(crate) fn new(database: Database, sqlite_writer: Arc<tokio::sync::Mutex<()>>) -> Self {
+        let unflushed = match &database {
+            Database::Sqlite(_) => None,
+            Database::Postgres(pool) => Some(crate::wal::unflushed_pool(pool)),
+        };
         Self {
             database,
+            unflushed,
+            known_head: Mutex::new(None),
             queue: Mutex::new(Queue::default()),
             sqlite_writer,
         }
@@ -123,6 +138,7 @@ impl GroupCommit {
     /// task (alone, nothing is gained by handing over), then hands the queue that formed
     /// meanwhile to a writer task. If the caller stops waiting mid-write, only its own
     /// outcome is unknown, as with any dropped append, and the hand-over still happens.
+    /// On PostgreSQL the turn is handed over before the flush is awaited.
     pub(crate) async fn append(self: &Arc<Self>, command: CommandAppend) -> Appended {
         let command = match self.join_or_lead(command) {
             Ok(answer) => {
@@ -135,9 +151,33 @@ impl GroupCommit {
             Err(command) => command,
         };
         let _hand_over = HandOver(self.clone());
-        match self.write(&[&command]).await {
+        match self.write(&[&command], Commit::Durable).await {
             Ok(mut outcomes) => outcomes.pop().expect("one outcome per command"),
             Err(error) => Err(StoreError::GroupFailed(Arc::new(error))),
+        }
+    }
+
+    /// The outcomes of a written group, once what it committed is durable: on PostgreSQL
+    /// after a WAL flush ([`crate::wal`]); a flush that fails leaves the commands'
+    /// outcomes unknown ([`StoreError::Unconfirmed`]).
+    async fn confirmed(&self, outcomes: Vec<Appended>) -> Vec<Appended> {
+        let Database::Postgres(pool) = &self.database else {
+            return outcomes;
+        };
+        if outcomes.iter().all(Result::is_err) {
+            return outcomes;
+        }
+        match crate::wal::flush(pool).await {
+            Ok(()) => outcomes,
+            Err(error) => {
+                let error = Arc::new(error);
+                outcomes
+                    .into_iter()
+                    .map(|outcome| {
+                        outcome.and_then(|_| Err(StoreError::Unconfirmed(error.clone())))
+                    })
+                    .collect()
+            }
         }
     }
 
@@ -164,13 +204,48 @@ impl GroupCommit {
     }
 
     /// Writes one group in one transaction; `Err` only when the whole group failed.
-    async fn write(&self, commands: &[&CommandAppend]) -> Result<Vec<Appended>, sqlx::Error> {
+    async fn write(
+        &self,
+        commands: &[&CommandAppend],
+        commit: Commit,
+    ) -> Result<Vec<Appended>, sqlx::Error> {
         match &self.database {
             Database::Sqlite(pool) => {
                 let _writer = self.sqlite_writer.lock().await;
                 write_sqlite(pool, commands).await
             }
-            Database::Postgres(pool) => write_postgres(pool, commands).await,
+            Database::Postgres(pool) => {
+                let connections = match commit {
+                    Commit::Durable => pool,
+                    Commit::Unflushed => self.unflushed.as_ref().expect("set for PostgreSQL"),
+                };
+                // Taken, and put back only if this write leaves the head known.
+                let known = self
+                    .known_head
+                    .lock()
+                    .expect("the known head is never poisoned")
+                    .take();
+                let head = match known {
+                    Some(head) => head,
+                    None => {
+                        sqlx::query_as(
+                            "SELECT last_position, last_hash FROM event_log_head WHERE id = 1",
+                        )
+                        .fetch_one(connections)
+                        .await?
+                    }
+                };
+                match write_postgres_sealed(connections, head, commands).await? {
+                    Some((outcomes, head)) => {
+                        *self
+                            .known_head
+                            .lock()
+                            .expect("the known head is never poisoned") = Some(head);
+                        Ok(outcomes)
+                    }
+                    None => write_postgres(connections, commands).await,
+                }
+            }
         }
     }
 
@@ -197,23 +272,42 @@ impl GroupCommit {
             };
             let commands: Vec<&CommandAppend> =
                 group.iter().map(|pending| &pending.command).collect();
-            match self.write(&commands).await {
-                Ok(outcomes) => {
-                    for (pending, outcome) in group.into_iter().zip(outcomes) {
-                        let _ = pending.reply.send(outcome);
-                    }
+            let written = self.write(&commands, Commit::Unflushed).await;
+            // Answered once durable, while the next group is written.
+            tokio::spawn(self.clone().answer(group, written));
+        }
+    }
+
+    async fn answer(
+        self: Arc<Self>,
+        group: Vec<Pending>,
+        written: Result<Vec<Appended>, sqlx::Error>,
+    ) {
+        match written {
+            Ok(outcomes) => {
+                let outcomes = self.confirmed(outcomes).await;
+                for (pending, outcome) in group.into_iter().zip(outcomes) {
+                    let _ = pending.reply.send(outcome);
                 }
-                Err(error) => {
-                    let error = Arc::new(error);
-                    for pending in group {
-                        let _ = pending
-                            .reply
-                            .send(Err(StoreError::GroupFailed(error.clone())));
-                    }
+            }
+            Err(error) => {
+                let error = Arc::new(error);
+                for pending in group {
+                    let _ = pending
+                        .reply
+                        .send(Err(StoreError::GroupFailed(error.clone())));
                 }
             }
         }
     }
+}
+
+/// How a PostgreSQL group commits: waiting for its WAL flush, or not ([`crate::wal`],
+/// the group answered after [`GroupCommit::confirmed`]). SQLite commits are durable.
+#[derive(Clone, Copy)]
+enum Commit {
+    Durable,
+    Unflushed,
 }
 
 /// Hands the queue over when a command that wrote itself is done, or dropped.
@@ -333,6 +427,79 @@ async fn first_stale_sqlite<'a>(
         }
     }
     Ok(None)
+}
+
+/// The group sealed here from `head` (positions and hash chain, as [`write_sqlite`] does)
+/// and written in one round trip by `sablier_append_sealed` (migration 0009), with the
+/// outcomes and the head it leaves. `None`, nothing written, when the head was no longer
+/// `head`, a stream read had grown or a sequence was taken: [`write_postgres`] then tells
+/// which command could not be written.
+async fn write_postgres_sealed(
+    pool: &sqlx::PgPool,
+    head: (i64, String),
+    commands: &[&CommandAppend],
+) -> Result<Option<(Vec<Appended>, (i64, String))>, sqlx::Error> {
+    let (mut position, mut hash) = head.clone();
+    let events = commands.iter().flat_map(|command| &command.events);
+    let total = events.clone().count();
+    let mut positions = Vec::with_capacity(total);
+    let mut hashes = Vec::with_capacity(total);
+    let mut outcomes = Vec::with_capacity(commands.len());
+    let mut read_set: Vec<&StreamRead> = Vec::new();
+    for command in commands {
+        let first = position + 1;
+        for event in &command.events {
+            position += 1;
+            hash = chain_hash(&hash, event.sealed(position));
+            positions.push(position);
+            hashes.push(hash.clone());
+        }
+        outcomes.push(Ok((first..=position).collect()));
+        for read in &command.read_set {
+            if !read_set.contains(&read) {
+                read_set.push(read);
+            }
+        }
+    }
+    let column = |field: fn(&NewEvent) -> &str| events.clone().map(field).collect::<Vec<_>>();
+    let written = sqlx::query_scalar(
+        "SELECT sablier_append_sealed($1, $2, $3, $4, $5::json, $6, $7, $8, $9, $10, $11, $12, \
+         $13, $14)",
+    )
+    .bind(head.0)
+    .bind(&head.1)
+    .bind(position)
+    .bind(&hash)
+    .bind(to_json(&read_set))
+    .bind(&positions)
+    .bind(column(|event| &event.aggregate_type))
+    .bind(column(|event| &event.aggregate_id))
+    .bind(
+        events
+            .clone()
+            .map(|event| event.sequence)
+            .collect::<Vec<_>>(),
+    )
+    .bind(column(|event| &event.event_type))
+    .bind(column(|event| &event.event_version))
+    .bind(column(|event| &event.payload))
+    .bind(column(|event| &event.metadata))
+    .bind(&hashes)
+    .fetch_one(pool)
+    .await;
+    match written {
+        Ok(true) => Ok(Some((outcomes, (position, hash)))),
+        Ok(false) => Ok(None),
+        Err(sqlx::Error::Database(error))
+            if matches!(
+                error.code().as_deref(),
+                Some(POSTGRES_UNIQUE_VIOLATION | POSTGRES_STALE_READ)
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// One round trip: `sablier_append_checked` and `sablier_append_group` do on the server

@@ -33,6 +33,7 @@ pub mod read_set;
 pub mod seal;
 mod sqlite_feed;
 pub mod testing;
+mod wal;
 
 pub use commands::{CommandBus, CommandError, Committed, RetryPolicy};
 pub use database::{Backend, DEFAULT_DATABASE_URL, Database};

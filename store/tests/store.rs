@@ -141,6 +141,99 @@ async fn appends_get_dense_positions_and_a_verifiable_hash_chain() {
     }
 }
 
+/// Two processes appending in turn: each finds the head moved by the other since its own
+/// last append (on PostgreSQL its sealed append is refused and the server seals), groups
+/// of both interleave, and the chain still holds over dense positions.
+#[tokio::test]
+async fn two_processes_appending_in_turn_keep_one_chain() {
+    for db in TestDatabase::all().await {
+        let backend = db.backend_name();
+        let logs = [
+            EventLog::new(db.database.clone()),
+            EventLog::new(db.database.clone()),
+        ];
+        for round in 0..4 {
+            for (n, log) in logs.iter().enumerate() {
+                let appends = (0..8).map(|k| {
+                    let id = format!("p{n}-r{round}-{k}");
+                    async move { log.append(&[event("A", &id, 1), event("A", &id, 2)]).await }
+                });
+                for outcome in futures::future::join_all(appends).await {
+                    outcome.unwrap_or_else(|error| panic!("{backend}: {error}"));
+                }
+            }
+        }
+        assert_eq!(
+            assert_chain_holds(&logs[0], backend).await,
+            (1..=128).collect::<Vec<i64>>(),
+            "{backend}"
+        );
+        db.cleanup().await;
+    }
+}
+
+/// PostgreSQL groups commit without waiting for the WAL flush: each append is answered
+/// only once the WAL is on disk past its commit record (read back with pg_walinspect).
+#[tokio::test]
+async fn an_append_is_answered_only_once_its_commit_is_on_disk() {
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    let sablier_store::Database::Postgres(pool) = &db.database else {
+        unreachable!("a PostgreSQL test database")
+    };
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_walinspect")
+        .execute(pool)
+        .await
+        .expect("pg_walinspect (PostgreSQL contrib, superuser) is available");
+    let start: String = sqlx::query_scalar("SELECT pg_current_wal_insert_lsn()::text")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let log = EventLog::new(db.database.clone());
+    // Many at once, so that most are written in groups rather than alone.
+    let appends = (0..64).map(|k| {
+        let (log, pool) = (log.clone(), pool.clone());
+        async move {
+            let positions = log
+                .append(&[event("A", &format!("a{k}"), 1)])
+                .await
+                .unwrap();
+            let flushed: String = sqlx::query_scalar("SELECT pg_current_wal_flush_lsn()::text")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            (positions[0], flushed)
+        }
+    });
+    let answered = futures::future::join_all(appends).await;
+    for (position, flushed_when_answered) in answered {
+        let commit_end: String = sqlx::query_scalar(
+            "SELECT w.end_lsn::text FROM events e, \
+                    pg_get_wal_records_info_till_end_of_wal($1::pg_lsn) w \
+              WHERE e.position = $2 AND w.record_type = 'COMMIT' \
+                AND w.xid::text = e.xmin::text",
+        )
+        .bind(&start)
+        .bind(position)
+        .fetch_one(pool)
+        .await
+        .expect("the commit record of the append");
+        let on_disk: bool = sqlx::query_scalar("SELECT $1::pg_lsn <= $2::pg_lsn")
+            .bind(&commit_end)
+            .bind(&flushed_when_answered)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert!(
+            on_disk,
+            "position {position}: committed up to {commit_end}, answered with the WAL \
+             flushed to {flushed_when_answered}"
+        );
+    }
+    db.cleanup().await;
+}
+
 /// Recomputes the hash chain over the whole log and checks it against the stored hashes
 /// and the head; returns the positions read.
 async fn assert_chain_holds(log: &EventLog, backend: &str) -> Vec<i64> {
