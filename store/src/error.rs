@@ -32,7 +32,7 @@ pub enum StoreError {
     #[error("snapshots are not supported (cqrs-es 0.5 applies events twice with them)")]
     SnapshotsUnsupported,
     #[error("the group of appends this one was committed with failed")]
-    GroupFailed(#[source] std::sync::Arc<sqlx::Error>),
+    GroupFailed(#[source] std::sync::Arc<StoreError>),
     /// Committed, but the WAL flush that makes it durable failed ([`crate::wal`]): the
     /// command may or may not be in the log; read it to know.
     #[error("the append was committed but not confirmed durable; read the log to know its outcome")]

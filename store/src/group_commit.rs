@@ -77,7 +77,7 @@ pub(crate) type Appended = Result<Vec<i64>, StoreError>;
 
 /// One command's append: its events, written only if every stream of its read set still
 /// ends at the sequence read. Its JSON form is one command of `sablier_append_group`.
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 pub(crate) struct CommandAppend {
     pub events: Vec<NewEvent>,
     pub read_set: Vec<StreamRead>,
@@ -110,6 +110,10 @@ pub(crate) struct GroupCommit {
     /// PostgreSQL: where this process last left the head (position and hash), when no
     /// other write may have moved it since; the next group is sealed from it.
     known_head: Mutex<Option<(i64, String)>>,
+    /// SQLite file: groups are written through SQLite's own API on a blocking thread, on
+    /// this connection once opened (one hand-off per group instead of one per statement).
+    sqlite_file: Option<std::path::PathBuf>,
+    sqlite_connection: Arc<Mutex<Option<rusqlite::Connection>>>,
     queue: Mutex<Queue>,
     /// Held while a group is written on SQLite, shared with the projector's view
     /// transactions so that writers queue in process instead of polling the file lock.
@@ -122,10 +126,13 @@ impl GroupCommit {
             Database::Sqlite(_) => None,
             Database::Postgres(pool) => Some(crate::wal::unflushed_pool(pool)),
         };
+        let sqlite_file = database.sqlite_file();
         Self {
             database,
             unflushed,
             known_head: Mutex::new(None),
+            sqlite_file,
+            sqlite_connection: Arc::new(Mutex::new(None)),
             queue: Mutex::new(Queue::default()),
             sqlite_writer,
         }
@@ -208,11 +215,14 @@ impl GroupCommit {
         &self,
         commands: &[&CommandAppend],
         commit: Commit,
-    ) -> Result<Vec<Appended>, sqlx::Error> {
+    ) -> Result<Vec<Appended>, StoreError> {
         match &self.database {
             Database::Sqlite(pool) => {
                 let _writer = self.sqlite_writer.lock().await;
-                write_sqlite(pool, commands).await
+                match &self.sqlite_file {
+                    Some(path) => self.write_sqlite_file(path, commands).await,
+                    None => Ok(write_sqlite(pool, commands).await?),
+                }
             }
             Database::Postgres(pool) => {
                 let connections = match commit {
@@ -243,10 +253,36 @@ impl GroupCommit {
                             .expect("the known head is never poisoned") = Some(head);
                         Ok(outcomes)
                     }
-                    None => write_postgres(connections, commands).await,
+                    None => Ok(write_postgres(connections, commands).await?),
                 }
             }
         }
+    }
+
+    /// [`write_sqlite_native`] on a blocking thread, with the kept connection (opened on
+    /// first use; dropped after a failure, so the next group opens a fresh one).
+    async fn write_sqlite_file(
+        &self,
+        path: &std::path::Path,
+        commands: &[&CommandAppend],
+    ) -> Result<Vec<Appended>, StoreError> {
+        let commands: Vec<CommandAppend> =
+            commands.iter().map(|&command| command.clone()).collect();
+        let (path, kept) = (path.to_owned(), self.sqlite_connection.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut kept = kept
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let connection = match kept.take() {
+                Some(connection) => connection,
+                None => crate::database::open_sqlite_file(&path, false)?,
+            };
+            let written = write_sqlite_native(&connection, &commands)?;
+            *kept = Some(connection);
+            Ok(written)
+        })
+        .await
+        .map_err(|error| StoreError::Unexpected(format!("the SQLite writer stopped: {error}")))?
     }
 
     /// Ends a write turn: a writer task takes what queued meanwhile, or no one writes.
@@ -281,7 +317,7 @@ impl GroupCommit {
     async fn answer(
         self: Arc<Self>,
         group: Vec<Pending>,
-        written: Result<Vec<Appended>, sqlx::Error>,
+        written: Result<Vec<Appended>, StoreError>,
     ) {
         match written {
             Ok(outcomes) => {
@@ -405,6 +441,104 @@ async fn write_sqlite(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    Ok(outcomes)
+}
+
+/// [`write_sqlite`] through SQLite's own API: the same transaction, savepoints and
+/// checks, statements prepared once per connection. `Err` only when the whole group failed.
+fn write_sqlite_native(
+    connection: &rusqlite::Connection,
+    commands: &[CommandAppend],
+) -> Result<Vec<Appended>, StoreError> {
+    let tx =
+        rusqlite::Transaction::new_unchecked(connection, rusqlite::TransactionBehavior::Immediate)?;
+    let (mut last_position, mut last_hash): (i64, String) = tx
+        .prepare_cached("SELECT last_position, last_hash FROM event_log_head WHERE id = 1")?
+        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    let alone = commands.len() == 1;
+    let mut outcomes = Vec::with_capacity(commands.len());
+    for command in commands {
+        let mut stale_read = None;
+        for read in &command.read_set {
+            let last: i64 = tx
+                .prepare_cached(
+                    "SELECT coalesce(max(sequence), 0) FROM events \
+                     WHERE aggregate_type = ?1 AND aggregate_id = ?2",
+                )?
+                .query_row((&read.aggregate_type, &read.aggregate_id), |row| row.get(0))?;
+            if last != read.sequence {
+                stale_read = Some(read);
+                break;
+            }
+        }
+        if let Some(read) = stale_read {
+            // Checked before anything of the command is written: nothing to undo.
+            if alone {
+                tx.rollback()?;
+                return Ok(vec![Err(stale(read))]);
+            }
+            outcomes.push(Err(stale(read)));
+            continue;
+        }
+        if !alone {
+            tx.execute_batch("SAVEPOINT command")?;
+        }
+        let mut hash = last_hash.clone();
+        let mut positions = Vec::with_capacity(command.events.len());
+        let mut conflict = None;
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO events (position, aggregate_type, aggregate_id, sequence, \
+             event_type, event_version, payload, metadata, hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        for (offset, event) in command.events.iter().enumerate() {
+            let position = last_position + 1 + offset as i64;
+            hash = chain_hash(&hash, event.sealed(position));
+            let inserted = insert.execute(rusqlite::params![
+                position,
+                event.aggregate_type,
+                event.aggregate_id,
+                event.sequence,
+                event.event_type,
+                event.event_version,
+                event.payload,
+                event.metadata,
+                hash,
+            ]);
+            match inserted {
+                Ok(_) => positions.push(position),
+                Err(rusqlite::Error::SqliteFailure(error, _))
+                    if error.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+                {
+                    conflict = Some(event.conflict());
+                    break;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        drop(insert);
+        match conflict {
+            Some(conflict) if alone => {
+                tx.rollback()?;
+                return Ok(vec![Err(conflict)]);
+            }
+            Some(conflict) => {
+                tx.execute_batch("ROLLBACK TO command; RELEASE command")?;
+                outcomes.push(Err(conflict));
+            }
+            None => {
+                if !alone {
+                    tx.execute_batch("RELEASE command")?;
+                }
+                last_position += command.events.len() as i64;
+                last_hash = hash;
+                outcomes.push(Ok(positions));
+            }
+        }
+    }
+    tx.prepare_cached("UPDATE event_log_head SET last_position = ?1, last_hash = ?2 WHERE id = 1")?
+        .execute((last_position, &last_hash))?;
+    tx.commit()?;
     Ok(outcomes)
 }
 
