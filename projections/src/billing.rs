@@ -39,6 +39,7 @@
 //! - The free quota is a constructor parameter: a view built under one quota is not
 //!   rewritten when the quota changes. Rebuild it (reset, or a new [`Projection::name`]).
 
+mod batch;
 mod schedule;
 #[cfg(test)]
 mod tests;
@@ -49,18 +50,16 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sablier_domain::ContractId;
-use sablier_domain::change::ChangeEvent;
-use sablier_domain::contract::ContractEvent;
 use sablier_domain::month::YearMonth;
-use sablier_domain::order::OrderEvent;
 use sablier_sla::Tier;
 use serde::Serialize;
 
 use crate::error::ProjectionError;
-use crate::event::{DomainEvent, FeedEvent};
+use crate::event::FeedEvent;
 use crate::projection::Projection;
 use crate::sql::{Param, ViewReader, ViewTx};
 
+use batch::Batch;
 use schedule::TierSchedule;
 
 /// One contract's bill for one month, every date in the contract's time zone.
@@ -224,247 +223,11 @@ impl Billing {
             lines,
         }))
     }
-
-    async fn apply_contract(
-        &self,
-        tx: &mut ViewTx,
-        contract_id: &str,
-        event: &ContractEvent,
-    ) -> Result<(), ProjectionError> {
-        match event {
-            ContractEvent::ContractCreated {
-                at,
-                contract_id,
-                time_zone,
-                tier,
-                ..
-            } => {
-                let created_on = local_date(*at, *time_zone);
-                tx.execute(
-                    "INSERT INTO billing_contracts (contract_id, time_zone, created_on) \
-                     VALUES ($1, $2, $3)",
-                    &[
-                        contract_id.as_str().into(),
-                        time_zone.name().into(),
-                        created_on.to_string().into(),
-                    ],
-                )
-                .await?;
-                schedule_tier(tx, contract_id.as_str(), created_on, *tier).await
-            }
-            ContractEvent::SupportTierUpgraded {
-                to,
-                billing_effective_on,
-                ..
-            } => schedule_tier(tx, contract_id, *billing_effective_on, *to).await,
-            ContractEvent::SupportTierDowngradeScheduled {
-                to, effective_on, ..
-            } => schedule_tier(tx, contract_id, *effective_on, *to).await,
-            ContractEvent::ExpertTimeLogged {
-                billing_month,
-                minutes,
-                ..
-            } => {
-                tx.execute(
-                    "INSERT INTO billing_expert_minutes (contract_id, month, used_minutes) \
-                     VALUES ($1, $2, $3) \
-                     ON CONFLICT (contract_id, month) DO UPDATE \
-                     SET used_minutes = \
-                     billing_expert_minutes.used_minutes + excluded.used_minutes",
-                    &[
-                        contract_id.into(),
-                        billing_month.to_string().into(),
-                        i64::from(*minutes).into(),
-                    ],
-                )
-                .await?;
-                Ok(())
-            }
-            ContractEvent::UserDeclared { .. }
-            | ContractEvent::UserRolesChanged { .. }
-            | ContractEvent::UserRemoved { .. } => Ok(()),
-        }
-    }
-
-    async fn apply_change(
-        &self,
-        tx: &mut ViewTx,
-        feed_event: &FeedEvent,
-        event: &ChangeEvent,
-    ) -> Result<(), ProjectionError> {
-        match event {
-            ChangeEvent::ChangeSubmitted {
-                at,
-                change_id,
-                contract,
-                article,
-                catalogue_price_cents,
-                customer_reference,
-                ..
-            } => {
-                let time_zone = contract_time_zone(tx, contract.as_str(), feed_event).await?;
-                let month = YearMonth::containing(*at, time_zone).to_string();
-                let (submitted_before,) = tx
-                    .fetch_optional::<(i64,)>(
-                        "SELECT COUNT(*) FROM billing_changes \
-                         WHERE contract_id = $1 AND submitted_month = $2",
-                        &[contract.as_str().into(), month.clone().into()],
-                    )
-                    .await?
-                    .unwrap_or((0,));
-                let rank = submitted_before + 1;
-                let billable = rank > i64::from(self.free_changes_per_month);
-                let price = catalogue_price_cents.map(cents_to_i64).transpose()?;
-                tx.execute(
-                    "INSERT INTO billing_changes (change_id, contract_id, submitted_month, \
-                     rank_in_month, billable, catalogue_price_cents, label, customer_reference) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    &[
-                        change_id.as_str().into(),
-                        contract.as_str().into(),
-                        month.into(),
-                        rank.into(),
-                        billable.into(),
-                        price.into(),
-                        article.article.as_str().into(),
-                        customer_reference
-                            .as_ref()
-                            .map(|reference| reference.as_str().to_owned())
-                            .into(),
-                    ],
-                )
-                .await?;
-                Ok(())
-            }
-            ChangeEvent::ChangeCompleted {
-                at,
-                accepted_quote_cents,
-                ..
-            } => {
-                let change = tx
-                    .fetch_optional::<ChangeRow>(
-                        "SELECT contract_id, billable, catalogue_price_cents, label, \
-                         customer_reference FROM billing_changes WHERE change_id = $1",
-                        &[feed_event.aggregate_id.as_str().into()],
-                    )
-                    .await?
-                    .ok_or_else(|| unknown("change", &feed_event.aggregate_id, feed_event))?;
-                if !change.billable {
-                    return Ok(());
-                }
-                let quote = accepted_quote_cents.map(cents_to_i64).transpose()?;
-                let Some(amount_cents) = change.catalogue_price_cents.or(quote) else {
-                    tracing::warn!(
-                        change_id = %feed_event.aggregate_id,
-                        position = feed_event.position,
-                        "a billable change completed with neither a catalogue price nor an \
-                         accepted quote: no line"
-                    );
-                    return Ok(());
-                };
-                let time_zone = contract_time_zone(tx, &change.contract_id, feed_event).await?;
-                let line = NewLine {
-                    kind: LineKind::Change,
-                    source_id: &feed_event.aggregate_id,
-                    contract_id: &change.contract_id,
-                    effective_on: local_date(*at, time_zone),
-                    reference: change.customer_reference,
-                    label: change.label,
-                    amount_cents,
-                    position: feed_event.position,
-                };
-                line.insert(tx).await
-            }
-            ChangeEvent::ChangeDraftSaved { .. }
-            | ChangeEvent::ChangeDraftEdited { .. }
-            | ChangeEvent::ChangeQuoted { .. }
-            | ChangeEvent::ChangeQuoteAccepted { .. }
-            | ChangeEvent::ChangeQuoteDeclined { .. }
-            | ChangeEvent::ChangeStarted { .. }
-            | ChangeEvent::ChangeCancelled { .. }
-            | ChangeEvent::ChangeRejected { .. } => Ok(()),
-        }
-    }
-
-    async fn apply_order(
-        &self,
-        tx: &mut ViewTx,
-        feed_event: &FeedEvent,
-        event: &OrderEvent,
-    ) -> Result<(), ProjectionError> {
-        match event {
-            OrderEvent::OrderPlaced {
-                order_id,
-                contract,
-                reference,
-                item,
-                ..
-            } => {
-                tx.execute(
-                    "INSERT INTO billing_orders (order_id, contract_id, reference, label) \
-                     VALUES ($1, $2, $3, $4)",
-                    &[
-                        order_id.as_str().into(),
-                        contract.as_str().into(),
-                        reference.as_str().into(),
-                        item.name.as_str().into(),
-                    ],
-                )
-                .await?;
-                Ok(())
-            }
-            OrderEvent::OrderCompleted {
-                at, amount_cents, ..
-            } => {
-                let order = tx
-                    .fetch_optional::<OrderRow>(
-                        "SELECT contract_id, reference, label FROM billing_orders \
-                         WHERE order_id = $1",
-                        &[feed_event.aggregate_id.as_str().into()],
-                    )
-                    .await?
-                    .ok_or_else(|| unknown("order", &feed_event.aggregate_id, feed_event))?;
-                let time_zone = contract_time_zone(tx, &order.contract_id, feed_event).await?;
-                let line = NewLine {
-                    kind: LineKind::Order,
-                    source_id: &feed_event.aggregate_id,
-                    contract_id: &order.contract_id,
-                    effective_on: local_date(*at, time_zone),
-                    reference: Some(order.reference),
-                    label: order.label,
-                    amount_cents: cents_to_i64(*amount_cents)?,
-                    position: feed_event.position,
-                };
-                line.insert(tx).await
-            }
-            OrderEvent::OrderConfirmationRecorded { .. }
-            | OrderEvent::OrderQuoted { .. }
-            | OrderEvent::OrderQuoteAccepted { .. }
-            | OrderEvent::OrderQuoteDeclined { .. }
-            | OrderEvent::OrderStarted { .. }
-            | OrderEvent::OrderCancelled { .. } => Ok(()),
-        }
-    }
 }
 
 impl Default for Billing {
     fn default() -> Self {
         Self::new(Self::DEFAULT_FREE_CHANGES_PER_MONTH)
-    }
-}
-
-impl Billing {
-    /// Applies one event (this view writes little per event: no batching needed).
-    async fn apply_event(&self, tx: &mut ViewTx, event: &FeedEvent) -> Result<(), ProjectionError> {
-        match &event.event {
-            DomainEvent::Contract(contract_event) => {
-                self.apply_contract(tx, &event.aggregate_id, contract_event)
-                    .await
-            }
-            DomainEvent::Change(change_event) => self.apply_change(tx, event, change_event).await,
-            DomainEvent::Order(order_event) => self.apply_order(tx, event, order_event).await,
-            DomainEvent::Incident(_) => Ok(()),
-        }
     }
 }
 
@@ -479,10 +242,11 @@ impl Projection for Billing {
         tx: &mut ViewTx,
         events: &[FeedEvent],
     ) -> Result<(), ProjectionError> {
+        let mut batch = Batch::load(tx, events, self.free_changes_per_month).await?;
         for event in events {
-            self.apply_event(tx, event).await?;
+            batch.apply(event)?;
         }
-        Ok(())
+        batch.write(tx).await
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -500,81 +264,6 @@ const TABLES: [&str; 6] = [
     "billing_lines",
 ];
 
-/// From `effective_on` on, `tier` is billed: this decision replaces any earlier decision
-/// for that day or later.
-async fn schedule_tier(
-    tx: &mut ViewTx,
-    contract_id: &str,
-    effective_on: NaiveDate,
-    tier: Tier,
-) -> Result<(), ProjectionError> {
-    tx.execute(
-        "DELETE FROM billing_tier_schedule WHERE contract_id = $1 AND effective_on >= $2",
-        &[contract_id.into(), effective_on.to_string().into()],
-    )
-    .await?;
-    tx.execute(
-        "INSERT INTO billing_tier_schedule (contract_id, effective_on, tier) VALUES ($1, $2, $3)",
-        &[
-            contract_id.into(),
-            effective_on.to_string().into(),
-            tier.as_str().into(),
-        ],
-    )
-    .await?;
-    Ok(())
-}
-
-async fn contract_time_zone(
-    tx: &mut ViewTx,
-    contract_id: &str,
-    feed_event: &FeedEvent,
-) -> Result<Tz, ProjectionError> {
-    let (time_zone,) = tx
-        .fetch_optional::<(String,)>(
-            "SELECT time_zone FROM billing_contracts WHERE contract_id = $1",
-            &[contract_id.into()],
-        )
-        .await?
-        .ok_or_else(|| unknown("contract", contract_id, feed_event))?;
-    parse_time_zone(&time_zone)
-}
-
-/// A line about to be written.
-struct NewLine<'a> {
-    kind: LineKind,
-    source_id: &'a str,
-    contract_id: &'a str,
-    effective_on: NaiveDate,
-    reference: Option<String>,
-    label: String,
-    amount_cents: i64,
-    position: i64,
-}
-
-impl NewLine<'_> {
-    async fn insert(self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
-        tx.execute(
-            "INSERT INTO billing_lines (kind, source_id, contract_id, month, effective_on, \
-             reference, label, amount_cents, position) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            &[
-                self.kind.as_str().into(),
-                self.source_id.into(),
-                self.contract_id.into(),
-                YearMonth::of(self.effective_on).to_string().into(),
-                self.effective_on.to_string().into(),
-                self.reference.into(),
-                self.label.into(),
-                self.amount_cents.into(),
-                self.position.into(),
-            ],
-        )
-        .await?;
-        Ok(())
-    }
-}
-
 #[derive(sqlx::FromRow, serde::Deserialize)]
 struct ContractRow {
     time_zone: String,
@@ -589,6 +278,7 @@ struct ScheduleRow {
 
 #[derive(sqlx::FromRow, serde::Deserialize)]
 struct ChangeRow {
+    change_id: String,
     contract_id: String,
     billable: bool,
     catalogue_price_cents: Option<i64>,
@@ -598,6 +288,7 @@ struct ChangeRow {
 
 #[derive(sqlx::FromRow, serde::Deserialize)]
 struct OrderRow {
+    order_id: String,
     contract_id: String,
     reference: String,
     label: String,

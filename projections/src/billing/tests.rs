@@ -24,6 +24,7 @@ use sablier_sla::Tier;
 use sablier_store::testing::TestDatabase;
 
 use super::*;
+use crate::event::DomainEvent;
 use crate::sql::begin;
 use crate::testing;
 
@@ -1061,6 +1062,36 @@ async fn a_completed_order_is_billed_on_its_paris_completion_date_and_a_cancelle
             )],
         ),
     ];
+    assert_bills(&Billing::default(), events, expected).await;
+}
+
+/// An order placed and completed in one batch, on a contract created in an earlier one:
+/// its contract's time zone is read with the batch (`testing::feed` applies these events
+/// in batches of 2 and 3, so the last two come together).
+#[tokio::test]
+async fn an_order_placed_and_completed_in_one_batch_after_its_contract_is_billed() {
+    let contract = Contract::paris(124);
+    let other = Contract::paris(125);
+    let reference = contract.order_reference("2026-03", 1);
+    let events = vec![
+        contract.created("2026-01-05T09:00:00Z", Tier::Silver),
+        other.created("2026-01-06T09:00:00Z", Tier::Gold),
+        contract.order_placed(1, "2026-03-20T09:00:00Z", &reference),
+        order_completed(1, "2026-03-24T09:00:00Z", &reference, 45_000),
+    ];
+    let expected = vec![bill(
+        &contract,
+        "2026-03",
+        vec![billed(Tier::Silver, "2026-03-01", "2026-03-31")],
+        minutes(120, 0, 120, 0),
+        vec![order_line(
+            1,
+            "FCA0124-2603-0001",
+            "Pack Expert 4H",
+            45_000,
+            "2026-03-24",
+        )],
+    )];
     assert_bills(&Billing::default(), events, expected).await;
 }
 

@@ -1,0 +1,527 @@
+//! How a batch of events changes the billing tables: what it needs of them is read in a
+//! few keyed reads, changed in memory event by event, and written back in one multi-row
+//! statement per table. A batch then costs the same handful of statements whatever its
+//! size; one statement per event (a time zone, a count, an insert) made billing the
+//! slowest view to rebuild on PostgreSQL, where each statement is a round trip.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use sablier_domain::change::ChangeEvent;
+use sablier_domain::contract::ContractEvent;
+use sablier_domain::month::YearMonth;
+use sablier_domain::order::OrderEvent;
+use sablier_sla::Tier;
+
+use super::{
+    ChangeRow, LineKind, OrderRow, cents_to_i64, local_date, parse_date, parse_tier,
+    parse_time_zone, unknown,
+};
+use crate::error::ProjectionError;
+use crate::event::{DomainEvent, FeedEvent};
+use crate::sql::{Param, ViewTx};
+
+/// The billing rows a batch reads and writes.
+pub(super) struct Batch {
+    free_changes_per_month: u32,
+    /// The time zone of every contract known so far: read, or created earlier in the batch.
+    time_zones: HashMap<String, Tz>,
+    /// Changes submitted per contract and month (contract time zone), so far.
+    submitted: HashMap<(String, String), i64>,
+    /// Changes known so far: read (those the batch completes) or submitted in the batch.
+    changes: HashMap<String, ChangeRow>,
+    /// Orders known so far, likewise.
+    orders: HashMap<String, OrderRow>,
+    /// The whole tier schedule of each contract that has a tier decision in the batch.
+    schedules: BTreeMap<String, BTreeMap<NaiveDate, Tier>>,
+    /// Expert minutes logged in the batch, per contract and billing month.
+    expert_minutes: BTreeMap<(String, String), i64>,
+    /// Rows to insert, row after row.
+    new_contracts: Vec<Param>,
+    new_changes: Vec<Param>,
+    new_orders: Vec<Param>,
+    new_lines: Vec<Param>,
+}
+
+impl Batch {
+    /// Reads what applying `events` needs: the changes and orders it completes, the time
+    /// zones of the contracts it names (or whose changes and orders it completes), the
+    /// changes already submitted by the contracts that submit, and the tier schedules of
+    /// the contracts that decide a tier.
+    pub(super) async fn load(
+        tx: &mut ViewTx,
+        events: &[FeedEvent],
+        free_changes_per_month: u32,
+    ) -> Result<Self, ProjectionError> {
+        let mut completed_changes = BTreeSet::new();
+        let mut completed_orders = BTreeSet::new();
+        let mut submitting = BTreeSet::new();
+        let mut named = BTreeSet::new();
+        let mut deciding = BTreeSet::new();
+        for event in events {
+            match &event.event {
+                DomainEvent::Contract(
+                    ContractEvent::SupportTierUpgraded { .. }
+                    | ContractEvent::SupportTierDowngradeScheduled { .. },
+                ) => {
+                    deciding.insert(event.aggregate_id.clone());
+                }
+                DomainEvent::Change(ChangeEvent::ChangeSubmitted { contract, .. }) => {
+                    submitting.insert(contract.as_str().to_owned());
+                }
+                DomainEvent::Order(OrderEvent::OrderPlaced { contract, .. }) => {
+                    named.insert(contract.as_str().to_owned());
+                }
+                DomainEvent::Change(ChangeEvent::ChangeCompleted { .. }) => {
+                    completed_changes.insert(event.aggregate_id.clone());
+                }
+                DomainEvent::Order(OrderEvent::OrderCompleted { .. }) => {
+                    completed_orders.insert(event.aggregate_id.clone());
+                }
+                _ => {}
+            }
+        }
+        let changes: Vec<ChangeRow> = fetch(
+            tx,
+            "SELECT change_id, contract_id, billable, catalogue_price_cents, label, \
+             customer_reference FROM billing_changes WHERE change_id",
+            completed_changes,
+        )
+        .await?;
+        let orders: Vec<OrderRow> = fetch(
+            tx,
+            "SELECT order_id, contract_id, reference, label FROM billing_orders WHERE order_id",
+            completed_orders,
+        )
+        .await?;
+        named.extend(submitting.iter().cloned());
+        named.extend(changes.iter().map(|change| change.contract_id.clone()));
+        named.extend(orders.iter().map(|order| order.contract_id.clone()));
+        let time_zones: Vec<TimeZoneRow> = fetch(
+            tx,
+            "SELECT contract_id, time_zone FROM billing_contracts WHERE contract_id",
+            named,
+        )
+        .await?;
+        let submissions: Vec<SubmissionRow> = fetch(
+            tx,
+            "SELECT contract_id, submitted_month FROM billing_changes WHERE contract_id",
+            submitting,
+        )
+        .await?;
+        let decisions: Vec<DecisionRow> = fetch(
+            tx,
+            "SELECT contract_id, effective_on, tier FROM billing_tier_schedule WHERE contract_id",
+            deciding.iter().cloned().collect(),
+        )
+        .await?;
+
+        let mut batch = Batch {
+            free_changes_per_month,
+            time_zones: HashMap::with_capacity(time_zones.len()),
+            submitted: HashMap::new(),
+            changes: changes
+                .into_iter()
+                .map(|change| (change.change_id.clone(), change))
+                .collect(),
+            orders: orders
+                .into_iter()
+                .map(|order| (order.order_id.clone(), order))
+                .collect(),
+            schedules: deciding
+                .into_iter()
+                .map(|contract_id| (contract_id, BTreeMap::new()))
+                .collect(),
+            expert_minutes: BTreeMap::new(),
+            new_contracts: Vec::new(),
+            new_changes: Vec::new(),
+            new_orders: Vec::new(),
+            new_lines: Vec::new(),
+        };
+        for row in time_zones {
+            batch
+                .time_zones
+                .insert(row.contract_id, parse_time_zone(&row.time_zone)?);
+        }
+        for row in submissions {
+            *batch
+                .submitted
+                .entry((row.contract_id, row.submitted_month))
+                .or_default() += 1;
+        }
+        for row in decisions {
+            let schedule = batch.schedules.entry(row.contract_id).or_default();
+            schedule.insert(parse_date(&row.effective_on)?, parse_tier(&row.tier)?);
+        }
+        Ok(batch)
+    }
+
+    /// Applies one event to the rows in memory.
+    pub(super) fn apply(&mut self, event: &FeedEvent) -> Result<(), ProjectionError> {
+        match &event.event {
+            DomainEvent::Contract(contract_event) => {
+                self.apply_contract(&event.aggregate_id, contract_event);
+                Ok(())
+            }
+            DomainEvent::Change(change_event) => self.apply_change(event, change_event),
+            DomainEvent::Order(order_event) => self.apply_order(event, order_event),
+            DomainEvent::Incident(_) => Ok(()),
+        }
+    }
+
+    fn apply_contract(&mut self, contract_id: &str, event: &ContractEvent) {
+        match event {
+            ContractEvent::ContractCreated {
+                at,
+                contract_id,
+                time_zone,
+                tier,
+                ..
+            } => {
+                let created_on = local_date(*at, *time_zone);
+                self.new_contracts.extend([
+                    contract_id.as_str().into(),
+                    time_zone.name().into(),
+                    created_on.to_string().into(),
+                ]);
+                self.time_zones
+                    .insert(contract_id.as_str().to_owned(), *time_zone);
+                self.schedule_tier(contract_id.as_str(), created_on, *tier);
+            }
+            ContractEvent::SupportTierUpgraded {
+                to,
+                billing_effective_on,
+                ..
+            } => self.schedule_tier(contract_id, *billing_effective_on, *to),
+            ContractEvent::SupportTierDowngradeScheduled {
+                to, effective_on, ..
+            } => self.schedule_tier(contract_id, *effective_on, *to),
+            ContractEvent::ExpertTimeLogged {
+                billing_month,
+                minutes,
+                ..
+            } => {
+                *self
+                    .expert_minutes
+                    .entry((contract_id.to_owned(), billing_month.to_string()))
+                    .or_default() += i64::from(*minutes);
+            }
+            ContractEvent::UserDeclared { .. }
+            | ContractEvent::UserRolesChanged { .. }
+            | ContractEvent::UserRemoved { .. } => {}
+        }
+    }
+
+    /// From `effective_on` on, `tier` is billed: this decision replaces any earlier
+    /// decision for that day or later.
+    fn schedule_tier(&mut self, contract_id: &str, effective_on: NaiveDate, tier: Tier) {
+        let schedule = self.schedules.entry(contract_id.to_owned()).or_default();
+        schedule.split_off(&effective_on);
+        schedule.insert(effective_on, tier);
+    }
+
+    fn apply_change(
+        &mut self,
+        feed_event: &FeedEvent,
+        event: &ChangeEvent,
+    ) -> Result<(), ProjectionError> {
+        match event {
+            ChangeEvent::ChangeSubmitted {
+                at,
+                change_id,
+                contract,
+                article,
+                catalogue_price_cents,
+                customer_reference,
+                ..
+            } => {
+                let time_zone = self.time_zone(contract.as_str(), feed_event)?;
+                let month = YearMonth::containing(*at, time_zone).to_string();
+                let submitted = self
+                    .submitted
+                    .entry((contract.as_str().to_owned(), month.clone()))
+                    .or_default();
+                *submitted += 1;
+                let rank = *submitted;
+                let billable = rank > i64::from(self.free_changes_per_month);
+                let price = catalogue_price_cents.map(cents_to_i64).transpose()?;
+                let customer_reference = customer_reference
+                    .as_ref()
+                    .map(|reference| reference.as_str().to_owned());
+                self.new_changes.extend([
+                    change_id.as_str().into(),
+                    contract.as_str().into(),
+                    month.into(),
+                    rank.into(),
+                    billable.into(),
+                    price.into(),
+                    article.article.as_str().into(),
+                    customer_reference.clone().into(),
+                ]);
+                self.changes.insert(
+                    change_id.as_str().to_owned(),
+                    ChangeRow {
+                        change_id: change_id.as_str().to_owned(),
+                        contract_id: contract.as_str().to_owned(),
+                        billable,
+                        catalogue_price_cents: price,
+                        label: article.article.as_str().to_owned(),
+                        customer_reference,
+                    },
+                );
+                Ok(())
+            }
+            ChangeEvent::ChangeCompleted {
+                at,
+                accepted_quote_cents,
+                ..
+            } => {
+                let change = self
+                    .changes
+                    .get(&feed_event.aggregate_id)
+                    .ok_or_else(|| unknown("change", &feed_event.aggregate_id, feed_event))?;
+                if !change.billable {
+                    return Ok(());
+                }
+                let quote = accepted_quote_cents.map(cents_to_i64).transpose()?;
+                let Some(amount_cents) = change.catalogue_price_cents.or(quote) else {
+                    tracing::warn!(
+                        change_id = %feed_event.aggregate_id,
+                        position = feed_event.position,
+                        "a billable change completed with neither a catalogue price nor an \
+                         accepted quote: no line"
+                    );
+                    return Ok(());
+                };
+                let (contract_id, reference, label) = (
+                    change.contract_id.clone(),
+                    change.customer_reference.clone(),
+                    change.label.clone(),
+                );
+                let time_zone = self.time_zone(&contract_id, feed_event)?;
+                self.add_line(Line {
+                    kind: LineKind::Change,
+                    source_id: feed_event.aggregate_id.clone(),
+                    contract_id,
+                    effective_on: local_date(*at, time_zone),
+                    reference,
+                    label,
+                    amount_cents,
+                    position: feed_event.position,
+                });
+                Ok(())
+            }
+            ChangeEvent::ChangeDraftSaved { .. }
+            | ChangeEvent::ChangeDraftEdited { .. }
+            | ChangeEvent::ChangeQuoted { .. }
+            | ChangeEvent::ChangeQuoteAccepted { .. }
+            | ChangeEvent::ChangeQuoteDeclined { .. }
+            | ChangeEvent::ChangeStarted { .. }
+            | ChangeEvent::ChangeCancelled { .. }
+            | ChangeEvent::ChangeRejected { .. } => Ok(()),
+        }
+    }
+
+    fn apply_order(
+        &mut self,
+        feed_event: &FeedEvent,
+        event: &OrderEvent,
+    ) -> Result<(), ProjectionError> {
+        match event {
+            OrderEvent::OrderPlaced {
+                order_id,
+                contract,
+                reference,
+                item,
+                ..
+            } => {
+                let order = OrderRow {
+                    order_id: order_id.as_str().to_owned(),
+                    contract_id: contract.as_str().to_owned(),
+                    reference: reference.as_str().to_owned(),
+                    label: item.name.as_str().to_owned(),
+                };
+                self.new_orders.extend([
+                    order.order_id.as_str().into(),
+                    order.contract_id.as_str().into(),
+                    order.reference.as_str().into(),
+                    order.label.as_str().into(),
+                ]);
+                self.orders.insert(order.order_id.clone(), order);
+                Ok(())
+            }
+            OrderEvent::OrderCompleted {
+                at, amount_cents, ..
+            } => {
+                let order = self
+                    .orders
+                    .get(&feed_event.aggregate_id)
+                    .ok_or_else(|| unknown("order", &feed_event.aggregate_id, feed_event))?;
+                let (contract_id, reference, label) = (
+                    order.contract_id.clone(),
+                    order.reference.clone(),
+                    order.label.clone(),
+                );
+                let time_zone = self.time_zone(&contract_id, feed_event)?;
+                self.add_line(Line {
+                    kind: LineKind::Order,
+                    source_id: feed_event.aggregate_id.clone(),
+                    contract_id,
+                    effective_on: local_date(*at, time_zone),
+                    reference: Some(reference),
+                    label,
+                    amount_cents: cents_to_i64(*amount_cents)?,
+                    position: feed_event.position,
+                });
+                Ok(())
+            }
+            OrderEvent::OrderConfirmationRecorded { .. }
+            | OrderEvent::OrderQuoted { .. }
+            | OrderEvent::OrderQuoteAccepted { .. }
+            | OrderEvent::OrderQuoteDeclined { .. }
+            | OrderEvent::OrderStarted { .. }
+            | OrderEvent::OrderCancelled { .. } => Ok(()),
+        }
+    }
+
+    fn time_zone(&self, contract_id: &str, feed_event: &FeedEvent) -> Result<Tz, ProjectionError> {
+        self.time_zones
+            .get(contract_id)
+            .copied()
+            .ok_or_else(|| unknown("contract", contract_id, feed_event))
+    }
+
+    fn add_line(&mut self, line: Line) {
+        self.new_lines.extend([
+            line.kind.as_str().into(),
+            line.source_id.into(),
+            line.contract_id.into(),
+            YearMonth::of(line.effective_on).to_string().into(),
+            line.effective_on.to_string().into(),
+            line.reference.into(),
+            line.label.into(),
+            line.amount_cents.into(),
+            line.position.into(),
+        ]);
+    }
+
+    /// Writes what changed: new rows, expert minutes added to the stored ones, and the
+    /// tier schedule of each deciding contract in place of the stored one.
+    pub(super) async fn write(self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
+        tx.execute_rows(
+            "INSERT INTO billing_contracts (contract_id, time_zone, created_on) VALUES",
+            "",
+            3,
+            self.new_contracts,
+        )
+        .await?;
+        let deciding: Vec<String> = self.schedules.keys().cloned().collect();
+        tx.execute_by_keys(
+            "DELETE FROM billing_tier_schedule WHERE contract_id",
+            &deciding,
+        )
+        .await?;
+        let mut decisions = Vec::new();
+        for (contract_id, schedule) in self.schedules {
+            for (effective_on, tier) in schedule {
+                decisions.extend([
+                    contract_id.as_str().into(),
+                    effective_on.to_string().into(),
+                    tier.as_str().into(),
+                ]);
+            }
+        }
+        tx.execute_rows(
+            "INSERT INTO billing_tier_schedule (contract_id, effective_on, tier) VALUES",
+            "",
+            3,
+            decisions,
+        )
+        .await?;
+        let minutes = self
+            .expert_minutes
+            .into_iter()
+            .flat_map(|((contract_id, month), minutes)| {
+                [contract_id.into(), month.into(), minutes.into()]
+            })
+            .collect();
+        tx.execute_rows(
+            "INSERT INTO billing_expert_minutes (contract_id, month, used_minutes) VALUES",
+            "ON CONFLICT (contract_id, month) DO UPDATE \
+             SET used_minutes = billing_expert_minutes.used_minutes + excluded.used_minutes",
+            3,
+            minutes,
+        )
+        .await?;
+        tx.execute_rows(
+            "INSERT INTO billing_changes (change_id, contract_id, submitted_month, \
+             rank_in_month, billable, catalogue_price_cents, label, customer_reference) VALUES",
+            "",
+            8,
+            self.new_changes,
+        )
+        .await?;
+        tx.execute_rows(
+            "INSERT INTO billing_orders (order_id, contract_id, reference, label) VALUES",
+            "",
+            4,
+            self.new_orders,
+        )
+        .await?;
+        tx.execute_rows(
+            "INSERT INTO billing_lines (kind, source_id, contract_id, month, effective_on, \
+             reference, label, amount_cents, position) VALUES",
+            "",
+            9,
+            self.new_lines,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// A line about to be written.
+struct Line {
+    kind: LineKind,
+    source_id: String,
+    contract_id: String,
+    effective_on: NaiveDate,
+    reference: Option<String>,
+    label: String,
+    amount_cents: i64,
+    position: i64,
+}
+
+/// The rows of `select` whose key (the column `select` ends with) is one of `keys`; no
+/// statement when there is none.
+async fn fetch<T: crate::sql::AnyRow>(
+    tx: &mut ViewTx,
+    select: &str,
+    keys: BTreeSet<String>,
+) -> Result<Vec<T>, ProjectionError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys: Vec<String> = keys.into_iter().collect();
+    tx.fetch_by_keys(select, &keys).await
+}
+
+#[derive(sqlx::FromRow, serde::Deserialize)]
+struct TimeZoneRow {
+    contract_id: String,
+    time_zone: String,
+}
+
+#[derive(sqlx::FromRow, serde::Deserialize)]
+struct SubmissionRow {
+    contract_id: String,
+    submitted_month: String,
+}
+
+#[derive(sqlx::FromRow, serde::Deserialize)]
+struct DecisionRow {
+    contract_id: String,
+    effective_on: String,
+    tier: String,
+}
