@@ -57,6 +57,9 @@ pub enum Command {
         /// Catch up with the log, then exit.
         #[arg(long)]
         once: bool,
+        /// Events applied per batch, at most (more: faster catch-up, more memory).
+        #[arg(long, env = "SABLIER_PROJECTOR_BATCH_SIZE", default_value_t = sablier_projections::projector::DEFAULT_BATCH_SIZE, value_parser = clap::value_parser!(i64).range(1..))]
+        batch_size: i64,
     },
 }
 
@@ -94,7 +97,9 @@ impl Cli {
             } => serve(database.clone(), listen, max_attachment_bytes).await,
             Command::Token(command) => token(&database, command).await,
             Command::Demo => crate::demo::run(&database).await,
-            Command::Project { once } => crate::project::run(&database, once).await,
+            Command::Project { once, batch_size } => {
+                crate::project::run(&database, once, batch_size).await
+            }
         };
         database.close().await;
         result

@@ -16,14 +16,15 @@ const TAKEOVER_POLL: Duration = Duration::from_millis(500);
 /// How often a projector with nothing to do looks for new events.
 const FOLLOW_POLL: Duration = Duration::from_millis(50);
 
-pub async fn run(database: &Database, once: bool) -> anyhow::Result<()> {
+pub async fn run(database: &Database, once: bool, batch_size: i64) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
         info!("shutting down the projector");
         let _ = stop.send(true);
     });
-    let projector = Projector::new(EventLog::new(database.clone()), catalogue::all());
+    let projector = Projector::new(EventLog::new(database.clone()), catalogue::all())
+        .with_batch_size(batch_size);
     if once {
         let position = projector.catch_up().await?;
         info!(position, "views are up to date");

@@ -7,18 +7,21 @@
 //! both apply a batch: the loser rolls back and reads again. A projection added later
 //! starts at 0 and backfills while the others wait at their checkpoints.
 
+mod lanes;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sablier_store::{Database, EventLog, FeedFilter};
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tracing::{debug, info, warn};
 
 use crate::error::ProjectionError;
 use crate::event::FeedEvent;
 use crate::projection::{Prepared, Projection};
 use crate::sql::{ConnectionSlot, Param, ViewReader, ViewTx, begin, begin_kept, off_runtime};
+use lanes::{LaneEnd, LaneSettings, Lanes};
 
 /// Events per batch, at most. Following the log, a batch is what arrived since the last
 /// one; catching up (a rebuild, a restart behind), each batch holds this many, and a
@@ -34,6 +37,10 @@ pub const DEFAULT_BATCH_SIZE: i64 = 10_000;
 /// times. The bound is how long command appends on SQLite may wait for the write lock
 /// meanwhile. Following the log, a batch that is not full commits at once.
 pub const DEFAULT_TRANSACTION_SPAN: Duration = Duration::from_secs(1);
+
+/// Moves a projection's checkpoint ($2) to $1, only if it still holds $3.
+const CHECKPOINT_MOVE: &str =
+    "UPDATE projection_checkpoints SET position = $1 WHERE name = $2 AND position = $3";
 
 #[derive(sqlx::FromRow, serde::Deserialize)]
 struct Checkpoint {
@@ -188,8 +195,12 @@ impl Projector {
             }
             let moved = tx
                 .execute(
-                    "UPDATE projection_checkpoints SET position = $1 WHERE name = $2 AND position = $3",
-                    &[Param::Int(last.max(checkpoint)), projection.name().into(), Param::Int(checkpoint)],
+                    CHECKPOINT_MOVE,
+                    &[
+                        Param::Int(last.max(checkpoint)),
+                        projection.name().into(),
+                        Param::Int(checkpoint),
+                    ],
                 )
                 .await?;
             if moved != 1 {
@@ -210,6 +221,9 @@ impl Projector {
     /// go on in the same transaction for up to the transaction span
     /// ([`DEFAULT_TRANSACTION_SPAN`]); the transaction commits when the span has passed or
     /// the log runs out, and only then does [`Projector::reached`] move.
+    ///
+    /// On PostgreSQL, a catch-up that starts with a full batch (a rebuild, a restart far
+    /// behind) goes on in lanes, one transaction per projection ([`lanes`]).
     pub async fn catch_up(&self) -> Result<i64, ProjectionError> {
         let mut checkpoints = self.checkpoints().await?;
         let mut lowest = lowest(&self.projections, &checkpoints);
@@ -228,6 +242,15 @@ impl Projector {
                 }
                 return Ok(lowest);
             };
+            if open.is_none() && self.fits_lanes(&batch) {
+                if let Some(reached) = self.catch_up_in_lanes(&checkpoints, batch).await? {
+                    return Ok(reached);
+                }
+                checkpoints = self.checkpoints().await?;
+                lowest = self::lowest(&self.projections, &checkpoints);
+                next = self.prefetch(lowest);
+                continue;
+            }
             next = self.prefetch(last);
             let mut span = match open.take() {
                 Some(span) => span,
@@ -252,6 +275,68 @@ impl Projector {
                 next = self.prefetch(lowest);
             }
         }
+    }
+
+    /// Whether a catch-up that starts with `batch` goes on in lanes: on PostgreSQL, with
+    /// more than one projection, when the batch is full (far behind the log). Following
+    /// the log, one transaction for every view commits each round once.
+    fn fits_lanes(&self, batch: &Batch) -> bool {
+        matches!(self.database(), Database::Postgres(_))
+            && self.projections.len() > 1
+            && i64::try_from(batch.events.len()).is_ok_and(|len| len >= self.batch_size)
+    }
+
+    /// Applies the log from `first` on in lanes ([`lanes`]) until it runs out; returns the
+    /// position every projection reached, or `None` when another projector moved a
+    /// checkpoint first (what each lane had committed stays; the caller reads the
+    /// checkpoints again).
+    async fn catch_up_in_lanes(
+        &self,
+        checkpoints: &HashMap<String, i64>,
+        first: Batch,
+    ) -> Result<Option<i64>, ProjectionError> {
+        let mut committed: Vec<i64> = self
+            .projections
+            .iter()
+            .map(|projection| checkpoints[projection.name()])
+            .collect();
+        let settings = LaneSettings {
+            database: self.database().clone(),
+            batch_size: self.batch_size,
+            transaction_span: self.transaction_span,
+        };
+        let (progress, mut reports) = mpsc::unbounded_channel();
+        let Lanes { lanes, reader } = lanes::start(
+            self.log.clone(),
+            &self.projections,
+            committed.clone(),
+            first,
+            settings,
+            progress,
+        );
+        while let Some((lane, position)) = reports.recv().await {
+            committed[lane] = position;
+            if let Some(lowest) = committed.iter().min() {
+                self.reached.send_replace(*lowest);
+            }
+        }
+        let stopped = |error: tokio::task::JoinError| {
+            ProjectionError::Malformed(format!("a projector task stopped: {error}"))
+        };
+        let mut lost = false;
+        let mut failure = None;
+        for lane in lanes {
+            match lane.await.map_err(stopped)? {
+                Ok(LaneEnd::Finished) => {}
+                Ok(LaneEnd::Lost) => lost = true,
+                Err(error) => failure = failure.or(Some(error)),
+            }
+        }
+        reader.await.map_err(stopped)??;
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        Ok((!lost).then(|| committed.into_iter().min().unwrap_or(0)))
     }
 
     /// Takes the write turn and begins a view transaction on the kept connection.

@@ -143,6 +143,10 @@ pub enum ViewTx {
 impl ViewTx {
     /// Whether multi-row statements number their placeholders (see [`rows_statement`]).
     fn numbered(&self) -> bool {
+        self.is_postgres()
+    }
+
+    pub fn is_postgres(&self) -> bool {
         matches!(self, ViewTx::Postgres(_))
     }
 

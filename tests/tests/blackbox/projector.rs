@@ -28,10 +28,15 @@ impl Drop for ProjectorProcess {
     }
 }
 
+/// Events per batch for the projector processes: small, so that catching up after each
+/// restart goes through full batches (and, on PostgreSQL, lanes), as a rebuild does.
+const PROCESS_BATCH_SIZE: &str = "16";
+
 fn projector_process(url: &str) -> ProjectorProcess {
     let child = Command::new(binary("sablier"))
         .arg("project")
         .env("DATABASE_URL", url)
+        .env("SABLIER_PROJECTOR_BATCH_SIZE", PROCESS_BATCH_SIZE)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -114,6 +119,41 @@ async fn killing_the_projector_at_random_leaves_views_equal_to_a_rebuild_on_post
     if let Some(db) = TestDatabase::postgres().await {
         crash_and_compare(db).await;
     }
+}
+
+/// On PostgreSQL, a catch-up that starts with a full batch goes on in lanes, one
+/// transaction per projection; the views it leaves equal a rebuild in one transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catching_up_in_lanes_equals_a_rebuild_in_one_transaction_on_postgres() {
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    let mut workload = Workload::start(&db.database).await;
+    for _ in 0..40 {
+        workload.burst().await;
+    }
+    let log = EventLog::new(db.database.clone());
+    let (head, _) = log.head().await.unwrap();
+    let in_lanes = Projector::new(log.clone(), catalogue::all()).with_batch_size(7);
+    assert_eq!(in_lanes.catch_up().await.unwrap(), head);
+    assert_eq!(
+        checkpoints(&db.database).await,
+        vec![head; catalogue::all().len()]
+    );
+    let live = snapshot::view_rows(&db.database).await.unwrap();
+
+    let rebuild = Projector::new(log, catalogue::all());
+    rebuild.reset(&[]).await.unwrap();
+    assert_eq!(rebuild.catch_up().await.unwrap(), head);
+    let rebuilt = snapshot::view_rows(&db.database).await.unwrap();
+    assert!(rebuilt.values().any(|rows| !rows.is_empty()));
+    for (table, rows) in &rebuilt {
+        assert_eq!(
+            &live[table], rows,
+            "{table}: lanes differ from one transaction"
+        );
+    }
+    db.cleanup().await;
 }
 
 /// Two processes share one PostgreSQL database: one projects; when it dies, the other

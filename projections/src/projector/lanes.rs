@@ -1,0 +1,181 @@
+//! Catching up on PostgreSQL, one lane per projection: each projection applies the feed in
+//! transactions of its own, on a connection of its own, beside the others.
+//!
+//! Each projection's rows and its checkpoint still move together in one transaction, so
+//! each event still takes effect exactly once per view; what lanes give up is only that
+//! all views stand at the same position between commits, which nothing relies on (readers
+//! wait for every checkpoint, `Projector::reached` reports the lowest). What they gain:
+//! while one view's statements run on the server, the others compute theirs, so a rebuild
+//! keeps both the client and the server busy instead of taking turns.
+//!
+//! One reader task reads and decodes the feed once and hands each lane the batch with
+//! what that projection prepared of it, through a short queue, so a slow lane holds the
+//! reader (and the memory it may use) back. SQLite has one writer per database, so there
+//! the projector keeps one transaction for every view.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sablier_store::Database;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tracing::debug;
+
+use super::{Batch, CHECKPOINT_MOVE, read_batch};
+use crate::error::ProjectionError;
+use crate::event::FeedEvent;
+use crate::projection::{Prepared, Projection};
+use crate::sql::{Param, ViewTx, begin};
+
+/// Batches waiting for a lane, at most: enough for the reader to stay one ahead.
+const QUEUED_BATCHES: usize = 2;
+
+/// How a lane ended.
+pub(super) enum LaneEnd {
+    /// Applied and committed everything it was given.
+    Finished,
+    /// Another projector moved the checkpoint first; what was not committed is dropped.
+    Lost,
+}
+
+/// What a lane's progress looks like to the projector: (lane, committed position).
+pub(super) type Progress = mpsc::UnboundedSender<(usize, i64)>;
+
+/// The settings every lane shares.
+#[derive(Clone)]
+pub(super) struct LaneSettings {
+    pub database: Database,
+    pub batch_size: i64,
+    pub transaction_span: Duration,
+}
+
+/// The tasks of one catch-up in lanes.
+pub(super) struct Lanes {
+    /// One per projection, in the projections' order.
+    pub lanes: Vec<JoinHandle<Result<LaneEnd, ProjectionError>>>,
+    pub reader: JoinHandle<Result<(), ProjectionError>>,
+}
+
+/// Starts the reader at `first` (the batch after the lowest checkpoint, already read) and
+/// one lane per projection at its checkpoint. Each lane reports every commit to `progress`.
+pub(super) fn start(
+    log: sablier_store::EventLog,
+    projections: &[Arc<dyn Projection>],
+    checkpoints: Vec<i64>,
+    first: Batch,
+    settings: LaneSettings,
+    progress: Progress,
+) -> Lanes {
+    let mut queues = Vec::with_capacity(projections.len());
+    let mut lanes = Vec::with_capacity(projections.len());
+    for (index, (projection, checkpoint)) in projections.iter().zip(checkpoints).enumerate() {
+        let (queue, batches) = mpsc::channel(QUEUED_BATCHES);
+        queues.push(queue);
+        lanes.push(tokio::spawn(run_lane(
+            index,
+            projection.clone(),
+            checkpoint,
+            batches,
+            settings.clone(),
+            progress.clone(),
+        )));
+    }
+    let reader = tokio::spawn(read_into_lanes(
+        log,
+        projections.to_vec(),
+        first,
+        settings.batch_size,
+        queues,
+    ));
+    Lanes { lanes, reader }
+}
+
+/// Hands `first`, then every batch after it, to every lane, until the feed runs out or a
+/// lane stops taking them (it lost its checkpoint or failed: the others then finish what
+/// they have). On a read error the lanes end too, each committing what it applied, and
+/// the error is the reader's outcome.
+async fn read_into_lanes(
+    log: sablier_store::EventLog,
+    projections: Vec<Arc<dyn Projection>>,
+    first: Batch,
+    batch_size: i64,
+    queues: Vec<mpsc::Sender<(Arc<Vec<FeedEvent>>, Prepared)>>,
+) -> Result<(), ProjectionError> {
+    let mut batch = first;
+    loop {
+        let Some(last) = batch.last() else {
+            return Ok(());
+        };
+        let events = Arc::new(batch.events);
+        for (queue, prepared) in queues.iter().zip(batch.prepared) {
+            if queue.send((events.clone(), prepared)).await.is_err() {
+                return Ok(());
+            }
+        }
+        batch = read_batch(log.clone(), projections.clone(), last, batch_size).await?;
+    }
+}
+
+/// Applies each batch it is given to `projection` past `checkpoint`, moving the checkpoint
+/// in the same transaction; full batches share a transaction for up to the span.
+async fn run_lane(
+    index: usize,
+    projection: Arc<dyn Projection>,
+    mut checkpoint: i64,
+    mut batches: mpsc::Receiver<(Arc<Vec<FeedEvent>>, Prepared)>,
+    settings: LaneSettings,
+    progress: Progress,
+) -> Result<LaneEnd, ProjectionError> {
+    let mut open: Option<(ViewTx, Instant)> = None;
+    while let Some((events, prepared)) = batches.recv().await {
+        let Some(last) = events.last().map(|event| event.position) else {
+            continue;
+        };
+        let (mut tx, started) = match open.take() {
+            Some(open) => open,
+            None => (begin(&settings.database).await?, Instant::now()),
+        };
+        match events.partition_point(|event| event.position <= checkpoint) {
+            0 => {
+                projection
+                    .apply_prepared(&mut tx, &events, prepared)
+                    .await?
+            }
+            pending if pending < events.len() => {
+                projection.apply_batch(&mut tx, &events[pending..]).await?;
+            }
+            _ => {}
+        }
+        let reached = last.max(checkpoint);
+        let moved = tx
+            .execute(
+                CHECKPOINT_MOVE,
+                &[
+                    Param::Int(reached),
+                    projection.name().into(),
+                    Param::Int(checkpoint),
+                ],
+            )
+            .await?;
+        if moved != 1 {
+            debug!(
+                projection = projection.name(),
+                "checkpoint moved by another projector; stopping this catch-up"
+            );
+            return Ok(LaneEnd::Lost);
+        }
+        checkpoint = reached;
+        let full = i64::try_from(events.len()).is_ok_and(|len| len >= settings.batch_size);
+        if full && started.elapsed() < settings.transaction_span {
+            open = Some((tx, started));
+        } else {
+            tx.commit().await?;
+            let _ = progress.send((index, checkpoint));
+        }
+    }
+    if let Some((tx, _)) = open {
+        tx.commit().await?;
+        let _ = progress.send((index, checkpoint));
+    }
+    Ok(LaneEnd::Finished)
+}
