@@ -2,7 +2,9 @@
 # The projections benchmark (issue 4): a generated log of EVENTS events (default 1,000,000),
 # a full rebuild of every view beside a read-and-decode baseline on the same log, each in
 # its own process with its peak memory; then the commit-to-visible lag under 500 commands/s.
-# SQLite always; PostgreSQL too when SABLIER_TEST_POSTGRES_URL names a server.
+# SQLite always; PostgreSQL too when SABLIER_TEST_POSTGRES_URL names a server, reached as a
+# server on the same host would be, without TLS (`PG_OPTIONS`, default `sslmode=disable`;
+# `PG_OPTIONS= ` leaves the client's default, `prefer`, which encrypts over the loopback).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS=${EVENTS:-1000000}
@@ -23,7 +25,8 @@ if [ -n "${SABLIER_TEST_POSTGRES_URL:-}" ]; then
   name="sablier_bench_$$"
   psql "$SABLIER_TEST_POSTGRES_URL/postgres" -qc "CREATE DATABASE $name"
   trap 'psql "$SABLIER_TEST_POSTGRES_URL/postgres" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)"; rm -rf "$dir"' EXIT
-  url="$SABLIER_TEST_POSTGRES_URL/$name"
+  options=${PG_OPTIONS-sslmode=disable}
+  url="$SABLIER_TEST_POSTGRES_URL/$name${options:+?$options}"
   echo "== PostgreSQL"
   bench generate "$url" "$EVENTS"
   bench baseline "$url"

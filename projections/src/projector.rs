@@ -278,8 +278,8 @@ impl Projector {
     }
 
     /// Whether a catch-up that starts with `batch` goes on in lanes: on PostgreSQL, with
-    /// more than one projection, when the batch is full (far behind the log). Following
-    /// the log, one transaction for every view commits each round once.
+    /// more than one projection, when the batch is full (at least a batch behind the
+    /// log). A round that finds less keeps one transaction for every view.
     fn fits_lanes(&self, batch: &Batch) -> bool {
         matches!(self.database(), Database::Postgres(_))
             && self.projections.len() > 1
@@ -324,17 +324,26 @@ impl Projector {
             ProjectionError::Malformed(format!("a projector task stopped: {error}"))
         };
         let mut lost = false;
-        let mut failure = None;
+        let mut failures = Vec::new();
         for lane in lanes {
-            match lane.await.map_err(stopped)? {
-                Ok(LaneEnd::Finished) => {}
-                Ok(LaneEnd::Lost) => lost = true,
-                Err(error) => failure = failure.or(Some(error)),
+            match lane.await {
+                Ok(Ok(LaneEnd::Finished)) => {}
+                Ok(Ok(LaneEnd::Lost)) => lost = true,
+                Ok(Err(error)) => failures.push(error),
+                Err(error) => failures.push(stopped(error)),
             }
         }
-        reader.await.map_err(stopped)??;
-        if let Some(error) = failure {
-            return Err(error);
+        match reader.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => failures.push(error),
+            Err(error) => failures.push(stopped(error)),
+        }
+        if !failures.is_empty() {
+            let first = failures.remove(0);
+            for other in failures {
+                warn!(error = %other, "a lane of the same catch-up failed too");
+            }
+            return Err(first);
         }
         Ok((!lost).then(|| committed.into_iter().min().unwrap_or(0)))
     }

@@ -33,7 +33,7 @@ pub(super) struct Batch {
     changes: HashMap<String, ChangeRow>,
     /// Orders known so far, likewise.
     orders: HashMap<String, OrderRow>,
-    /// The whole tier schedule of each contract that has a tier decision in the batch.
+    /// The whole tier schedule of each contract created or deciding a tier in the batch.
     schedules: BTreeMap<String, BTreeMap<NaiveDate, Tier>>,
     /// Expert minutes logged in the batch, per contract and billing month.
     expert_minutes: BTreeMap<(String, String), i64>,
@@ -48,7 +48,7 @@ impl Batch {
     /// Reads what applying `events` needs: the changes and orders it completes, the time
     /// zones of the contracts it names (or whose changes and orders it completes), the
     /// changes already submitted by the contracts that submit, and the tier schedules of
-    /// the contracts that decide a tier.
+    /// the contracts created or deciding a tier (a creation schedules its first tier).
     pub(super) async fn load(
         tx: &mut ViewTx,
         events: &[FeedEvent],
@@ -62,7 +62,8 @@ impl Batch {
         for event in events {
             match &event.event {
                 DomainEvent::Contract(
-                    ContractEvent::SupportTierUpgraded { .. }
+                    ContractEvent::ContractCreated { .. }
+                    | ContractEvent::SupportTierUpgraded { .. }
                     | ContractEvent::SupportTierDowngradeScheduled { .. },
                 ) => {
                     deciding.insert(event.aggregate_id.clone());

@@ -127,9 +127,27 @@ async fn run_lane(
     progress: Progress,
 ) -> Result<LaneEnd, ProjectionError> {
     let mut open: Option<(ViewTx, Instant)> = None;
-    while let Some((events, prepared)) = batches.recv().await {
-        let Some(last) = events.last().map(|event| event.position) else {
-            continue;
+    loop {
+        // A lane never waits for the reader with its transaction open: the reader may be
+        // waiting for another lane, held up by a lock of another projector that in turn
+        // waits for this transaction's locks, a cycle PostgreSQL cannot see.
+        let next = match batches.try_recv() {
+            Ok(next) => Some(next),
+            Err(mpsc::error::TryRecvError::Disconnected) => None,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                if let Some((tx, _)) = open.take() {
+                    tx.commit().await?;
+                    let _ = progress.send((index, checkpoint));
+                }
+                batches.recv().await
+            }
+        };
+        let Some((events, prepared)) = next else {
+            break;
+        };
+        let last = match events.last() {
+            Some(event) => event.position,
+            None => continue,
         };
         let (mut tx, started) = match open.take() {
             Some(open) => open,

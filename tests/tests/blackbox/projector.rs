@@ -156,6 +156,51 @@ async fn catching_up_in_lanes_equals_a_rebuild_in_one_transaction_on_postgres() 
     db.cleanup().await;
 }
 
+/// Two projectors catching up in lanes on one PostgreSQL database at once (no leadership,
+/// as `sablier project --once` beside a running projector): each retries what another
+/// took first, neither waits forever, and every event is applied once per view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_projectors_catching_up_in_lanes_at_once_finish_and_apply_each_event_once() {
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    let mut workload = Workload::start(&db.database).await;
+    for _ in 0..60 {
+        workload.burst().await;
+    }
+    let log = EventLog::new(db.database.clone());
+    let (head, _) = log.head().await.unwrap();
+    let until_head = |projector: Projector| async move {
+        loop {
+            // A lost race ends a catch-up early, or with a conflict on a view row: again.
+            if let Ok(position) = projector.catch_up().await
+                && position == head
+            {
+                return;
+            }
+        }
+    };
+    let racing = || until_head(Projector::new(log.clone(), catalogue::all()).with_batch_size(5));
+    tokio::time::timeout(Duration::from_secs(60), async {
+        tokio::join!(racing(), racing());
+    })
+    .await
+    .expect("both projectors reach the head");
+    let raced = snapshot::view_rows(&db.database).await.unwrap();
+
+    let rebuild = Projector::new(log, catalogue::all());
+    rebuild.reset(&[]).await.unwrap();
+    rebuild.catch_up().await.unwrap();
+    let rebuilt = snapshot::view_rows(&db.database).await.unwrap();
+    for (table, rows) in &rebuilt {
+        assert_eq!(
+            &raced[table], rows,
+            "{table}: racing lanes differ from a rebuild"
+        );
+    }
+    db.cleanup().await;
+}
+
 /// Two processes share one PostgreSQL database: one projects; when it dies, the other
 /// takes over within 5 seconds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
