@@ -180,34 +180,12 @@ impl Projector {
         checkpoints: &HashMap<String, i64>,
         batch: Batch,
     ) -> Result<bool, ProjectionError> {
-        let Some(last) = batch.last() else {
-            return Ok(true);
-        };
         let Batch { events, prepared } = batch;
         for (projection, prepared) in self.projections.iter().zip(prepared) {
             let checkpoint = checkpoints[projection.name()];
-            match events.partition_point(|event| event.position <= checkpoint) {
-                0 => projection.apply_prepared(tx, &events, prepared).await?,
-                pending if pending < events.len() => {
-                    projection.apply_batch(tx, &events[pending..]).await?;
-                }
-                _ => {}
-            }
-            let moved = tx
-                .execute(
-                    CHECKPOINT_MOVE,
-                    &[
-                        Param::Int(last.max(checkpoint)),
-                        projection.name().into(),
-                        Param::Int(checkpoint),
-                    ],
-                )
-                .await?;
-            if moved != 1 {
-                debug!(
-                    projection = projection.name(),
-                    "checkpoint moved by another projector; retrying"
-                );
+            if !apply_past_checkpoint(tx, projection.as_ref(), &events, prepared, checkpoint)
+                .await?
+            {
                 return Ok(false);
             }
         }
@@ -421,6 +399,46 @@ impl Projector {
         })
         .await
     }
+}
+
+/// Applies to `projection` the events of `events` past its `checkpoint` (with what it
+/// prepared of them, when that is all of them) and moves the checkpoint to the last event,
+/// in `tx`. False when another projector moved the checkpoint first: nothing of `tx` may
+/// then be committed.
+async fn apply_past_checkpoint(
+    tx: &mut ViewTx,
+    projection: &dyn Projection,
+    events: &[FeedEvent],
+    prepared: Prepared,
+    checkpoint: i64,
+) -> Result<bool, ProjectionError> {
+    let Some(last) = events.last().map(|event| event.position) else {
+        return Ok(true);
+    };
+    match events.partition_point(|event| event.position <= checkpoint) {
+        0 => projection.apply_prepared(tx, events, prepared).await?,
+        pending if pending < events.len() => {
+            projection.apply_batch(tx, &events[pending..]).await?;
+        }
+        _ => {}
+    }
+    let moved = tx
+        .execute(
+            CHECKPOINT_MOVE,
+            &[
+                Param::Int(last.max(checkpoint)),
+                projection.name().into(),
+                Param::Int(checkpoint),
+            ],
+        )
+        .await?;
+    if moved != 1 {
+        debug!(
+            projection = projection.name(),
+            "checkpoint moved by another projector; reading the checkpoints again"
+        );
+    }
+    Ok(moved == 1)
 }
 
 /// The lowest checkpoint of `projections`: where the next batch starts.

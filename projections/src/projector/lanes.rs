@@ -19,13 +19,12 @@ use std::time::{Duration, Instant};
 use sablier_store::Database;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tracing::debug;
 
-use super::{Batch, CHECKPOINT_MOVE, read_batch};
+use super::{Batch, apply_past_checkpoint, read_batch};
 use crate::error::ProjectionError;
 use crate::event::FeedEvent;
 use crate::projection::{Prepared, Projection};
-use crate::sql::{Param, ViewTx, begin};
+use crate::sql::{ViewTx, begin};
 
 /// Batches waiting for a lane, at most: enough for the reader to stay one ahead.
 const QUEUED_BATCHES: usize = 2;
@@ -145,44 +144,19 @@ async fn run_lane(
         let Some((events, prepared)) = next else {
             break;
         };
-        let last = match events.last() {
-            Some(event) => event.position,
-            None => continue,
+        let Some(last) = events.last().map(|event| event.position) else {
+            continue;
         };
         let (mut tx, started) = match open.take() {
             Some(open) => open,
             None => (begin(&settings.database).await?, Instant::now()),
         };
-        match events.partition_point(|event| event.position <= checkpoint) {
-            0 => {
-                projection
-                    .apply_prepared(&mut tx, &events, prepared)
-                    .await?
-            }
-            pending if pending < events.len() => {
-                projection.apply_batch(&mut tx, &events[pending..]).await?;
-            }
-            _ => {}
-        }
-        let reached = last.max(checkpoint);
-        let moved = tx
-            .execute(
-                CHECKPOINT_MOVE,
-                &[
-                    Param::Int(reached),
-                    projection.name().into(),
-                    Param::Int(checkpoint),
-                ],
-            )
-            .await?;
-        if moved != 1 {
-            debug!(
-                projection = projection.name(),
-                "checkpoint moved by another projector; stopping this catch-up"
-            );
+        if !apply_past_checkpoint(&mut tx, projection.as_ref(), &events, prepared, checkpoint)
+            .await?
+        {
             return Ok(LaneEnd::Lost);
         }
-        checkpoint = reached;
+        checkpoint = last.max(checkpoint);
         let full = i64::try_from(events.len()).is_ok_and(|len| len >= settings.batch_size);
         if full && started.elapsed() < settings.transaction_span {
             open = Some((tx, started));

@@ -1,6 +1,7 @@
 //! The projector under crashes and with several processes: views always equal a rebuild
 //! from the log (issue 4).
 
+use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -71,6 +72,31 @@ async fn wait_caught_up(database: &Database, within: Duration) {
     }
 }
 
+/// Rebuilds every view from the log in one transaction (after a reset) and checks that
+/// each table equals `live`, the rows the projector under test left.
+async fn assert_views_equal_a_rebuild(
+    db: &TestDatabase,
+    live: &BTreeMap<String, Vec<String>>,
+    what: &str,
+) {
+    assert!(
+        live.values().any(|rows| !rows.is_empty()),
+        "the views hold something"
+    );
+    let rebuild = Projector::new(EventLog::new(db.database.clone()), catalogue::all());
+    rebuild.reset(&[]).await.unwrap();
+    rebuild.catch_up().await.unwrap();
+    let rebuilt = snapshot::view_rows(&db.database).await.unwrap();
+    for (table, rows) in &rebuilt {
+        assert_eq!(
+            &live[table],
+            rows,
+            "{}: {table} after {what} differs from its rebuild",
+            db.backend_name()
+        );
+    }
+}
+
 /// SIGKILL the projector at random moments while commands keep arriving; after a restart
 /// and a catch-up, every view equals a rebuild from scratch.
 async fn crash_and_compare(db: TestDatabase) {
@@ -90,22 +116,7 @@ async fn crash_and_compare(db: TestDatabase) {
     projector.kill();
 
     let live = snapshot::view_rows(&db.database).await.unwrap();
-    assert!(
-        live.values().any(|rows| !rows.is_empty()),
-        "the views hold something"
-    );
-    let rebuild = Projector::new(EventLog::new(db.database.clone()), catalogue::all());
-    rebuild.reset(&[]).await.unwrap();
-    rebuild.catch_up().await.unwrap();
-    let rebuilt = snapshot::view_rows(&db.database).await.unwrap();
-    for (table, rows) in &live {
-        assert_eq!(
-            rows,
-            &rebuilt[table],
-            "{}: {table} differs from its rebuild",
-            db.backend_name()
-        );
-    }
+    assert_views_equal_a_rebuild(&db, &live, "crashes").await;
     db.cleanup().await;
 }
 
@@ -134,25 +145,14 @@ async fn catching_up_in_lanes_equals_a_rebuild_in_one_transaction_on_postgres() 
     }
     let log = EventLog::new(db.database.clone());
     let (head, _) = log.head().await.unwrap();
-    let in_lanes = Projector::new(log.clone(), catalogue::all()).with_batch_size(7);
+    let in_lanes = Projector::new(log, catalogue::all()).with_batch_size(7);
     assert_eq!(in_lanes.catch_up().await.unwrap(), head);
     assert_eq!(
         checkpoints(&db.database).await,
         vec![head; catalogue::all().len()]
     );
     let live = snapshot::view_rows(&db.database).await.unwrap();
-
-    let rebuild = Projector::new(log, catalogue::all());
-    rebuild.reset(&[]).await.unwrap();
-    assert_eq!(rebuild.catch_up().await.unwrap(), head);
-    let rebuilt = snapshot::view_rows(&db.database).await.unwrap();
-    assert!(rebuilt.values().any(|rows| !rows.is_empty()));
-    for (table, rows) in &rebuilt {
-        assert_eq!(
-            &live[table], rows,
-            "{table}: lanes differ from one transaction"
-        );
-    }
+    assert_views_equal_a_rebuild(&db, &live, "a catch-up in lanes").await;
     db.cleanup().await;
 }
 
@@ -187,17 +187,7 @@ async fn two_projectors_catching_up_in_lanes_at_once_finish_and_apply_each_event
     .await
     .expect("both projectors reach the head");
     let raced = snapshot::view_rows(&db.database).await.unwrap();
-
-    let rebuild = Projector::new(log, catalogue::all());
-    rebuild.reset(&[]).await.unwrap();
-    rebuild.catch_up().await.unwrap();
-    let rebuilt = snapshot::view_rows(&db.database).await.unwrap();
-    for (table, rows) in &rebuilt {
-        assert_eq!(
-            &raced[table], rows,
-            "{table}: racing lanes differ from a rebuild"
-        );
-    }
+    assert_views_equal_a_rebuild(&db, &raced, "two racing catch-ups in lanes").await;
     db.cleanup().await;
 }
 
