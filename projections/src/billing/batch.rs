@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sablier_domain::change::ChangeEvent;
 use sablier_domain::contract::ContractEvent;
@@ -237,7 +237,7 @@ impl Batch {
                 customer_reference,
                 ..
             } => {
-                let time_zone = self.time_zone(contract.as_str(), feed_event)?;
+                let time_zone = time_zone(&self.time_zones, contract.as_str(), feed_event)?;
                 let month = YearMonth::containing(*at, time_zone).to_string();
                 let submitted = self
                     .submitted
@@ -295,23 +295,14 @@ impl Batch {
                     );
                     return Ok(());
                 };
-                let (contract_id, reference, label) = (
-                    change.contract_id.clone(),
-                    change.customer_reference.clone(),
-                    change.label.clone(),
-                );
-                let time_zone = self.time_zone(&contract_id, feed_event)?;
-                self.add_line(Line {
+                let line = Line {
                     kind: LineKind::Change,
-                    source_id: feed_event.aggregate_id.clone(),
-                    contract_id,
-                    effective_on: local_date(*at, time_zone),
-                    reference,
-                    label,
+                    contract_id: &change.contract_id,
+                    reference: change.customer_reference.as_deref(),
+                    label: &change.label,
                     amount_cents,
-                    position: feed_event.position,
-                });
-                Ok(())
+                };
+                line.push(&mut self.new_lines, &self.time_zones, feed_event, *at)
             }
             ChangeEvent::ChangeDraftSaved { .. }
             | ChangeEvent::ChangeDraftEdited { .. }
@@ -359,23 +350,14 @@ impl Batch {
                     .orders
                     .get(&feed_event.aggregate_id)
                     .ok_or_else(|| unknown("order", &feed_event.aggregate_id, feed_event))?;
-                let (contract_id, reference, label) = (
-                    order.contract_id.clone(),
-                    order.reference.clone(),
-                    order.label.clone(),
-                );
-                let time_zone = self.time_zone(&contract_id, feed_event)?;
-                self.add_line(Line {
+                let line = Line {
                     kind: LineKind::Order,
-                    source_id: feed_event.aggregate_id.clone(),
-                    contract_id,
-                    effective_on: local_date(*at, time_zone),
-                    reference: Some(reference),
-                    label,
+                    contract_id: &order.contract_id,
+                    reference: Some(&order.reference),
+                    label: &order.label,
                     amount_cents: cents_to_i64(*amount_cents)?,
-                    position: feed_event.position,
-                });
-                Ok(())
+                };
+                line.push(&mut self.new_lines, &self.time_zones, feed_event, *at)
             }
             OrderEvent::OrderConfirmationRecorded { .. }
             | OrderEvent::OrderQuoted { .. }
@@ -384,27 +366,6 @@ impl Batch {
             | OrderEvent::OrderStarted { .. }
             | OrderEvent::OrderCancelled { .. } => Ok(()),
         }
-    }
-
-    fn time_zone(&self, contract_id: &str, feed_event: &FeedEvent) -> Result<Tz, ProjectionError> {
-        self.time_zones
-            .get(contract_id)
-            .copied()
-            .ok_or_else(|| unknown("contract", contract_id, feed_event))
-    }
-
-    fn add_line(&mut self, line: Line) {
-        self.new_lines.extend([
-            line.kind.as_str().into(),
-            line.source_id.into(),
-            line.contract_id.into(),
-            YearMonth::of(line.effective_on).to_string().into(),
-            line.effective_on.to_string().into(),
-            line.reference.into(),
-            line.label.into(),
-            line.amount_cents.into(),
-            line.position.into(),
-        ]);
     }
 
     /// Writes what changed: new rows, expert minutes added to the stored ones, and the
@@ -482,16 +443,51 @@ impl Batch {
     }
 }
 
-/// A line about to be written.
-struct Line {
+/// A one-off line of the event being applied, about to be written.
+struct Line<'a> {
     kind: LineKind,
-    source_id: String,
-    contract_id: String,
-    effective_on: NaiveDate,
-    reference: Option<String>,
-    label: String,
+    contract_id: &'a str,
+    reference: Option<&'a str>,
+    label: &'a str,
     amount_cents: i64,
-    position: i64,
+}
+
+impl Line<'_> {
+    /// Adds the line's row to `rows`: the line of `feed_event`'s aggregate, effective on
+    /// the date of `at` in its contract's time zone.
+    fn push(
+        self,
+        rows: &mut Vec<Param>,
+        time_zones: &HashMap<String, Tz>,
+        feed_event: &FeedEvent,
+        at: DateTime<Utc>,
+    ) -> Result<(), ProjectionError> {
+        let effective_on = local_date(at, time_zone(time_zones, self.contract_id, feed_event)?);
+        rows.extend([
+            self.kind.as_str().into(),
+            feed_event.aggregate_id.as_str().into(),
+            self.contract_id.into(),
+            YearMonth::of(effective_on).to_string().into(),
+            effective_on.to_string().into(),
+            self.reference.map(str::to_owned).into(),
+            self.label.into(),
+            self.amount_cents.into(),
+            feed_event.position.into(),
+        ]);
+        Ok(())
+    }
+}
+
+/// The time zone of a contract known so far; an error naming `feed_event` otherwise.
+fn time_zone(
+    time_zones: &HashMap<String, Tz>,
+    contract_id: &str,
+    feed_event: &FeedEvent,
+) -> Result<Tz, ProjectionError> {
+    time_zones
+        .get(contract_id)
+        .copied()
+        .ok_or_else(|| unknown("contract", contract_id, feed_event))
 }
 
 /// The rows of `select` whose key (the column `select` ends with) is one of `keys`; no
