@@ -61,6 +61,17 @@ pub enum Command {
         #[arg(long, env = "SABLIER_PROJECTOR_BATCH_SIZE", default_value_t = sablier_projections::projector::DEFAULT_BATCH_SIZE, value_parser = clap::value_parser!(i64).range(1..))]
         batch_size: i64,
     },
+    /// Rebuild views from the whole log: empty them and set their checkpoints to 0 in one
+    /// transaction, then catch up here, unless another process runs the projector (it
+    /// rebuilds them). Readers meanwhile see the views as far as the rebuild has come.
+    Rebuild {
+        /// The views to rebuild, by projection name (all when none is named; an unknown
+        /// name is refused, with the list of names, before anything changes).
+        views: Vec<String>,
+        /// Events applied per batch, at most.
+        #[arg(long, env = "SABLIER_PROJECTOR_BATCH_SIZE", default_value_t = sablier_projections::projector::DEFAULT_BATCH_SIZE, value_parser = clap::value_parser!(i64).range(1..))]
+        batch_size: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +110,9 @@ impl Cli {
             Command::Demo => crate::demo::run(&database).await,
             Command::Project { once, batch_size } => {
                 crate::project::run(&database, once, batch_size).await
+            }
+            Command::Rebuild { views, batch_size } => {
+                crate::project::rebuild(&database, &views, batch_size).await
             }
         };
         database.close().await;

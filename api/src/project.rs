@@ -9,10 +9,12 @@ use sablier_projections::catalogue;
 use sablier_projections::leadership::Leadership;
 use sablier_store::{Database, EventLog};
 use tokio::sync::watch;
-use tracing::info;
+use tracing::{info, warn};
 
 /// How often a standby process checks whether it may take over.
 const TAKEOVER_POLL: Duration = Duration::from_millis(500);
+/// How often the projector checks that it still holds its leadership.
+const LEADERSHIP_CHECK: Duration = Duration::from_secs(1);
 /// How often a projector with nothing to do looks for new events.
 const FOLLOW_POLL: Duration = Duration::from_millis(50);
 
@@ -33,20 +35,58 @@ pub async fn run(database: &Database, once: bool, batch_size: i64) -> anyhow::Re
     lead_and_follow(database, &projector, stopped).await
 }
 
+/// `sablier rebuild`: resets `views` (all when empty), then rebuilds them here if no other
+/// process runs the projector. The reset comes first either way, so a running projector
+/// picks it up at its next round.
+pub async fn rebuild(database: &Database, views: &[String], batch_size: i64) -> anyhow::Result<()> {
+    let projector = Projector::new(EventLog::new(database.clone()), catalogue::all())
+        .with_batch_size(batch_size);
+    let names: Vec<&str> = views.iter().map(String::as_str).collect();
+    projector.reset(&names).await?;
+    let Some(leadership) = Leadership::try_acquire(database).await? else {
+        info!("views reset; the process that runs the projector rebuilds them");
+        return Ok(());
+    };
+    let started = std::time::Instant::now();
+    let position = projector.catch_up().await?;
+    drop(leadership);
+    info!(
+        position,
+        seconds = started.elapsed().as_secs_f64(),
+        "views rebuilt"
+    );
+    Ok(())
+}
+
 /// Takes the projector's leadership (standing by while another process holds it), then
-/// follows the log until `stopped` turns true.
+/// follows the log until `stopped` turns true. A leader that loses its lock (its
+/// PostgreSQL session ended) finishes the round in progress, stands by and competes again.
 pub async fn lead_and_follow(
     database: &Database,
     projector: &Projector,
     stopped: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let leadership = tokio::select! {
-        leadership = Leadership::acquire(database, TAKEOVER_POLL) => leadership?,
-        _ = wait_for(stopped.clone()) => return Ok(()),
-    };
-    projector.follow(FOLLOW_POLL, stopped).await;
-    drop(leadership);
-    Ok(())
+    loop {
+        let mut leadership = tokio::select! {
+            leadership = Leadership::acquire(database, TAKEOVER_POLL) => leadership?,
+            _ = wait_for(stopped.clone()) => return Ok(()),
+        };
+        let (halt, halted) = watch::channel(false);
+        let following = projector.follow(FOLLOW_POLL, halted);
+        tokio::pin!(following);
+        let lost = tokio::select! {
+            () = &mut following => false,
+            () = leadership.lost(LEADERSHIP_CHECK) => true,
+            () = wait_for(stopped.clone()) => false,
+        };
+        let _ = halt.send(true);
+        following.await;
+        drop(leadership);
+        if !lost {
+            return Ok(());
+        }
+        warn!("this process lost the projector's leadership; standing by");
+    }
 }
 
 /// Resolves once `stopped` turns true (or its sender is gone).

@@ -12,4 +12,6 @@ pub enum ProjectionError {
     Store(#[from] sablier_store::StoreError),
     #[error("view data is malformed: {0}")]
     Malformed(String),
+    #[error("no view named {unknown}; the views are {known}")]
+    UnknownView { unknown: String, known: String },
 }

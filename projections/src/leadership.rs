@@ -3,6 +3,10 @@
 //! connection dies), on SQLite the holder of an OS lock on `<database file>.projector.lock`
 //! (released by the kernel when the process dies). Others poll and take over.
 //!
+//! A PostgreSQL leader checks its lock every [`Leadership::lost`] period: a session the
+//! server ended (a restart, `pg_terminate_backend`, a network cut it noticed) has freed the
+//! lock for a standby, so the process that held it must stop projecting and stand by too.
+//!
 //! Exactly-once does not rest on this: the projector's conditional checkpoint update already
 //! makes a second projector harmless. Leadership only keeps it from doing work in vain.
 
@@ -11,7 +15,7 @@ use std::time::Duration;
 
 use sablier_store::Database;
 use sqlx::{PgConnection, Row};
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::error::ProjectionError;
 
@@ -55,6 +59,41 @@ impl Leadership {
                     Err(std::fs::TryLockError::Error(error)) => Err(ProjectionError::Malformed(
                         format!("cannot lock {lock_path}: {error}"),
                     )),
+                }
+            }
+        }
+    }
+
+    /// Resolves once this process no longer holds the leadership, checking every `every`:
+    /// on PostgreSQL when the lock's session no longer answers within `every`, or answers
+    /// that it does not hold the lock; never on SQLite (the OS lock lasts as long as the
+    /// process). The caller then stops projecting and drops the leadership.
+    pub async fn lost(&mut self, every: Duration) {
+        let Leadership::Postgres(connection) = self else {
+            return std::future::pending().await;
+        };
+        loop {
+            tokio::time::sleep(every).await;
+            let held = sqlx::query(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' \
+                 AND pid = pg_backend_pid() AND granted \
+                 AND classid = ($1 >> 32)::oid AND objid = ($1 & 4294967295)::oid AND objsubid = 1)",
+            )
+            .bind(PROJECTOR_LOCK_KEY)
+            .fetch_one(&mut *connection);
+            match tokio::time::timeout(every, held).await {
+                Ok(Ok(row)) if row.get::<bool, _>(0) => {}
+                Ok(Ok(_)) => {
+                    warn!("the projector's lock is no longer held by its session");
+                    return;
+                }
+                Ok(Err(error)) => {
+                    warn!(error = %error, "the projector's lock session failed");
+                    return;
+                }
+                Err(_) => {
+                    warn!("the projector's lock session does not answer");
+                    return;
                 }
             }
         }

@@ -23,5 +23,5 @@ pub mod testing;
 pub use error::ProjectionError;
 pub use event::{Audit, DomainEvent, FeedEvent};
 pub use projection::Projection;
-pub use projector::{Projector, wait_for_position};
+pub use projector::{Projector, views_position, wait_for_position};
 pub use sql::{Param, ViewReader, ViewTx};

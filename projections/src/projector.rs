@@ -128,24 +128,43 @@ impl Projector {
             .collect();
         for projection in &self.projections {
             if !checkpoints.contains_key(projection.name()) {
-                off_runtime(async {
-                    let mut tx = begin(self.database()).await?;
-                    tx.execute(
-                        "INSERT INTO projection_checkpoints (name, position) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING",
-                        &[projection.name().into()],
-                    )
-                    .await?;
-                    tx.commit().await
-                })
-                .await?;
-                info!(
-                    projection = projection.name(),
-                    "new projection: backfilling from position 0"
-                );
-                checkpoints.insert(projection.name().to_owned(), 0);
+                let position = off_runtime(self.start_new(projection.as_ref())).await?;
+                checkpoints.insert(projection.name().to_owned(), position);
             }
         }
         Ok(checkpoints)
+    }
+
+    /// Gives a projection that has no checkpoint yet one at 0, over emptied tables: its
+    /// tables may hold the rows of an earlier meaning of the view (the projection was
+    /// renamed to be rebuilt, [`Projection::name`]). Only the process whose insert creates
+    /// the checkpoint empties them, in the same transaction; another that raced it finds
+    /// the checkpoint there and leaves the rows alone. Returns the checkpoint's position.
+    async fn start_new(&self, projection: &dyn Projection) -> Result<i64, ProjectionError> {
+        let mut tx = begin(self.database()).await?;
+        let created = tx
+            .execute(
+                "INSERT INTO projection_checkpoints (name, position) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING",
+                &[projection.name().into()],
+            )
+            .await?;
+        if created == 0 {
+            let row: Option<Checkpoint> = tx
+                .fetch_optional(
+                    "SELECT name, position FROM projection_checkpoints WHERE name = $1",
+                    &[projection.name().into()],
+                )
+                .await?;
+            tx.commit().await?;
+            return Ok(row.map_or(0, |row| row.position));
+        }
+        projection.reset(&mut tx).await?;
+        tx.commit().await?;
+        info!(
+            projection = projection.name(),
+            "new projection: backfilling from position 0"
+        );
+        Ok(0)
     }
 
     /// One round: at most one batch, in one transaction.
@@ -382,6 +401,27 @@ impl Projector {
     /// Empties the named projections (all when `names` is empty) and sets their checkpoints
     /// to 0, in one transaction; the next rounds rebuild them from the whole log.
     pub async fn reset(&self, names: &[&str]) -> Result<(), ProjectionError> {
+        let unknown: Vec<&str> = names
+            .iter()
+            .filter(|name| {
+                !self
+                    .projections
+                    .iter()
+                    .any(|projection| projection.name() == **name)
+            })
+            .copied()
+            .collect();
+        if !unknown.is_empty() {
+            let known: Vec<&str> = self
+                .projections
+                .iter()
+                .map(|projection| projection.name())
+                .collect();
+            return Err(ProjectionError::UnknownView {
+                unknown: unknown.join(", "),
+                known: known.join(", "),
+            });
+        }
         self.checkpoints().await?;
         off_runtime(async {
             let mut tx = begin(self.database()).await?;
@@ -481,6 +521,26 @@ async fn read_batch(
         .map(|projection| projection.prepare(&events))
         .collect();
     Ok(Batch { events, prepared })
+}
+
+/// The lowest checkpoint of the named projections (0 when one has none yet). Works across
+/// processes (reads the checkpoints).
+pub async fn views_position(
+    reader: &ViewReader,
+    projection_names: &[&str],
+) -> Result<i64, ProjectionError> {
+    let rows: Vec<Checkpoint> = reader
+        .fetch_all("SELECT name, position FROM projection_checkpoints", &[])
+        .await?;
+    Ok(projection_names
+        .iter()
+        .map(|name| {
+            rows.iter()
+                .find(|row| row.name == *name)
+                .map_or(0, |row| row.position)
+        })
+        .min()
+        .unwrap_or(0))
 }
 
 /// Waits until every projection's checkpoint has reached `position`, or `timeout` passes.

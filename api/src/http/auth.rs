@@ -26,6 +26,27 @@ use crate::http::telemetry::RequestId;
 
 /// The header naming the channel a command came through.
 pub const CHANNEL_HEADER: &str = "sablier-channel";
+/// A position a command answered with: the request waits (bounded) until the views show it.
+pub const READ_AFTER_HEADER: &str = "sablier-read-after";
+
+/// The `Sablier-Read-After` header's position, if the request carries one.
+fn read_after(headers: &axum::http::HeaderMap) -> Result<Option<i64>, Problem> {
+    let Some(value) = headers.get(READ_AFTER_HEADER) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|text| text.trim().parse::<i64>().ok())
+        .filter(|position| *position >= 0)
+        .map(Some)
+        .ok_or_else(|| {
+            Problem::malformed(format!(
+                "Sablier-Read-After must be an event position, a whole number from 0 (as a command's answer reports it); got {:?}",
+                String::from_utf8_lossy(value.as_bytes())
+            ))
+        })
+}
 
 /// The authenticated caller of one request.
 #[derive(Clone, Debug)]
@@ -210,6 +231,9 @@ impl FromRequestParts<AppState> for Caller {
             .map_err(|_| Problem::unauthenticated("the token's role is unknown"))?;
         let login = Login::parse(&grant.login)
             .map_err(|_| Problem::unauthenticated("the token's login is invalid"))?;
+        if let Some(position) = read_after(&parts.headers)? {
+            state.views_reach(position).await?;
+        }
         let mut memberships = BTreeMap::new();
         if role == ActorRole::Customer {
             // A user declared by a command this server acknowledged is seen at once.

@@ -14,7 +14,10 @@ use crate::http::{changes, contracts, incidents, ops, orders, reads, reference, 
             support tiers, SLA timers and billing. Errors are RFC 9457 problem details. \
             Every command route accepts an Idempotency-Key header (a retry with the same \
             key gets the first answer and writes nothing), Sablier-Channel (portal, phone or \
-            api, the default) and X-Request-Id (recorded in every event the request writes).",
+            api, the default) and X-Request-Id (recorded in every event the request writes). \
+            Every authenticated route accepts Sablier-Read-After: a position a command \
+            answered with (here or through another server on the same database); the request \
+            waits until the views show it, at most 5 s, else 503 with Retry-After.",
     ),
     paths(
         contracts::create, contracts::list, contracts::detail, contracts::upgrade,

@@ -37,14 +37,24 @@ pub struct Readiness {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Readiness), (status = 503, body = Problem, content_type = "application/problem+json")))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, Problem> {
-    let (log_head, _) = state.engine.log.head().await.map_err(|error| {
+    let not_ready = |error: &dyn std::fmt::Display| {
         tracing::warn!(error = %error, "database not ready");
         Problem::unavailable("the database does not answer", 1)
-    })?;
+    };
+    let (log_head, _) = state
+        .engine
+        .log
+        .head()
+        .await
+        .map_err(|error| not_ready(&error))?;
+    let views_reached = state
+        .views_position()
+        .await
+        .map_err(|error| not_ready(&error))?;
     Ok(Json(Readiness {
         status: "ready".to_owned(),
         log_head,
-        views_reached: state.views_reached(),
+        views_reached,
     }))
 }
 
@@ -59,9 +69,10 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         .await
         .map(|(position, _)| position)
         .unwrap_or(0);
+    let views_reached = state.views_position().await.unwrap_or(0);
     (
         StatusCode::OK,
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(log_head, state.views_reached()),
+        state.metrics.render(log_head, views_reached),
     )
 }

@@ -10,13 +10,14 @@ use sablier_domain::change::ChangeCatalogue;
 use sablier_domain::order::ServiceCatalogue;
 use sablier_domain::services::PolicyBook;
 use sablier_domain::{Clock, Services};
-use sablier_projections::{ViewReader, catalogue, wait_for_position};
+use sablier_projections::{ViewReader, catalogue, views_position, wait_for_position};
 use sablier_store::access::{IdempotencyKeys, Tokens};
 use sablier_store::attachments::Attachments;
 use sablier_store::{Database, Engine};
 use tokio::sync::{Notify, watch};
 
 use crate::http::metrics::Metrics;
+use crate::http::problem::Problem;
 use crate::http::token_cache::TokenCache;
 
 /// Limits of the HTTP edge.
@@ -140,9 +141,32 @@ impl AppState {
         Ok(())
     }
 
-    /// The position the views have reached, as this process last saw it.
-    pub fn views_reached(&self) -> i64 {
-        *self.views.reached.borrow()
+    /// Waits until the views have reached `position` (a position a command answered with,
+    /// here or in another process sharing the database), at most
+    /// `limits.read_your_writes`; past that, 503: the caller asked for that position and
+    /// would otherwise be answered from views that do not show it.
+    pub async fn views_reach(&self, position: i64) -> Result<(), Problem> {
+        if *self.views.reached.borrow() >= position {
+            return Ok(());
+        }
+        let bound = self.limits.read_your_writes;
+        if wait_for_position(&self.reader, &self.views.names, position, bound).await? {
+            return Ok(());
+        }
+        let standing = self.views_position().await?;
+        Err(Problem::unavailable(
+            format!(
+                "the views have not reached position {position} within {} ms (they stand at {standing}); retry",
+                bound.as_millis()
+            ),
+            1,
+        ))
+    }
+
+    /// The position every view has reached, read from their checkpoints (so it is right in
+    /// a process that does not run the projector too).
+    pub async fn views_position(&self) -> Result<i64, sablier_projections::ProjectionError> {
+        views_position(&self.reader, &self.views.names).await
     }
 }
 

@@ -166,3 +166,72 @@ async fn demo_runs_on_postgres() {
     check_demo(&demo_lines(&output));
     db.cleanup().await;
 }
+
+/// The `sablier.db` in `dir`, as the views' reader sees it.
+async fn demo_database(dir: &Path) -> sqlx::SqlitePool {
+    let url = format!("sqlite://{}", dir.join("sablier.db").display());
+    sqlx::SqlitePool::connect(&url).await.unwrap()
+}
+
+async fn count(pool: &sqlx::SqlitePool, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn rebuild_rebuilds_the_named_views_and_refuses_an_unknown_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = "sqlite://sablier.db";
+    demo_lines(&sablier(&["demo"], url, dir.path()));
+    let projected = sablier(&["project", "--once"], url, dir.path());
+    assert!(
+        projected.status.success(),
+        "{}",
+        String::from_utf8_lossy(&projected.stderr)
+    );
+    let pool = demo_database(dir.path()).await;
+    let (requests, trail) = (
+        count(&pool, "request_list").await,
+        count(&pool, "audit_trail").await,
+    );
+    assert!(
+        requests > 0 && trail > 0,
+        "the demo's requests are projected"
+    );
+    // Damage one view behind the projector's back: only a rebuild brings it back.
+    sqlx::query("DELETE FROM audit_trail")
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let refused = sablier(&["rebuild", "audit_trail", "requests"], url, dir.path());
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("no view named requests") && stderr.contains("audit_trail"),
+        "{stderr}"
+    );
+    assert_eq!(
+        count(&pool, "audit_trail").await,
+        0,
+        "a refused rebuild changes nothing"
+    );
+
+    let rebuilt = sablier(&["rebuild", "audit_trail"], url, dir.path());
+    assert!(
+        rebuilt.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rebuilt.stderr)
+    );
+    assert_eq!(count(&pool, "audit_trail").await, trail);
+    let all = sablier(&["rebuild"], url, dir.path());
+    assert!(
+        all.status.success(),
+        "{}",
+        String::from_utf8_lossy(&all.stderr)
+    );
+    assert_eq!(count(&pool, "request_list").await, requests);
+    assert_eq!(count(&pool, "audit_trail").await, trail);
+}

@@ -2,10 +2,12 @@
 
 mod architecture;
 mod as_of;
+mod backfill;
 mod cli;
 mod explain;
 mod export;
 mod http;
+mod leadership;
 mod progress;
 mod projector;
 mod rebuild;

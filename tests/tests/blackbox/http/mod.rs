@@ -6,4 +6,5 @@ mod app;
 mod authorization;
 mod bad_input;
 mod edges;
+mod read_after;
 mod scenarios;

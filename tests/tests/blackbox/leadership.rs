@@ -1,0 +1,167 @@
+//! A projector whose PostgreSQL lock session ends (a server restart, an operator's
+//! `pg_terminate_backend`) stops projecting and stands by, while a standby takes over
+//! (issue 4: exactly one projector at a time).
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sablier_store::testing::TestDatabase;
+use sablier_store::{Database, EventLog};
+
+use crate::cli::binary;
+use crate::workload::Workload;
+
+/// The projector's advisory lock key ("Sablier" in ASCII), as pg_locks splits it.
+const LOCK_KEY: i64 = 0x0053_6162_6c69_6572;
+
+/// A `sablier project` process logging at info level into a file; killed when dropped.
+struct Projecting {
+    child: Child,
+    log: tempfile::NamedTempFile,
+}
+
+impl Projecting {
+    fn start(url: &str) -> Self {
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let child = Command::new(binary("sablier"))
+            .arg("project")
+            .env("DATABASE_URL", url)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log.reopen().unwrap())
+            .spawn()
+            .expect("sablier project starts");
+        Self { child, log }
+    }
+
+    fn logged(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap()
+    }
+}
+
+impl Drop for Projecting {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The backend pid holding the projector's lock, if any.
+async fn lock_holder(database: &Database) -> Option<i32> {
+    let Database::Postgres(pool) = database else {
+        unreachable!("PostgreSQL only")
+    };
+    sqlx::query_scalar(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
+         AND classid = ($1 >> 32)::oid AND objid = ($1 & 4294967295)::oid AND objsubid = 1",
+    )
+    .bind(LOCK_KEY)
+    .fetch_optional(pool)
+    .await
+    .unwrap()
+}
+
+/// Polls `check` every 50 ms until it gives something, or panics naming `what` after `within`.
+async fn eventually<T, F, Fut>(what: &str, within: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(started.elapsed() < within, "{what} within {within:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_whose_lock_session_ends_stands_by_and_a_standby_takes_over() {
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    let Database::Postgres(pool) = &db.database else {
+        unreachable!()
+    };
+    let mut workload = Workload::start(&db.database).await;
+    let first = Projecting::start(&db.url);
+    let holder = eventually(
+        "the first process takes the lock",
+        Duration::from_secs(10),
+        || lock_holder(&db.database),
+    )
+    .await;
+    eventually(
+        "the first process says it projects",
+        Duration::from_secs(5),
+        || async {
+            first
+                .logged()
+                .contains("now runs the projector")
+                .then_some(())
+        },
+    )
+    .await;
+    let second = Projecting::start(&db.url);
+    eventually(
+        "the second process stands by",
+        Duration::from_secs(10),
+        || async { second.logged().contains("standing by").then_some(()) },
+    )
+    .await;
+
+    // The leader's lock session ends under it; the process lives on.
+    let terminated: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+        .bind(holder)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert!(terminated);
+    let started = Instant::now();
+    eventually(
+        "the first process notices and stands by",
+        Duration::from_secs(5),
+        || async {
+            first
+                .logged()
+                .contains("lost the projector's leadership")
+                .then_some(())
+        },
+    )
+    .await;
+    let next = eventually(
+        "a process takes the lock again",
+        Duration::from_secs(5),
+        || async { lock_holder(&db.database).await.filter(|pid| *pid != holder) },
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "taken over within 5 s"
+    );
+    assert_ne!(next, holder);
+
+    // Whoever leads now keeps the views up with new commands.
+    for _ in 0..3 {
+        workload.burst().await;
+    }
+    let log = EventLog::new(db.database.clone());
+    let (head, _) = log.head().await.unwrap();
+    eventually(
+        "the views reach the log's head",
+        Duration::from_secs(10),
+        || async {
+            let lowest: Option<i64> =
+                sqlx::query_scalar("SELECT min(position) FROM projection_checkpoints")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+            (lowest >= Some(head)).then_some(())
+        },
+    )
+    .await;
+    drop((first, second));
+    db.cleanup().await;
+}
