@@ -2,18 +2,20 @@
 //! watch built on them.
 //!
 //! The view stores each clock's transitions as the events stated them, with its pinned
-//! tier, policy version, calendar and target. Verdicts are not stored: `ClockRow::evaluate`
-//! asks sablier-sla for any instant. What the breach watch sorts on (deadline, when the
-//! at-risk threshold is crossed, breach instant) is computed at each transition and holds
-//! until the next one, since nothing else moves a clock.
+//! tier, policy version, at-risk ratio, calendar and target. Verdicts are not stored:
+//! `ClockRow::evaluate` asks sablier-sla for any instant. What the breach watch sorts on
+//! (deadline, when the at-risk threshold is crossed, breach instant) is computed at each
+//! transition and holds until the next one, since nothing else moves a clock.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sablier_domain::change::ChangeEvent;
 use sablier_domain::incident::{ClockChange, ClockChangeKind, IncidentEvent};
+use sablier_domain::services::{PolicyBook, StaticPolicyBook};
 use sablier_sla::clock::evaluate_without_explanation;
 use sablier_sla::{
     Calendar, ClockEvaluation, ClockInput, ClockState, Metric, RiskRatio, Transition,
@@ -43,6 +45,10 @@ pub struct ClockRow {
     pub pausable: i64,
     pub initial_target_seconds: Option<i64>,
     pub target_seconds: Option<i64>,
+    /// The at-risk ratio of the pinned policy (the engine's default for a change's
+    /// delivery clock), as the fraction [`ClockRow::at_risk_ratio`] reads.
+    pub at_risk_numerator: i64,
+    pub at_risk_denominator: i64,
     pub transitions: String,
     pub state: String,
     pub deadline: Option<String>,
@@ -99,6 +105,20 @@ impl ClockRow {
         })
     }
 
+    /// The share of its target after which the clock is at risk, pinned when it started.
+    pub fn at_risk_ratio(&self) -> Result<RiskRatio, ProjectionError> {
+        let term = |value: i64| u32::try_from(value).ok();
+        term(self.at_risk_numerator)
+            .zip(term(self.at_risk_denominator))
+            .and_then(|(numerator, denominator)| RiskRatio::new(numerator, denominator).ok())
+            .ok_or_else(|| {
+                ProjectionError::Malformed(format!(
+                    "{} {}: at-risk ratio {}/{}",
+                    self.request_id, self.metric, self.at_risk_numerator, self.at_risk_denominator
+                ))
+            })
+    }
+
     pub fn input(&self, as_of: DateTime<Utc>) -> Result<ClockInput, ProjectionError> {
         self.input_with(self.transitions()?, as_of)
     }
@@ -108,8 +128,10 @@ impl ClockRow {
         transitions: Vec<Transition>,
         as_of: DateTime<Utc>,
     ) -> Result<ClockInput, ProjectionError> {
-        Ok(ClockInput::new(self.calendar()?, transitions, as_of)
-            .with_target_seconds(self.initial_target_seconds))
+        let mut input = ClockInput::new(self.calendar()?, transitions, as_of)
+            .with_target_seconds(self.initial_target_seconds);
+        input.at_risk_ratio = self.at_risk_ratio()?;
+        Ok(input)
     }
 
     /// The clock's figures as of `as_of`, without the explanation (cheaper); `None` when
@@ -214,10 +236,14 @@ fn risk_threshold_seconds(ratio: RiskRatio, target: i64) -> i64 {
     (target * numerator + denominator - 1) / denominator
 }
 
+/// The clocks view. An incident's clocks take the at-risk ratio of the policy version the
+/// incident pinned, looked up in the policies Sablier ships ([`StaticPolicyBook::default`],
+/// the book the command side decides with), as the incident aggregate looks it up.
 pub struct SlaClocks;
 
 impl SlaClocks {
-    pub const NAME: &'static str = "sla_clocks_v1";
+    /// `_v2`: the clocks keep their policy's at-risk ratio.
+    pub const NAME: &'static str = "sla_clocks_v2";
 
     /// The clocks of one request, by metric.
     pub async fn for_request(
@@ -300,6 +326,14 @@ struct Opened {
     policy_version: Option<String>,
     priority: Option<String>,
     time_zone: String,
+    at_risk_ratio: RiskRatio,
+}
+
+/// The policies Sablier ships: the versions incidents pin.
+fn shipped_policies() -> Arc<dyn PolicyBook> {
+    static SHIPPED: LazyLock<Arc<dyn PolicyBook>> =
+        LazyLock::new(|| Arc::new(StaticPolicyBook::default()));
+    SHIPPED.clone()
 }
 
 fn delivery(kind: ClockChangeKind) -> Vec<ClockChange> {
@@ -317,7 +351,7 @@ impl Projection for SlaClocks {
         tx: &mut ViewTx,
         events: &[FeedEvent],
     ) -> Result<(), ProjectionError> {
-        Clocks::apply_all(tx, events).await
+        Clocks::apply_under(tx, events, shipped_policies()).await
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -354,9 +388,19 @@ impl Clock {
 /// What a batch of events does to the clocks, in memory: the clocks of the requests it
 /// touches are read once ([`Clocks::load`]) and each changed one written once
 /// ([`Clocks::write`]).
-#[derive(Default)]
 struct Clocks {
     clocks: HashMap<(String, Metric), Clock>,
+    /// Where the at-risk ratio of an incident's pinned policy version is looked up.
+    policies: Arc<dyn PolicyBook>,
+}
+
+impl Default for Clocks {
+    fn default() -> Self {
+        Clocks {
+            clocks: HashMap::new(),
+            policies: shipped_policies(),
+        }
+    }
 }
 
 #[async_trait]
@@ -414,6 +458,7 @@ impl InMemoryBatch for Clocks {
                         policy_version: Some(policy_version.clone()),
                         priority: Some(priority.to_string()),
                         time_zone: time_zone.name().to_owned(),
+                        at_risk_ratio: self.at_risk_ratio_of(policy_version, event)?,
                     }),
                     _ => None,
                 };
@@ -444,6 +489,8 @@ impl InMemoryBatch for Clocks {
                         policy_version: None,
                         priority: None,
                         time_zone: delivery_time_zone.name().to_owned(),
+                        // A delivery clock answers to no policy: the engine's default.
+                        at_risk_ratio: RiskRatio::default(),
                     };
                     let start = delivery(ClockChangeKind::Start {
                         target_seconds: Some(*delivery_target_seconds),
@@ -498,6 +545,8 @@ impl InMemoryBatch for Clocks {
                 Param::Int(row.pausable),
                 row.initial_target_seconds.into(),
                 row.target_seconds.into(),
+                Param::Int(row.at_risk_numerator),
+                Param::Int(row.at_risk_denominator),
                 transitions.into(),
                 row.state.into(),
                 row.deadline.into(),
@@ -511,13 +560,13 @@ impl InMemoryBatch for Clocks {
         }
         tx.execute_rows(
             "INSERT INTO sla_clocks (request_id, metric, request_kind, contract_id, tier, policy_version, priority, \
-             calendar, time_zone, pausable, initial_target_seconds, target_seconds, transitions, state, deadline, \
-             at_risk_from, breached_at, last_position) VALUES",
+             calendar, time_zone, pausable, initial_target_seconds, target_seconds, at_risk_numerator, \
+             at_risk_denominator, transitions, state, deadline, at_risk_from, breached_at, last_position) VALUES",
             "ON CONFLICT (request_id, metric) DO UPDATE SET priority = excluded.priority, \
              target_seconds = excluded.target_seconds, transitions = excluded.transitions, \
              state = excluded.state, deadline = excluded.deadline, at_risk_from = excluded.at_risk_from, \
              breached_at = excluded.breached_at, last_position = excluded.last_position",
-            18,
+            20,
             values,
         )
         .await?;
@@ -526,6 +575,36 @@ impl InMemoryBatch for Clocks {
 }
 
 impl Clocks {
+    /// Applies a batch as [`InMemoryBatch::apply_all`] does, looking up the at-risk ratios
+    /// of the incidents' pinned policy versions in `policies`.
+    async fn apply_under(
+        tx: &mut ViewTx,
+        events: &[FeedEvent],
+        policies: Arc<dyn PolicyBook>,
+    ) -> Result<(), ProjectionError> {
+        let mut clocks = Clocks::load(tx, events).await?;
+        clocks.policies = policies;
+        for event in events {
+            clocks.apply(event)?;
+        }
+        clocks.write(tx).await
+    }
+
+    /// The at-risk ratio of the policy version the event's incident pinned.
+    fn at_risk_ratio_of(
+        &self,
+        policy_version: &str,
+        event: &FeedEvent,
+    ) -> Result<RiskRatio, ProjectionError> {
+        let policy = self.policies.version(policy_version).ok_or_else(|| {
+            ProjectionError::Malformed(format!(
+                "{}: unknown policy version '{policy_version}' (position {})",
+                event.aggregate_id, event.position
+            ))
+        })?;
+        Ok(policy.at_risk_ratio())
+    }
+
     /// Appends `changes` to the clocks of the event's request; `opened` describes new
     /// clocks. Each clock it touches gets its breach-watch columns as of the event.
     fn apply_changes(
@@ -559,6 +638,8 @@ impl Clocks {
                         pausable: i64::from(*pausable),
                         initial_target_seconds: *target_seconds,
                         target_seconds: *target_seconds,
+                        at_risk_numerator: i64::from(opened.at_risk_ratio.numerator()),
+                        at_risk_denominator: i64::from(opened.at_risk_ratio.denominator()),
                         transitions: "[]".to_owned(),
                         state: "running".to_owned(),
                         deadline: None,

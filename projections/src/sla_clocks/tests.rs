@@ -1,17 +1,27 @@
 //! The clock view fed with events the aggregates really produce, compared with values
-//! worked out by hand from DOMAIN.md's default policy.
+//! worked out by hand from DOMAIN.md's default policy, calendars and change lifecycle.
 
+use std::sync::Arc;
+
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
+use sablier_domain::change::{ArticleRef, Change, ChangeCommand, ChangeForm, LeadTime};
 use sablier_domain::incident::{Incident, IncidentCommand, PauseReason};
+use sablier_domain::services::{PolicyBook, StaticPolicyBook};
 use sablier_domain::testing::{TestServices, contract_id, utc};
-use sablier_domain::text::{FreeText, Login, Title};
-use sablier_domain::{Actor, ActorRole, Authored, IncidentId};
-use sablier_sla::{Priority, Verdict};
+use sablier_domain::text::{AssetRef, FreeText, Login, Title};
+use sablier_domain::{Actor, ActorRole, Authored, ChangeId, IncidentId, Services};
+use sablier_sla::policy::{DEFAULT_2026_TEXT, Policy};
+use sablier_sla::{IntervalKind, Priority, Transition, Verdict};
+use sablier_store::testing::TestDatabase;
 
-use super::{ClocksAfterEach, SlaClocks};
-use crate::event::DomainEvent;
+use super::{AWAITING_QUOTE_ACCEPTANCE, ClockRow, Clocks, ClocksAfterEach, SlaClocks};
+use crate::error::ProjectionError;
+use crate::event::{DomainEvent, FeedEvent};
+use crate::projection::Projection;
+use crate::sql::{ViewReader, ViewTx, begin};
 use crate::testing::{feed, feed_events};
 
 /// Runs `steps` (instant, actor role, command) against one incident and returns its events.
@@ -19,8 +29,41 @@ async fn incident_events(
     id: &IncidentId,
     steps: Vec<(DateTime<Utc>, ActorRole, IncidentCommand)>,
 ) -> Vec<(String, DomainEvent)> {
+    incident_events_under(Arc::new(StaticPolicyBook::default()), id, steps).await
+}
+
+/// [`incident_events`] with `policies` for the command side's policy book.
+async fn incident_events_under(
+    policies: Arc<dyn PolicyBook>,
+    id: &IncidentId,
+    steps: Vec<(DateTime<Utc>, ActorRole, IncidentCommand)>,
+) -> Vec<(String, DomainEvent)> {
+    let mut services = TestServices::at(steps[0].0);
+    services.services.policies = policies;
+    aggregate_events::<Incident, _>(services, id.as_str(), steps, DomainEvent::Incident).await
+}
+
+/// A command to a change, by an actor of that role, at that instant.
+type ChangeStep = (DateTime<Utc>, ActorRole, ChangeCommand);
+
+/// Runs `steps` against one change and returns its events.
+async fn change_events(id: &ChangeId, steps: Vec<ChangeStep>) -> Vec<(String, DomainEvent)> {
     let services = TestServices::at(steps[0].0);
-    let mut incident = Incident::default();
+    aggregate_events::<Change, _>(services, id.as_str(), steps, DomainEvent::Change).await
+}
+
+/// Runs `steps` against a new aggregate `A` with id `id`, the clock set to each step's
+/// instant, and returns its events as `wrap` makes them domain events.
+async fn aggregate_events<A, C>(
+    services: TestServices,
+    id: &str,
+    steps: Vec<(DateTime<Utc>, ActorRole, C)>,
+    wrap: fn(A::Event) -> DomainEvent,
+) -> Vec<(String, DomainEvent)>
+where
+    A: Aggregate<Command = Authored<C>, Services = Services>,
+{
+    let mut aggregate = A::default();
     let mut events = Vec::new();
     for (at, role, command) in steps {
         services.clock.set(at);
@@ -30,7 +73,7 @@ async fn incident_events(
             "agent.martin"
         };
         let sink = EventSink::default();
-        incident
+        aggregate
             .handle(
                 Authored::new(Actor::new(Login::parse(login).unwrap(), role), command),
                 &services.services,
@@ -42,7 +85,7 @@ async fn incident_events(
             sink.collect()
                 .await
                 .into_iter()
-                .map(|e| (id.to_string(), DomainEvent::Incident(e))),
+                .map(|event| (id.to_owned(), wrap(event))),
         );
     }
     events
@@ -391,4 +434,537 @@ async fn reset_empties_the_view() {
             .unwrap()
             .is_empty()
     );
+}
+
+/// Policies with default-2026's targets, at risk at half the target (`half-2026`).
+fn half_policies() -> Arc<dyn PolicyBook> {
+    let text = DEFAULT_2026_TEXT
+        .replace("version = \"default-2026\"", "version = \"half-2026\"")
+        .replace("at_risk_ratio = 0.75", "at_risk_ratio = 0.5");
+    Arc::new(StaticPolicyBook::new(vec![Policy::parse(&text).unwrap()]))
+}
+
+/// The clocks view with another policy book than the shipped one.
+struct SlaClocksUnder(Arc<dyn PolicyBook>);
+
+#[async_trait]
+impl Projection for SlaClocksUnder {
+    fn name(&self) -> &'static str {
+        SlaClocks::NAME
+    }
+
+    async fn apply_batch(
+        &self,
+        tx: &mut ViewTx,
+        events: &[FeedEvent],
+    ) -> Result<(), ProjectionError> {
+        Clocks::apply_under(tx, events, self.0.clone()).await
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        SlaClocks.tables()
+    }
+}
+
+/// Review finding: the clocks ignored their policy's at-risk ratio and used 75% whatever
+/// the policy said.
+#[tokio::test]
+async fn a_clock_is_at_risk_at_the_ratio_of_its_pinned_policy() {
+    let id = IncidentId::generate();
+    // Gold P1 at 08:00 under a policy at risk at half the target: GTI 900 s is at risk
+    // after 450 s (08:07:30), not 675 s (08:11:15) as under default-2026's 75%; GTD 2 h
+    // after 1 h, GTR 4 h after 2 h.
+    let events = incident_events_under(
+        half_policies(),
+        &id,
+        vec![(
+            utc(2026, 3, 27, 8, 0, 0),
+            ActorRole::Customer,
+            open(&id, Priority::P1),
+        )],
+    )
+    .await;
+    let (_db, reader) = feed(&SlaClocksUnder(half_policies()), events)
+        .await
+        .unwrap();
+    let clocks = SlaClocks::for_request(&reader, id.as_str()).await.unwrap();
+    let pinned: Vec<(&str, &str, i64, i64, Option<&str>)> = clocks
+        .iter()
+        .map(|clock| {
+            (
+                clock.metric.as_str(),
+                clock.policy_version.as_deref().unwrap(),
+                clock.at_risk_numerator,
+                clock.at_risk_denominator,
+                clock.at_risk_from.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pinned,
+        [
+            ("GTD", "half-2026", 1, 2, Some("2026-03-27T09:00:00Z")),
+            ("GTI", "half-2026", 1, 2, Some("2026-03-27T08:07:30Z")),
+            ("GTR", "half-2026", 1, 2, Some("2026-03-27T10:00:00Z")),
+        ]
+    );
+    // Read at 08:08 from the row alone: 480 s of 900 is past half.
+    let gti = &clocks[1];
+    assert!(gti.evaluate(utc(2026, 3, 27, 8, 8, 0)).unwrap().at_risk);
+    assert!(
+        gti.figures(utc(2026, 3, 27, 8, 8, 0))
+            .unwrap()
+            .unwrap()
+            .at_risk
+    );
+    let watch = SlaClocks::breach_watch(&reader, utc(2026, 3, 27, 8, 8, 0), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(metrics(&watch.at_risk), ["GTI"]);
+}
+
+#[tokio::test]
+async fn the_shipped_policy_pins_three_quarters() {
+    let id = IncidentId::generate();
+    let events = incident_events(
+        &id,
+        vec![(
+            utc(2026, 3, 27, 8, 0, 0),
+            ActorRole::Customer,
+            open(&id, Priority::P1),
+        )],
+    )
+    .await;
+    let (_db, reader) = feed(&SlaClocks, events).await.unwrap();
+    for clock in SlaClocks::for_request(&reader, id.as_str()).await.unwrap() {
+        assert_eq!(
+            (clock.at_risk_numerator, clock.at_risk_denominator),
+            (3, 4),
+            "{}",
+            clock.metric
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_incident_under_a_policy_version_the_view_does_not_know_is_refused() {
+    let id = IncidentId::generate();
+    let events = incident_events_under(
+        half_policies(),
+        &id,
+        vec![(
+            utc(2026, 3, 27, 8, 0, 0),
+            ActorRole::Customer,
+            open(&id, Priority::P1),
+        )],
+    )
+    .await;
+    let error = match feed(&SlaClocks, events).await {
+        Ok(_) => panic!("the shipped policies have no half-2026"),
+        Err(error) => error,
+    };
+    assert!(
+        error
+            .to_string()
+            .contains("unknown policy version 'half-2026'"),
+        "{error}"
+    );
+}
+
+fn metrics(clocks: &[ClockRow]) -> Vec<&str> {
+    clocks.iter().map(|clock| clock.metric.as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_closed_incident_keeps_its_stopped_clocks_and_a_reopened_one_runs_gtr_again() {
+    let id = IncidentId::generate();
+    // Gold P1 Friday 08:00, restored at 10:00 (GTR counted 7,200 s of 14,400).
+    let restored = vec![
+        (
+            utc(2026, 3, 27, 8, 0, 0),
+            ActorRole::Customer,
+            open(&id, Priority::P1),
+        ),
+        (
+            utc(2026, 3, 27, 8, 10, 0),
+            ActorRole::Agent,
+            IncidentCommand::StartIntervention,
+        ),
+        (
+            utc(2026, 3, 27, 9, 0, 0),
+            ActorRole::Agent,
+            IncidentCommand::ShareDiagnosis {
+                diagnosis: text("disk"),
+            },
+        ),
+        (
+            utc(2026, 3, 27, 10, 0, 0),
+            ActorRole::Agent,
+            IncidentCommand::Restore {
+                resolution: text("fixed"),
+            },
+        ),
+    ];
+
+    let mut closing = restored.clone();
+    closing.push((
+        utc(2026, 3, 28, 10, 0, 0),
+        ActorRole::Agent,
+        IncidentCommand::Close,
+    ));
+    let (_db, reader) = feed(&SlaClocks, incident_events(&id, restored.clone()).await)
+        .await
+        .unwrap();
+    let before_closing = SlaClocks::for_request(&reader, id.as_str()).await.unwrap();
+    let (_db, reader) = feed(&SlaClocks, incident_events(&id, closing).await)
+        .await
+        .unwrap();
+    let closed = SlaClocks::for_request(&reader, id.as_str()).await.unwrap();
+    assert_eq!(
+        closed, before_closing,
+        "closing moves no clock: the rows are those of the restoration"
+    );
+    assert!(closed.iter().all(|clock| clock.state == "stopped"));
+
+    // Reopened the next day at 09:00: GTR resumes from its 7,200 s, 2 h left, due 11:00;
+    // GTI and GTD stay stopped.
+    let mut reopening = restored;
+    reopening.push((
+        utc(2026, 3, 28, 9, 0, 0),
+        ActorRole::Customer,
+        IncidentCommand::Reopen {
+            reason: text("down again"),
+        },
+    ));
+    let (_db, reader) = feed(&SlaClocks, incident_events(&id, reopening).await)
+        .await
+        .unwrap();
+    let clocks = SlaClocks::for_request(&reader, id.as_str()).await.unwrap();
+    let states: Vec<(&str, &str, Option<&str>)> = clocks
+        .iter()
+        .map(|clock| {
+            (
+                clock.metric.as_str(),
+                clock.state.as_str(),
+                clock.deadline.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("GTD", "stopped", None),
+            ("GTI", "stopped", None),
+            ("GTR", "running", Some("2026-03-28T11:00:00Z")),
+        ]
+    );
+    let gtr = &clocks[2];
+    // At risk at 10,800 s: 1 h after the reopening.
+    assert_eq!(gtr.at_risk_from.as_deref(), Some("2026-03-28T10:00:00Z"));
+    let evaluation = gtr.evaluate(utc(2026, 3, 28, 9, 30, 0)).unwrap();
+    assert_eq!(evaluation.counted_seconds, 7200 + 1800);
+    assert_eq!(evaluation.verdict, Verdict::Running);
+}
+
+/// Submits the article that needs a study, standard lead time: 5 business days of
+/// business-hours-fr (09:00–18:00 Paris), 162,000 s.
+fn submit_study(id: &ChangeId) -> ChangeCommand {
+    let title = |value: &str| Title::parse(value).unwrap();
+    ChangeCommand::Submit {
+        change_id: id.clone(),
+        contract: contract_id(),
+        form: ChangeForm {
+            asset: Some(AssetRef::parse("Service Flexible Engine").unwrap()),
+            article: Some(ArticleRef {
+                catalogue: title("OCB - FE: Autres Demandes"),
+                category: title("Autres Demandes"),
+                article: title("Faire une demande sur étude"),
+            }),
+            lead_time: Some(LeadTime::Standard),
+            ..ChangeForm::default()
+        },
+    }
+}
+
+/// Monday 2026-03-30 at `hour`:`minute` UTC, two hours behind Paris (summer time since
+/// Sunday).
+fn monday(hour: u32, minute: u32) -> DateTime<Utc> {
+    utc(2026, 3, 30, hour, minute, 0)
+}
+
+fn quote() -> ChangeCommand {
+    ChangeCommand::Quote {
+        amount_cents: 120_000,
+        note: None,
+    }
+}
+
+/// The change's one clock: delivery.
+async fn delivery_clock(events: Vec<(String, DomainEvent)>, id: &ChangeId) -> ClockRow {
+    let (_db, reader) = feed(&SlaClocks, events).await.unwrap();
+    let mut clocks = SlaClocks::for_request(&reader, id.as_str()).await.unwrap();
+    assert_eq!(metrics(&clocks), ["delivery"]);
+    clocks.remove(0)
+}
+
+#[tokio::test]
+async fn a_submitted_change_starts_its_delivery_clock() {
+    let id = ChangeId::generate();
+    // Submitted Monday 10:00 Paris: 162,000 s (45 h) of business hours, 8 h that day, then
+    // 9 h a day until Friday 3 April (44 h); Easter Monday (6 April) is a holiday, so due
+    // Tuesday 7 April 10:00 Paris (08:00 UTC).
+    let events = change_events(
+        &id,
+        vec![(monday(8, 0), ActorRole::Customer, submit_study(&id))],
+    )
+    .await;
+    let clock = delivery_clock(events, &id).await;
+    assert_eq!(
+        (
+            clock.request_kind.as_str(),
+            clock.tier.as_deref(),
+            clock.policy_version.as_deref(),
+            clock.calendar.as_str(),
+            clock.time_zone.as_str(),
+            clock.target_seconds,
+            clock.state.as_str(),
+        ),
+        (
+            "change",
+            None,
+            None,
+            "business-hours-fr",
+            "Europe/Paris",
+            Some(162_000),
+            "running",
+        )
+    );
+    assert_eq!(clock.deadline.as_deref(), Some("2026-04-07T08:00:00Z"));
+    // No policy: the engine's default ratio, 3/4 of 162,000 s = 121,500 s (33 h 45 min):
+    // Monday 8 h, Tuesday and Wednesday 18 h, then 7 h 45 min on Thursday 2 April: 16:45
+    // Paris (14:45 UTC).
+    assert_eq!((clock.at_risk_numerator, clock.at_risk_denominator), (3, 4));
+    assert_eq!(clock.at_risk_from.as_deref(), Some("2026-04-02T14:45:00Z"));
+}
+
+#[tokio::test]
+async fn a_quote_pauses_the_delivery_clock_until_the_customer_accepts_it() {
+    let id = ChangeId::generate();
+    let steps = vec![
+        (monday(8, 0), ActorRole::Customer, submit_study(&id)),
+        // Quoted at 12:00 Paris: 2 h counted.
+        (monday(10, 0), ActorRole::Agent, quote()),
+        // Accepted at 15:00 Paris: the 3 h in between do not count.
+        (
+            monday(13, 0),
+            ActorRole::Customer,
+            ChangeCommand::AcceptQuote,
+        ),
+    ];
+    let events = change_events(&id, steps).await;
+
+    let quoted = delivery_clock(events[..2].to_vec(), &id).await;
+    assert_eq!(quoted.state, "paused");
+    assert_eq!(
+        quoted.deadline, None,
+        "a paused clock is off the breach watch"
+    );
+    let evaluation = quoted.evaluate(monday(12, 0)).unwrap();
+    assert_eq!(evaluation.counted_seconds, 2 * 3600);
+    let pauses: Vec<(DateTime<Utc>, Option<&str>)> = evaluation
+        .intervals
+        .iter()
+        .filter(|interval| interval.kind == IntervalKind::Paused)
+        .map(|interval| (interval.from, interval.detail.as_deref()))
+        .collect();
+    assert_eq!(pauses, [(monday(10, 0), Some(AWAITING_QUOTE_ACCEPTANCE))]);
+
+    let accepted = delivery_clock(events, &id).await;
+    assert_eq!(accepted.state, "running");
+    // The deadline moves 3 h later: Tuesday 7 April 13:00 Paris (11:00 UTC).
+    assert_eq!(accepted.deadline.as_deref(), Some("2026-04-07T11:00:00Z"));
+    assert_eq!(
+        accepted.evaluate(monday(15, 0)).unwrap().counted_seconds,
+        2 * 3600 + 2 * 3600
+    );
+}
+
+#[tokio::test]
+async fn a_finished_change_stops_its_delivery_clock_resuming_it_first_when_paused() {
+    let start = Transition::start(monday(8, 0));
+    let pause = Transition::pause(monday(10, 0), AWAITING_QUOTE_ACCEPTANCE);
+    // (case, the steps after the submission on Monday 10:00 Paris, the clock's transitions,
+    // its counted seconds)
+    let cases: Vec<(&str, Vec<ChangeStep>, Vec<Transition>, i64)> = vec![
+        (
+            // Declined while the quote waits: the paused clock resumes and stops at once,
+            // having counted 10:00–12:00 Paris.
+            "declined",
+            vec![
+                (monday(10, 0), ActorRole::Agent, quote()),
+                (
+                    monday(13, 0),
+                    ActorRole::Customer,
+                    ChangeCommand::DeclineQuote { reason: None },
+                ),
+            ],
+            vec![
+                start.clone(),
+                pause.clone(),
+                Transition::resume(monday(13, 0)),
+                Transition::stop(monday(13, 0)),
+            ],
+            2 * 3600,
+        ),
+        (
+            // Rejected while the quote waits: likewise, 10:00–12:00 Paris counted.
+            "rejected while quoted",
+            vec![
+                (monday(10, 0), ActorRole::Agent, quote()),
+                (
+                    monday(11, 0),
+                    ActorRole::Agent,
+                    ChangeCommand::Reject {
+                        reason: text("out of scope"),
+                    },
+                ),
+            ],
+            vec![
+                start.clone(),
+                pause.clone(),
+                Transition::resume(monday(11, 0)),
+                Transition::stop(monday(11, 0)),
+            ],
+            2 * 3600,
+        ),
+        (
+            "cancelled while running",
+            vec![(
+                monday(9, 0),
+                ActorRole::Customer,
+                ChangeCommand::Cancel { reason: None },
+            )],
+            vec![start.clone(), Transition::stop(monday(9, 0))],
+            3600,
+        ),
+        (
+            // Quoted 12:00–15:00 Paris, worked until 17:00 Paris: 2 h + 2 h.
+            "completed",
+            vec![
+                (monday(10, 0), ActorRole::Agent, quote()),
+                (
+                    monday(13, 0),
+                    ActorRole::Customer,
+                    ChangeCommand::AcceptQuote,
+                ),
+                (monday(14, 0), ActorRole::Agent, ChangeCommand::Start),
+                (
+                    monday(15, 0),
+                    ActorRole::Agent,
+                    ChangeCommand::Complete { note: None },
+                ),
+            ],
+            vec![
+                start.clone(),
+                pause.clone(),
+                Transition::resume(monday(13, 0)),
+                Transition::stop(monday(15, 0)),
+            ],
+            4 * 3600,
+        ),
+    ];
+    for (case, steps, transitions, counted) in cases {
+        let id = ChangeId::generate();
+        let mut all_steps = vec![(monday(8, 0), ActorRole::Customer, submit_study(&id))];
+        all_steps.extend(steps);
+        let clock = delivery_clock(change_events(&id, all_steps).await, &id).await;
+        assert_eq!(
+            (
+                clock.state.as_str(),
+                clock.deadline.as_deref(),
+                clock.at_risk_from.as_deref()
+            ),
+            ("stopped", None, None),
+            "{case}: a stopped clock is off the breach watch"
+        );
+        assert_eq!(clock.transitions().unwrap(), transitions, "{case}");
+        let evaluation = clock.evaluate(utc(2026, 4, 30, 0, 0, 0)).unwrap();
+        assert_eq!(
+            (evaluation.counted_seconds, evaluation.verdict),
+            (counted, Verdict::Met),
+            "{case}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_pinned_ratios_are_stored_alike_on_every_backend() {
+    let incident = IncidentId::generate();
+    let change = ChangeId::generate();
+    let mut events = incident_events_under(
+        half_policies(),
+        &incident,
+        vec![(
+            utc(2026, 3, 27, 8, 0, 0),
+            ActorRole::Customer,
+            open(&incident, Priority::P1),
+        )],
+    )
+    .await;
+    events.extend(
+        change_events(
+            &change,
+            vec![
+                (monday(8, 0), ActorRole::Customer, submit_study(&change)),
+                (monday(10, 0), ActorRole::Agent, quote()),
+            ],
+        )
+        .await,
+    );
+    let projection = SlaClocksUnder(half_policies());
+    let mut stored = Vec::new();
+    for database in TestDatabase::all().await {
+        let backend = database.backend_name();
+        let rows = async {
+            // One batch: every clock written by the same multi-row statement.
+            let mut tx = begin(&database.database).await?;
+            projection
+                .apply_batch(&mut tx, &feed_events(events.clone()))
+                .await?;
+            tx.commit().await?;
+            let reader = ViewReader::new(database.database.clone());
+            let mut rows = SlaClocks::for_request(&reader, incident.as_str()).await?;
+            rows.extend(SlaClocks::for_request(&reader, change.as_str()).await?);
+            Ok::<_, ProjectionError>(rows)
+        }
+        .await;
+        database.cleanup().await;
+        stored.push((
+            backend,
+            rows.unwrap_or_else(|error| panic!("{backend}: {error:?}")),
+        ));
+    }
+    let (_, on_sqlite) = &stored[0];
+    let ratios: Vec<(&str, i64, i64)> = on_sqlite
+        .iter()
+        .map(|clock| {
+            (
+                clock.metric.as_str(),
+                clock.at_risk_numerator,
+                clock.at_risk_denominator,
+            )
+        })
+        .collect();
+    assert_eq!(
+        ratios,
+        [
+            ("GTD", 1, 2),
+            ("GTI", 1, 2),
+            ("GTR", 1, 2),
+            ("delivery", 3, 4)
+        ]
+    );
+    for (backend, rows) in &stored[1..] {
+        assert_eq!(rows, on_sqlite, "{backend}");
+    }
 }
