@@ -20,7 +20,7 @@ use tracing::{info, warn};
 use crate::error::ProjectionError;
 
 /// The advisory lock key of the projector ("Sablier" in ASCII).
-const PROJECTOR_LOCK_KEY: i64 = 0x0053_6162_6c69_6572;
+pub const PROJECTOR_LOCK_KEY: i64 = 0x0053_6162_6c69_6572;
 
 /// Held for as long as this process is the projector.
 pub enum Leadership {

@@ -9,10 +9,8 @@ use sablier_store::testing::TestDatabase;
 use sablier_store::{Database, EventLog};
 
 use crate::cli::binary;
+use crate::projector::lock_holders;
 use crate::workload::Workload;
-
-/// The projector's advisory lock key ("Sablier" in ASCII), as pg_locks splits it.
-const LOCK_KEY: i64 = 0x0053_6162_6c69_6572;
 
 /// A `sablier project` process logging at info level into a file; killed when dropped.
 struct Projecting {
@@ -46,19 +44,9 @@ impl Drop for Projecting {
     }
 }
 
-/// The backend pid holding the projector's lock, if any.
+/// The backend holding the projector's lock on this test's database, if any.
 async fn lock_holder(database: &Database) -> Option<i32> {
-    let Database::Postgres(pool) = database else {
-        unreachable!("PostgreSQL only")
-    };
-    sqlx::query_scalar(
-        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
-         AND classid = ($1 >> 32)::oid AND objid = ($1 & 4294967295)::oid AND objsubid = 1",
-    )
-    .bind(LOCK_KEY)
-    .fetch_optional(pool)
-    .await
-    .unwrap()
+    lock_holders(database).await.first().copied()
 }
 
 /// Polls `check` every 50 ms until it gives something, or panics naming `what` after `within`.

@@ -6,6 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
+use sablier_projections::leadership::PROJECTOR_LOCK_KEY;
 use sablier_projections::{Projector, catalogue, snapshot};
 use sablier_store::testing::TestDatabase;
 use sablier_store::{Database, EventLog};
@@ -46,12 +47,19 @@ fn projector_process(url: &str) -> ProjectorProcess {
     ProjectorProcess(child)
 }
 
+/// Each projection's checkpoint, by projection name.
+async fn checkpoints_by_name(database: &Database) -> BTreeMap<String, i64> {
+    let sql = "SELECT name, position FROM projection_checkpoints";
+    let rows: Vec<(String, i64)> = match database {
+        Database::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
+        Database::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
+    };
+    rows.into_iter().collect()
+}
+
+/// The checkpoints, in projection name order.
 async fn checkpoints(database: &Database) -> Vec<i64> {
-    let sql = "SELECT position FROM projection_checkpoints ORDER BY name";
-    match database {
-        Database::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
-        Database::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
-    }
+    checkpoints_by_name(database).await.into_values().collect()
 }
 
 /// Waits until every checkpoint reaches the log's head (or panics after `within`).
@@ -97,12 +105,45 @@ async fn assert_views_equal_a_rebuild(
     }
 }
 
+/// What one SIGKILL cut short: the checkpoints when the process started and when it died,
+/// and the log's last position when it died.
+#[derive(Debug)]
+struct Kill {
+    at_start: BTreeMap<String, i64>,
+    at_death: BTreeMap<String, i64>,
+    head: i64,
+}
+
+impl Kill {
+    /// The process had committed something and still had events to apply: the kill
+    /// interrupted work in progress, not a process that had yet to start.
+    fn landed_mid_work(&self) -> bool {
+        let committed = self
+            .at_death
+            .iter()
+            .any(|(name, position)| *position > self.at_start.get(name).copied().unwrap_or(0));
+        let behind = self.at_death.values().any(|position| *position < self.head);
+        committed && behind
+    }
+}
+
+/// Kills at random moments per run, at least.
+const KILLS: usize = 6;
+/// Kills that must land mid-work ([`Kill::landed_mid_work`]): a run goes on killing at
+/// random, up to [`MAX_KILLS`], until that many did (a slow machine may need more kills).
+const KILLS_MID_WORK: usize = 3;
+const MAX_KILLS: usize = 24;
+
 /// SIGKILL the projector at random moments while commands keep arriving; after a restart
 /// and a catch-up, every view equals a rebuild from scratch.
 async fn crash_and_compare(db: TestDatabase) {
+    let log = EventLog::new(db.database.clone());
     let mut workload = Workload::start(&db.database).await;
     let mut rng = rand::thread_rng();
-    for _round in 0..6 {
+    let mut kills: Vec<Kill> = Vec::new();
+    let mid_work = |kills: &[Kill]| kills.iter().filter(|kill| kill.landed_mid_work()).count();
+    while kills.len() < KILLS || (mid_work(&kills) < KILLS_MID_WORK && kills.len() < MAX_KILLS) {
+        let at_start = checkpoints_by_name(&db.database).await;
         let mut projector = projector_process(&db.url);
         let kill_after = Duration::from_millis(rng.gen_range(150..700));
         let started = Instant::now();
@@ -110,12 +151,39 @@ async fn crash_and_compare(db: TestDatabase) {
             workload.burst().await;
         }
         projector.kill();
+        // Dead, and no command runs meanwhile: both are what they were at the kill.
+        let at_death = checkpoints_by_name(&db.database).await;
+        let (head, _) = log.head().await.unwrap();
+        kills.push(Kill {
+            at_start,
+            at_death,
+            head,
+        });
     }
+    assert!(
+        mid_work(&kills) >= KILLS_MID_WORK,
+        "{}: only {} of {} kills landed while the projector had committed something and \
+         still had events to apply: {kills:#?}",
+        db.backend_name(),
+        mid_work(&kills),
+        kills.len()
+    );
     let mut projector = projector_process(&db.url);
     wait_caught_up(&db.database, Duration::from_secs(60)).await;
     projector.kill();
 
     let live = snapshot::view_rows(&db.database).await.unwrap();
+    for table in [
+        "billing_expert_minutes",
+        "billing_changes",
+        "billing_orders",
+        "billing_lines",
+    ] {
+        assert!(
+            !live[table].is_empty(),
+            "the workload leaves rows in {table}, compared below"
+        );
+    }
     assert_views_equal_a_rebuild(&db, &live, "crashes").await;
     db.cleanup().await;
 }
@@ -191,8 +259,90 @@ async fn two_projectors_catching_up_in_lanes_at_once_finish_and_apply_each_event
     db.cleanup().await;
 }
 
-/// Two processes share one PostgreSQL database: one projects; when it dies, the other
-/// takes over within 5 seconds.
+/// The backends (server process ids) of this test's database that hold the projector's
+/// lock. Other tests' databases run projectors of their own at the same time.
+pub async fn lock_holders(database: &Database) -> Vec<i32> {
+    let Database::Postgres(pool) = database else {
+        unreachable!("advisory locks are PostgreSQL's")
+    };
+    sqlx::query_scalar(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+         AND classid = ($1 >> 32)::oid AND objid = ($1 & 4294967295)::oid AND objsubid = 1 \
+         ORDER BY pid",
+    )
+    .bind(PROJECTOR_LOCK_KEY)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+/// Waits until exactly one backend holds the projector's lock and it is not `previous`;
+/// returns it (or panics after `within`).
+async fn next_lock_holder(database: &Database, previous: Option<i32>, within: Duration) -> i32 {
+    let started = Instant::now();
+    loop {
+        let holders = lock_holders(database).await;
+        if let [holder] = holders[..]
+            && Some(holder) != previous
+        {
+            return holder;
+        }
+        assert!(
+            started.elapsed() < within,
+            "the projector's lock held by {holders:?} after {within:?} (before: {previous:?})"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Starts a projector process beside `leader` (the backend holding the lock) and waits
+/// until it stands by: a backend of this database that started with it tried to take the
+/// lock and, not holding it, failed. Then checks, over a standby poll or two, that
+/// `leader` alone holds the lock.
+async fn start_standby(db: &TestDatabase, leader: i32) -> ProjectorProcess {
+    let Database::Postgres(pool) = &db.database else {
+        unreachable!("advisory locks are PostgreSQL's")
+    };
+    let before: String = sqlx::query_scalar("SELECT clock_timestamp()::text")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let standby = projector_process(&db.url);
+    let started = Instant::now();
+    loop {
+        let tried: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND pid <> pg_backend_pid() AND backend_start > $1::timestamptz \
+             AND query LIKE '%pg_try_advisory_lock%'",
+        )
+        .bind(&before)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        if tried > 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the new process never tried the projector's lock"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let watched = Instant::now();
+    while watched.elapsed() < Duration::from_millis(600) {
+        assert_eq!(
+            lock_holders(&db.database).await,
+            vec![leader],
+            "the leader alone holds the projector's lock while a standby polls"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    standby
+}
+
+/// Two processes share one PostgreSQL database: exactly one holds the projector's lock and
+/// projects; when it dies, the other takes the lock over and the views move within 5 s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_standby_projector_takes_over_within_five_seconds() {
     let Some(db) = TestDatabase::postgres().await else {
@@ -201,27 +351,30 @@ async fn a_standby_projector_takes_over_within_five_seconds() {
     let mut workload = Workload::start(&db.database).await;
     let mut first = projector_process(&db.url);
     wait_caught_up(&db.database, Duration::from_secs(30)).await;
-    let mut second = projector_process(&db.url);
+    let leader = next_lock_holder(&db.database, None, Duration::from_secs(5)).await;
+    let mut second = start_standby(&db, leader).await;
     workload.burst().await;
     wait_caught_up(&db.database, Duration::from_secs(30)).await;
+    assert_eq!(lock_holders(&db.database).await, vec![leader]);
 
-    // The first process holds the projector lock; the second stands by. Kill the first:
-    // the views must move again within 5 s.
+    // Kill the leader: the standby takes the lock, and the views move again, within 5 s.
     first.kill();
     let killed_at = Instant::now();
+    let leader = next_lock_holder(&db.database, Some(leader), Duration::from_secs(5)).await;
     workload.burst().await;
     wait_caught_up(&db.database, Duration::from_secs(5)).await;
     let took = killed_at.elapsed();
     assert!(took < Duration::from_secs(5), "took over after {took:?}");
 
     // And the other way round: a fresh standby takes over from the survivor.
-    let mut third = projector_process(&db.url);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut third = start_standby(&db, leader).await;
     second.kill();
     let killed_at = Instant::now();
+    next_lock_holder(&db.database, Some(leader), Duration::from_secs(5)).await;
     workload.burst().await;
     wait_caught_up(&db.database, Duration::from_secs(5)).await;
-    assert!(killed_at.elapsed() < Duration::from_secs(5));
+    let took = killed_at.elapsed();
+    assert!(took < Duration::from_secs(5), "took over after {took:?}");
     third.kill();
     db.cleanup().await;
 }

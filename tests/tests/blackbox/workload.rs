@@ -12,7 +12,7 @@ use sablier_domain::contract::{
 use sablier_domain::incident::{IncidentCommand, PauseReason};
 use sablier_domain::order::{Civility, OrderCommand, OrderContact, PlaceOrder, ServiceItemId};
 use sablier_domain::services::{DomainSettings, StaticPolicyBook};
-use sablier_domain::text::{AssetRef, Email, FreeText, Login, Name, PhoneNumber, Title};
+use sablier_domain::text::{AssetRef, Comment, Email, FreeText, Login, Name, PhoneNumber, Title};
 use sablier_domain::{
     Actor, ActorRole, Authored, ChangeId, Channel, Clock, CommandContext, ContractId, IncidentId,
     OrderId, SystemClock,
@@ -22,6 +22,8 @@ use sablier_store::{Database, Engine, EventLog, ports};
 
 pub struct Workload {
     engine: Engine,
+    /// What the commands' events are stamped with: the day expert time is logged for.
+    clock: Arc<dyn Clock>,
     contracts: Vec<ContractId>,
     step: usize,
 }
@@ -55,7 +57,7 @@ impl Workload {
         let log = EventLog::new(database.clone());
         let services = ports::services(
             &log,
-            clock,
+            clock.clone(),
             Arc::new(StaticPolicyBook::default()),
             DomainSettings::default(),
         );
@@ -95,6 +97,7 @@ impl Workload {
         }
         Self {
             engine,
+            clock,
             contracts,
             step: 0,
         }
@@ -108,13 +111,29 @@ impl Workload {
         self.contracts[index].clone()
     }
 
-    /// One burst of commands: an incident walked to restoration, and by turns a change, an
-    /// order, a user or a tier change.
+    /// One burst of commands: an incident walked part way (a restored one is closed,
+    /// reopened or commented on), by turns a change, an order, a user or a tier change
+    /// (changes and orders walked to completion, a quote, a cancellation and so on), and
+    /// expert time logged on the contract.
     pub async fn burst(&mut self) {
         self.step += 1;
         let contract = self.contracts[self.step % self.contracts.len()].clone();
-        let (agent, agent_context) = actor("agent.martin", ActorRole::Agent);
-        let (customer, customer_context) = actor("jean.dupont", ActorRole::Customer);
+        self.walk_incident(&contract).await;
+        // Turns of each kind are numbered by `turn`; 5 (prime to the 3 contracts) outcomes
+        // for changes and orders give every contract every outcome.
+        let turn = self.step / 4;
+        match self.step % 4 {
+            0 => self.walk_change(&contract, turn).await,
+            1 => self.walk_order(&contract, turn).await,
+            2 => self.manage_user(&contract, turn).await,
+            _ => self.change_tier().await,
+        }
+        self.log_expert_time(&contract).await;
+    }
+
+    async fn walk_incident(&self, contract: &ContractId) {
+        let agent = actor("agent.martin", ActorRole::Agent);
+        let customer = actor("jean.dupont", ActorRole::Customer);
         let id = IncidentId::generate();
         let priority = [Priority::P1, Priority::P2, Priority::P3, Priority::P4][self.step % 4];
         let open = IncidentCommand::Open {
@@ -124,26 +143,18 @@ impl Workload {
             title: Title::parse(format!("Incident {}", self.step)).unwrap(),
             description: text("Something broke"),
         };
-        let incidents = &self.engine.incidents;
-        incidents
-            .execute(
-                id.as_str(),
-                Authored::new(customer.clone(), open),
-                &customer_context,
-            )
-            .await
-            .unwrap();
-        let steps = [
-            (agent.clone(), IncidentCommand::StartIntervention),
+        let mut steps = vec![
+            (&customer, open),
+            (&agent, IncidentCommand::StartIntervention),
             (
-                agent.clone(),
+                &agent,
                 IncidentCommand::AwaitCustomer {
                     reason: PauseReason::awaiting_customer(),
                 },
             ),
-            (customer.clone(), IncidentCommand::RecordCustomerResponse),
+            (&customer, IncidentCommand::RecordCustomerResponse),
             (
-                agent.clone(),
+                &agent,
                 IncidentCommand::ChangePriority {
                     to: if priority == Priority::P1 {
                         Priority::P2
@@ -154,132 +165,301 @@ impl Workload {
                 },
             ),
             (
-                agent.clone(),
+                &agent,
                 IncidentCommand::ShareDiagnosis {
                     diagnosis: text("found it"),
                 },
             ),
             (
-                agent.clone(),
+                &agent,
                 IncidentCommand::Restore {
                     resolution: text("fixed it"),
                 },
             ),
         ];
-        let keep = 1 + self.step % steps.len();
-        for (by, command) in steps.into_iter().take(keep) {
-            let context = if by.role == ActorRole::Customer {
-                &customer_context
-            } else {
-                &agent_context
-            };
-            incidents
-                .execute(id.as_str(), Authored::new(by, command), context)
+        let keep = 2 + self.step % 6;
+        let restored = keep == steps.len();
+        steps.truncate(keep);
+        if restored {
+            match (self.step / 6) % 3 {
+                0 => steps.push((&customer, IncidentCommand::Close)),
+                1 => steps.extend([
+                    (
+                        &customer,
+                        IncidentCommand::Reopen {
+                            reason: text("broke again"),
+                        },
+                    ),
+                    (
+                        &agent,
+                        IncidentCommand::Restore {
+                            resolution: text("fixed it for good"),
+                        },
+                    ),
+                    (&customer, IncidentCommand::Close),
+                ]),
+                _ => steps.push((
+                    &customer,
+                    IncidentCommand::AddComment {
+                        text: Comment::parse("Thanks, works again").unwrap(),
+                    },
+                )),
+            }
+        }
+        for ((by, context), command) in steps {
+            self.engine
+                .incidents
+                .execute(id.as_str(), Authored::new(by.clone(), command), context)
                 .await
                 .unwrap();
         }
-        match self.step % 4 {
-            0 => {
-                let change = ChangeId::generate();
-                let submit = ChangeCommand::Submit {
-                    change_id: change.clone(),
-                    contract: contract.clone(),
-                    form: ChangeForm {
-                        asset: Some(AssetRef::parse("vdc-01").unwrap()),
-                        article: Some(ArticleRef {
-                            catalogue: Title::parse("Catalogue de Changement Standard").unwrap(),
-                            category: Title::parse("Quotas").unwrap(),
-                            article: Title::parse("Modifier mes quotas").unwrap(),
-                        }),
-                        lead_time: Some(LeadTime::Urgent),
-                        ..ChangeForm::default()
+    }
+
+    /// A change on `contract`: done at the catalogue price, quoted and done, left in
+    /// progress, quoted and declined, or drafted, submitted, then cancelled or rejected.
+    async fn walk_change(&self, contract: &ContractId, turn: usize) {
+        let agent = actor("agent.martin", ActorRole::Agent);
+        let customer = actor("jean.dupont", ActorRole::Customer);
+        let id = ChangeId::generate();
+        let outcome = turn % 5;
+        let form = if outcome == 1 || outcome == 3 {
+            change_form(ON_STUDY, LeadTime::Standard)
+        } else {
+            change_form(AT_CATALOGUE_PRICE, LeadTime::Urgent)
+        };
+        let quote = || ChangeCommand::Quote {
+            amount_cents: 32_000,
+            note: Some(text("two days of study")),
+        };
+        let done = || ChangeCommand::Complete {
+            note: Some(text("done")),
+        };
+        let mut steps = if outcome == 4 {
+            vec![
+                (
+                    &customer,
+                    ChangeCommand::SaveDraft {
+                        change_id: id.clone(),
+                        contract: contract.clone(),
+                        form,
                     },
-                };
-                self.engine
-                    .changes
-                    .execute(
-                        change.as_str(),
-                        Authored::new(customer.clone(), submit),
-                        &customer_context,
-                    )
-                    .await
-                    .unwrap();
-                self.engine
-                    .changes
-                    .execute(
-                        change.as_str(),
-                        Authored::new(agent.clone(), ChangeCommand::Start),
-                        &agent_context,
-                    )
-                    .await
-                    .unwrap();
-            }
-            1 => {
-                let order = OrderId::generate();
-                let place = OrderCommand::PlaceOrder(PlaceOrder {
-                    order_id: order.clone(),
+                ),
+                (&customer, ChangeCommand::SubmitDraft),
+            ]
+        } else {
+            vec![(
+                &customer,
+                ChangeCommand::Submit {
+                    change_id: id.clone(),
                     contract: contract.clone(),
-                    item: ServiceItemId::parse("pack-expert-4h").unwrap(),
-                    contact: OrderContact {
-                        civility: Civility::Ms,
-                        last_name: Name::parse("Moreau").unwrap(),
-                        first_name: Name::parse("Claire").unwrap(),
-                        email: Email::parse("claire.moreau@example.fr").unwrap(),
-                        landline: Some(PhoneNumber::parse("01 23 45 67 89").unwrap()),
-                        mobile: None,
+                    form,
+                },
+            )]
+        };
+        match outcome {
+            0 => steps.extend([(&agent, ChangeCommand::Start), (&agent, done())]),
+            1 => steps.extend([
+                (&agent, quote()),
+                (&customer, ChangeCommand::AcceptQuote),
+                (&agent, ChangeCommand::Start),
+                (&agent, done()),
+            ]),
+            2 => steps.push((&agent, ChangeCommand::Start)),
+            3 => steps.extend([
+                (&agent, quote()),
+                (
+                    &customer,
+                    ChangeCommand::DeclineQuote {
+                        reason: Some(text("too expensive")),
                     },
-                    comments: None,
-                });
-                self.engine
-                    .orders
-                    .execute(
-                        order.as_str(),
-                        Authored::new(customer.clone(), place),
-                        &customer_context,
-                    )
-                    .await
-                    .unwrap();
+                ),
+            ]),
+            _ if turn.is_multiple_of(2) => {
+                steps.push((&customer, ChangeCommand::Cancel { reason: None }));
             }
-            2 => {
-                // Zero-padded: a login has at least 8 characters.
-                let login = format!("user{:04}{:05}", self.step, uuid_like() % 100_000);
-                let declare = ContractCommand::DeclareUser(DeclareUser {
-                    login: Login::parse(&login).unwrap(),
-                    email: Email::parse(format!("{login}@example.fr")).unwrap(),
-                    first_name: Name::parse("Paul").unwrap(),
-                    last_name: Name::parse("Martin").unwrap(),
-                    roles: SectionRoles::uniform(SectionRole::Visitor),
-                });
-                let (admin, admin_context) = actor("sablier.admin", ActorRole::Admin);
-                self.engine
-                    .contracts
-                    .execute(
-                        contract.as_str(),
-                        Authored::new(admin, declare),
-                        &admin_context,
-                    )
-                    .await
-                    .unwrap();
-            }
-            _ => {
-                let standard = self.contracts[2].clone();
-                let (admin, admin_context) = actor("sablier.admin", ActorRole::Admin);
-                let command = if self.step % 8 == 3 {
-                    ContractCommand::UpgradeSupportTier { to: Tier::Gold }
-                } else {
-                    ContractCommand::DowngradeSupportTier { to: Tier::Standard }
-                };
-                // Either may be refused (already Gold, or nothing to downgrade): both are fine.
-                let _ = self
-                    .engine
-                    .contracts
-                    .execute(
-                        standard.as_str(),
-                        Authored::new(admin, command),
-                        &admin_context,
-                    )
-                    .await;
-            }
+            _ => steps.push((
+                &agent,
+                ChangeCommand::Reject {
+                    reason: text("not on this asset"),
+                },
+            )),
         }
+        for ((by, context), command) in steps {
+            self.engine
+                .changes
+                .execute(id.as_str(), Authored::new(by.clone(), command), context)
+                .await
+                .unwrap();
+        }
+    }
+
+    /// An order on `contract`: delivered at its price, quoted and delivered, left as
+    /// placed, quoted and declined, or started and cancelled.
+    async fn walk_order(&self, contract: &ContractId, turn: usize) {
+        let agent = actor("agent.martin", ActorRole::Agent);
+        let customer = actor("jean.dupont", ActorRole::Customer);
+        let id = OrderId::generate();
+        let outcome = turn % 5;
+        let item = match outcome {
+            0 | 2 => "pack-expert-4h",
+            1 => "prestation-sur-mesure",
+            3 => "prestation-migration",
+            _ => "pack-formation-api",
+        };
+        let place = OrderCommand::PlaceOrder(PlaceOrder {
+            order_id: id.clone(),
+            contract: contract.clone(),
+            item: ServiceItemId::parse(item).unwrap(),
+            contact: OrderContact {
+                civility: Civility::Ms,
+                last_name: Name::parse("Moreau").unwrap(),
+                first_name: Name::parse("Claire").unwrap(),
+                email: Email::parse("claire.moreau@example.fr").unwrap(),
+                landline: Some(PhoneNumber::parse("01 23 45 67 89").unwrap()),
+                mobile: None,
+            },
+            comments: None,
+        });
+        let quote = || OrderCommand::Quote {
+            amount_cents: 120_000,
+            note: None,
+        };
+        let delivered = || OrderCommand::Complete {
+            note: Some(text("delivered")),
+        };
+        let mut steps = vec![(&customer, place)];
+        match outcome {
+            0 => steps.extend([(&agent, OrderCommand::Start), (&agent, delivered())]),
+            1 => steps.extend([
+                (&agent, quote()),
+                (&customer, OrderCommand::AcceptQuote),
+                (&agent, OrderCommand::Start),
+                (&agent, delivered()),
+            ]),
+            2 => {}
+            3 => steps.extend([
+                (&agent, quote()),
+                (&customer, OrderCommand::DeclineQuote { reason: None }),
+            ]),
+            _ => steps.extend([
+                (&agent, OrderCommand::Start),
+                (
+                    &agent,
+                    OrderCommand::Cancel {
+                        reason: text("asked by the customer"),
+                    },
+                ),
+            ]),
+        }
+        for ((by, context), command) in steps {
+            self.engine
+                .orders
+                .execute(id.as_str(), Authored::new(by.clone(), command), context)
+                .await
+                .unwrap();
+        }
+    }
+
+    /// A user declared on `contract`; by turns, given other roles, removed, or both.
+    async fn manage_user(&self, contract: &ContractId, turn: usize) {
+        let (admin, admin_context) = actor("sablier.admin", ActorRole::Admin);
+        // Zero-padded: a login has at least 8 characters.
+        let login =
+            Login::parse(format!("user{:04}{:05}", self.step, uuid_like() % 100_000)).unwrap();
+        let mut steps = vec![ContractCommand::DeclareUser(DeclareUser {
+            login: login.clone(),
+            email: Email::parse(format!("{login}@example.fr")).unwrap(),
+            first_name: Name::parse("Paul").unwrap(),
+            last_name: Name::parse("Martin").unwrap(),
+            roles: SectionRoles::uniform(SectionRole::Visitor),
+        })];
+        if turn % 2 == 1 {
+            steps.push(ContractCommand::ChangeUserRoles {
+                login: login.clone(),
+                roles: SectionRoles {
+                    support: SectionRole::Manager,
+                    ..SectionRoles::uniform(SectionRole::Visitor)
+                },
+            });
+        }
+        if turn % 4 >= 2 {
+            steps.push(ContractCommand::RemoveUser { login });
+        }
+        for command in steps {
+            self.engine
+                .contracts
+                .execute(
+                    contract.as_str(),
+                    Authored::new(admin.clone(), command),
+                    &admin_context,
+                )
+                .await
+                .unwrap();
+        }
+    }
+
+    /// The Standard contract upgraded to Gold, or downgraded back, by turns.
+    async fn change_tier(&self) {
+        let standard = self.contracts[2].clone();
+        let (admin, admin_context) = actor("sablier.admin", ActorRole::Admin);
+        let command = if self.step % 8 == 3 {
+            ContractCommand::UpgradeSupportTier { to: Tier::Gold }
+        } else {
+            ContractCommand::DowngradeSupportTier { to: Tier::Standard }
+        };
+        // Either may be refused (already Gold, or nothing to downgrade): both are fine.
+        let _ = self
+            .engine
+            .contracts
+            .execute(
+                standard.as_str(),
+                Authored::new(admin, command),
+                &admin_context,
+            )
+            .await;
+    }
+
+    /// An expert's time on `contract` today: every burst adds to the month's used minutes.
+    async fn log_expert_time(&self, contract: &ContractId) {
+        let (expert, context) = actor("expert.durand", ActorRole::Agent);
+        let log = ContractCommand::LogExpertTime {
+            performed_on: self.clock.now().with_timezone(&Paris).date_naive(),
+            minutes: [15, 30, 45, 60][self.step % 4],
+            note: Some(text("architecture review")),
+        };
+        self.engine
+            .contracts
+            .execute(contract.as_str(), Authored::new(expert, log), &context)
+            .await
+            .unwrap();
+    }
+}
+
+/// A change article with a catalogue price (catalogue, category, article).
+const AT_CATALOGUE_PRICE: [&str; 3] = [
+    "Catalogue de Changement Standard",
+    "Quotas",
+    "Modifier mes quotas",
+];
+
+/// A change article sold on study: priced by the quote the customer accepts.
+const ON_STUDY: [&str; 3] = [
+    "OCB - FE: Autres Demandes",
+    "Autres Demandes",
+    "Faire une demande sur étude",
+];
+
+/// A complete change form for the catalogue article named by `[catalogue, category,
+/// article]`, on asset `vdc-01`.
+fn change_form([catalogue, category, article]: [&str; 3], lead_time: LeadTime) -> ChangeForm {
+    ChangeForm {
+        asset: Some(AssetRef::parse("vdc-01").unwrap()),
+        article: Some(ArticleRef {
+            catalogue: Title::parse(catalogue).unwrap(),
+            category: Title::parse(category).unwrap(),
+            article: Title::parse(article).unwrap(),
+        }),
+        lead_time: Some(lead_time),
+        ..ChangeForm::default()
     }
 }
