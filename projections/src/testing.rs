@@ -21,8 +21,23 @@ pub async fn feed(
     events: Vec<(String, DomainEvent)>,
 ) -> Result<(TestDatabase, ViewReader), ProjectionError> {
     let db = TestDatabase::sqlite().await;
-    feed_into(&db, projection, events.clone()).await?;
-    let one_by_one = view_rows(&db.database).await?;
+    let events = feed_events(events);
+    apply_in_batches(&db, projection, events.clone(), &|_| 1).await?;
+    assert_batches_match_one_by_one(projection, events).await?;
+    let reader = ViewReader::new(db.database.clone());
+    Ok((db, reader))
+}
+
+/// Panics unless `events` applied to `projection` as one batch, and in batches of two and
+/// three, leave every view table of a fresh SQLite database exactly as applying them one
+/// by one does. [`feed`] runs it; a test that makes its own feed events runs it itself.
+pub async fn assert_batches_match_one_by_one(
+    projection: &dyn Projection,
+    events: Vec<FeedEvent>,
+) -> Result<(), ProjectionError> {
+    let reference = TestDatabase::sqlite().await;
+    apply_in_batches(&reference, projection, events.clone(), &|_| 1).await?;
+    let one_by_one = view_rows(&reference.database).await?;
     let count = events.len().max(1);
     let schedules: [(&str, &dyn Fn(usize) -> usize); 2] = [
         ("one batch", &|_| count),
@@ -30,7 +45,7 @@ pub async fn feed(
     ];
     for (name, sizes) in schedules {
         let shadow = TestDatabase::sqlite().await;
-        apply_in_batches(&shadow, projection, feed_events(events.clone()), sizes).await?;
+        apply_in_batches(&shadow, projection, events.clone(), sizes).await?;
         assert_eq!(
             view_rows(&shadow.database).await?,
             one_by_one,
@@ -38,8 +53,7 @@ pub async fn feed(
             projection.name()
         );
     }
-    let reader = ViewReader::new(db.database.clone());
-    Ok((db, reader))
+    Ok(())
 }
 
 /// Applies `(aggregate_id, event)` pairs to `projection` one by one, in one transaction,

@@ -16,6 +16,7 @@ use super::*;
 use crate::event::{Audit, DomainEvent};
 use crate::request_list::fixtures::*;
 use crate::sql::begin;
+use crate::testing::assert_batches_match_one_by_one;
 
 const PROD: &str = "OCB0000124";
 
@@ -40,18 +41,21 @@ fn agent(request: &str) -> Audit {
 }
 
 /// Applies `events` (positions 1, 2… and each aggregate's sequence 1, 2…) to the audit
-/// trail of a fresh database of each enabled backend, then runs `check`.
+/// trail of a fresh database of each enabled backend, one by one, then runs `check`; and
+/// checks that applying them in batches leaves the same rows
+/// ([`assert_batches_match_one_by_one`]).
 async fn on_each_backend(
     events: Vec<(Fed, Audit)>,
     check: impl AsyncFn(&ViewReader, &'static str),
 ) {
-    for db in TestDatabase::all().await {
-        let mut sequences = std::collections::HashMap::<String, i64>::new();
-        let mut tx = begin(&db.database).await.unwrap();
-        for (index, ((aggregate_id, event), audit)) in events.iter().cloned().enumerate() {
+    let mut sequences = std::collections::HashMap::<String, i64>::new();
+    let fed: Vec<FeedEvent> = events
+        .into_iter()
+        .enumerate()
+        .map(|(index, ((aggregate_id, event), audit))| {
             let sequence = sequences.entry(aggregate_id.clone()).or_default();
             *sequence += 1;
-            let fed = FeedEvent {
+            FeedEvent {
                 position: index as i64 + 1,
                 aggregate_type: event.aggregate_type().to_owned(),
                 aggregate_id,
@@ -60,13 +64,21 @@ async fn on_each_backend(
                 at: event.at(),
                 event,
                 audit,
-            };
-            AuditTrail.apply(&mut tx, &fed).await.unwrap();
+            }
+        })
+        .collect();
+    for db in TestDatabase::all().await {
+        let mut tx = begin(&db.database).await.unwrap();
+        for event in &fed {
+            AuditTrail.apply(&mut tx, event).await.unwrap();
         }
         tx.commit().await.unwrap();
         check(&ViewReader::new(db.database.clone()), db.backend_name()).await;
         db.cleanup().await;
     }
+    assert_batches_match_one_by_one(&AuditTrail, fed)
+        .await
+        .unwrap();
 }
 
 async fn summaries(reader: &ViewReader, aggregate_id: &str) -> Vec<(String, String)> {
