@@ -553,14 +553,7 @@ pub async fn wait_for_position(
 ) -> Result<bool, ProjectionError> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        let rows: Vec<Checkpoint> = reader
-            .fetch_all("SELECT name, position FROM projection_checkpoints", &[])
-            .await?;
-        let reached = projection_names.iter().all(|name| {
-            rows.iter()
-                .any(|row| row.name == *name && row.position >= position)
-        });
-        if reached {
+        if views_position(reader, projection_names).await? >= position {
             return Ok(true);
         }
         if tokio::time::Instant::now() >= deadline {

@@ -122,17 +122,7 @@ impl AppState {
     /// the delay is logged).
     pub async fn views_caught_up(&self) -> Result<(), sablier_projections::ProjectionError> {
         let wanted = self.views.committed.load(Ordering::Acquire);
-        if *self.views.reached.borrow() >= wanted {
-            return Ok(());
-        }
-        let reached = wait_for_position(
-            &self.reader,
-            &self.views.names,
-            wanted,
-            self.limits.read_your_writes,
-        )
-        .await?;
-        if !reached {
+        if !self.wait_for_views(wanted).await? {
             tracing::warn!(
                 position = wanted,
                 "views are behind the log; answering from them as they stand"
@@ -146,21 +136,30 @@ impl AppState {
     /// `limits.read_your_writes`; past that, 503: the caller asked for that position and
     /// would otherwise be answered from views that do not show it.
     pub async fn views_reach(&self, position: i64) -> Result<(), Problem> {
-        if *self.views.reached.borrow() >= position {
-            return Ok(());
-        }
-        let bound = self.limits.read_your_writes;
-        if wait_for_position(&self.reader, &self.views.names, position, bound).await? {
+        if self.wait_for_views(position).await? {
             return Ok(());
         }
         let standing = self.views_position().await?;
         Err(Problem::unavailable(
             format!(
                 "the views have not reached position {position} within {} ms (they stand at {standing}); retry",
-                bound.as_millis()
+                self.limits.read_your_writes.as_millis()
             ),
             1,
         ))
+    }
+
+    /// Whether the views reach `position` within `limits.read_your_writes` (at once when
+    /// this process's projector has reported it).
+    async fn wait_for_views(
+        &self,
+        position: i64,
+    ) -> Result<bool, sablier_projections::ProjectionError> {
+        if *self.views.reached.borrow() >= position {
+            return Ok(true);
+        }
+        let names = &self.views.names;
+        wait_for_position(&self.reader, names, position, self.limits.read_your_writes).await
     }
 
     /// The position every view has reached, read from their checkpoints (so it is right in
