@@ -103,10 +103,18 @@ pub(crate) trait InMemoryBatch: Sized + Send {
 
     /// A whole batch: load, apply each event in order, write.
     async fn apply_all(tx: &mut ViewTx, events: &[FeedEvent]) -> Result<(), ProjectionError> {
-        let mut batch = Self::load(tx, events).await?;
+        Self::load(tx, events).await?.apply_loaded(tx, events).await
+    }
+
+    /// The rest of a batch once its rows are loaded: apply each event in order, write.
+    async fn apply_loaded(
+        mut self,
+        tx: &mut ViewTx,
+        events: &[FeedEvent],
+    ) -> Result<(), ProjectionError> {
         for event in events {
-            batch.apply(event)?;
+            self.apply(event)?;
         }
-        batch.write(tx).await
+        self.write(tx).await
     }
 }

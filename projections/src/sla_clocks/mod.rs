@@ -584,10 +584,7 @@ impl Clocks {
     ) -> Result<(), ProjectionError> {
         let mut clocks = Clocks::load(tx, events).await?;
         clocks.policies = policies;
-        for event in events {
-            clocks.apply(event)?;
-        }
-        clocks.write(tx).await
+        clocks.apply_loaded(tx, events).await
     }
 
     /// The at-risk ratio of the policy version the event's incident pinned.
