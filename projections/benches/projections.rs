@@ -6,6 +6,9 @@
 //!   produced by the real aggregates in memory and appended in large batches.
 //! - `baseline URL`: streams the whole log and decodes every event, nothing else.
 //! - `rebuild URL`: resets every projection and rebuilds it from position 0.
+//! - `floor URL [INTO]` (SQLite, views of URL already rebuilt): writes the views' rows into
+//!   emptied views (URL's own, or those of INTO, a copy of the same log) and nothing else:
+//!   what no rebuild can beat (`scripts/bench-write-floor.sh`).
 //! - `lag URL RATE SECONDS`: commands at RATE per second for SECONDS while a projector
 //!   follows; reports the commit-to-visible lag percentiles.
 //!
@@ -47,7 +50,7 @@ use sablier_domain::{
     Actor, ActorRole, Authored, ChangeId, Channel, CommandContext, ContractId, IncidentId, OrderId,
     Services,
 };
-use sablier_projections::{FeedEvent, Projector, catalogue};
+use sablier_projections::{FeedEvent, Projector, catalogue, snapshot};
 use sablier_sla::{Priority, Tier};
 use sablier_store::{Database, EventLog, FeedFilter};
 
@@ -416,6 +419,104 @@ async fn rebuild(database: &Database) {
     );
 }
 
+/// The floor under a rebuild on SQLite: every view's rows, read beforehand in key order,
+/// written into emptied views (the reset a rebuild starts with) in one transaction,
+/// through one kept one-row statement per table. No reading of the log, no decoding, no
+/// view logic: only what SQLite must do to store the rows, in the order that costs it
+/// least. The views written are `into`'s (a copy of the same log whose views were never
+/// filled: the file grows as a first rebuild's does), or `database`'s own (their pages
+/// freed by the reset and reused, as a rebuild over earlier views does). Their checkpoints
+/// end where `database`'s were.
+async fn floor(database: &Database, into: Option<&Database>) {
+    use rusqlite::types::Value;
+    use sablier_store::database::open_sqlite_file;
+    let Some(path) = database.sqlite_file() else {
+        eprintln!("floor: an SQLite file (PostgreSQL: scripts/bench-write-floor.sh)");
+        return;
+    };
+    let views = catalogue::all();
+    let tables: Vec<&str> = views
+        .iter()
+        .flat_map(|view| view.tables().iter().copied())
+        .collect();
+    let reading = open_sqlite_file(&path, true).expect("the database opens");
+    let checkpoints: Vec<(String, i64)> = reading
+        .prepare("SELECT name, position FROM projection_checkpoints")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let events = checkpoints
+        .iter()
+        .map(|(_, position)| *position)
+        .min()
+        .unwrap_or(0);
+    assert!(events > 0, "floor: rebuild the views first");
+    let mut loaded: Vec<(&str, String, Vec<Vec<Value>>)> = Vec::new();
+    for table in &tables {
+        let layout = snapshot::sqlite_layout(database, table).await.unwrap();
+        let columns: Vec<&str> = layout.iter().map(|column| column.name.as_str()).collect();
+        let key: Vec<&str> = layout
+            .iter()
+            .filter(|column| column.key > 0)
+            .map(|column| column.name.as_str())
+            .collect();
+        let columns = columns.join(", ");
+        let mut select = reading
+            .prepare(&format!(
+                "SELECT {columns} FROM {table} ORDER BY {}",
+                key.join(", ")
+            ))
+            .unwrap();
+        let width = layout.len();
+        let rows: Vec<Vec<Value>> = select
+            .query_map([], |row| (0..width).map(|column| row.get(column)).collect())
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        loaded.push((table, columns, rows));
+    }
+    drop(reading);
+    let into = into.unwrap_or(database);
+    let Some(path) = into.sqlite_file() else {
+        eprintln!("floor: into an SQLite file");
+        return;
+    };
+    Projector::new(EventLog::new(into.clone()), views)
+        .reset(&[])
+        .await
+        .unwrap();
+    let rows: usize = loaded.iter().map(|(_, _, rows)| rows.len()).sum();
+    let started = Instant::now();
+    let mut connection = open_sqlite_file(&path, false).expect("the database opens");
+    let tx = connection.transaction().unwrap();
+    for (table, columns, rows) in &loaded {
+        let placeholders = vec!["?"; columns.split(", ").count()].join(", ");
+        let mut insert = tx
+            .prepare(&format!(
+                "INSERT INTO {table} ({columns}) VALUES ({placeholders})"
+            ))
+            .unwrap();
+        for row in rows {
+            insert.execute(rusqlite::params_from_iter(row)).unwrap();
+        }
+    }
+    for (name, position) in &checkpoints {
+        tx.execute(
+            "UPDATE projection_checkpoints SET position = ?1 WHERE name = ?2",
+            rusqlite::params![position, name],
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "floor (the views' {rows} rows written, nothing else): the {events} events' views in {seconds:.1} s = {:.0} events/s",
+        events as f64 / seconds
+    );
+}
+
 async fn lag(database: &Database, rate: u64, seconds: u64) {
     let log = EventLog::new(database.clone());
     let fakes = TestServices::at(Utc::now());
@@ -494,7 +595,7 @@ async fn main() {
         .collect();
     let Some(mode) = args.first() else {
         eprintln!(
-            "usage: projections generate URL N | baseline URL | rebuild URL | lag URL RATE SECONDS"
+            "usage: projections generate URL N | baseline URL | rebuild URL | floor URL [INTO] | lag URL RATE SECONDS"
         );
         return;
     };
@@ -505,6 +606,20 @@ async fn main() {
         "generate" => generate(&database, args[2].parse().unwrap()).await,
         "baseline" => baseline(&database).await,
         "rebuild" => rebuild(&database).await,
+        "floor" => {
+            let into = match args.get(2) {
+                Some(url) => Some(
+                    Database::connect_and_migrate(url)
+                        .await
+                        .expect("the database opens"),
+                ),
+                None => None,
+            };
+            floor(&database, into.as_ref()).await;
+            if let Some(into) = into {
+                into.close().await;
+            }
+        }
         "lag" => {
             lag(
                 &database,
