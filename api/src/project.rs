@@ -15,6 +15,8 @@ use tracing::{info, warn};
 const TAKEOVER_POLL: Duration = Duration::from_millis(500);
 /// How often the projector checks that it still holds its leadership.
 const LEADERSHIP_CHECK: Duration = Duration::from_secs(1);
+/// How long a process waits to compete again when the database did not answer.
+const LEADERSHIP_RETRY: Duration = Duration::from_secs(1);
 /// How often a projector with nothing to do looks for new events.
 const FOLLOW_POLL: Duration = Duration::from_millis(50);
 
@@ -60,16 +62,29 @@ pub async fn rebuild(database: &Database, views: &[String], batch_size: i64) -> 
 
 /// Takes the projector's leadership (standing by while another process holds it), then
 /// follows the log until `stopped` turns true. A leader that loses its lock (its
-/// PostgreSQL session ended) finishes the round in progress, stands by and competes again.
+/// PostgreSQL session ended) finishes the round in progress, stands by and competes again;
+/// a process that cannot reach the database to compete tries again every second.
 pub async fn lead_and_follow(
     database: &Database,
     projector: &Projector,
     stopped: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     loop {
-        let mut leadership = tokio::select! {
-            leadership = Leadership::acquire(database, TAKEOVER_POLL) => leadership?,
+        let acquired = tokio::select! {
+            acquired = Leadership::acquire(database, TAKEOVER_POLL) => acquired,
             _ = wait_for(stopped.clone()) => return Ok(()),
+        };
+        let mut leadership = match acquired {
+            Ok(leadership) => leadership,
+            Err(error) => {
+                // The database is unreachable or restarting: compete again once it answers,
+                // rather than leave every process without a projector.
+                warn!(error = %error, "could not compete for the projector's leadership; retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(LEADERSHIP_RETRY) => continue,
+                    () = wait_for(stopped.clone()) => return Ok(()),
+                }
+            }
         };
         let (halt, halted) = watch::channel(false);
         let following = projector.follow(FOLLOW_POLL, halted);

@@ -153,3 +153,102 @@ async fn a_leader_whose_lock_session_ends_stands_by_and_a_standby_takes_over() {
     drop((first, second));
     db.cleanup().await;
 }
+
+/// A standby that cannot reach the database to compete (a server restart, a failover that
+/// outlasts the pool's 10 s acquire timeout) keeps trying, and takes over once the
+/// database answers and the leader dies: no process is left without a projector.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standby_that_cannot_reach_the_database_competes_again_when_it_answers() {
+    use sqlx::Connection;
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    let mut workload = Workload::start(&db.database).await;
+    let first = Projecting::start(&db.url);
+    let holder = eventually(
+        "the first process takes the lock",
+        Duration::from_secs(10),
+        || lock_holder(&db.database),
+    )
+    .await;
+    let second = Projecting::start(&db.url);
+    eventually(
+        "the second process stands by",
+        Duration::from_secs(10),
+        || async { second.logged().contains("standing by").then_some(()) },
+    )
+    .await;
+
+    // The database refuses connections and drops every session but the leader's lock
+    // session and this one, for longer than the pool's acquire timeout.
+    let Database::Postgres(pool) = &db.database else {
+        unreachable!()
+    };
+    let name: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let (server, _) = db.url.rsplit_once('/').unwrap();
+    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .unwrap();
+    sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND pid <> $2",
+    )
+    .bind(&name)
+    .bind(holder)
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    eventually(
+        "the standby reports that it cannot compete",
+        Duration::from_secs(20),
+        || async {
+            second
+                .logged()
+                .contains("could not compete for the projector's leadership")
+                .then_some(())
+        },
+    )
+    .await;
+    sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+
+    // The leader dies; the standby that kept trying takes over and projects.
+    drop(first);
+    let next = eventually(
+        "the standby takes the lock",
+        Duration::from_secs(10),
+        || async { lock_holder(&db.database).await.filter(|pid| *pid != holder) },
+    )
+    .await;
+    assert_ne!(next, holder);
+    for _ in 0..3 {
+        workload.burst().await;
+    }
+    let log = EventLog::new(db.database.clone());
+    let (head, _) = log.head().await.unwrap();
+    eventually(
+        "the views reach the log's head",
+        Duration::from_secs(10),
+        || async {
+            let lowest: Option<i64> =
+                sqlx::query_scalar("SELECT min(position) FROM projection_checkpoints")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+            (lowest >= Some(head)).then_some(())
+        },
+    )
+    .await;
+    drop(second);
+    db.cleanup().await;
+}
