@@ -52,7 +52,7 @@ use sablier_domain::order::OrderEvent;
 
 pub use query::{
     InvalidRequestQuery, PageCursor, PageLimit, PortalStatus, RequestKind, RequestPage,
-    RequestQuery, RequestRow, SearchText, SortOrder,
+    RequestQuery, RequestRow, SearchText, SortOrder, VisibleContract,
 };
 
 use crate::error::ProjectionError;

@@ -19,6 +19,7 @@ use sablier_domain::contract::{Section, SectionRole, SectionRoles};
 use sablier_domain::text::Login;
 use sablier_domain::{Actor, ActorRole, Channel, CommandContext, ContractId};
 use sablier_projections::directory::Directory;
+use sablier_projections::request_list::{RequestKind, VisibleContract};
 
 use crate::http::problem::Problem;
 use crate::http::state::AppState;
@@ -63,6 +64,15 @@ pub struct Caller {
     memberships: BTreeMap<String, SectionRoles>,
 }
 
+/// The section whose role decides who reads a request of `kind`: Support for incidents,
+/// Services for changes and orders.
+pub fn section_of(kind: RequestKind) -> Section {
+    match kind {
+        RequestKind::Incident => Section::Support,
+        RequestKind::Change | RequestKind::Order => Section::Services,
+    }
+}
+
 /// What a route needs on a contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Need {
@@ -88,12 +98,22 @@ impl Caller {
         self.actor.role == ActorRole::Admin
     }
 
-    /// The contracts a customer sees; `None` for staff (every contract).
-    pub fn visible_contracts(&self) -> Option<Vec<ContractId>> {
+    /// The contracts a customer reads requests on, each with the kinds of request they may
+    /// read there (those of the sections they are at least visitor on, [`section_of`]); a
+    /// contract where they read none is left out. `None` for staff (every contract, every
+    /// kind).
+    pub fn readable_requests(&self) -> Option<Vec<VisibleContract>> {
         (!self.is_staff()).then(|| {
             self.memberships
-                .keys()
-                .filter_map(|id| ContractId::parse(id).ok())
+                .iter()
+                .filter_map(|(id, roles)| {
+                    let contract = ContractId::parse(id).ok()?;
+                    let kinds: Vec<RequestKind> = RequestKind::ALL
+                        .into_iter()
+                        .filter(|kind| roles.role_in(section_of(*kind)) >= SectionRole::Visitor)
+                        .collect();
+                    (!kinds.is_empty()).then_some(VisibleContract { contract, kinds })
+                })
                 .collect()
         })
     }

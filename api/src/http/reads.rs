@@ -9,14 +9,14 @@ use sablier_domain::ContractId;
 use sablier_projections::audit_trail::AuditTrail;
 use sablier_projections::request_list::{
     InvalidRequestQuery, PageCursor, PageLimit, PortalStatus, RequestKind, RequestList,
-    RequestQuery, SearchText, SortOrder,
+    RequestQuery, SearchText, SortOrder, VisibleContract, status,
 };
 use sablier_projections::sla_clocks::SlaClocks;
 use sablier_sla::Metric;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::http::auth::{Caller, Need};
+use crate::http::auth::{Caller, Need, section_of};
 use crate::http::extract::{Path, Query};
 use crate::http::fields;
 use crate::http::problem::Problem;
@@ -24,7 +24,6 @@ use crate::http::state::AppState;
 use crate::http::views::{
     ClockExplanation, ClockView, HistoryEntry, IntervalView, RequestDetail, RequestView,
 };
-use sablier_domain::contract::Section;
 
 /// The instant to evaluate clocks at (RFC 3339); now when absent.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -35,20 +34,27 @@ pub struct AsOf {
     pub as_of: Option<String>,
 }
 
+/// How far past now a clock may be read: far enough for any deadline the portal shows,
+/// and a bound on the work (an explanation lists about two intervals per business day).
+const AS_OF_HORIZON_DAYS: i64 = 366;
+
 impl AsOf {
     pub fn instant(&self, state: &AppState) -> Result<DateTime<Utc>, Problem> {
-        match &self.as_of {
-            Some(text) => fields::instant("as_of", text),
-            None => Ok(state.now()),
+        let now = state.now();
+        let Some(text) = &self.as_of else {
+            return Ok(now);
+        };
+        let as_of = fields::instant("as_of", text)?;
+        if as_of > now + chrono::Duration::days(AS_OF_HORIZON_DAYS) {
+            return Err(Problem::invalid_field(
+                "as_of",
+                format!(
+                    "must be at most {AS_OF_HORIZON_DAYS} days after now ({})",
+                    now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+            ));
         }
-    }
-}
-
-/// The section that governs reading a kind of request.
-fn section_of(kind: RequestKind) -> Section {
-    match kind {
-        RequestKind::Incident => Section::Support,
-        RequestKind::Change | RequestKind::Order => Section::Services,
+        Ok(as_of)
     }
 }
 
@@ -131,7 +137,7 @@ pub async fn list(
     caller: Caller,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<RequestListPage>, Problem> {
-    let mut request = match caller.visible_contracts() {
+    let mut request = match caller.readable_requests() {
         Some(contracts) => RequestQuery::for_customer(contracts),
         None => RequestQuery::for_staff(),
     };
@@ -161,7 +167,15 @@ pub async fn list(
                 })?,
         );
     }
-    request.detailed_status = query.detailed_status.clone();
+    if let Some(detailed) = &query.detailed_status {
+        if status::portal_status_of(detailed).is_none() {
+            return Err(Problem::invalid_field(
+                "detailed_status",
+                format!("must be one of {}", status::detailed_statuses().join(", ")),
+            ));
+        }
+        request.detailed_status = Some(detailed.clone());
+    }
     if let Some(search) = &query.search {
         request.search = Some(SearchText::parse(search).map_err(query_problem)?);
     }
@@ -176,7 +190,11 @@ pub async fn list(
         }
     };
     if let Some(after) = &query.after {
-        request.after = Some(PageCursor::parse(after).map_err(query_problem)?);
+        // The cursor's own error names it as the list knows it; the query calls it `after`.
+        request.after = Some(
+            PageCursor::parse(after)
+                .map_err(|error| Problem::invalid_field("after", error.reason))?,
+        );
     }
     if let Some(limit) = query.limit {
         request.limit = PageLimit::new(limit).map_err(query_problem)?;
@@ -314,14 +332,27 @@ pub async fn breach_watch(
     if !(1..=500).contains(&limit) {
         return Err(Problem::invalid_field("limit", "must be between 1 and 500"));
     }
-    let contracts: Option<Vec<String>> = match (&query.contract_id, caller.visible_contracts()) {
-        (Some(contract), _) => {
-            fields::parse("contract_id", contract, ContractId::parse)?;
-            caller.require(contract, Need::Read(Section::Support), "contract")?;
-            Some(vec![contract.clone()])
+    // A customer watches the clocks of the requests they may read: incidents where they
+    // read Support, changes where they read Services.
+    let readable = caller.readable_requests();
+    let contracts: Option<Vec<VisibleContract>> = match (&query.contract_id, readable) {
+        (Some(contract), readable) => {
+            let id = fields::parse("contract_id", contract, ContractId::parse)?;
+            caller.require(contract, Need::Declared, "contract")?;
+            match readable {
+                None => Some(vec![VisibleContract::every_kind(id)]),
+                Some(readable) => {
+                    let on = readable.into_iter().find(|visible| visible.contract == id);
+                    Some(vec![on.ok_or_else(|| {
+                        Problem::forbidden(format!(
+                            "the breach watch of contract {contract} needs the role visitor or \
+                             manager on its Support or Services section"
+                        ))
+                    })?])
+                }
+            }
         }
-        (None, Some(visible)) => Some(visible.iter().map(|id| id.to_string()).collect()),
-        (None, None) => None,
+        (None, readable) => readable,
     };
     state.views_caught_up().await?;
     let now = state.now();

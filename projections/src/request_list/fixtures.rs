@@ -30,6 +30,13 @@ pub(crate) fn contract_id(id: &str) -> ContractId {
     ContractId::parse(id).unwrap()
 }
 
+/// Contracts a customer reads every kind of request on.
+pub(crate) fn every_kind_on(ids: &[&str]) -> Vec<crate::request_list::VisibleContract> {
+    ids.iter()
+        .map(|id| crate::request_list::VisibleContract::every_kind(contract_id(id)))
+        .collect()
+}
+
 /// `INC`, `CHG` or `ORD` and `n` as 32 hex digits.
 pub(crate) fn request_id(prefix: &str, n: u32) -> String {
     format!("{prefix}{n:032x}")

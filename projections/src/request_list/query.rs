@@ -256,13 +256,34 @@ fn decode_hex(text: &str) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
+/// A contract a customer reads requests of, and the kinds they may read there (those of
+/// the sections they are at least visitor on: incidents on Support, changes and orders on
+/// Services).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VisibleContract {
+    pub contract: ContractId,
+    pub kinds: Vec<RequestKind>,
+}
+
+impl VisibleContract {
+    /// Every kind of request of `contract`.
+    pub fn every_kind(contract: ContractId) -> Self {
+        Self {
+            contract,
+            kinds: RequestKind::ALL.to_vec(),
+        }
+    }
+}
+
 /// One page of the request list as a reader asks for it. Built for a customer (who sees
-/// only the contracts they are declared on) or for staff (who see every contract): there is
-/// deliberately no default, so that no caller gets "every contract" by forgetting a field.
+/// only the contracts they are declared on, and there only the kinds they may read) or
+/// for staff (who see every contract): there is deliberately no default, so that no
+/// caller gets "every contract" by forgetting a field.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestQuery {
-    /// `None`: staff, every contract. `Some`: only these contracts (empty: nothing).
-    pub visible_contracts: Option<Vec<ContractId>>,
+    /// `None`: staff, every contract. `Some`: only these contracts, and on each only its
+    /// kinds (empty: nothing).
+    pub visible_contracts: Option<Vec<VisibleContract>>,
     pub contract: Option<ContractId>,
     pub kind: Option<RequestKind>,
     pub portal_status: Option<PortalStatus>,
@@ -277,7 +298,7 @@ pub struct RequestQuery {
 }
 
 impl RequestQuery {
-    pub fn for_customer(visible_contracts: Vec<ContractId>) -> Self {
+    pub fn for_customer(visible_contracts: Vec<VisibleContract>) -> Self {
         Self::unfiltered(Some(visible_contracts))
     }
 
@@ -285,7 +306,7 @@ impl RequestQuery {
         Self::unfiltered(None)
     }
 
-    fn unfiltered(visible_contracts: Option<Vec<ContractId>>) -> Self {
+    fn unfiltered(visible_contracts: Option<Vec<VisibleContract>>) -> Self {
         Self {
             visible_contracts,
             contract: None,

@@ -2,7 +2,7 @@
 //! and the merge of their (bounded) results into one page.
 
 use super::ListedRow;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use sablier_domain::ContractId;
@@ -11,7 +11,7 @@ use crate::error::ProjectionError;
 use crate::request_list::RequestList;
 use crate::request_list::facets;
 use crate::request_list::query::{
-    PageCursor, RequestPage, RequestQuery, RequestRow, SearchText, SortOrder,
+    PageCursor, RequestKind, RequestPage, RequestQuery, RequestRow, SearchText, SortOrder,
 };
 use crate::sql::{Param, ViewReader};
 
@@ -85,10 +85,10 @@ impl Statement {
     }
 }
 
-/// Which contracts a query may return requests of.
+/// Which contracts a query may return requests of, and of which kinds on each.
 enum Scope {
     Every,
-    Only(BTreeSet<String>),
+    Only(BTreeMap<String, Vec<RequestKind>>),
 }
 
 impl Scope {
@@ -96,17 +96,29 @@ impl Scope {
         let visible = query.visible_contracts.as_ref().map(|contracts| {
             contracts
                 .iter()
-                .map(|id| id.as_str().to_owned())
-                .collect::<BTreeSet<_>>()
+                .filter(|visible| !visible.kinds.is_empty())
+                .map(|visible| (visible.contract.as_str().to_owned(), visible.kinds.clone()))
+                .collect::<BTreeMap<_, _>>()
         });
         match (visible, &query.contract) {
             (None, None) => Scope::Every,
-            (None, Some(contract)) => Scope::Only(BTreeSet::from([contract.as_str().to_owned()])),
+            (None, Some(contract)) => Scope::Only(BTreeMap::from([(
+                contract.as_str().to_owned(),
+                RequestKind::ALL.to_vec(),
+            )])),
             (Some(visible), None) => Scope::Only(visible),
             (Some(mut visible), Some(contract)) => {
-                visible.retain(|id| id == contract.as_str());
+                visible.retain(|id, _| id == contract.as_str());
                 Scope::Only(visible)
             }
+        }
+    }
+
+    /// The kinds this scope lets a query return on `contract` (every kind for staff).
+    fn kinds_on(&self, contract: &str) -> &[RequestKind] {
+        match self {
+            Scope::Every => &RequestKind::ALL,
+            Scope::Only(contracts) => contracts.get(contract).map_or(&[], Vec::as_slice),
         }
     }
 }
@@ -120,31 +132,49 @@ pub(crate) async fn plan(
     if matches!(&scope, Scope::Only(contracts) if contracts.is_empty()) {
         return Ok(Vec::new());
     }
-    let seeks = |contract: &str| -> Vec<Arm> {
-        facets::covering(
-            contract,
-            query.kind,
-            query.portal_status,
-            query.detailed_status.as_deref(),
-        )
-        .into_iter()
-        .map(Arm::Facet)
-        .collect()
+    // The facets of `contract` covering the filters, among the kinds the scope lets the
+    // query see there: with every kind, those of the filters alone; otherwise those of each
+    // kind it may see (at most 8 each).
+    let seeks = |contract: &str, kinds: &[RequestKind]| -> Vec<Arm> {
+        let facets = |kind| {
+            facets::covering(
+                contract,
+                kind,
+                query.portal_status,
+                query.detailed_status.as_deref(),
+            )
+        };
+        let keys = if kinds.len() == RequestKind::ALL.len() {
+            facets(query.kind)
+        } else {
+            kinds
+                .iter()
+                .filter(|kind| query.kind.is_none_or(|wanted| wanted == **kind))
+                .flat_map(|kind| facets(Some(*kind)))
+                .collect()
+        };
+        keys.into_iter().map(Arm::Facet).collect()
     };
-    let every = seeks(facets::ANY);
+    let every = seeks(facets::ANY, &RequestKind::ALL);
     if every.is_empty() {
         // The filters contradict each other: nothing matches.
         return Ok(Vec::new());
     }
     let arms: Vec<Arm> = match (&query.search, &scope) {
         (None, Scope::Every) => every,
-        (None, Scope::Only(contracts)) => contracts.iter().flat_map(|c| seeks(c)).collect(),
+        (None, Scope::Only(contracts)) => contracts
+            .iter()
+            .flat_map(|(contract, kinds)| seeks(contract, kinds))
+            .collect(),
         (Some(search), scope) => {
             let mut contracts = matching_contracts(reader, search).await?;
             if let Scope::Only(visible) = scope {
-                contracts.retain(|contract| visible.contains(contract));
+                contracts.retain(|contract| visible.contains_key(contract));
             }
-            let mut arms: Vec<Arm> = contracts.iter().flat_map(|c| seeks(c)).collect();
+            let mut arms: Vec<Arm> = contracts
+                .iter()
+                .flat_map(|contract| seeks(contract, scope.kinds_on(contract)))
+                .collect();
             arms.push(Arm::Terms(search, scope));
             arms
         }
@@ -209,14 +239,23 @@ fn term_matches(
          (SELECT t.request_id FROM request_list_terms t WHERE t.term >= {from} AND t.term < {to})"
     );
     if let Scope::Only(contracts) = scope {
-        let placeholders: Vec<String> = contracts
-            .iter()
-            .map(|id| statement.bind(id.as_str()))
-            .collect();
-        sql.push_str(&format!(
-            " AND r.contract_id IN ({})",
-            placeholders.join(", ")
-        ));
+        // Per kind, the contracts where the query may see it.
+        let mut alternatives = Vec::new();
+        for kind in RequestKind::ALL {
+            let placeholders: Vec<String> = contracts
+                .iter()
+                .filter(|(_, kinds)| kinds.contains(&kind))
+                .map(|(id, _)| statement.bind(id.as_str()))
+                .collect();
+            if !placeholders.is_empty() {
+                alternatives.push(format!(
+                    "(r.kind = {} AND r.contract_id IN ({}))",
+                    statement.bind(kind.as_str()),
+                    placeholders.join(", ")
+                ));
+            }
+        }
+        sql.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
     }
     if let Some(kind) = query.kind {
         sql.push_str(&format!(" AND r.kind = {}", statement.bind(kind.as_str())));

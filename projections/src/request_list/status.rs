@@ -87,6 +87,18 @@ pub(crate) fn listed_statuses(kind: RequestKind) -> Vec<(&'static str, PortalSta
     }
 }
 
+/// Every detailed status a listed request may have, of any kind, sorted.
+pub fn detailed_statuses() -> Vec<&'static str> {
+    let mut statuses: Vec<&'static str> = RequestKind::ALL
+        .into_iter()
+        .flat_map(listed_statuses)
+        .map(|(status, _)| status)
+        .collect();
+    statuses.sort_unstable();
+    statuses.dedup();
+    statuses
+}
+
 /// The portal status of a detailed status word of any kind (`None`: no kind has it).
 pub fn portal_status_of(detailed_status: &str) -> Option<PortalStatus> {
     RequestKind::ALL

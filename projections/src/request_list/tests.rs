@@ -945,13 +945,13 @@ async fn searches_contract_names_and_ids_request_ids_names_and_references() {
 #[tokio::test]
 async fn a_customer_sees_only_the_requests_of_their_contracts() {
     on_each_backend(catalogue(), async |reader, backend| {
-        let prod = RequestQuery::for_customer(vec![contract_id(PROD)]);
+        let prod = RequestQuery::for_customer(every_kind_on(&[PROD]));
         assert_eq!(
             all_ids(reader, &prod).await,
             newest_first(&[1, 2, 5, 7, 9, 11, 13, 15, 17, 19]),
             "{backend}"
         );
-        let prod_and_lake = RequestQuery::for_customer(vec![contract_id(LAKE), contract_id(PROD)]);
+        let prod_and_lake = RequestQuery::for_customer(every_kind_on(&[LAKE, PROD]));
         assert_eq!(
             all_ids(reader, &prod_and_lake).await,
             newest_first(&[1, 2, 4, 5, 7, 9, 10, 11, 13, 15, 17, 18, 19]),
@@ -1003,6 +1003,95 @@ async fn a_customer_sees_only_the_requests_of_their_contracts() {
     .await;
 }
 
+/// A customer sees on each contract only the kinds their sections let them read: the same
+/// rows as staff asking the same, less the others, whatever the filters and the search.
+#[tokio::test]
+async fn a_customer_sees_only_the_kinds_their_sections_let_them_read() {
+    let visible = vec![
+        VisibleContract {
+            contract: contract_id(PROD),
+            kinds: vec![RequestKind::Incident],
+        },
+        VisibleContract {
+            contract: contract_id(LAKE),
+            kinds: vec![RequestKind::Change, RequestKind::Order],
+        },
+        VisibleContract {
+            contract: contract_id(PREPROD),
+            kinds: Vec::new(),
+        },
+    ];
+    let readable = |row: &RequestRow| {
+        visible
+            .iter()
+            .any(|seen| seen.contract == row.contract_id && seen.kinds.contains(&row.kind))
+    };
+    let filters: [fn(RequestQuery) -> RequestQuery; 6] = [
+        |query| query,
+        |query| RequestQuery {
+            kind: Some(RequestKind::Order),
+            ..query
+        },
+        |query| RequestQuery {
+            portal_status: Some(PortalStatus::Completed),
+            ..query
+        },
+        |query| RequestQuery {
+            search: Some(SearchText::parse("d").unwrap()),
+            ..query
+        },
+        |query| RequestQuery {
+            search: Some(SearchText::parse("si_prod").unwrap()),
+            ..query
+        },
+        |query| RequestQuery {
+            contract: Some(contract_id(PROD)),
+            sort: SortOrder::OldestFirst,
+            ..query
+        },
+    ];
+    let customer = RequestQuery {
+        limit: PageLimit::new(2).unwrap(),
+        ..RequestQuery::for_customer(visible.clone())
+    };
+    on_each_backend(catalogue(), async |reader, backend| {
+        let mut seen_kinds = BTreeSet::new();
+        for filter in filters {
+            let everything = RequestQuery {
+                limit: PageLimit::new(200).unwrap(),
+                ..filter(staff())
+            };
+            let all = page(reader, &everything).await.rows;
+            let expected: Vec<String> = all
+                .iter()
+                .filter(|row| readable(row))
+                .map(|row| row.request_id.clone())
+                .collect();
+            assert!(
+                expected.len() < all.len(),
+                "{backend}: the filter must select something the customer may not read"
+            );
+            let query = filter(customer.clone());
+            assert_eq!(
+                all_ids(reader, &query).await,
+                expected,
+                "{backend}: {query:?}"
+            );
+            seen_kinds.extend(
+                all.iter()
+                    .filter(|row| readable(row))
+                    .map(|row| (row.contract_id.to_string(), row.kind)),
+            );
+        }
+        assert_eq!(
+            seen_kinds.len(),
+            3,
+            "{backend}: PROD incidents, LAKE changes and orders"
+        );
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn pages_follow_each_other_without_duplicates_or_omissions() {
     let limit = |n| PageLimit::new(n).unwrap();
@@ -1023,7 +1112,7 @@ async fn pages_follow_each_other_without_duplicates_or_omissions() {
         },
         RequestQuery {
             limit: limit(3),
-            ..RequestQuery::for_customer(vec![contract_id(PROD), contract_id(PREPROD)])
+            ..RequestQuery::for_customer(every_kind_on(&[PROD, PREPROD]))
         },
         RequestQuery {
             limit: limit(4),
@@ -1033,7 +1122,7 @@ async fn pages_follow_each_other_without_duplicates_or_omissions() {
             limit: limit(1),
             kind: Some(RequestKind::Order),
             sort: SortOrder::OldestFirst,
-            ..RequestQuery::for_customer(vec![contract_id(PROD), contract_id(LAKE)])
+            ..RequestQuery::for_customer(every_kind_on(&[PROD, LAKE]))
         },
     ];
     on_each_backend(catalogue(), async |reader, backend| {
@@ -1158,7 +1247,7 @@ async fn requests_created_in_the_same_second_are_paged_by_id() {
         );
         let customer = RequestQuery {
             sort: SortOrder::OldestFirst,
-            ..RequestQuery::for_customer(vec![contract_id(PROD)])
+            ..RequestQuery::for_customer(every_kind_on(&[PROD]))
         };
         let query = RequestQuery {
             limit: PageLimit::new(2).unwrap(),

@@ -25,6 +25,7 @@ use sablier_sla::{
 use crate::error::ProjectionError;
 use crate::event::{DomainEvent, FeedEvent};
 use crate::projection::{InMemoryBatch, Projection};
+use crate::request_list::{RequestKind, VisibleContract};
 use crate::sql::{Param, ViewReader, ViewTx, instant_text};
 
 /// Why a change's delivery clock pauses while a quote waits for the customer.
@@ -259,11 +260,13 @@ impl SlaClocks {
     }
 
     /// The breach watch as of `now`: running clocks by deadline (overdue first), and those
-    /// past their at-risk threshold but not yet breached. `contracts`: `None` for all.
+    /// past their at-risk threshold but not yet breached. `contracts`: `None` for every
+    /// clock; otherwise only the clocks of these contracts' requests of the kinds each
+    /// lists (an incident's clocks, a change's delivery clock).
     pub async fn breach_watch(
         reader: &ViewReader,
         now: DateTime<Utc>,
-        contracts: Option<&[String]>,
+        contracts: Option<&[VisibleContract]>,
         limit: i64,
     ) -> Result<BreachWatch, ProjectionError> {
         let (filter, mut params) = contract_filter(contracts, 3);
@@ -302,20 +305,40 @@ pub struct BreachWatch {
     pub at_risk: Vec<ClockRow>,
 }
 
-fn contract_filter(contracts: Option<&[String]>, first_placeholder: usize) -> (String, Vec<Param>) {
-    match contracts {
-        None => (String::new(), Vec::new()),
-        Some([]) => ("AND 1 = 0".to_owned(), Vec::new()),
-        Some(contracts) => {
-            let placeholders: Vec<String> = (0..contracts.len())
-                .map(|i| format!("${}", i + first_placeholder))
-                .collect();
-            (
-                format!("AND contract_id IN ({})", placeholders.join(", ")),
-                contracts.iter().map(|c| Param::Text(c.clone())).collect(),
-            )
+/// The SQL condition (and its parameters, numbered from `first_placeholder`) that keeps
+/// the clocks of `contracts`' requests of the kinds each lists: per kind, the contracts
+/// where it may be read.
+fn contract_filter(
+    contracts: Option<&[VisibleContract]>,
+    first_placeholder: usize,
+) -> (String, Vec<Param>) {
+    let Some(contracts) = contracts else {
+        return (String::new(), Vec::new());
+    };
+    let mut params = Vec::new();
+    let mut placeholder = |param: Param| {
+        params.push(param);
+        format!("${}", first_placeholder + params.len() - 1)
+    };
+    let mut alternatives = Vec::new();
+    for kind in RequestKind::ALL {
+        let ids: Vec<String> = contracts
+            .iter()
+            .filter(|visible| visible.kinds.contains(&kind))
+            .map(|visible| placeholder(visible.contract.as_str().into()))
+            .collect();
+        if !ids.is_empty() {
+            alternatives.push(format!(
+                "(request_kind = {} AND contract_id IN ({}))",
+                placeholder(kind.as_str().into()),
+                ids.join(", ")
+            ));
         }
     }
+    if alternatives.is_empty() {
+        return ("AND 1 = 0".to_owned(), Vec::new());
+    }
+    (format!("AND ({})", alternatives.join(" OR ")), params)
 }
 
 /// The pinned facts of new clocks.

@@ -12,7 +12,7 @@ use sablier_domain::incident::{Incident, IncidentCommand, PauseReason};
 use sablier_domain::services::{PolicyBook, StaticPolicyBook};
 use sablier_domain::testing::{TestServices, contract_id, utc};
 use sablier_domain::text::{AssetRef, FreeText, Login, Title};
-use sablier_domain::{Actor, ActorRole, Authored, ChangeId, IncidentId, Services};
+use sablier_domain::{Actor, ActorRole, Authored, ChangeId, ContractId, IncidentId, Services};
 use sablier_sla::policy::{DEFAULT_2026_TEXT, Policy};
 use sablier_sla::{IntervalKind, Priority, Transition, Verdict};
 use sablier_store::testing::TestDatabase;
@@ -21,6 +21,7 @@ use super::{AWAITING_QUOTE_ACCEPTANCE, ClockRow, Clocks, ClocksAfterEach, SlaClo
 use crate::error::ProjectionError;
 use crate::event::{DomainEvent, FeedEvent};
 use crate::projection::Projection;
+use crate::request_list::{RequestKind, VisibleContract};
 use crate::sql::{ViewReader, ViewTx, begin};
 use crate::testing::{feed, feed_events};
 
@@ -249,7 +250,9 @@ async fn the_breach_watch_orders_running_clocks_by_deadline_and_flags_those_at_r
     let other_contract = SlaClocks::breach_watch(
         &reader,
         utc(2026, 3, 27, 8, 12, 0),
-        Some(&["OCB9999999".to_owned()]),
+        Some(&[VisibleContract::every_kind(
+            ContractId::parse("OCB9999999").unwrap(),
+        )]),
         10,
     )
     .await
@@ -258,12 +261,73 @@ async fn the_breach_watch_orders_running_clocks_by_deadline_and_flags_those_at_r
     let limited = SlaClocks::breach_watch(
         &reader,
         utc(2026, 3, 27, 8, 12, 0),
-        Some(&[contract_id().to_string()]),
+        Some(&[VisibleContract::every_kind(contract_id())]),
         2,
     )
     .await
     .unwrap();
     assert_eq!(limited.next_breaches.len(), 2);
+}
+
+/// A customer's breach watch holds an incident's clocks only where they read Support, and
+/// a change's delivery clock only where they read Services.
+#[tokio::test]
+async fn the_breach_watch_shows_the_kinds_of_request_each_contract_lets_the_reader_see() {
+    let incident = IncidentId::generate();
+    let change = ChangeId::generate();
+    let mut events = incident_events(
+        &incident,
+        vec![(
+            monday(8, 0),
+            ActorRole::Customer,
+            open(&incident, Priority::P2),
+        )],
+    )
+    .await;
+    events.extend(
+        change_events(
+            &change,
+            vec![(monday(8, 0), ActorRole::Customer, submit_study(&change))],
+        )
+        .await,
+    );
+    let (_db, reader) = feed(&SlaClocks, events).await.unwrap();
+    let watched = async |kinds: Vec<RequestKind>| {
+        let visible = [VisibleContract {
+            contract: contract_id(),
+            kinds,
+        }];
+        let watch = SlaClocks::breach_watch(&reader, monday(9, 0), Some(&visible), 10)
+            .await
+            .unwrap();
+        let mut seen: Vec<(String, String)> = watch
+            .next_breaches
+            .iter()
+            .map(|clock| (clock.request_id.clone(), clock.metric.clone()))
+            .collect();
+        seen.sort();
+        seen
+    };
+    let incident_clocks = |metrics: &[&str]| -> Vec<(String, String)> {
+        metrics
+            .iter()
+            .map(|metric| (incident.as_str().to_owned(), (*metric).to_owned()))
+            .collect()
+    };
+    let delivery = (change.as_str().to_owned(), "delivery".to_owned());
+    assert_eq!(
+        watched(vec![RequestKind::Incident]).await,
+        incident_clocks(&["GTD", "GTI", "GTR"])
+    );
+    assert_eq!(
+        watched(vec![RequestKind::Change, RequestKind::Order]).await,
+        vec![delivery.clone()]
+    );
+    let mut everything = incident_clocks(&["GTD", "GTI", "GTR"]);
+    everything.push(delivery);
+    everything.sort();
+    assert_eq!(watched(RequestKind::ALL.to_vec()).await, everything);
+    assert!(watched(Vec::new()).await.is_empty());
 }
 
 #[tokio::test]

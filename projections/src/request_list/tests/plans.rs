@@ -68,10 +68,7 @@ fn facet_pages() -> Vec<(RequestQuery, bool)> {
         (
             RequestQuery {
                 after: Some(cursor()),
-                ..RequestQuery::for_customer(vec![
-                    contract_id("OCB0000124"),
-                    contract_id("OCB0000300"),
-                ])
+                ..RequestQuery::for_customer(every_kind_on(&["OCB0000124", "OCB0000300"]))
             },
             false,
         ),

@@ -682,3 +682,113 @@ async fn every_route_answers_every_caller_as_domain_md_says() {
     })
     .await;
 }
+
+/// The request list and the breach watch show a customer, on each contract, only the
+/// requests their sections let them read (DOMAIN.md: visitor reads): incidents on
+/// Support, changes and orders on Services, as the requests' own routes do.
+#[tokio::test]
+async fn lists_show_a_customer_only_the_kinds_their_sections_let_them_read() {
+    on_every_backend(|app| async move {
+        let backend = app.backend();
+        let fixture = fixture(&app).await;
+        let token = |wanted: Caller| {
+            fixture
+                .tokens
+                .iter()
+                .find(|(caller, _)| *caller == wanted)
+                .and_then(|(_, token)| token.clone())
+                .unwrap()
+        };
+        let (manager, nina) = (token(Caller::Manager), token(Caller::NoRole));
+        let sorted = |mut ids: Vec<String>| {
+            ids.sort();
+            ids
+        };
+        let listed = async |token: &str| {
+            let page = app.get("/v1/requests", token).await.expect(200);
+            sorted(
+                page["requests"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|row| row["request_id"].as_str().unwrap().to_owned())
+                    .collect(),
+            )
+        };
+        let watched = async |path: &str, token: &str| {
+            let watch = app.get(path, token).await.expect(200);
+            sorted(
+                watch["next_breaches"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|clock| clock["request_id"].as_str().unwrap().to_owned())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
+            )
+        };
+        let (incident, change, order) = (&fixture.incident, &fixture.change, &fixture.order);
+        let every_role = |support: &str, services: &str| {
+            json!({"roles": {"contract": "none", "dashboard": "none", "services": services,
+                             "invoices": "none", "support": support, "users": "none"}})
+        };
+        let cases = [
+            ("none", "none", vec![], vec![]),
+            (
+                "visitor",
+                "none",
+                vec![incident.clone()],
+                vec![incident.clone()],
+            ),
+            (
+                "none",
+                "visitor",
+                vec![change.clone(), order.clone()],
+                vec![change.clone()],
+            ),
+            (
+                "manager",
+                "visitor",
+                vec![incident.clone(), change.clone(), order.clone()],
+                vec![incident.clone(), change.clone()],
+            ),
+        ];
+        for (support, services, list, watch) in cases {
+            app.put(
+                "/v1/contracts/OCB0000501/users/nina.noroles/roles",
+                &manager,
+                every_role(support, services),
+            )
+            .await
+            .expect(200);
+            let what = format!("{backend}: support {support}, services {services}");
+            assert_eq!(listed(&nina).await, sorted(list), "{what}: the list");
+            assert_eq!(
+                watched("/v1/breach-watch", &nina).await,
+                sorted(watch.clone()),
+                "{what}: the breach watch"
+            );
+            let on_contract = "/v1/breach-watch?contract_id=OCB0000501";
+            if watch.is_empty() {
+                app.get(on_contract, &nina).await.expect(403);
+            } else {
+                assert_eq!(
+                    watched(on_contract, &nina).await,
+                    sorted(watch),
+                    "{what}: the breach watch of the contract"
+                );
+            }
+        }
+        // Staff and the referent read everything.
+        let everything = sorted(vec![incident.clone(), change.clone(), order.clone()]);
+        assert_eq!(listed(&manager).await, everything, "{backend}");
+        assert_eq!(
+            listed(&token(Caller::Analyst)).await,
+            everything,
+            "{backend}"
+        );
+        app
+    })
+    .await;
+}

@@ -295,3 +295,63 @@ async fn an_instant_before_a_request_existed_shows_no_clock_and_explains_none() 
         .problem(422);
     app.stop().await;
 }
+
+/// The request list and the clocks refuse a query parameter they cannot honour, naming it
+/// as the query does, instead of answering something else: an unknown detailed status
+/// (not an empty list), a cursor they did not hand out (named `after`), an instant too far
+/// ahead for a clock's explanation.
+#[tokio::test]
+async fn reads_refuse_query_parameters_they_cannot_honour_and_name_them() {
+    let app = TestApp::spawn(TestDatabase::sqlite().await).await;
+    app.contract("OCB0000705", "Gold", "quentin.query").await;
+    let customer = app.token("quentin.query", "customer").await;
+    let opened = app
+        .post("/v1/incidents", &customer, json!({"contract_id": "OCB0000705", "priority": "P3", "title": "T", "description": "D"}))
+        .await
+        .expect(201);
+    let id = opened["id"].as_str().unwrap();
+    for (query, field) in [
+        ("detailed_status=awaiting-customer", "detailed_status"),
+        ("detailed_status=", "detailed_status"),
+        ("detailed_status=draft", "detailed_status"),
+        ("after=zz", "after"),
+        ("kind=ticket", "kind"),
+        ("status=open", "status"),
+        ("sort=sideways", "sort"),
+    ] {
+        let problem = app
+            .get(&format!("/v1/requests?{query}"), &customer)
+            .await
+            .problem(422);
+        assert_eq!(problem["field"], field, "{query}: {problem:#}");
+    }
+    let unknown = app
+        .get("/v1/requests?detailed_status=awaiting-customer", &customer)
+        .await
+        .problem(422);
+    assert!(
+        unknown.to_string().contains("awaiting_customer"),
+        "the accepted words are listed: {unknown:#}"
+    );
+    let listed = app
+        .get("/v1/requests?detailed_status=opened", &customer)
+        .await
+        .expect(200);
+    assert_eq!(listed["requests"][0]["request_id"], id, "{listed:#}");
+
+    let next_year = (chrono::Utc::now() + chrono::Duration::days(300)).format("%Y-%m-%dT%H:%M:%SZ");
+    app.get(
+        &format!("/v1/requests/{id}/clocks/GTR?as_of={next_year}"),
+        &customer,
+    )
+    .await
+    .expect(200);
+    for path in [
+        format!("/v1/requests/{id}/clocks/GTR?as_of=9999-12-31T00:00:00Z"),
+        format!("/v1/incidents/{id}?as_of=2999-01-01T00:00:00Z"),
+    ] {
+        let problem = app.get(&path, &customer).await.problem(422);
+        assert_eq!(problem["field"], "as_of", "{path}: {problem:#}");
+    }
+    app.stop().await;
+}
