@@ -70,6 +70,7 @@ pub async fn lead_and_follow(
     stopped: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     loop {
+        projector.stand_by();
         let acquired = tokio::select! {
             acquired = Leadership::acquire(database, TAKEOVER_POLL) => acquired,
             _ = wait_for(stopped.clone()) => return Ok(()),

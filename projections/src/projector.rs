@@ -112,6 +112,13 @@ impl Projector {
         self.reached.subscribe()
     }
 
+    /// Forgets the position reported so far (to 0): this process stops projecting (it
+    /// stands by), so its report would only grow stale while another process projects,
+    /// or rebuilds.
+    pub fn stand_by(&self) {
+        self.reached.send_replace(0);
+    }
+
     /// A handle that wakes the projector at once (call it after a commit).
     pub fn waker(&self) -> Arc<Notify> {
         self.wake.clone()
@@ -224,6 +231,8 @@ impl Projector {
     pub async fn catch_up(&self) -> Result<i64, ProjectionError> {
         let mut checkpoints = self.checkpoints().await?;
         let mut lowest = lowest(&self.projections, &checkpoints);
+        // What the checkpoints say now, lower than reported if another process reset views.
+        self.reached.send_replace(lowest);
         let mut next = self.prefetch(lowest);
         let mut open: Option<Span<'_>> = None;
         loop {

@@ -135,8 +135,12 @@ impl AppState {
     /// here or in another process sharing the database), at most
     /// `limits.read_your_writes`; past that, 503: the caller asked for that position and
     /// would otherwise be answered from views that do not show it.
+    /// It reads the checkpoints, never this process's own report: a rebuild started by
+    /// another process empties the views before this process's projector (if it runs
+    /// one) has seen it.
     pub async fn views_reach(&self, position: i64) -> Result<(), Problem> {
-        if self.wait_for_views(position).await? {
+        let names = &self.views.names;
+        if wait_for_position(&self.reader, names, position, self.limits.read_your_writes).await? {
             return Ok(());
         }
         let standing = self.views_position().await?;

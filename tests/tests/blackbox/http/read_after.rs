@@ -8,6 +8,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use sablier_api::Server;
 use sablier_api::http::state::Limits;
+use sablier_projections::{Projector, catalogue};
+use sablier_store::EventLog;
 use serde_json::{Value, json};
 
 use super::app::{Answer, TestApp, on_every_backend};
@@ -134,6 +136,46 @@ async fn a_read_through_another_server_waits_for_the_position_a_command_reported
             );
         }
         other.stop().await.expect("a clean stop");
+        app
+    })
+    .await;
+}
+
+/// A rebuild started by another process empties the views: a read naming a position waits
+/// for the rebuild to reach it again, instead of trusting what this server's projector
+/// reported before the reset and answering from the emptied views.
+#[tokio::test]
+async fn a_read_after_a_position_waits_for_a_rebuild_started_elsewhere() {
+    on_every_backend(|app| async move {
+        let backend = app.backend();
+        app.contract("OCB0000611", "Gold", "rita.rebuild").await;
+        let customer = app.token("rita.rebuild", "customer").await;
+        let opened = app
+            .post(
+                "/v1/incidents",
+                &customer,
+                json!({"contract_id": "OCB0000611", "priority": "P3", "title": "Rebuilt", "description": "D"}),
+            )
+            .await
+            .expect(201);
+        let position = last_position(&opened).to_string();
+        let listed = get(&app, &app.base, "/v1/requests", &customer, Some(&position)).await;
+        assert_eq!(listed.status, StatusCode::OK, "{backend}: {:#}", listed.body);
+        assert_eq!(listed.body["requests"][0]["request_id"], opened["id"]);
+
+        // What `sablier rebuild` does first, from another process: every view emptied,
+        // every checkpoint at 0. This server's projector rebuilds them.
+        Projector::new(EventLog::new(app.db.database.clone()), catalogue::all())
+            .reset(&[])
+            .await
+            .unwrap();
+        let listed = get(&app, &app.base, "/v1/requests", &customer, Some(&position)).await;
+        assert_eq!(listed.status, StatusCode::OK, "{backend}: {:#}", listed.body);
+        assert_eq!(
+            listed.body["requests"][0]["request_id"], opened["id"],
+            "{backend}: answered from emptied views: {:#}",
+            listed.body
+        );
         app
     })
     .await;
