@@ -199,6 +199,9 @@ pub async fn list(
     if let Some(limit) = query.limit {
         request.limit = PageLimit::new(limit).map_err(query_problem)?;
     }
+    request
+        .check_cursor()
+        .map_err(|error| Problem::invalid_field("after", error.reason))?;
     state.views_caught_up().await?;
     let page = RequestList::page(&state.reader, &request).await?;
     Ok(Json(RequestListPage {

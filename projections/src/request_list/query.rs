@@ -197,18 +197,24 @@ impl SearchText {
 }
 
 /// Where the next page starts: the sort key `(created_at, request_id)` of the last row
-/// served. Opaque to clients (hex of a versioned text), stable whatever arrives meanwhile.
+/// served, and the sort and filters of the list it continues
+/// ([`RequestQuery::check_cursor`]). Opaque to clients (hex of a versioned text), stable
+/// whatever arrives meanwhile.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PageCursor {
+    /// [`RequestQuery::fingerprint`] of the query that handed it out.
+    pub(crate) query: String,
     pub(crate) created_at: String,
     pub(crate) request_id: String,
 }
 
 impl PageCursor {
-    const VERSION: &'static str = "1";
+    const VERSION: &'static str = "2";
 
-    pub(crate) fn new(created_at: String, request_id: String) -> Self {
+    /// The cursor after the row `(created_at, request_id)` of a page of `query`.
+    pub(crate) fn new(query: &RequestQuery, created_at: String, request_id: String) -> Self {
         Self {
+            query: query.fingerprint(),
             created_at,
             request_id,
         }
@@ -218,23 +224,32 @@ impl PageCursor {
         let invalid = || InvalidRequestQuery::new("cursor", "is not a cursor this list handed out");
         let decoded = decode_hex(text.as_ref().trim()).ok_or_else(invalid)?;
         let mut parts = decoded.split('\n');
-        let (Some(Self::VERSION), Some(created_at), Some(request_id), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(Self::VERSION), Some(query), Some(created_at), Some(request_id), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
             return Err(invalid());
         };
         if DateTime::parse_from_rfc3339(created_at).is_err() || request_id.is_empty() {
             return Err(invalid());
         }
-        Ok(Self::new(created_at.to_owned(), request_id.to_owned()))
+        Ok(Self {
+            query: query.to_owned(),
+            created_at: created_at.to_owned(),
+            request_id: request_id.to_owned(),
+        })
     }
 }
 
 impl fmt::Display for PageCursor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = format!(
-            "{}\n{}\n{}",
+            "{}\n{}\n{}\n{}",
             Self::VERSION,
+            self.query,
             self.created_at,
             self.request_id
         );
@@ -300,6 +315,37 @@ pub struct RequestQuery {
 impl RequestQuery {
     pub fn for_customer(visible_contracts: Vec<VisibleContract>) -> Self {
         Self::unfiltered(Some(visible_contracts))
+    }
+
+    /// The sort and filters that make this list what it is (not the cursor nor the page
+    /// size, nor who reads it), as 16 hex digits (64-bit FNV-1a of their text): a cursor
+    /// carries it, so that it continues only the list it was handed out for.
+    fn fingerprint(&self) -> String {
+        let text = format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            self.sort,
+            self.contract.as_ref().map(ContractId::as_str),
+            self.kind.map(RequestKind::as_str),
+            self.portal_status.map(PortalStatus::as_str),
+            self.detailed_status,
+            self.search.as_ref().map(SearchText::as_str),
+        );
+        let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        format!("{hash:016x}")
+    }
+
+    /// Refuses a cursor handed out for another sort or other filters: followed here, it
+    /// would skip or repeat rows of this list without a word.
+    pub fn check_cursor(&self) -> Result<(), InvalidRequestQuery> {
+        match &self.after {
+            Some(cursor) if cursor.query != self.fingerprint() => Err(InvalidRequestQuery::new(
+                "cursor",
+                "continues a list of another sort or other filters; ask again without it",
+            )),
+            _ => Ok(()),
+        }
     }
 
     pub fn for_staff() -> Self {

@@ -60,7 +60,7 @@ impl RequestList {
         let limit = query.limit.get() as usize;
         let next = (rows.len() > limit).then(|| {
             let last = &rows[limit - 1];
-            PageCursor::new(last.created_at.clone(), last.request_id.clone())
+            PageCursor::new(query, last.created_at.clone(), last.request_id.clone())
         });
         rows.truncate(limit);
         let rows = rows

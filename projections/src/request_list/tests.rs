@@ -1402,9 +1402,54 @@ fn a_query_refuses_what_it_cannot_serve() {
     );
 }
 
+/// A cursor continues the list it was handed out for: the same sort and filters (any page
+/// size), not another, where it would skip or repeat rows.
+#[test]
+fn a_cursor_continues_only_the_list_it_was_handed_out_for() {
+    let newest = RequestQuery {
+        kind: Some(RequestKind::Incident),
+        ..staff()
+    };
+    let cursor = PageCursor::new(&newest, "2026-11-02T09:00:00Z".to_owned(), inc(1));
+    let after = |query: RequestQuery| RequestQuery {
+        after: Some(cursor.clone()),
+        ..query
+    };
+    assert_eq!(after(newest.clone()).check_cursor(), Ok(()));
+    assert_eq!(
+        after(RequestQuery {
+            limit: PageLimit::new(7).unwrap(),
+            ..newest.clone()
+        })
+        .check_cursor(),
+        Ok(())
+    );
+    for other in [
+        RequestQuery {
+            sort: SortOrder::OldestFirst,
+            ..newest.clone()
+        },
+        RequestQuery {
+            kind: Some(RequestKind::Order),
+            ..newest.clone()
+        },
+        RequestQuery {
+            search: Some(SearchText::parse("vm").unwrap()),
+            ..newest.clone()
+        },
+        staff(),
+    ] {
+        assert_eq!(
+            after(other.clone()).check_cursor().unwrap_err().field,
+            "cursor",
+            "{other:?}"
+        );
+    }
+}
+
 #[test]
 fn a_cursor_reads_back_what_it_wrote_and_nothing_else() {
-    let cursor = PageCursor::new("2026-11-02T09:00:00Z".to_owned(), inc(1));
+    let cursor = PageCursor::new(&staff(), "2026-11-02T09:00:00Z".to_owned(), inc(1));
     let text = cursor.to_string();
     assert!(text.chars().all(|c| c.is_ascii_hexdigit()), "{text}");
     assert_eq!(PageCursor::parse(&text), Ok(cursor));

@@ -29,7 +29,7 @@ const GENERATE_ON_POSTGRES: [&str; 4] = [
 ];
 
 fn cursor() -> PageCursor {
-    PageCursor::new("2020-01-10T00:00:00Z".to_owned(), inc(5))
+    PageCursor::new(&staff(), "2020-01-10T00:00:00Z".to_owned(), inc(5))
 }
 
 /// Pages that only seek facets, each with whether it is a single seek. A portal status

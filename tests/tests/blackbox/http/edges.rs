@@ -338,6 +338,27 @@ async fn reads_refuse_query_parameters_they_cannot_honour_and_name_them() {
         .await
         .expect(200);
     assert_eq!(listed["requests"][0]["request_id"], id, "{listed:#}");
+    // A cursor continues its own list only: not the list in the other order.
+    app.post(
+        "/v1/incidents",
+        &customer,
+        json!({"contract_id": "OCB0000705", "priority": "P4", "title": "U", "description": "E"}),
+    )
+    .await
+    .expect(201);
+    let first = app.get("/v1/requests?limit=1", &customer).await.expect(200);
+    let next = first["next"].as_str().unwrap();
+    app.get(&format!("/v1/requests?limit=1&after={next}"), &customer)
+        .await
+        .expect(200);
+    let problem = app
+        .get(
+            &format!("/v1/requests?limit=1&sort=oldest_first&after={next}"),
+            &customer,
+        )
+        .await
+        .problem(422);
+    assert_eq!(problem["field"], "after", "{problem:#}");
 
     let next_year = (chrono::Utc::now() + chrono::Duration::days(300)).format("%Y-%m-%dT%H:%M:%SZ");
     app.get(
