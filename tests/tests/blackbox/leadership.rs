@@ -65,6 +65,31 @@ where
     }
 }
 
+/// Sends commands, then waits until some process projected them: the views reach the
+/// log's head within 10 s.
+async fn keeps_the_views_up(database: &Database, workload: &mut Workload) {
+    for _ in 0..3 {
+        workload.burst().await;
+    }
+    let (head, _) = EventLog::new(database.clone()).head().await.unwrap();
+    let Database::Postgres(pool) = database else {
+        unreachable!()
+    };
+    eventually(
+        "the views reach the log's head",
+        Duration::from_secs(10),
+        || async {
+            let lowest: Option<i64> =
+                sqlx::query_scalar("SELECT min(position) FROM projection_checkpoints")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+            (lowest >= Some(head)).then_some(())
+        },
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leader_whose_lock_session_ends_stands_by_and_a_standby_takes_over() {
     let Some(db) = TestDatabase::postgres().await else {
@@ -132,24 +157,7 @@ async fn a_leader_whose_lock_session_ends_stands_by_and_a_standby_takes_over() {
     assert_ne!(next, holder);
 
     // Whoever leads now keeps the views up with new commands.
-    for _ in 0..3 {
-        workload.burst().await;
-    }
-    let log = EventLog::new(db.database.clone());
-    let (head, _) = log.head().await.unwrap();
-    eventually(
-        "the views reach the log's head",
-        Duration::from_secs(10),
-        || async {
-            let lowest: Option<i64> =
-                sqlx::query_scalar("SELECT min(position) FROM projection_checkpoints")
-                    .fetch_one(pool)
-                    .await
-                    .unwrap();
-            (lowest >= Some(head)).then_some(())
-        },
-    )
-    .await;
+    keeps_the_views_up(&db.database, &mut workload).await;
     drop((first, second));
     db.cleanup().await;
 }
@@ -231,24 +239,7 @@ async fn a_standby_that_cannot_reach_the_database_competes_again_when_it_answers
     )
     .await;
     assert_ne!(next, holder);
-    for _ in 0..3 {
-        workload.burst().await;
-    }
-    let log = EventLog::new(db.database.clone());
-    let (head, _) = log.head().await.unwrap();
-    eventually(
-        "the views reach the log's head",
-        Duration::from_secs(10),
-        || async {
-            let lowest: Option<i64> =
-                sqlx::query_scalar("SELECT min(position) FROM projection_checkpoints")
-                    .fetch_one(pool)
-                    .await
-                    .unwrap();
-            (lowest >= Some(head)).then_some(())
-        },
-    )
-    .await;
+    keeps_the_views_up(&db.database, &mut workload).await;
     drop(second);
     db.cleanup().await;
 }
