@@ -321,15 +321,22 @@ impl RequestQuery {
     /// size, nor who reads it), as 16 hex digits (64-bit FNV-1a of their text): a cursor
     /// carries it, so that it continues only the list it was handed out for.
     fn fingerprint(&self) -> String {
-        let text = format!(
-            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-            self.sort,
+        let sort = match self.sort {
+            SortOrder::NewestFirst => "newest_first",
+            SortOrder::OldestFirst => "oldest_first",
+        };
+        // Each part as the query names it after `=`, empty when absent, separated by the
+        // unit separator (a control character).
+        let text = [
+            Some(sort),
             self.contract.as_ref().map(ContractId::as_str),
             self.kind.map(RequestKind::as_str),
             self.portal_status.map(PortalStatus::as_str),
-            self.detailed_status,
+            self.detailed_status.as_deref(),
             self.search.as_ref().map(SearchText::as_str),
-        );
+        ]
+        .map(|part| part.map_or(String::new(), |part| format!("={part}")))
+        .join("\u{1f}");
         let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
             (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
         });

@@ -65,6 +65,37 @@ where
     }
 }
 
+/// Starts a `sablier project` process that takes the lock and says it projects, then a
+/// second that stands by; returns them with the first one's lock session.
+async fn leader_and_standby(db: &TestDatabase) -> (Projecting, i32, Projecting) {
+    let first = Projecting::start(&db.url);
+    let holder = eventually(
+        "the first process takes the lock",
+        Duration::from_secs(10),
+        || lock_holder(&db.database),
+    )
+    .await;
+    eventually(
+        "the first process says it projects",
+        Duration::from_secs(5),
+        || async {
+            first
+                .logged()
+                .contains("now runs the projector")
+                .then_some(())
+        },
+    )
+    .await;
+    let second = Projecting::start(&db.url);
+    eventually(
+        "the second process stands by",
+        Duration::from_secs(10),
+        || async { second.logged().contains("standing by").then_some(()) },
+    )
+    .await;
+    (first, holder, second)
+}
+
 /// Sends commands, then waits until some process projected them: the views reach the
 /// log's head within 10 s.
 async fn keeps_the_views_up(database: &Database, workload: &mut Workload) {
@@ -99,31 +130,7 @@ async fn a_leader_whose_lock_session_ends_stands_by_and_a_standby_takes_over() {
         unreachable!()
     };
     let mut workload = Workload::start(&db.database).await;
-    let first = Projecting::start(&db.url);
-    let holder = eventually(
-        "the first process takes the lock",
-        Duration::from_secs(10),
-        || lock_holder(&db.database),
-    )
-    .await;
-    eventually(
-        "the first process says it projects",
-        Duration::from_secs(5),
-        || async {
-            first
-                .logged()
-                .contains("now runs the projector")
-                .then_some(())
-        },
-    )
-    .await;
-    let second = Projecting::start(&db.url);
-    eventually(
-        "the second process stands by",
-        Duration::from_secs(10),
-        || async { second.logged().contains("standing by").then_some(()) },
-    )
-    .await;
+    let (first, holder, second) = leader_and_standby(&db).await;
 
     // The leader's lock session ends under it; the process lives on.
     let terminated: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
@@ -172,20 +179,7 @@ async fn a_standby_that_cannot_reach_the_database_competes_again_when_it_answers
         return;
     };
     let mut workload = Workload::start(&db.database).await;
-    let first = Projecting::start(&db.url);
-    let holder = eventually(
-        "the first process takes the lock",
-        Duration::from_secs(10),
-        || lock_holder(&db.database),
-    )
-    .await;
-    let second = Projecting::start(&db.url);
-    eventually(
-        "the second process stands by",
-        Duration::from_secs(10),
-        || async { second.logged().contains("standing by").then_some(()) },
-    )
-    .await;
+    let (first, holder, second) = leader_and_standby(&db).await;
 
     // The database refuses connections and drops every session but the leader's lock
     // session and this one, for longer than the pool's acquire timeout.
