@@ -128,6 +128,11 @@ fn query_problem(error: InvalidRequestQuery) -> Problem {
     Problem::invalid_field(error.field, error.reason)
 }
 
+/// A cursor's error names it as the list knows it (`cursor`); the query calls it `after`.
+fn after_problem(error: InvalidRequestQuery) -> Problem {
+    Problem::invalid_field("after", error.reason)
+}
+
 /// The request list: incidents, changes and orders of the contracts the caller sees.
 #[utoipa::path(get, path = "/v1/requests", tag = "requests", params(ListQuery),
     responses((status = 200, body = RequestListPage), (status = "4XX", body = Problem, content_type = "application/problem+json")),
@@ -190,18 +195,12 @@ pub async fn list(
         }
     };
     if let Some(after) = &query.after {
-        // The cursor's own error names it as the list knows it; the query calls it `after`.
-        request.after = Some(
-            PageCursor::parse(after)
-                .map_err(|error| Problem::invalid_field("after", error.reason))?,
-        );
+        request.after = Some(PageCursor::parse(after).map_err(after_problem)?);
     }
     if let Some(limit) = query.limit {
         request.limit = PageLimit::new(limit).map_err(query_problem)?;
     }
-    request
-        .check_cursor()
-        .map_err(|error| Problem::invalid_field("after", error.reason))?;
+    request.check_cursor().map_err(after_problem)?;
     state.views_caught_up().await?;
     let page = RequestList::page(&state.reader, &request).await?;
     Ok(Json(RequestListPage {
