@@ -104,11 +104,23 @@ impl FromStr for YearMonth {
     }
 }
 
+/// How a stored month reads: as `YYYY-MM`, and also in the forms written before dates
+/// were bounded at the edge (issue 20), when a year outside 0000-9999 was written as it
+/// came (`-001-12`, `99999-01`). Such events stay in the append-only log; reading them back
+/// keeps the aggregates and views that hold them going. Input from outside goes through
+/// the strict [`FromStr`].
 impl TryFrom<String> for YearMonth {
     type Error = String;
 
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        value.parse()
+        value.parse().or_else(|strict: String| {
+            let (year, month) = value.rsplit_once('-').ok_or_else(|| strict.clone())?;
+            let unpadded = year.len() > 4 || year.starts_with('-');
+            match (unpadded, year.parse::<i32>(), month.parse::<u32>()) {
+                (true, Ok(year), Ok(month)) => Self::new(year, month).ok_or(strict),
+                _ => Err(strict),
+            }
+        })
     }
 }
 
@@ -156,6 +168,20 @@ mod tests {
             july.starts_at(Paris),
             Utc.with_ymd_and_hms(2026, 6, 30, 22, 0, 0).unwrap()
         );
+    }
+
+    /// Issue 20: months of years outside 0000-9999 were written unpadded before dates were
+    /// bounded; the log keeps them, so they must read.
+    #[test]
+    fn issue_20_stored_months_of_unbounded_years_still_read() {
+        let before_year_one: YearMonth = serde_json::from_str("\"-001-12\"").unwrap();
+        assert_eq!((before_year_one.year(), before_year_one.month()), (-1, 12));
+        assert_eq!(before_year_one.to_string(), "-001-12");
+        let far: YearMonth = serde_json::from_str("\"99999-01\"").unwrap();
+        assert_eq!((far.year(), far.month()), (99999, 1));
+        assert!(serde_json::from_str::<YearMonth>("\"-001-13\"").is_err());
+        // What comes from outside stays strict.
+        assert!("-001-12".parse::<YearMonth>().is_err());
     }
 
     #[test]

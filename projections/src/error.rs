@@ -15,3 +15,28 @@ pub enum ProjectionError {
     #[error("no view named {unknown}; the views are {known}")]
     UnknownView { unknown: String, known: String },
 }
+
+impl ProjectionError {
+    /// Whether the database, rather than the event or the view, is at fault: a batch that
+    /// failed so is tried again as it is; any other failure means the view cannot apply
+    /// an event, and it stops at that event alone (see the projector).
+    pub fn is_environmental(&self) -> bool {
+        self.condition().is_some()
+    }
+
+    /// The condition of the database this error reveals, if any.
+    pub fn condition(&self) -> Option<sablier_store::Condition> {
+        match self {
+            ProjectionError::Database(error) => sablier_store::error::sqlx_condition(error),
+            ProjectionError::Sqlite(error) => sablier_store::error::sqlite_condition(error),
+            ProjectionError::Store(error) => Some(
+                error
+                    .condition()
+                    .unwrap_or(sablier_store::Condition::Unavailable),
+            ),
+            ProjectionError::Damaged { .. }
+            | ProjectionError::Malformed(_)
+            | ProjectionError::UnknownView { .. } => None,
+        }
+    }
+}

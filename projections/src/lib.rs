@@ -23,5 +23,8 @@ pub mod testing;
 pub use error::ProjectionError;
 pub use event::{Audit, DomainEvent, FeedEvent};
 pub use projection::Projection;
-pub use projector::{Projector, views_position, wait_for_position};
+pub use projector::{
+    Projector, Stall, ViewsWait, stalled_views, view_positions, views_position, wait_for_position,
+    wait_for_views,
+};
 pub use sql::{Param, ViewReader, ViewTx};

@@ -6,6 +6,17 @@
 //! (`UPDATE … WHERE position = $old`), so two projectors racing on one database can never
 //! both apply a batch: the loser rolls back and reads again. A projection added later
 //! starts at 0 and backfills while the others wait at their checkpoints.
+//!
+//! A view that cannot apply an event stops at that event, alone ([`Stall`]): each view
+//! applies a batch inside a savepoint; when it fails for a reason of the event or the
+//! view (an event that does not decode, a value its tables cannot hold), the projector
+//! rolls that view back, finds the first event it cannot apply by halving the batch, keeps
+//! what it applied before it, and records the stall on the view's checkpoint row, where
+//! readers, `/readyz`, `/metrics` and the tools of every process see it. The other views
+//! go on following the log. A stalled view is tried again once a minute (and at each
+//! start), which is also how often the stall is logged; it goes on as soon as the event
+//! applies. A failure of the database itself (full, unreachable, busy) stalls nothing:
+//! the round fails and is tried again as it is.
 
 mod lanes;
 
@@ -38,14 +49,58 @@ pub const DEFAULT_BATCH_SIZE: i64 = 10_000;
 /// meanwhile. Following the log, a batch that is not full commits at once.
 pub const DEFAULT_TRANSACTION_SPAN: Duration = Duration::from_secs(1);
 
-/// Moves a projection's checkpoint ($2) to $1, only if it still holds $3.
-const CHECKPOINT_MOVE: &str =
-    "UPDATE projection_checkpoints SET position = $1 WHERE name = $2 AND position = $3";
+/// Moves a projection's checkpoint ($2) to $1, only if it still holds $3; a view that
+/// moves is no longer stalled.
+const CHECKPOINT_MOVE: &str = "UPDATE projection_checkpoints SET position = $1, stalled_at = NULL, stall_reason = NULL, stalled_since = NULL WHERE name = $2 AND position = $3";
+
+/// Moves a projection's checkpoint ($5) to $1 (if it still holds $6) and records that the
+/// event at $2 stops it, with why ($3) and since when ($4). Placeholders appear in order:
+/// SQLite binds them by order of appearance.
+const CHECKPOINT_STALL: &str = "UPDATE projection_checkpoints SET position = $1, stalled_at = $2, stall_reason = $3, stalled_since = $4 WHERE name = $5 AND position = $6";
+
+/// How often a stalled view is tried again (and its stall logged).
+pub const STALL_RETRY: Duration = Duration::from_secs(60);
 
 #[derive(sqlx::FromRow, serde::Deserialize)]
 struct Checkpoint {
     name: String,
     position: i64,
+}
+
+/// A view stopped at an event it cannot apply; the others go on (see the module comment).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Deserialize, serde::Serialize)]
+pub struct Stall {
+    /// The view's name.
+    pub view: String,
+    /// Its checkpoint: the last position it applied.
+    pub position: i64,
+    /// The position of the event it cannot apply.
+    pub event_position: i64,
+    /// The event and why it cannot be applied.
+    pub reason: String,
+    /// When the projector first found it (RFC 3339 UTC).
+    pub since: String,
+}
+
+impl std::fmt::Display for Stall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "view {} is stalled at position {}: it cannot apply the event at position {} ({}); stalled since {}",
+            self.view, self.position, self.event_position, self.reason, self.since
+        )
+    }
+}
+
+/// The stalled views of the database, in name order (any process: it reads the
+/// checkpoints).
+pub async fn stalled_views(reader: &ViewReader) -> Result<Vec<Stall>, ProjectionError> {
+    reader
+        .fetch_all(
+            "SELECT name AS view, position, stalled_at AS event_position, stall_reason AS reason, stalled_since AS since FROM projection_checkpoints WHERE stalled_at IS NOT NULL ORDER BY name",
+            &[],
+        )
+        .await
 }
 
 pub struct Projector {
@@ -57,6 +112,8 @@ pub struct Projector {
     wake: Arc<Notify>,
     /// On an SQLite file, the connection batches are applied on, kept warm between them.
     connection: ConnectionSlot,
+    /// The views this process found stalled, with when it last tried them.
+    stalled: std::sync::Mutex<HashMap<&'static str, Instant>>,
 }
 
 /// The outcome of one round.
@@ -89,6 +146,7 @@ impl Projector {
             reached,
             wake: Arc::new(Notify::new()),
             connection: ConnectionSlot::default(),
+            stalled: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -176,8 +234,13 @@ impl Projector {
 
     /// One round: at most one batch, in one transaction.
     pub async fn round(&self) -> Result<Round, ProjectionError> {
-        let checkpoints = self.checkpoints().await?;
-        let lowest = lowest(&self.projections, &checkpoints);
+        let mut checkpoints = self.checkpoints().await?;
+        let active = self.active();
+        let Some(lowest) = lowest(&self.projections, &checkpoints, &active) else {
+            let reached = lowest_of_all(&self.projections, &checkpoints);
+            self.reached.send_replace(reached);
+            return Ok(Round::UpToDate(reached));
+        };
         let batch = read_batch(
             self.log.clone(),
             self.projections.clone(),
@@ -185,40 +248,120 @@ impl Projector {
             self.batch_size,
         )
         .await?;
-        let Some(last) = batch.last() else {
-            self.reached.send_replace(lowest);
+        if batch.is_empty() {
+            self.reached
+                .send_replace(lowest_of_all(&self.projections, &checkpoints));
             return Ok(Round::UpToDate(lowest));
-        };
-        let mut span = self.begin().await?;
-        if !off_runtime(self.apply(&mut span.tx, &checkpoints, batch)).await? {
-            return Ok(Round::Lost);
         }
-        self.commit(span, last).await?;
-        Ok(Round::Applied(last))
+        let mut span = self.begin().await?;
+        let Some(stalls) =
+            off_runtime(self.apply(&mut span.tx, &mut checkpoints, batch, &active)).await?
+        else {
+            return Ok(Round::Lost);
+        };
+        let reached = self::lowest(&self.projections, &checkpoints, &active).unwrap_or(lowest);
+        self.commit(span, lowest_of_all(&self.projections, &checkpoints))
+            .await?;
+        self.note_stalls(&stalls);
+        Ok(Round::Applied(reached))
     }
 
-    /// Applies `events` in `tx` to each projection past its checkpoint and moves every
-    /// checkpoint to the last event. False when another projector moved a checkpoint
-    /// first: nothing of `tx` may then be committed.
+    /// Applies `batch` in `tx` to each `active` projection past its checkpoint and moves
+    /// their checkpoints in `checkpoints` as in the database; a projection that cannot
+    /// apply an event of it stops there (see the module comment). Returns the views that
+    /// stalled, or `None` when another projector moved a checkpoint first: nothing of `tx`
+    /// may then be committed.
     async fn apply(
         &self,
         tx: &mut ViewTx,
-        checkpoints: &HashMap<String, i64>,
+        checkpoints: &mut HashMap<String, i64>,
         batch: Batch,
-    ) -> Result<bool, ProjectionError> {
-        let Batch { events, prepared } = batch;
-        for (projection, prepared) in self.projections.iter().zip(prepared) {
+        active: &[bool],
+    ) -> Result<Option<Vec<Stall>>, ProjectionError> {
+        let Batch {
+            events,
+            prepared,
+            unreadable,
+        } = batch;
+        let mut stalls = Vec::new();
+        for ((projection, prepared), active) in self.projections.iter().zip(prepared).zip(active) {
+            if !active {
+                continue;
+            }
             let checkpoint = checkpoints[projection.name()];
-            if !apply_past_checkpoint(tx, projection.as_ref(), &events, prepared, checkpoint)
-                .await?
-            {
-                return Ok(false);
+            let outcome = apply_or_stall(
+                tx,
+                projection.as_ref(),
+                &events,
+                prepared,
+                checkpoint,
+                unreadable.as_ref(),
+            )
+            .await?;
+            match outcome {
+                ViewOutcome::Lost => return Ok(None),
+                ViewOutcome::Moved(position) => {
+                    checkpoints.insert(projection.name().to_owned(), position);
+                    self.stalled
+                        .lock()
+                        .expect("stalled views poisoned")
+                        .remove(projection.name());
+                }
+                ViewOutcome::Stalled(stall) => {
+                    checkpoints.insert(projection.name().to_owned(), stall.position);
+                    stalls.push(stall);
+                }
             }
         }
-        Ok(true)
+        Ok(Some(stalls))
     }
 
-    /// Applies everything in the log now; returns the position reached.
+    /// Which projections a round applies: all but those found stalled less than
+    /// [`STALL_RETRY`] ago.
+    fn active(&self) -> Vec<bool> {
+        let stalled = self.stalled.lock().expect("stalled views poisoned");
+        self.projections
+            .iter()
+            .map(|projection| {
+                stalled
+                    .get(projection.name())
+                    .is_none_or(|tried| tried.elapsed() >= STALL_RETRY)
+            })
+            .collect()
+    }
+
+    /// Remembers (and logs, once per try) the views that stalled.
+    fn note_stalls(&self, stalls: &[Stall]) {
+        let mut stalled = self.stalled.lock().expect("stalled views poisoned");
+        for stall in stalls {
+            warn!(
+                view = %stall.view,
+                position = stall.position,
+                event_position = stall.event_position,
+                reason = %stall.reason,
+                "a view cannot apply an event and stays stalled; the other views go on (tried again in {} s)",
+                STALL_RETRY.as_secs()
+            );
+            if let Some(projection) = self
+                .projections
+                .iter()
+                .find(|projection| projection.name() == stall.view)
+            {
+                stalled.insert(projection.name(), Instant::now());
+            }
+        }
+    }
+
+    /// The views this process's projector found stalled, by name.
+    pub fn stalled(&self) -> Vec<&'static str> {
+        let stalled = self.stalled.lock().expect("stalled views poisoned");
+        let mut names: Vec<&'static str> = stalled.keys().copied().collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// Applies everything in the log now; returns the position every view reached (a
+    /// stalled view holds it back: see [`Projector::stalled`]).
     ///
     /// While one batch is applied, the next is read and decoded beside it (the log is
     /// append-only, so what follows a batch does not depend on applying it). Full batches
@@ -230,55 +373,93 @@ impl Projector {
     /// behind) goes on in lanes, one transaction per projection ([`lanes`]).
     pub async fn catch_up(&self) -> Result<i64, ProjectionError> {
         let mut checkpoints = self.checkpoints().await?;
-        let mut lowest = lowest(&self.projections, &checkpoints);
+        let mut active = self.active();
         // What the checkpoints say now, lower than reported if another process reset views.
-        self.reached.send_replace(lowest);
+        self.reached
+            .send_replace(lowest_of_all(&self.projections, &checkpoints));
+        let Some(mut lowest) = lowest(&self.projections, &checkpoints, &active) else {
+            return Ok(lowest_of_all(&self.projections, &checkpoints));
+        };
         let mut next = self.prefetch(lowest);
         let mut open: Option<Span<'_>> = None;
         loop {
             let batch = next.await.map_err(|error| {
                 ProjectionError::Malformed(format!("the feed reader stopped: {error}"))
             })??;
-            let Some(last) = batch.last() else {
+            if batch.is_empty() {
+                let reached = lowest_of_all(&self.projections, &checkpoints);
                 match open.take() {
-                    Some(span) => self.commit(span, lowest).await?,
+                    Some(span) => self.commit(span, reached).await?,
                     None => {
-                        self.reached.send_replace(lowest);
+                        self.reached.send_replace(reached);
                     }
                 }
-                return Ok(lowest);
-            };
-            if open.is_none() && self.fits_lanes(&batch) {
-                if let Some(reached) = self.catch_up_in_lanes(&checkpoints, batch).await? {
-                    return Ok(reached);
-                }
+                return Ok(reached);
+            }
+            if open.is_none() && batch.unreadable.is_none() && self.fits_lanes(&batch) {
+                self.catch_up_in_lanes(&checkpoints, &active, batch).await?;
                 checkpoints = self.checkpoints().await?;
-                lowest = self::lowest(&self.projections, &checkpoints);
+                active = self.active();
+                let Some(after) = self::lowest(&self.projections, &checkpoints, &active) else {
+                    return Ok(lowest_of_all(&self.projections, &checkpoints));
+                };
+                lowest = after;
                 next = self.prefetch(lowest);
                 continue;
             }
-            next = self.prefetch(last);
+            let full = i64::try_from(batch.events.len()).is_ok_and(|len| len >= self.batch_size)
+                && batch.unreadable.is_none();
+            next = self.prefetch(batch.last().unwrap_or(lowest));
             let mut span = match open.take() {
                 Some(span) => span,
                 None => self.begin().await?,
             };
-            let full = i64::try_from(batch.events.len()).is_ok_and(|len| len >= self.batch_size);
-            if off_runtime(self.apply(&mut span.tx, &checkpoints, batch)).await? {
-                for position in checkpoints.values_mut() {
-                    *position = (*position).max(last);
-                }
-                lowest = last;
-                if full && span.started.elapsed() < self.transaction_span {
-                    open = Some(span);
-                } else {
-                    self.commit(span, last).await?;
-                }
-            } else {
+            let applied =
+                off_runtime(self.apply(&mut span.tx, &mut checkpoints, batch, &active)).await?;
+            let Some(stalls) = applied else {
                 drop(span);
                 next.abort();
                 checkpoints = self.checkpoints().await?;
-                lowest = self::lowest(&self.projections, &checkpoints);
+                active = self.active();
+                let Some(after) = self::lowest(&self.projections, &checkpoints, &active) else {
+                    return Ok(lowest_of_all(&self.projections, &checkpoints));
+                };
+                lowest = after;
                 next = self.prefetch(lowest);
+                continue;
+            };
+            for stall in &stalls {
+                if let Some(index) = self
+                    .projections
+                    .iter()
+                    .position(|projection| projection.name() == stall.view)
+                {
+                    active[index] = false;
+                }
+            }
+            let following = self::lowest(&self.projections, &checkpoints, &active);
+            if stalls.is_empty()
+                && following.is_some()
+                && full
+                && span.started.elapsed() < self.transaction_span
+            {
+                open = Some(span);
+            } else {
+                self.commit(span, lowest_of_all(&self.projections, &checkpoints))
+                    .await?;
+                self.note_stalls(&stalls);
+            }
+            match following {
+                // The active views all stand at the batch's end, where the next one starts.
+                Some(following) => lowest = following,
+                None => {
+                    next.abort();
+                    if let Some(span) = open.take() {
+                        self.commit(span, lowest_of_all(&self.projections, &checkpoints))
+                            .await?;
+                    }
+                    return Ok(lowest_of_all(&self.projections, &checkpoints));
+                }
             }
         }
     }
@@ -292,15 +473,15 @@ impl Projector {
             && i64::try_from(batch.events.len()).is_ok_and(|len| len >= self.batch_size)
     }
 
-    /// Applies the log from `first` on in lanes ([`lanes`]) until it runs out; returns the
-    /// position every projection reached, or `None` when another projector moved a
-    /// checkpoint first (what each lane had committed stays; the caller reads the
-    /// checkpoints again).
+    /// Applies the log from `first` on in lanes ([`lanes`]), for the `active` projections,
+    /// until it runs out, a lane stalls, or another projector moves a checkpoint first
+    /// (what each lane had committed stays; the caller reads the checkpoints again).
     async fn catch_up_in_lanes(
         &self,
         checkpoints: &HashMap<String, i64>,
+        active: &[bool],
         first: Batch,
-    ) -> Result<Option<i64>, ProjectionError> {
+    ) -> Result<(), ProjectionError> {
         let mut committed: Vec<i64> = self
             .projections
             .iter()
@@ -315,6 +496,7 @@ impl Projector {
         let Lanes { lanes, reader } = lanes::start(
             self.log.clone(),
             &self.projections,
+            active,
             committed.clone(),
             first,
             settings,
@@ -329,16 +511,17 @@ impl Projector {
         let stopped = |error: tokio::task::JoinError| {
             ProjectionError::Malformed(format!("a projector task stopped: {error}"))
         };
-        let mut lost = false;
         let mut failures = Vec::new();
+        let mut stalls = Vec::new();
         for lane in lanes {
             match lane.await {
-                Ok(Ok(LaneEnd::Finished)) => {}
-                Ok(Ok(LaneEnd::Lost)) => lost = true,
+                Ok(Ok(LaneEnd::Finished | LaneEnd::Lost)) => {}
+                Ok(Ok(LaneEnd::Stalled(stall))) => stalls.push(stall),
                 Ok(Err(error)) => failures.push(error),
                 Err(error) => failures.push(stopped(error)),
             }
         }
+        self.note_stalls(&stalls);
         match reader.await {
             Ok(Ok(())) => {}
             Ok(Err(error)) => failures.push(error),
@@ -351,7 +534,7 @@ impl Projector {
             }
             return Err(first);
         }
-        Ok((!lost).then(|| committed.into_iter().min().unwrap_or(0)))
+        Ok(())
     }
 
     /// Takes the write turn and begins a view transaction on the kept connection.
@@ -365,7 +548,8 @@ impl Projector {
         })
     }
 
-    /// Commits `span`, whose batches reach `reached`, and reports that position.
+    /// Commits `span`, after which every view stands at `reached` or beyond, and reports
+    /// that position.
     async fn commit(&self, span: Span<'_>, reached: i64) -> Result<(), ProjectionError> {
         off_runtime(span.tx.commit()).await?;
         self.reached.send_replace(reached);
@@ -490,8 +674,219 @@ async fn apply_past_checkpoint(
     Ok(moved == 1)
 }
 
-/// The lowest checkpoint of `projections`: where the next batch starts.
-fn lowest(projections: &[Arc<dyn Projection>], checkpoints: &HashMap<String, i64>) -> i64 {
+/// What applying a batch did to one view.
+pub(super) enum ViewOutcome {
+    /// Applied; its checkpoint is now here.
+    Moved(i64),
+    /// Another projector moved its checkpoint first: nothing of the transaction may be
+    /// committed.
+    Lost,
+    /// It cannot apply an event; what it applied before that event stays.
+    Stalled(Stall),
+}
+
+/// Applies `events` (and what `projection` prepared of them) past `checkpoint`, in a
+/// savepoint of `tx`. When the view cannot apply them, it is rolled back to the
+/// savepoint, applies the events before the first one it cannot apply, and stops there;
+/// when the batch stops before an `unreadable` event, the view stops at that event. A
+/// failure of the database itself is returned as it is.
+pub(super) async fn apply_or_stall(
+    tx: &mut ViewTx,
+    projection: &dyn Projection,
+    events: &[FeedEvent],
+    prepared: Prepared,
+    checkpoint: i64,
+    unreadable: Option<&Unreadable>,
+) -> Result<ViewOutcome, ProjectionError> {
+    let end = events
+        .last()
+        .map_or(checkpoint, |event| event.position.max(checkpoint));
+    tx.execute("SAVEPOINT view_batch", &[]).await?;
+    let failure = match apply_past_checkpoint(tx, projection, events, prepared, checkpoint).await {
+        Ok(true) => {
+            tx.execute("RELEASE SAVEPOINT view_batch", &[]).await?;
+            return match unreadable {
+                Some(unreadable) if unreadable.position > end => {
+                    stall(
+                        tx,
+                        projection,
+                        end,
+                        end,
+                        unreadable.position,
+                        &unreadable.reason,
+                    )
+                    .await
+                }
+                _ => Ok(ViewOutcome::Moved(end)),
+            };
+        }
+        Ok(false) => return Ok(ViewOutcome::Lost),
+        Err(error) if error.is_environmental() => return Err(error),
+        Err(error) => error,
+    };
+    tx.execute("ROLLBACK TO SAVEPOINT view_batch", &[]).await?;
+    tx.execute("RELEASE SAVEPOINT view_batch", &[]).await?;
+    let pending = &events[events.partition_point(|event| event.position <= checkpoint)..];
+    let (applied, failed) = first_failure(tx, projection, pending, failure).await?;
+    let applied = applied.unwrap_or(checkpoint);
+    match failed {
+        Some((event, error)) => {
+            let reason = format!("{}: {}", describe(event), cause_chain(&error));
+            stall(tx, projection, checkpoint, applied, event.position, &reason).await
+        }
+        // Applied in parts, the batch went through after all.
+        None => {
+            let moved = tx
+                .execute(
+                    CHECKPOINT_MOVE,
+                    &[
+                        Param::Int(applied),
+                        projection.name().into(),
+                        Param::Int(checkpoint),
+                    ],
+                )
+                .await?;
+            Ok(if moved == 1 {
+                ViewOutcome::Moved(applied)
+            } else {
+                ViewOutcome::Lost
+            })
+        }
+    }
+}
+
+/// Finds, in `events` that fail as a whole with `failure`, the first event `projection`
+/// cannot apply, by halving: applies (and keeps) what comes before it. Returns the last
+/// position applied and the event with its error (none when the parts all applied).
+async fn first_failure<'a>(
+    tx: &mut ViewTx,
+    projection: &dyn Projection,
+    events: &'a [FeedEvent],
+    failure: ProjectionError,
+) -> Result<(Option<i64>, Option<(&'a FeedEvent, ProjectionError)>), ProjectionError> {
+    let mut failing = events;
+    let mut error = failure;
+    let mut applied = None;
+    loop {
+        if failing.len() <= 1 {
+            return Ok((applied, failing.first().map(|event| (event, error))));
+        }
+        let (left, right) = failing.split_at(failing.len() / 2);
+        match apply_in_savepoint(tx, projection, left).await? {
+            Ok(()) => {
+                applied = left.last().map(|event| event.position);
+                match apply_in_savepoint(tx, projection, right).await? {
+                    Ok(()) => return Ok((right.last().map(|event| event.position), None)),
+                    Err(right_error) => {
+                        failing = right;
+                        error = right_error;
+                    }
+                }
+            }
+            Err(left_error) => {
+                failing = left;
+                error = left_error;
+            }
+        }
+    }
+}
+
+/// Applies `events` in a savepoint: kept when they apply, rolled back when the view cannot
+/// apply them (the inner error); a failure of the database itself is the outer error.
+async fn apply_in_savepoint(
+    tx: &mut ViewTx,
+    projection: &dyn Projection,
+    events: &[FeedEvent],
+) -> Result<Result<(), ProjectionError>, ProjectionError> {
+    tx.execute("SAVEPOINT view_part", &[]).await?;
+    match projection.apply_batch(tx, events).await {
+        Ok(()) => {
+            tx.execute("RELEASE SAVEPOINT view_part", &[]).await?;
+            Ok(Ok(()))
+        }
+        Err(error) if error.is_environmental() => Err(error),
+        Err(error) => {
+            tx.execute("ROLLBACK TO SAVEPOINT view_part", &[]).await?;
+            tx.execute("RELEASE SAVEPOINT view_part", &[]).await?;
+            Ok(Err(error))
+        }
+    }
+}
+
+/// Moves the checkpoint of `projection` from `checkpoint` to `applied` and records that the
+/// event at `event_position` stops it.
+async fn stall(
+    tx: &mut ViewTx,
+    projection: &dyn Projection,
+    checkpoint: i64,
+    applied: i64,
+    event_position: i64,
+    reason: &str,
+) -> Result<ViewOutcome, ProjectionError> {
+    let since = crate::sql::instant_text(chrono::Utc::now());
+    let moved = tx
+        .execute(
+            CHECKPOINT_STALL,
+            &[
+                Param::Int(applied),
+                Param::Int(event_position),
+                reason.into(),
+                since.as_str().into(),
+                projection.name().into(),
+                Param::Int(checkpoint),
+            ],
+        )
+        .await?;
+    if moved != 1 {
+        return Ok(ViewOutcome::Lost);
+    }
+    Ok(ViewOutcome::Stalled(Stall {
+        view: projection.name().to_owned(),
+        position: applied,
+        event_position,
+        reason: reason.to_owned(),
+        since,
+    }))
+}
+
+/// An event as the log names it: `Contract OCB0000124 #3 ExpertTimeRecorded`.
+fn describe(event: &FeedEvent) -> String {
+    format!(
+        "{} {} #{} {}",
+        event.aggregate_type, event.aggregate_id, event.sequence, event.event_type
+    )
+}
+
+/// An error with its causes, `outer: inner: …`.
+fn cause_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The lowest checkpoint of the `active` projections: where the next batch starts (none
+/// when every view is stalled).
+fn lowest(
+    projections: &[Arc<dyn Projection>],
+    checkpoints: &HashMap<String, i64>,
+    active: &[bool],
+) -> Option<i64> {
+    projections
+        .iter()
+        .zip(active)
+        .filter(|(_, active)| **active)
+        .map(|(projection, _)| checkpoints[projection.name()])
+        .min()
+}
+
+/// The lowest checkpoint of all `projections`, stalled or not: the position every view has
+/// reached.
+fn lowest_of_all(projections: &[Arc<dyn Projection>], checkpoints: &HashMap<String, i64>) -> i64 {
     projections
         .iter()
         .map(|projection| checkpoints[projection.name()])
@@ -499,16 +894,28 @@ fn lowest(projections: &[Arc<dyn Projection>], checkpoints: &HashMap<String, i64
         .unwrap_or(0)
 }
 
+/// A stored event no view can read, where a batch stops.
+pub(super) struct Unreadable {
+    pub position: i64,
+    pub reason: String,
+}
+
 /// Events read from the feed, decoded, with what each projection prepared of them.
 struct Batch {
     events: Vec<FeedEvent>,
     /// One per projection, in the projector's order.
     prepared: Vec<Prepared>,
+    /// The event that follows `events` and cannot be read: the batch stops before it.
+    unreadable: Option<Unreadable>,
 }
 
 impl Batch {
     fn last(&self) -> Option<i64> {
         self.events.last().map(|event| event.position)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.unreadable.is_none()
     }
 }
 
@@ -519,17 +926,36 @@ async fn read_batch(
     after: i64,
     limit: i64,
 ) -> Result<Batch, ProjectionError> {
-    let events = log
-        .read_after(after, &FeedFilter::all(), limit)
-        .await?
-        .iter()
-        .map(FeedEvent::decode)
-        .collect::<Result<Vec<_>, _>>()?;
+    let stored = log.read_after(after, &FeedFilter::all(), limit).await?;
+    let mut events = Vec::with_capacity(stored.len());
+    let mut unreadable = None;
+    for stored in &stored {
+        match FeedEvent::decode(stored) {
+            Ok(event) => events.push(event),
+            Err(error) => {
+                unreadable = Some(Unreadable {
+                    position: stored.position,
+                    reason: format!(
+                        "{} {} #{} {}: {error}",
+                        stored.aggregate_type,
+                        stored.aggregate_id,
+                        stored.sequence,
+                        stored.event_type
+                    ),
+                });
+                break;
+            }
+        }
+    }
     let prepared = projections
         .iter()
         .map(|projection| projection.prepare(&events))
         .collect();
-    Ok(Batch { events, prepared })
+    Ok(Batch {
+        events,
+        prepared,
+        unreadable,
+    })
 }
 
 /// The lowest checkpoint of the named projections (0 when one has none yet). Works across
@@ -552,6 +978,17 @@ pub async fn views_position(
         .unwrap_or(0))
 }
 
+/// How a wait for the views ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ViewsWait {
+    /// Every view named has reached the position.
+    Reached,
+    /// A view named is stalled below the position: it will not reach it by waiting.
+    Stalled(Stall),
+    /// The timeout passed first.
+    TimedOut,
+}
+
 /// Waits until every projection's checkpoint has reached `position`, or `timeout` passes.
 /// Returns whether it was reached. Works across processes (reads the checkpoints).
 pub async fn wait_for_position(
@@ -560,14 +997,84 @@ pub async fn wait_for_position(
     position: i64,
     timeout: Duration,
 ) -> Result<bool, ProjectionError> {
+    Ok(wait_for_views(reader, projection_names, position, timeout).await? == ViewsWait::Reached)
+}
+
+/// Waits until every named view's checkpoint has reached `position`; ends at once when one
+/// of them is stalled below it, and when `timeout` passes. Works across processes (reads
+/// the checkpoints).
+pub async fn wait_for_views(
+    reader: &ViewReader,
+    projection_names: &[&str],
+    position: i64,
+    timeout: Duration,
+) -> Result<ViewsWait, ProjectionError> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        if views_position(reader, projection_names).await? >= position {
-            return Ok(true);
+        let rows: Vec<CheckpointRow> = reader
+            .fetch_all(
+                "SELECT name, position, stalled_at, stall_reason, stalled_since FROM projection_checkpoints",
+                &[],
+            )
+            .await?;
+        let mut behind = false;
+        for name in projection_names {
+            let row = rows.iter().find(|row| row.name == *name);
+            if row.is_none_or(|row| row.position < position) {
+                behind = true;
+                if let Some(stall) = row.and_then(CheckpointRow::stall) {
+                    return Ok(ViewsWait::Stalled(stall));
+                }
+            }
+        }
+        if !behind {
+            return Ok(ViewsWait::Reached);
         }
         if tokio::time::Instant::now() >= deadline {
-            return Ok(false);
+            return Ok(ViewsWait::TimedOut);
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+/// A checkpoint row with its stall, if any.
+#[derive(sqlx::FromRow, serde::Deserialize)]
+struct CheckpointRow {
+    name: String,
+    position: i64,
+    stalled_at: Option<i64>,
+    stall_reason: Option<String>,
+    stalled_since: Option<String>,
+}
+
+impl CheckpointRow {
+    fn stall(&self) -> Option<Stall> {
+        Some(Stall {
+            view: self.name.clone(),
+            position: self.position,
+            event_position: self.stalled_at?,
+            reason: self.stall_reason.clone().unwrap_or_default(),
+            since: self.stalled_since.clone().unwrap_or_default(),
+        })
+    }
+}
+
+/// Every view's checkpoint with its stall, if any, in name order (any process).
+pub async fn view_positions(
+    reader: &ViewReader,
+) -> Result<Vec<(String, i64, Option<Stall>)>, ProjectionError> {
+    let mut rows: Vec<CheckpointRow> = reader
+        .fetch_all(
+            "SELECT name, position, stalled_at, stall_reason, stalled_since FROM projection_checkpoints",
+            &[],
+        )
+        .await?;
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let stall = row.stall();
+            (row.name, row.position, stall)
+        })
+        .collect())
 }

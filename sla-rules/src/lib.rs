@@ -11,11 +11,13 @@
 //!   explanation.
 //! - [`policy`]: versioned (tier, priority, metric) → target tables; `default-2026`.
 //! - [`terms`]: the vocabulary every layer shares.
+//! - [`range`]: the span of time in which every answer is exact (1970 to 2099).
 
 pub mod calendar;
 pub mod clock;
 pub mod maintenance;
 pub mod policy;
+pub mod range;
 pub mod risk;
 pub mod terms;
 

@@ -78,6 +78,15 @@ pub enum CommandError<E: std::error::Error> {
         aggregate_id: String,
         attempts: u32,
     },
+    /// An event decided holds a value its stored form does not give back (a date or an
+    /// amount the stored form cannot carry): nothing was written. `field` is the event's
+    /// field at fault, as a path in its stored form.
+    #[error("{event_type} cannot be stored as decided: {field}: {reason}")]
+    Unstorable {
+        event_type: String,
+        field: String,
+        reason: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -94,6 +103,38 @@ impl<E> Committed<E> {
     /// The position of the last event written (`None` if the command changed nothing).
     pub fn last_position(&self) -> Option<i64> {
         self.positions.last().copied()
+    }
+}
+
+/// Checks that `event`'s stored form reads back as the same event, so that nothing is
+/// acknowledged that the log could not give back (to the aggregate, the projections, the
+/// tools): a value its serialized form cannot carry is refused here, whatever field it
+/// comes in.
+fn reads_back<E: DomainEvent, R: std::error::Error>(event: &E) -> Result<(), CommandError<R>> {
+    let unstorable = |field: String, reason: String| CommandError::Unstorable {
+        event_type: event.event_type(),
+        field,
+        reason,
+    };
+    let stored = serde_json::to_string(event)
+        .map_err(|error| unstorable(String::new(), format!("it cannot be serialized: {error}")))?;
+    let mut deserializer = serde_json::Deserializer::from_str(&stored);
+    match serde_path_to_error::deserialize::<_, E>(&mut deserializer) {
+        Ok(read) if read == *event => Ok(()),
+        Ok(_) => Err(unstorable(
+            String::new(),
+            "its stored form reads back as another event".to_owned(),
+        )),
+        Err(error) => {
+            let field = error
+                .path()
+                .iter()
+                .skip(1)
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(".");
+            Err(unstorable(field, error.into_inner().to_string()))
+        }
     }
 }
 
@@ -227,6 +268,9 @@ where
                     events,
                     positions: Vec::new(),
                 });
+            }
+            for event in &events {
+                reads_back(event)?;
             }
             let serialized = events
                 .iter()

@@ -50,3 +50,93 @@ impl StoreError {
         matches!(self, StoreError::Conflict { .. } | StoreError::Stale { .. })
     }
 }
+
+/// What a failed statement says about the database itself rather than about the statement:
+/// the same statement may succeed once the condition passes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Condition {
+    /// The disk (or the database's quota) is full: nothing more can be written until space
+    /// is freed (SQLite `SQLITE_FULL`, PostgreSQL class 53 `insufficient_resources`).
+    StorageFull,
+    /// The database cannot be reached or cannot answer now: connection lost, busy, out of
+    /// memory, an I/O error, a server shutting down.
+    Unavailable,
+}
+
+impl StoreError {
+    /// The condition of the database this error reveals, if any (see [`Condition`]).
+    pub fn condition(&self) -> Option<Condition> {
+        match self {
+            StoreError::Database(error) => sqlx_condition(error),
+            StoreError::Sqlite(error) => sqlite_condition(error),
+            StoreError::GroupFailed(error) => error.condition(),
+            StoreError::Unconfirmed(error) => {
+                sqlx_condition(error).or(Some(Condition::Unavailable))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// [`Condition`] of an sqlx error.
+pub fn sqlx_condition(error: &sqlx::Error) -> Option<Condition> {
+    match error {
+        sqlx::Error::Database(database) => {
+            let code = database.code()?;
+            if database
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some()
+            {
+                postgres_condition(&code)
+            } else {
+                code.parse::<i32>().ok().and_then(sqlite_code_condition)
+            }
+        }
+        sqlx::Error::Io(error) if error.raw_os_error() == Some(28) => Some(Condition::StorageFull),
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => Some(Condition::Unavailable),
+        _ => None,
+    }
+}
+
+/// [`Condition`] of an error of SQLite's own API.
+pub fn sqlite_condition(error: &rusqlite::Error) -> Option<Condition> {
+    match error {
+        rusqlite::Error::SqliteFailure(failure, _) => sqlite_code_condition(failure.extended_code),
+        _ => None,
+    }
+}
+
+/// SQLite's result codes (primary code in the low byte).
+fn sqlite_code_condition(code: i32) -> Option<Condition> {
+    const SQLITE_BUSY: i32 = 5;
+    const SQLITE_LOCKED: i32 = 6;
+    const SQLITE_NOMEM: i32 = 7;
+    const SQLITE_READONLY: i32 = 8;
+    const SQLITE_IOERR: i32 = 10;
+    const SQLITE_FULL: i32 = 13;
+    const SQLITE_CANTOPEN: i32 = 14;
+    match code & 0xff {
+        SQLITE_FULL => Some(Condition::StorageFull),
+        SQLITE_BUSY | SQLITE_LOCKED | SQLITE_NOMEM | SQLITE_READONLY | SQLITE_IOERR
+        | SQLITE_CANTOPEN => Some(Condition::Unavailable),
+        _ => None,
+    }
+}
+
+/// PostgreSQL's SQLSTATE: 53100 disk full; classes 53 other insufficient resources, 08
+/// connection, 57 operator intervention (shutdown), 58 system error, 40 rollbacks
+/// (serialization, deadlock), 55 object in use (a lock not available).
+fn postgres_condition(code: &str) -> Option<Condition> {
+    if code == "53100" {
+        return Some(Condition::StorageFull);
+    }
+    match code.get(..2)? {
+        "08" | "53" | "57" | "58" | "40" | "55" => Some(Condition::Unavailable),
+        _ => None,
+    }
+}

@@ -178,6 +178,23 @@ impl EventLog {
     }
 }
 
+impl EventLog {
+    /// Writes without changing anything (the head row set to itself): whether the database
+    /// takes a write now, e.g. after its storage was found full.
+    pub async fn probe_write(&self) -> Result<(), StoreError> {
+        let query = "UPDATE event_log_head SET last_hash = last_hash WHERE id = 1";
+        match &self.inner.database {
+            Database::Sqlite(pool) => {
+                sqlx::query(query).execute(pool).await?;
+            }
+            Database::Postgres(pool) => {
+                sqlx::query(query).execute(pool).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
 fn persistence_error(error: StoreError) -> PersistenceError {
     match error {
         StoreError::Conflict { .. } => PersistenceError::OptimisticLockError,

@@ -38,6 +38,6 @@ mod wal;
 pub use commands::{CommandBus, CommandError, Committed, RetryPolicy};
 pub use database::{Backend, DEFAULT_DATABASE_URL, Database};
 pub use engine::Engine;
-pub use error::StoreError;
+pub use error::{Condition, StoreError};
 pub use event_log::EventLog;
 pub use feed::{FeedFilter, StoredEvent};

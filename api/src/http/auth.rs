@@ -257,7 +257,7 @@ impl FromRequestParts<AppState> for Caller {
         let mut memberships = BTreeMap::new();
         if role == ActorRole::Customer {
             // A user declared by a command this server acknowledged is seen at once.
-            state.views_caught_up().await?;
+            state.views_caught_up(&[Directory::NAME]).await?;
             for entry in Directory::memberships(&state.reader, &grant.login).await? {
                 memberships.insert(entry.contract_id.clone(), entry.roles()?);
             }

@@ -11,7 +11,8 @@ pub struct Empty {}
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Quote {
-    /// Euro cents excluding tax.
+    /// Euro cents excluding tax, at most `Cents::MAX` (€1,000,000,000.00).
+    #[schema(maximum = 100_000_000_000_u64)]
     pub amount_cents: u64,
     #[serde(default)]
     #[schema(

@@ -346,7 +346,7 @@ action_route!(
     "changes", "change_id", ChangeCommand;
     /// Staff: the price of the study.
     quote, "/v1/changes/{change_id}/quote", Quote, |body| ChangeCommand::Quote {
-        amount_cents: body.amount_cents,
+        amount_cents: sablier_domain::Cents::parse("amount_cents", body.amount_cents)?,
         note: fields::parse_optional("note", body.note.as_deref(), FreeText::parse)?,
     }
 );

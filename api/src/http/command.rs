@@ -63,6 +63,9 @@ where
     match bus.execute(aggregate_id, command, &caller.context()).await {
         Ok(committed) => {
             state.metrics.record_command(A::TYPE, "committed");
+            if committed.last_position().is_some() {
+                state.storage.written();
+            }
             state.committed(committed.last_position());
             let events = committed
                 .events
@@ -84,11 +87,16 @@ where
         }
         Err(error) => {
             let outcome = match &error {
-                CommandError::Rejected(_) => "rejected",
+                CommandError::Rejected(_) | CommandError::Unstorable { .. } => "rejected",
                 CommandError::Conflict { .. } => "conflicted",
                 CommandError::Store(_) => "failed",
             };
             state.metrics.record_command(A::TYPE, outcome);
+            if let CommandError::Store(store) = &error {
+                if store.condition() == Some(sablier_store::Condition::StorageFull) {
+                    state.storage.full();
+                }
+            }
             Err(error.into())
         }
     }

@@ -203,7 +203,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<ContractView>>, Problem> {
-    state.views_caught_up().await?;
+    state.views_caught_up(&[Directory::NAME]).await?;
     let mut views = Vec::new();
     for entry in Directory::contracts(&state.reader).await? {
         if caller.sees(&entry.contract_id) {
@@ -224,7 +224,7 @@ pub async fn detail(
     Path(contract_id): Path<String>,
 ) -> Result<Json<ContractView>, Problem> {
     caller.require(&contract_id, Need::Declared, "contract")?;
-    state.views_caught_up().await?;
+    state.views_caught_up(&[Directory::NAME]).await?;
     let entry = Directory::contract(&state.reader, &contract_id)
         .await?
         .ok_or_else(|| Problem::not_found("contract"))?;
@@ -306,7 +306,7 @@ pub async fn downgrade(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExpertTime {
-    /// The day the work was done (`2026-03-27`).
+    /// The day the work was done (`2026-03-27`), from 1970-01-01 to 2099-12-31.
     #[schema(format = Date)]
     pub performed_on: String,
     /// 1 to 1440.
@@ -334,8 +334,7 @@ pub async fn expert_time(
 ) -> Result<Answered, Problem> {
     caller.require(&contract_id, Need::Declared, "contract")?;
     caller.require_staff("log expert time")?;
-    let performed_on = NaiveDate::parse_from_str(&body.performed_on, "%Y-%m-%d")
-        .map_err(|_| Problem::invalid_field("performed_on", "must be a date such as 2026-03-27"))?;
+    let performed_on = fields::date("performed_on", &body.performed_on)?;
     let note = fields::parse_optional("note", body.note.as_deref(), FreeText::parse)?;
     act(
         &state,
@@ -384,7 +383,7 @@ pub async fn users(
     Path(contract_id): Path<String>,
 ) -> Result<Json<Vec<UserView>>, Problem> {
     caller.require(&contract_id, Need::Read(Section::Users), "contract")?;
-    state.views_caught_up().await?;
+    state.views_caught_up(&[Directory::NAME]).await?;
     if Directory::contract(&state.reader, &contract_id)
         .await?
         .is_none()
@@ -581,7 +580,7 @@ pub async fn billing(
     let month: YearMonth = month
         .parse()
         .map_err(|rule: String| Problem::invalid_field("month", rule))?;
-    state.views_caught_up().await?;
+    state.views_caught_up(&[Billing::NAME]).await?;
     let bill = Billing::month(&state.reader, &contract, month)
         .await?
         .ok_or_else(|| Problem::not_found("billing month"))?;

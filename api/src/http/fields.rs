@@ -3,7 +3,7 @@
 use std::fmt::Display;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sablier_domain::InvalidField;
 
 use crate::http::problem::Problem;
@@ -37,14 +37,25 @@ where
         .map_err(|error: T::Err| Problem::invalid_field(field, error.to_string()))
 }
 
-/// An RFC 3339 instant (`2026-03-27T16:30:00Z`).
+/// An RFC 3339 instant (`2026-03-27T16:30:00Z`) in the span where calendar answers are
+/// exact ([`sablier_sla::range`]).
 pub fn instant(field: &str, value: &str) -> Result<DateTime<Utc>, Problem> {
-    DateTime::parse_from_rfc3339(value)
+    let at = DateTime::parse_from_rfc3339(value)
         .map(|at| at.with_timezone(&Utc))
         .map_err(|error| {
             Problem::invalid_field(
                 field,
                 format!("must be an RFC 3339 instant such as 2026-03-27T16:30:00Z ({error})"),
             )
-        })
+        })?;
+    sablier_sla::range::instant(at)
+        .map_err(|error| Problem::invalid_field(field, error.to_string()))
+}
+
+/// A date (`2026-03-27`) in the span where calendar answers are exact
+/// ([`sablier_sla::range`]).
+pub fn date(field: &str, value: &str) -> Result<NaiveDate, Problem> {
+    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| Problem::invalid_field(field, "must be a date such as 2026-03-27"))?;
+    sablier_sla::range::date(date).map_err(|error| Problem::invalid_field(field, error.to_string()))
 }

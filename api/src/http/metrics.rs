@@ -58,8 +58,14 @@ impl Metrics {
         *registry.commands.entry((aggregate, outcome)).or_default() += 1;
     }
 
-    /// The exposition text; `log_head` and `views_reached` give the projector's lag.
-    pub fn render(&self, log_head: i64, views_reached: i64) -> String {
+    /// The exposition text; `log_head` and `views_reached` give the projector's lag, and
+    /// `views` each view's position and whether it is stalled.
+    pub fn render(
+        &self,
+        log_head: i64,
+        views_reached: i64,
+        views: &[(String, i64, bool)],
+    ) -> String {
         let registry = self.registry.lock().expect("metrics poisoned");
         let mut out = String::new();
         out.push_str("# HELP sablier_http_requests_total HTTP requests answered.\n");
@@ -120,6 +126,22 @@ impl Metrics {
             "sablier_projector_lag_events {}",
             (log_head - views_reached).max(0)
         );
+        out.push_str("# HELP sablier_view_position Last log position each view applied.\n");
+        out.push_str("# TYPE sablier_view_position gauge\n");
+        for (view, position, _) in views {
+            let _ = writeln!(out, "sablier_view_position{{view=\"{view}\"}} {position}");
+        }
+        out.push_str(
+            "# HELP sablier_view_stalled 1 when the view cannot apply the next event and has stopped there (see /readyz).\n",
+        );
+        out.push_str("# TYPE sablier_view_stalled gauge\n");
+        for (view, _, stalled) in views {
+            let _ = writeln!(
+                out,
+                "sablier_view_stalled{{view=\"{view}\"}} {}",
+                u8::from(*stalled)
+            );
+        }
         out
     }
 }

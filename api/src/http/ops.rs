@@ -31,9 +31,21 @@ pub struct Readiness {
     pub status: String,
     pub log_head: i64,
     pub views_reached: i64,
+    /// Each view's checkpoint.
+    pub views: Vec<ViewReadiness>,
 }
 
-/// The database answers; reports how far the views are behind the log.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ViewReadiness {
+    pub view: String,
+    /// The last position it applied.
+    pub position: i64,
+}
+
+/// The database answers and takes writes, and no view is stalled; reports how far the
+/// views are behind the log. 503 names what is wrong: the database does not answer, its
+/// storage is full (until a write succeeds again), or a view is stalled (which view, its
+/// position, and the event it cannot apply).
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Readiness), (status = 503, body = Problem, content_type = "application/problem+json")))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, Problem> {
@@ -41,6 +53,25 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, Pr
         tracing::warn!(error = %error, "database not ready");
         Problem::unavailable("the database does not answer", 1)
     };
+    if state.storage.is_full() {
+        match state.engine.log.probe_write().await {
+            Ok(()) => state.storage.written(),
+            Err(error) if error.condition() == Some(sablier_store::Condition::StorageFull) => {
+                return Err(Problem::storage_full());
+            }
+            Err(error) => return Err(not_ready(&error)),
+        }
+    }
+    let views = sablier_projections::view_positions(&state.reader)
+        .await
+        .map_err(|error| not_ready(&error))?;
+    let stalls: Vec<String> = views
+        .iter()
+        .filter_map(|(_, _, stall)| stall.as_ref().map(ToString::to_string))
+        .collect();
+    if !stalls.is_empty() {
+        return Err(Problem::unavailable(stalls.join("; "), 60).with_type("view-stalled"));
+    }
     let (log_head, _) = state
         .engine
         .log
@@ -55,6 +86,10 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, Pr
         status: "ready".to_owned(),
         log_head,
         views_reached,
+        views: views
+            .into_iter()
+            .map(|(view, position, _)| ViewReadiness { view, position })
+            .collect(),
     }))
 }
 
@@ -70,9 +105,15 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         .map(|(position, _)| position)
         .unwrap_or(0);
     let views_reached = state.views_position().await.unwrap_or(0);
+    let views = sablier_projections::view_positions(&state.reader)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(view, position, stall)| (view, position, stall.is_some()))
+        .collect::<Vec<_>>();
     (
         StatusCode::OK,
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(log_head, views_reached),
+        state.metrics.render(log_head, views_reached, &views),
     )
 }

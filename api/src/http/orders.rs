@@ -179,7 +179,7 @@ action_route!(
     "orders", "order_id", OrderCommand;
     /// Staff: the price of an item sold on quote.
     quote, "/v1/orders/{order_id}/quote", Quote, |body| OrderCommand::Quote {
-        amount_cents: body.amount_cents,
+        amount_cents: sablier_domain::Cents::parse("amount_cents", body.amount_cents)?,
         note: fields::parse_optional("note", body.note.as_deref(), FreeText::parse)?,
     }
 );

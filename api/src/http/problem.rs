@@ -93,6 +93,41 @@ impl Problem {
         }
     }
 
+    /// The same, with its own problem type.
+    pub fn with_type(mut self, kind: &str) -> Self {
+        self.kind = format!("{TYPE_BASE}{kind}");
+        self
+    }
+
+    /// The storage is full: nothing was written (503 with `Retry-After`).
+    pub fn storage_full() -> Self {
+        tracing::error!("the database's storage is full: writes are refused until space is freed");
+        Self::unavailable(
+            "the server's storage is full: nothing was written; retry once space is freed",
+            30,
+        )
+        .with_type("storage-full")
+    }
+
+    /// The database cannot answer now (503 with `Retry-After`).
+    pub fn database_unavailable(error: &(dyn std::error::Error + 'static)) -> Self {
+        tracing::warn!(error = %error, cause = ?error.source().map(ToString::to_string), "the database is unavailable");
+        Self::unavailable("the database is unavailable; retry later", 1)
+    }
+
+    /// A failure of the storage layer: 503 when it tells of the database's condition (full,
+    /// unreachable, busy), else an opaque 500.
+    pub fn storage(
+        error: &(dyn std::error::Error + 'static),
+        condition: Option<sablier_store::Condition>,
+    ) -> Self {
+        match condition {
+            Some(sablier_store::Condition::StorageFull) => Self::storage_full(),
+            Some(sablier_store::Condition::Unavailable) => Self::database_unavailable(error),
+            None => Self::internal(error),
+        }
+    }
+
     /// An unexpected failure: logged here with its causes, answered without them.
     pub fn internal(error: &(dyn std::error::Error + 'static)) -> Self {
         let mut causes = Vec::new();
@@ -145,12 +180,12 @@ impl From<sablier_domain::InvalidField> for Problem {
 
 impl From<sablier_projections::ProjectionError> for Problem {
     fn from(error: sablier_projections::ProjectionError) -> Self {
-        Problem::internal(&error)
+        Problem::storage(&error, error.condition())
     }
 }
 
 impl From<sablier_store::StoreError> for Problem {
     fn from(error: sablier_store::StoreError) -> Self {
-        Problem::internal(&error)
+        Problem::storage(&error, error.condition())
     }
 }

@@ -68,7 +68,9 @@ pub async fn detail(
     as_of: AsOf,
 ) -> Result<RequestDetail, Problem> {
     let as_of = as_of.instant(state)?;
-    state.views_caught_up().await?;
+    state
+        .views_caught_up(&[RequestList::NAME, SlaClocks::NAME])
+        .await?;
     // Both reads at once; the clocks are dropped unread if the caller may not see them.
     let (row, clocks) = tokio::try_join!(
         RequestList::get(&state.reader, request_id),
@@ -201,7 +203,7 @@ pub async fn list(
         request.limit = PageLimit::new(limit).map_err(query_problem)?;
     }
     request.check_cursor().map_err(after_problem)?;
-    state.views_caught_up().await?;
+    state.views_caught_up(&[RequestList::NAME]).await?;
     let page = RequestList::page(&state.reader, &request).await?;
     Ok(Json(RequestListPage {
         requests: page.rows.into_iter().map(RequestView::from).collect(),
@@ -215,7 +217,7 @@ async fn readable(
     caller: &Caller,
     request_id: &str,
 ) -> Result<RequestView, Problem> {
-    state.views_caught_up().await?;
+    state.views_caught_up(&[RequestList::NAME]).await?;
     let row = RequestList::get(&state.reader, request_id)
         .await?
         .ok_or_else(|| Problem::not_found("request"))?;
@@ -238,6 +240,7 @@ pub async fn history(
     Path(request_id): Path<String>,
 ) -> Result<Json<Vec<HistoryEntry>>, Problem> {
     readable(&state, &caller, &request_id).await?;
+    state.views_caught_up(&[AuditTrail::NAME]).await?;
     let entries = AuditTrail::history(&state.reader, &request_id).await?;
     Ok(Json(entries.into_iter().map(HistoryEntry::from).collect()))
 }
@@ -356,7 +359,7 @@ pub async fn breach_watch(
         }
         (None, readable) => readable,
     };
-    state.views_caught_up().await?;
+    state.views_caught_up(&[SlaClocks::NAME]).await?;
     let now = state.now();
     let watch =
         SlaClocks::breach_watch(&state.reader, now, contracts.as_deref(), i64::from(limit)).await?;

@@ -124,7 +124,16 @@ impl<E: Refusal + 'static> From<CommandError<E>> for Problem {
         match error {
             CommandError::Rejected(refusal) => refusal.problem(),
             CommandError::Conflict { .. } => Problem::unavailable(error.to_string(), 1),
-            CommandError::Store(store) => Problem::internal(&store),
+            CommandError::Unstorable { ref field, .. } => {
+                tracing::error!(error = %error, "a decided event does not read back from its stored form");
+                Problem::new(
+                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    "unstorable-value",
+                    format!("{error}; nothing was written"),
+                )
+                .with_field(field.clone())
+            }
+            CommandError::Store(store) => store.into(),
         }
     }
 }

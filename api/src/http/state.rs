@@ -10,7 +10,9 @@ use sablier_domain::change::ChangeCatalogue;
 use sablier_domain::order::ServiceCatalogue;
 use sablier_domain::services::PolicyBook;
 use sablier_domain::{Clock, Services};
-use sablier_projections::{ViewReader, catalogue, views_position, wait_for_position};
+use sablier_projections::{
+    Stall, ViewReader, ViewsWait, catalogue, views_position, wait_for_views,
+};
 use sablier_store::access::{IdempotencyKeys, Tokens};
 use sablier_store::attachments::Attachments;
 use sablier_store::{Database, Engine};
@@ -60,6 +62,8 @@ pub struct Inner {
     pub service_catalogue: Arc<ServiceCatalogue>,
     pub metrics: Metrics,
     pub limits: Limits,
+    /// Whether a write found the storage full, until one succeeds again.
+    pub storage: StorageHealth,
     views: ViewsGate,
 }
 
@@ -95,6 +99,7 @@ impl AppState {
                 service_catalogue: services.service_catalogue.clone(),
                 metrics: Metrics::default(),
                 limits,
+                storage: StorageHealth::default(),
                 views: ViewsGate {
                     committed: AtomicI64::new(0),
                     names: catalogue::names(),
@@ -117,16 +122,22 @@ impl AppState {
         }
     }
 
-    /// Waits until the views show every write this server acknowledged so far (at most
-    /// `limits.read_your_writes`; after that the read is served as the views stand, and
-    /// the delay is logged).
-    pub async fn views_caught_up(&self) -> Result<(), sablier_projections::ProjectionError> {
+    /// Waits until the `views` a read is served by show every write this server
+    /// acknowledged so far (at most `limits.read_your_writes`; after that the read is
+    /// served as the views stand, and the delay is logged). A stalled view that does not
+    /// show them will not by waiting: 503 naming it, rather than stale data.
+    pub async fn views_caught_up(&self, views: &[&'static str]) -> Result<(), Problem> {
         let wanted = self.views.committed.load(Ordering::Acquire);
-        if !self.wait_for_views(wanted).await? {
-            tracing::warn!(
+        if *self.views.reached.borrow() >= wanted {
+            return Ok(());
+        }
+        match wait_for_views(&self.reader, views, wanted, self.limits.read_your_writes).await? {
+            ViewsWait::Reached => {}
+            ViewsWait::Stalled(stall) => return Err(stalled(&stall)),
+            ViewsWait::TimedOut => tracing::warn!(
                 position = wanted,
                 "views are behind the log; answering from them as they stand"
-            );
+            ),
         }
         Ok(())
     }
@@ -140,8 +151,10 @@ impl AppState {
     /// one) has seen it.
     pub async fn views_reach(&self, position: i64) -> Result<(), Problem> {
         let names = &self.views.names;
-        if wait_for_position(&self.reader, names, position, self.limits.read_your_writes).await? {
-            return Ok(());
+        match wait_for_views(&self.reader, names, position, self.limits.read_your_writes).await? {
+            ViewsWait::Reached => return Ok(()),
+            ViewsWait::Stalled(stall) => return Err(stalled(&stall)),
+            ViewsWait::TimedOut => {}
         }
         let standing = self.views_position().await?;
         Err(Problem::unavailable(
@@ -153,24 +166,47 @@ impl AppState {
         ))
     }
 
-    /// Whether the views reach `position` within `limits.read_your_writes` (at once when
-    /// this process's projector has reported it).
-    async fn wait_for_views(
-        &self,
-        position: i64,
-    ) -> Result<bool, sablier_projections::ProjectionError> {
-        if *self.views.reached.borrow() >= position {
-            return Ok(true);
-        }
-        let names = &self.views.names;
-        wait_for_position(&self.reader, names, position, self.limits.read_your_writes).await
-    }
-
     /// The position every view has reached, read from their checkpoints (so it is right in
     /// a process that does not run the projector too).
     pub async fn views_position(&self) -> Result<i64, sablier_projections::ProjectionError> {
         views_position(&self.reader, &self.views.names).await
     }
+}
+
+/// Whether the storage took the last write this process tried: a write refused for a full
+/// disk makes the server not ready until a write succeeds again.
+#[derive(Default)]
+pub struct StorageHealth {
+    full: std::sync::atomic::AtomicBool,
+}
+
+impl StorageHealth {
+    /// A write found the storage full.
+    pub fn full(&self) {
+        self.full.store(true, Ordering::Release);
+    }
+
+    /// A write succeeded.
+    pub fn written(&self) {
+        self.full.store(false, Ordering::Release);
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.full.load(Ordering::Acquire)
+    }
+}
+
+/// The answer of a read served by a stalled view: its data would be stale.
+fn stalled(stall: &Stall) -> Problem {
+    Problem::unavailable(
+        format!(
+            "the {} view is stalled at position {}: it cannot apply the event at position {}, and \
+             would answer without what followed; operators see why in /readyz; retry later",
+            stall.view, stall.position, stall.event_position
+        ),
+        60,
+    )
+    .with_type("view-stalled")
 }
 
 struct ViewsGate {

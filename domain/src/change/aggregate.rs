@@ -158,7 +158,7 @@ impl Change {
                 self.require_status(&[ChangeStatus::Submitted], "quote")?;
                 ChangeEvent::ChangeQuoted {
                     at,
-                    amount_cents,
+                    amount_cents: amount_cents.get(),
                     note,
                 }
             }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::change::{ArticleRef, Attachment, LeadTime};
 use crate::ids::{ChangeId, ContractId};
+use crate::money::Cents;
 use crate::text::{AssetRef, Comment, CustomerReference, FreeText};
 
 /// The change form as the customer fills it. A draft may leave any field empty; submission
@@ -43,7 +44,7 @@ pub enum ChangeCommand {
     },
     /// Staff: the price of the study, in euro cents excluding tax.
     Quote {
-        amount_cents: u64,
+        amount_cents: Cents,
         note: Option<FreeText>,
     },
     /// Customer.

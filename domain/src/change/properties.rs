@@ -1,6 +1,7 @@
 //! Property: whatever commands arrive, in whatever order and from whomever, the change
 //! never panics, a refused command changes nothing, and the lifecycle holds.
 
+use crate::money::Cents;
 use chrono::Duration;
 use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
@@ -65,7 +66,7 @@ fn command(kind: usize, form_index: usize, amount_cents: u64) -> ChangeCommand {
             form: form(form_index),
         },
         4 => ChangeCommand::Quote {
-            amount_cents,
+            amount_cents: Cents::parse("amount_cents", amount_cents.min(Cents::MAX)).unwrap(),
             note: None,
         },
         5 => ChangeCommand::AcceptQuote,

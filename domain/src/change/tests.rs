@@ -1,5 +1,6 @@
 //! Given / when / then: every change command, accepted and refused.
 
+use crate::money::Cents;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -554,7 +555,7 @@ fn staff_quote_a_submitted_change() {
         .when(by(
             agent(),
             ChangeCommand::Quote {
-                amount_cents: 120_000,
+                amount_cents: Cents::parse("amount_cents", 120_000).unwrap(),
                 note: Some(text("Étude : deux jours d'ingénieur.")),
             },
         ))
@@ -572,7 +573,7 @@ fn only_staff_quote() {
         .when(by(
             customer(),
             ChangeCommand::Quote {
-                amount_cents: 1,
+                amount_cents: Cents::parse("amount_cents", 1).unwrap(),
                 note: None,
             },
         ))
@@ -582,7 +583,7 @@ fn only_staff_quote() {
 #[test]
 fn only_a_submitted_change_is_quoted() {
     let quote = || ChangeCommand::Quote {
-        amount_cents: 1,
+        amount_cents: Cents::parse("amount_cents", 1).unwrap(),
         note: None,
     };
     framework(&services())
@@ -928,7 +929,7 @@ fn analysts_are_read_only() {
         ChangeCommand::SubmitDraft,
         submit(complete_form()),
         ChangeCommand::Quote {
-            amount_cents: 1,
+            amount_cents: Cents::parse("amount_cents", 1).unwrap(),
             note: None,
         },
         ChangeCommand::AcceptQuote,

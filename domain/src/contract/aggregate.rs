@@ -16,7 +16,7 @@ use crate::contract::{
 use crate::ids::ContractId;
 use crate::month::YearMonth;
 use crate::services::Services;
-use crate::text::{Email, Login, Title};
+use crate::text::{Email, InvalidField, Login, Title};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ContractUser {
@@ -246,6 +246,9 @@ impl Contract {
                 if !(1..=24 * 60).contains(&minutes) {
                     return Err(ContractError::InvalidMinutes(minutes));
                 }
+                sablier_sla::range::date(performed_on).map_err(|out_of_range| {
+                    InvalidField::new("performed_on", out_of_range.to_string())
+                })?;
                 ContractEvent::ExpertTimeLogged {
                     at,
                     expert: by.login,

@@ -114,7 +114,7 @@ impl Order {
                 OrderEvent::OrderQuoted {
                     at,
                     reference,
-                    amount_cents,
+                    amount_cents: amount_cents.get(),
                     note,
                 }
             }

@@ -2,6 +2,7 @@
 //! configuration or on other aggregates (catalogue, contract) are checked by the aggregate.
 
 use crate::ids::{ContractId, OrderId};
+use crate::money::Cents;
 use crate::order::{OrderContact, ServiceItemId};
 use crate::text::FreeText;
 
@@ -11,7 +12,7 @@ pub enum OrderCommand {
     PlaceOrder(PlaceOrder),
     /// Staff, for an item sold on quote: the price in euro cents excluding tax.
     Quote {
-        amount_cents: u64,
+        amount_cents: Cents,
         note: Option<FreeText>,
     },
     /// Customer.

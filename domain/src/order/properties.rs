@@ -2,6 +2,7 @@
 //! never panics, a refused command changes nothing and consumes no reference, and the
 //! lifecycle holds.
 
+use crate::money::Cents;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -65,7 +66,7 @@ fn command(kind: usize, variant: usize, amount_cents: u64) -> OrderCommand {
     match kind {
         0 => place_variant(variant),
         1 => OrderCommand::Quote {
-            amount_cents,
+            amount_cents: Cents::parse("amount_cents", amount_cents.min(Cents::MAX)).unwrap(),
             note: None,
         },
         2 => OrderCommand::AcceptQuote,

@@ -1,5 +1,6 @@
 //! Given / when / then: every order command, accepted and refused.
 
+use crate::money::Cents;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -278,7 +279,7 @@ fn staff_quote_an_item_sold_on_quote() {
         .when(by(
             agent(),
             OrderCommand::Quote {
-                amount_cents: 480_000,
+                amount_cents: Cents::parse("amount_cents", 480_000).unwrap(),
                 note: Some(text("Migration de 12 VM, 6 jours.")),
             },
         ))
@@ -297,7 +298,7 @@ fn an_item_with_a_catalogue_price_is_not_quoted() {
         .when(by(
             agent(),
             OrderCommand::Quote {
-                amount_cents: 1,
+                amount_cents: Cents::parse("amount_cents", 1).unwrap(),
                 note: None,
             },
         ))
@@ -311,7 +312,7 @@ fn only_staff_quote() {
         .when(by(
             customer(),
             OrderCommand::Quote {
-                amount_cents: 1,
+                amount_cents: Cents::parse("amount_cents", 1).unwrap(),
                 note: None,
             },
         ))
@@ -321,7 +322,7 @@ fn only_staff_quote() {
 #[test]
 fn only_a_transmitted_order_is_quoted() {
     let quote = || OrderCommand::Quote {
-        amount_cents: 1,
+        amount_cents: Cents::parse("amount_cents", 1).unwrap(),
         note: None,
     };
     framework(&services())
@@ -614,7 +615,7 @@ fn analysts_are_read_only() {
     let commands = [
         place(&migration()),
         OrderCommand::Quote {
-            amount_cents: 1,
+            amount_cents: Cents::parse("amount_cents", 1).unwrap(),
             note: None,
         },
         OrderCommand::AcceptQuote,

@@ -12,6 +12,10 @@
 //! what that projection prepared of it, through a short queue, so a slow lane holds the
 //! reader (and the memory it may use) back. SQLite has one writer per database, so there
 //! the projector keeps one transaction for every view.
+//!
+//! A lane whose view cannot apply an event stalls it there (`apply_or_stall`), commits
+//! what it applied before it, and ends; the reader goes on feeding the other lanes. A
+//! batch ending before an event no view can read goes to the projector's own loop instead.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,7 +24,7 @@ use sablier_store::Database;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::{Batch, apply_past_checkpoint, read_batch};
+use super::{Batch, Stall, ViewOutcome, apply_or_stall, read_batch};
 use crate::error::ProjectionError;
 use crate::event::FeedEvent;
 use crate::projection::{Prepared, Projection};
@@ -35,6 +39,8 @@ pub(super) enum LaneEnd {
     Finished,
     /// Another projector moved the checkpoint first; what was not committed is dropped.
     Lost,
+    /// Its view cannot apply an event; what it applied before it is committed.
+    Stalled(Stall),
 }
 
 /// What a lane's progress looks like to the projector: (lane, committed position).
@@ -56,10 +62,12 @@ pub(super) struct Lanes {
 }
 
 /// Starts the reader at `first` (the batch after the lowest checkpoint, already read) and
-/// one lane per projection at its checkpoint. Each lane reports every commit to `progress`.
+/// one lane per `active` projection at its checkpoint. Each lane reports every commit to
+/// `progress`, under the projection's index.
 pub(super) fn start(
     log: sablier_store::EventLog,
     projections: &[Arc<dyn Projection>],
+    active: &[bool],
     checkpoints: Vec<i64>,
     first: Batch,
     settings: LaneSettings,
@@ -69,7 +77,10 @@ pub(super) fn start(
     let mut lanes = Vec::with_capacity(projections.len());
     for (index, (projection, checkpoint)) in projections.iter().zip(checkpoints).enumerate() {
         let (queue, batches) = mpsc::channel(QUEUED_BATCHES);
-        queues.push(queue);
+        if !active[index] {
+            continue;
+        }
+        queues.push(Some(queue));
         lanes.push(tokio::spawn(run_lane(
             index,
             projection.clone(),
@@ -79,9 +90,11 @@ pub(super) fn start(
             progress.clone(),
         )));
     }
+    let prepares: Vec<bool> = active.to_vec();
     let reader = tokio::spawn(read_into_lanes(
         log,
         projections.to_vec(),
+        prepares,
         first,
         settings.batch_size,
         queues,
@@ -89,27 +102,42 @@ pub(super) fn start(
     Lanes { lanes, reader }
 }
 
-/// Hands `first`, then every batch after it, to every lane, until the feed runs out or a
-/// lane stops taking them (it lost its checkpoint or failed: the others then finish what
-/// they have). On a read error the lanes end too, each committing what it applied, and
-/// the error is the reader's outcome.
+/// Hands `first`, then every batch after it, to every lane (one queue per active
+/// projection, in order), until the feed runs out, a batch stops before an unreadable
+/// event (the projector's loop stalls the views on it), or a lane stops taking them
+/// because it lost its checkpoint (the others then finish what they have). A lane that
+/// stalled stops taking batches and the others go on. On a read error the lanes end too,
+/// each committing what it applied, and the error is the reader's outcome.
 async fn read_into_lanes(
     log: sablier_store::EventLog,
     projections: Vec<Arc<dyn Projection>>,
+    active: Vec<bool>,
     first: Batch,
     batch_size: i64,
-    queues: Vec<mpsc::Sender<(Arc<Vec<FeedEvent>>, Prepared)>>,
+    mut queues: Vec<Option<mpsc::Sender<(Arc<Vec<FeedEvent>>, Prepared)>>>,
 ) -> Result<(), ProjectionError> {
     let mut batch = first;
     loop {
         let Some(last) = batch.last() else {
             return Ok(());
         };
+        let stops = batch.unreadable.is_some();
         let events = Arc::new(batch.events);
-        for (queue, prepared) in queues.iter().zip(batch.prepared) {
-            if queue.send((events.clone(), prepared)).await.is_err() {
-                return Ok(());
+        let prepared = batch
+            .prepared
+            .into_iter()
+            .zip(&active)
+            .filter(|(_, active)| **active)
+            .map(|(prepared, _)| prepared);
+        for (queue, prepared) in queues.iter_mut().zip(prepared) {
+            if let Some(sender) = queue {
+                if sender.send((events.clone(), prepared)).await.is_err() {
+                    *queue = None;
+                }
             }
+        }
+        if stops || queues.iter().all(Option::is_none) {
+            return Ok(());
         }
         batch = read_batch(log.clone(), projections.clone(), last, batch_size).await?;
     }
@@ -144,19 +172,31 @@ async fn run_lane(
         let Some((events, prepared)) = next else {
             break;
         };
-        let Some(last) = events.last().map(|event| event.position) else {
+        if events.is_empty() {
             continue;
-        };
+        }
         let (mut tx, started) = match open.take() {
             Some(open) => open,
             None => (begin(&settings.database).await?, Instant::now()),
         };
-        if !apply_past_checkpoint(&mut tx, projection.as_ref(), &events, prepared, checkpoint)
-            .await?
+        match apply_or_stall(
+            &mut tx,
+            projection.as_ref(),
+            &events,
+            prepared,
+            checkpoint,
+            None,
+        )
+        .await?
         {
-            return Ok(LaneEnd::Lost);
+            ViewOutcome::Moved(position) => checkpoint = position,
+            ViewOutcome::Lost => return Ok(LaneEnd::Lost),
+            ViewOutcome::Stalled(stall) => {
+                tx.commit().await?;
+                let _ = progress.send((index, stall.position));
+                return Ok(LaneEnd::Stalled(stall));
+            }
         }
-        checkpoint = last.max(checkpoint);
         let full = i64::try_from(events.len()).is_ok_and(|len| len >= settings.batch_size);
         if full && started.elapsed() < settings.transaction_span {
             open = Some((tx, started));

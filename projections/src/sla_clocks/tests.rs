@@ -1,6 +1,7 @@
 //! The clock view fed with events the aggregates really produce, compared with values
 //! worked out by hand from DOMAIN.md's default policy, calendars and change lifecycle.
 
+use sablier_domain::Cents;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -758,7 +759,7 @@ fn monday(hour: u32, minute: u32) -> DateTime<Utc> {
 
 fn quote() -> ChangeCommand {
     ChangeCommand::Quote {
-        amount_cents: 120_000,
+        amount_cents: Cents::parse("amount_cents", 120_000).unwrap(),
         note: None,
     }
 }

@@ -1,6 +1,7 @@
 //! A stream of valid commands of every kind, written through the real command buses: the
 //! traffic the projector tests run under.
 
+use sablier_domain::Cents;
 use std::sync::Arc;
 
 use chrono_tz::Europe::Paris;
@@ -228,7 +229,7 @@ impl Workload {
             change_form(AT_CATALOGUE_PRICE, LeadTime::Urgent)
         };
         let quote = || ChangeCommand::Quote {
-            amount_cents: 32_000,
+            amount_cents: Cents::parse("amount_cents", 32_000).unwrap(),
             note: Some(text("two days of study")),
         };
         let done = || ChangeCommand::Complete {
@@ -321,7 +322,7 @@ impl Workload {
             comments: None,
         });
         let quote = || OrderCommand::Quote {
-            amount_cents: 120_000,
+            amount_cents: Cents::parse("amount_cents", 120_000).unwrap(),
             note: None,
         };
         let delivered = || OrderCommand::Complete {
