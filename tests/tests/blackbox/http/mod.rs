@@ -3,6 +3,7 @@
 //! limits, unknown routes, tokens), what reaches the server before its caller is known
 //! (admission), and attachments across an upgrade.
 
+mod admission;
 mod app;
 mod attachments;
 mod authorization;
