@@ -2,13 +2,16 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use sablier_domain::text::Login;
-use sablier_store::access::Tokens;
+use sablier_store::access::{IdempotencyRetention, Tokens};
 use sablier_store::{DEFAULT_DATABASE_URL, Database};
 
 use crate::http::state::Limits;
+use crate::http::throttle::RateLimits;
 use crate::http::tokens::{TokenView, token_role};
 use crate::serve::Server;
 
@@ -37,14 +40,7 @@ pub struct Cli {
 pub enum Command {
     /// Serve the HTTP API, with the projector running in the same process. A fresh
     /// database gets a first admin token, printed once on stdout.
-    Serve {
-        /// The address to listen on.
-        #[arg(long, env = "SABLIER_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
-        /// Largest attachment accepted, in bytes.
-        #[arg(long, env = "SABLIER_MAX_ATTACHMENT_BYTES", default_value_t = Limits::default().max_attachment_bytes)]
-        max_attachment_bytes: usize,
-    },
+    Serve(ServeArgs),
     /// Manage the HTTP API's bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -72,6 +68,47 @@ pub enum Command {
         #[arg(long, env = "SABLIER_PROJECTOR_BATCH_SIZE", default_value_t = sablier_projections::projector::DEFAULT_BATCH_SIZE, value_parser = clap::value_parser!(i64).range(1..))]
         batch_size: i64,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, env = "SABLIER_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Largest attachment accepted, in bytes.
+    #[arg(long, env = "SABLIER_MAX_ATTACHMENT_BYTES", default_value_t = Limits::default().max_attachment_bytes)]
+    max_attachment_bytes: usize,
+    /// Requests one token may send per second (sustained and in a burst); past it, 429.
+    #[arg(long, env = "SABLIER_REQUESTS_PER_TOKEN_PER_SECOND", default_value_t = RateLimits::default().requests_per_token_per_second)]
+    requests_per_token_per_second: NonZeroU32,
+    /// Failed authentications one client address may make per minute (sustained and in a
+    /// burst); past it, 429 instead of 401.
+    #[arg(long, env = "SABLIER_FAILED_AUTHENTICATIONS_PER_ADDRESS_PER_MINUTE", default_value_t = RateLimits::default().failed_authentications_per_address_per_minute)]
+    failed_authentications_per_address_per_minute: NonZeroU32,
+    /// How long the answer to an Idempotency-Key is kept, in seconds.
+    #[arg(long, env = "SABLIER_IDEMPOTENCY_TTL_SECONDS", default_value_t = IdempotencyRetention::default().ttl.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    idempotency_ttl_seconds: u64,
+    /// The most Idempotency-Key answers kept per token; past it, its oldest go first.
+    #[arg(long, env = "SABLIER_IDEMPOTENCY_KEYS_PER_TOKEN", default_value_t = IdempotencyRetention::default().records_per_caller, value_parser = clap::value_parser!(u32).range(1..))]
+    idempotency_keys_per_token: u32,
+}
+
+impl ServeArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_attachment_bytes: self.max_attachment_bytes,
+            rate: RateLimits {
+                requests_per_token_per_second: self.requests_per_token_per_second,
+                failed_authentications_per_address_per_minute: self
+                    .failed_authentications_per_address_per_minute,
+            },
+            idempotency: IdempotencyRetention {
+                ttl: Duration::from_secs(self.idempotency_ttl_seconds),
+                records_per_caller: self.idempotency_keys_per_token,
+            },
+            ..Limits::default()
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,10 +139,7 @@ impl Cli {
                 tracing::info!(url = %redact(&self.database_url), "schema is up to date");
                 Ok(())
             }
-            Command::Serve {
-                listen,
-                max_attachment_bytes,
-            } => serve(database.clone(), listen, max_attachment_bytes).await,
+            Command::Serve(args) => serve(database.clone(), args.listen, args.limits()).await,
             Command::Token(command) => token(&database, command).await,
             Command::Demo => crate::demo::run(&database).await,
             Command::Project { once, batch_size } => {
@@ -120,15 +154,7 @@ impl Cli {
     }
 }
 
-async fn serve(
-    database: Database,
-    listen: SocketAddr,
-    max_attachment_bytes: usize,
-) -> anyhow::Result<()> {
-    let limits = Limits {
-        max_attachment_bytes,
-        ..Limits::default()
-    };
+async fn serve(database: Database, listen: SocketAddr, limits: Limits) -> anyhow::Result<()> {
     let server = Server::start(database, listen, limits).await?;
     if let Some(issued) = &server.first_admin_token {
         let mut stdout = std::io::stdout().lock();

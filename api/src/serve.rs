@@ -1,10 +1,12 @@
 //! `sablier serve`: the HTTP API with the projector running in the same process (one
 //! projector per database, as `sablier project` takes it: a second server stands by and
 //! takes over when the first stops). SIGTERM or SIGINT stops accepting connections, lets
-//! in-flight requests finish, then stops the projector.
+//! in-flight requests finish, then stops the projector. Every minute it deletes expired
+//! idempotency records and forgets idle throttle entries.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use sablier_domain::services::{DomainSettings, StaticPolicyBook};
@@ -74,13 +76,15 @@ impl Server {
                 }
             }
         });
-        let router = http::router(state);
+        let sweeping = tokio::spawn(housekeeping(state.clone(), stopped.clone()));
+        let router = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, router)
                 .with_graceful_shutdown(project::wait_for(stopped))
                 .await;
             // The projector stops once every in-flight request has been answered.
             let _ = projecting.await;
+            let _ = sweeping.await;
             served.context("the HTTP server failed")
         });
         tracing::info!(%address, "listening");
@@ -103,6 +107,32 @@ impl Server {
         project::shutdown_signal().await;
         tracing::info!("shutting down: finishing in-flight requests");
         self.stop().await
+    }
+}
+
+/// How often expired idempotency records and idle throttle entries are let go.
+const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Until `stopped`: at start and every [`HOUSEKEEPING_INTERVAL`], deletes the idempotency
+/// records that expired or exceed a token's bound, and forgets idle throttle entries.
+async fn housekeeping(state: AppState, stopped: watch::Receiver<bool>) {
+    let mut interval = tokio::time::interval(HOUSEKEEPING_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = project::wait_for(stopped.clone()) => return,
+            _ = interval.tick() => {}
+        }
+        match state.idempotency.sweep(state.now()).await {
+            Ok(swept) if swept.expired + swept.beyond_bound > 0 => tracing::info!(
+                expired = swept.expired,
+                beyond_bound = swept.beyond_bound,
+                "idempotency records deleted"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(error = %error, "could not sweep idempotency records"),
+        }
+        state.throttle.forget_idle();
     }
 }
 

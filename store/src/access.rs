@@ -1,10 +1,13 @@
 //! Who may call the HTTP API, and what it already answered: bearer tokens (kept as their
-//! SHA-256 only) and the first answer to each command sent with an `Idempotency-Key`.
+//! SHA-256 only) and the first answer to each command a caller sent with an
+//! `Idempotency-Key`, kept for a bounded time and number ([`IdempotencyRetention`]).
 //!
 //! Neither is an event: a token is a credential, not a business fact, and an idempotency
 //! record is a cache of an answer. Both live beside the log in the same database.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -33,6 +36,14 @@ pub struct IssuedToken {
 
 /// The prefix of every secret, so that a leaked one is recognisable (secret scanners).
 pub const TOKEN_PREFIX: &str = "sbl_";
+
+/// Whether `secret` has the shape of a token this store issues (the prefix and 64 hex
+/// digits): anything else is refused without a lookup.
+pub fn could_be_token(secret: &str) -> bool {
+    secret.strip_prefix(TOKEN_PREFIX).is_some_and(|random| {
+        random.len() == 64 && random.bytes().all(|byte| byte.is_ascii_hexdigit())
+    })
+}
 
 /// An instant as the API tables store it (RFC 3339, whole seconds, UTC).
 pub(crate) fn instant(at: DateTime<Utc>) -> String {
@@ -191,18 +202,66 @@ struct KeyRow {
     body: Option<String>,
 }
 
-/// The idempotency records.
+/// How long idempotency records are kept, and how many per caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdempotencyRetention {
+    /// A record older than this (counted from the first request with its key) is
+    /// forgotten: a request with its key runs as a new one.
+    pub ttl: Duration,
+    /// The most answered records a caller keeps: each [`IdempotencyKeys::sweep`] deletes
+    /// a caller's oldest answered records beyond it.
+    pub records_per_caller: u32,
+}
+
+impl Default for IdempotencyRetention {
+    fn default() -> Self {
+        Self {
+            ttl: Duration::from_secs(24 * 60 * 60),
+            records_per_caller: 10_000,
+        }
+    }
+}
+
+/// What a [`IdempotencyKeys::sweep`] deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// Records older than the retention.
+    pub expired: u64,
+    /// Answered records beyond a caller's bound, oldest first.
+    pub beyond_bound: u64,
+}
+
+/// Expired records are deleted this many at a time, so that no delete holds the write
+/// lock long.
+const SWEEP_BATCH: i64 = 10_000;
+
+/// The idempotency records, each belonging to one caller (a token's id): the same key
+/// from two callers is two records.
 #[derive(Clone, Debug)]
 pub struct IdempotencyKeys {
     database: Database,
+    retention: IdempotencyRetention,
 }
 
 impl IdempotencyKeys {
-    pub fn new(database: Database) -> Self {
-        Self { database }
+    pub fn new(database: Database, retention: IdempotencyRetention) -> Self {
+        Self {
+            database,
+            retention,
+        }
+    }
+
+    /// The instant before which records have expired.
+    fn expired_before(&self, now: DateTime<Utc>) -> String {
+        let ttl = TimeDelta::from_std(self.retention.ttl).unwrap_or(TimeDelta::MAX);
+        instant(
+            now.checked_sub_signed(ttl)
+                .unwrap_or(DateTime::<Utc>::MIN_UTC),
+        )
     }
 
     /// Claims `key` for `caller`'s request with this `fingerprint` (method, path, body).
+    /// An expired record of the same key is replaced, as if it had never been.
     pub async fn reserve(
         &self,
         caller: &str,
@@ -211,16 +270,21 @@ impl IdempotencyKeys {
         now: DateTime<Utc>,
     ) -> Result<Reservation, StoreError> {
         let insert = "INSERT INTO idempotency_keys (caller, key, fingerprint, created_at) \
-                      VALUES ($1, $2, $3, $4) ON CONFLICT (caller, key) DO NOTHING";
+                      VALUES ($1, $2, $3, $4) ON CONFLICT (caller, key) DO UPDATE \
+                      SET fingerprint = excluded.fingerprint, status = NULL, body = NULL, \
+                          created_at = excluded.created_at \
+                      WHERE idempotency_keys.created_at < $5";
         let select =
             "SELECT fingerprint, status, body FROM idempotency_keys WHERE caller = $1 AND key = $2";
         let at = instant(now);
+        let expired_before = self.expired_before(now);
         let (inserted, row): (u64, Option<KeyRow>) = on_pool!(&self.database, |pool| {
             let inserted = sqlx::query(insert)
                 .bind(caller)
                 .bind(key)
                 .bind(fingerprint)
                 .bind(&at)
+                .bind(&expired_before)
                 .execute(pool)
                 .await?
                 .rows_affected();
@@ -286,5 +350,46 @@ impl IdempotencyKeys {
                 .await?;
         });
         Ok(())
+    }
+
+    /// Deletes the expired records, then each caller's oldest answered records beyond
+    /// `records_per_caller` (a record still in progress is kept).
+    pub async fn sweep(&self, now: DateTime<Utc>) -> Result<Swept, StoreError> {
+        let expired = "DELETE FROM idempotency_keys WHERE (caller, key) IN \
+                       (SELECT caller, key FROM idempotency_keys WHERE created_at < $1 LIMIT $2)";
+        let crowded = "SELECT caller, COUNT(*) FROM idempotency_keys WHERE status IS NOT NULL \
+                       GROUP BY caller HAVING COUNT(*) > $1";
+        let oldest = "DELETE FROM idempotency_keys WHERE caller = $1 AND key IN \
+                      (SELECT key FROM idempotency_keys WHERE caller = $1 AND status IS NOT NULL \
+                       ORDER BY created_at DESC, key DESC LIMIT $2 OFFSET $3)";
+        let expired_before = self.expired_before(now);
+        let bound = i64::from(self.retention.records_per_caller);
+        let mut swept = Swept::default();
+        on_pool!(&self.database, |pool| {
+            loop {
+                let deleted = sqlx::query(expired)
+                    .bind(&expired_before)
+                    .bind(SWEEP_BATCH)
+                    .execute(pool)
+                    .await?
+                    .rows_affected();
+                swept.expired += deleted;
+                if deleted < SWEEP_BATCH as u64 {
+                    break;
+                }
+            }
+            let callers: Vec<(String, i64)> =
+                sqlx::query_as(crowded).bind(bound).fetch_all(pool).await?;
+            for (caller, count) in callers {
+                swept.beyond_bound += sqlx::query(oldest)
+                    .bind(&caller)
+                    .bind(count - bound)
+                    .bind(bound)
+                    .execute(pool)
+                    .await?
+                    .rows_affected();
+            }
+        });
+        Ok(swept)
     }
 }

@@ -1,6 +1,9 @@
 //! Who is calling, and what they may do: the one place the API enforces DOMAIN.md "Users
 //! and rights".
 //!
+//! [`authenticate`] stands in front of every route that needs a caller and checks the
+//! bearer token first; [`Caller`] then reads what it found.
+//!
 //! A bearer token names a login and a kind of actor (customer, agent, analyst, admin).
 //! Staff see every contract; analysts only read. A customer sees only the contracts they
 //! are declared on (another contract's objects answer 404, never 403), and within one
@@ -12,14 +15,20 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::FromRequestParts;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use sablier_domain::contract::{Section, SectionRole, SectionRoles};
 use sablier_domain::text::Login;
 use sablier_domain::{Actor, ActorRole, Channel, CommandContext, ContractId};
 use sablier_projections::directory::Directory;
 use sablier_projections::request_list::{RequestKind, VisibleContract};
+use sablier_store::access::{TokenGrant, could_be_token};
 
 use crate::http::problem::Problem;
 use crate::http::state::AppState;
@@ -218,32 +227,102 @@ fn section_name(section: Section) -> &'static str {
     }
 }
 
+/// The token a request was authenticated with, set by [`authenticate`] for the routes
+/// behind it.
+#[derive(Clone, Debug)]
+pub struct Authenticated(pub TokenGrant);
+
+/// Why a request was not authenticated.
+enum Refused {
+    /// No usable token: 401, and a failed authentication for the address.
+    Unauthenticated(Problem),
+    /// The lookup itself failed (the database): answered as it is.
+    Failed(Problem),
+}
+
+/// The grant of the request's bearer token.
+async fn grant(state: &AppState, headers: &HeaderMap) -> Result<TokenGrant, Refused> {
+    let header = headers.get(AUTHORIZATION).ok_or_else(|| {
+        Refused::Unauthenticated(Problem::unauthenticated(
+            "an Authorization: Bearer token is required",
+        ))
+    })?;
+    let secret = header
+        .to_str()
+        .ok()
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|secret| !secret.is_empty())
+        .ok_or_else(|| {
+            Refused::Unauthenticated(Problem::unauthenticated(
+                "the Authorization header must be 'Bearer <token>'",
+            ))
+        })?;
+    let unknown =
+        || Refused::Unauthenticated(Problem::unauthenticated("the token is unknown or revoked"));
+    if let Some(grant) = state.token_cache.get(secret) {
+        return Ok(grant);
+    }
+    // Nothing is looked up for what no token can be.
+    if !could_be_token(secret) {
+        return Err(unknown());
+    }
+    let grant = state
+        .tokens
+        .find(secret)
+        .await
+        .map_err(|error| Refused::Failed(Problem::from(error)))?
+        .ok_or_else(unknown)?;
+    state.token_cache.remember(secret, &grant);
+    Ok(grant)
+}
+
+/// The door of every route that needs a caller, before anything else is done for the
+/// request: its body is not read and no idempotency record is written until its token is
+/// known. A missing, malformed, unknown or revoked token is 401, or 429 past the
+/// address's budget of failed authentications; a known token past its budget of requests
+/// is 429 ([`crate::http::throttle`]).
+pub async fn authenticate(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let address = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| address.ip());
+    match grant(&state, request.headers()).await {
+        Ok(grant) => {
+            if let Err(throttled) = state.throttle.request(&grant.token_id) {
+                return throttled.into_response();
+            }
+            request.extensions_mut().insert(Authenticated(grant));
+            next.run(request).await
+        }
+        Err(Refused::Unauthenticated(problem)) => {
+            match state.throttle.failed_authentication(address) {
+                Ok(()) => problem.into_response(),
+                Err(throttled) => throttled.into_response(),
+            }
+        }
+        Err(Refused::Failed(problem)) => problem.into_response(),
+    }
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
-            Problem::unauthenticated("an Authorization: Bearer token is required")
-        })?;
-        let secret = header
-            .to_str()
-            .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|secret| !secret.is_empty())
-            .ok_or_else(|| {
-                Problem::unauthenticated("the Authorization header must be 'Bearer <token>'")
-            })?;
-        let grant = match state.token_cache.get(secret) {
-            Some(grant) => grant,
-            None => {
-                let grant =
-                    state.tokens.find(secret).await?.ok_or_else(|| {
-                        Problem::unauthenticated("the token is unknown or revoked")
-                    })?;
-                state.token_cache.remember(secret, &grant);
-                grant
-            }
+        let Some(Authenticated(grant)) = parts.extensions.get::<Authenticated>().cloned() else {
+            tracing::error!(
+                path = parts.uri.path(),
+                "a route that needs a caller is not behind authentication"
+            );
+            return Err(Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the server failed to answer; the failure is logged",
+            ));
         };
         let role: ActorRole = grant
             .role

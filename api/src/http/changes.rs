@@ -1,6 +1,7 @@
 //! Change request routes: draft, submit (with the same-asset warning), quote, accept or
-//! decline, start, complete, cancel, reject; attachments uploaded by content and
-//! downloadable by whoever may read the change.
+//! decline, start, complete, cancel, reject; attachments uploaded by content for one
+//! contract, listed only by that contract's changes and downloadable by whoever may read
+//! the change.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -115,7 +116,13 @@ fn yes() -> bool {
     true
 }
 
-async fn form(state: &AppState, body: ChangeFormBody) -> Result<ChangeForm, Problem> {
+/// The form of a change of `contract`: it may list only files uploaded for that contract
+/// (a digest uploaded only for another is refused as one never uploaded).
+async fn form(
+    state: &AppState,
+    contract: &ContractId,
+    body: ChangeFormBody,
+) -> Result<ChangeForm, Problem> {
     let article = match (&body.catalogue, &body.category, &body.article) {
         (None, None, None) => None,
         (Some(catalogue), Some(category), Some(article)) => Some(ArticleRef {
@@ -154,12 +161,12 @@ async fn form(state: &AppState, body: ChangeFormBody) -> Result<ChangeForm, Prob
         let sha256 = fields::parse(&field("sha256"), &attachment.sha256, Sha256Digest::parse)?;
         let stored = state
             .attachments
-            .describe(sha256.as_str())
+            .describe(contract, sha256.as_str())
             .await?
             .ok_or_else(|| {
                 Problem::invalid_field(
                     field("sha256"),
-                    "no uploaded file has this digest (upload it to /v1/attachments first)",
+                    "no file uploaded for this contract has this digest (upload it to /v1/attachments first)",
                 )
             })?;
         if u64::try_from(stored.size_bytes).ok() != Some(attachment.size_bytes) {
@@ -234,7 +241,7 @@ pub async fn create(
         "contract",
     )?;
     let change_id = ChangeId::generate();
-    let form = form(&state, body.form).await?;
+    let form = form(&state, &contract, body.form).await?;
     let command = if body.submit {
         ChangeCommand::Submit {
             change_id: change_id.clone(),
@@ -325,8 +332,12 @@ pub async fn edit_draft(
     Path(change_id): Path<String>,
     Body(body): Body<ChangeFormBody>,
 ) -> Result<Answered, Problem> {
-    let (id, _) = acting_on(&state, &caller, &change_id, Need::Manage(Section::Services)).await?;
-    let form = form(&state, body).await?;
+    let (id, change) =
+        acting_on(&state, &caller, &change_id, Need::Manage(Section::Services)).await?;
+    let contract = change
+        .contract()
+        .ok_or_else(|| Problem::not_found("change request"))?;
+    let form = form(&state, contract, body).await?;
     run(
         &state,
         &caller,
@@ -411,8 +422,9 @@ pub struct UploadedAttachment {
     pub sha256: String,
 }
 
-/// Uploads a file to attach to a change (the body is the file, its Content-Type the
-/// media type; 10 MiB at most by default). Answers the description to put in the form.
+/// Uploads a file to attach to a change of the contract (the body is the file, its
+/// Content-Type the media type; 10 MiB at most by default). Answers the description to
+/// put in the form; only changes of this contract may list it.
 #[utoipa::path(post, path = "/v1/attachments", tag = "changes", params(UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = UploadedAttachment), (status = "4XX", body = Problem, content_type = "application/problem+json")),
@@ -427,8 +439,9 @@ pub async fn upload(
     let content = content.map_err(|rejection| {
         Problem::new(rejection.status(), "body-too-large", rejection.body_text())
     })?;
+    let contract = fields::parse("contract_id", &query.contract_id, ContractId::parse)?;
     caller.require(
-        &query.contract_id,
+        contract.as_str(),
         Need::Manage(Section::Services),
         "contract",
     )?;
@@ -444,6 +457,7 @@ pub async fn upload(
     let stored = state
         .attachments
         .store(
+            &contract,
             &content,
             media_type.as_str(),
             caller.actor.login.as_str(),
@@ -479,9 +493,12 @@ pub async fn download(
         .find(|attachment| attachment.sha256.as_str() == sha256.to_ascii_lowercase())
         .cloned()
         .ok_or_else(|| Problem::not_found("attachment"))?;
+    let contract = change
+        .contract()
+        .ok_or_else(|| Problem::not_found("change request"))?;
     let content = state
         .attachments
-        .content(attachment.sha256.as_str())
+        .content(contract, attachment.sha256.as_str())
         .await?
         .ok_or_else(|| Problem::not_found("attachment"))?;
     let mut response = content.into_response();

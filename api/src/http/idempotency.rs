@@ -3,16 +3,22 @@
 //! command twice. The same key with another request is refused (422); a retry while the
 //! first is still running gets 409. Server failures (5xx) are not kept, so they may be
 //! retried.
+//!
+//! It runs behind authentication: a record belongs to the token's id, so one token never
+//! replays another's answer, and nothing is read or written for a request whose token is
+//! not known. Records expire and are bounded per token (`store::access::
+//! IdempotencyRetention`, swept by the server every minute).
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use sablier_store::access::{Reservation, token_hash};
+use sablier_store::access::Reservation;
 use sha2::{Digest, Sha256};
 
+use crate::http::auth::Authenticated;
 use crate::http::problem::Problem;
 use crate::http::state::AppState;
 
@@ -26,7 +32,22 @@ fn is_command(method: &Method) -> bool {
     )
 }
 
-pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// The routes one layer covers, and the largest body they take (the body is read whole
+/// to fingerprint the request).
+#[derive(Clone)]
+pub struct Scope {
+    pub state: AppState,
+    pub max_body_bytes: usize,
+}
+
+pub async fn layer(
+    State(Scope {
+        state,
+        max_body_bytes,
+    }): State<Scope>,
+    request: Request,
+    next: Next,
+) -> Response {
     if !is_command(request.method()) {
         return next.run(request).await;
     }
@@ -45,20 +66,13 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
             .into_response();
         }
     };
-    // Keys belong to the credential that sent them; without one the request fails anyway.
-    let Some(caller) = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .map(token_hash)
-    else {
+    // Keys belong to the token that sent them (its id), known by now.
+    let Some(Authenticated(grant)) = request.extensions().get::<Authenticated>() else {
         return next.run(request).await;
     };
+    let caller = grant.token_id.clone();
     let (parts, body) = request.into_parts();
-    let limit = state
-        .limits
-        .max_attachment_bytes
-        .max(state.limits.max_body_bytes);
+    let limit = max_body_bytes;
     let Ok(bytes) = to_bytes(body, limit).await else {
         return Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -23,6 +23,7 @@ pub mod reference;
 pub mod refusal;
 pub mod state;
 pub mod telemetry;
+pub mod throttle;
 pub mod token_cache;
 pub mod tokens;
 pub mod views;
@@ -39,9 +40,19 @@ use crate::http::state::AppState;
 /// Every route, with its layers.
 pub fn router(state: AppState) -> Router {
     let limits = state.limits;
+    let idempotency = |max_body_bytes| {
+        middleware::from_fn_with_state(
+            idempotency::Scope {
+                state: state.clone(),
+                max_body_bytes,
+            },
+            idempotency::layer,
+        )
+    };
     let uploads = Router::new()
         .route("/v1/attachments", post(changes::upload))
-        .layer(DefaultBodyLimit::max(limits.max_attachment_bytes));
+        .layer(DefaultBodyLimit::max(limits.max_attachment_bytes))
+        .layer(idempotency(limits.max_attachment_bytes));
     let api = Router::new()
         .route(
             "/v1/contracts",
@@ -159,10 +170,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tokens", post(tokens::create).get(tokens::list))
         .route("/v1/tokens/{token_id}", delete(tokens::revoke))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(idempotency(limits.max_body_bytes))
         .merge(uploads)
+        // Outermost: the token is checked before anything else is done for a request.
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            idempotency::layer,
+            auth::authenticate,
         ));
     Router::new()
         .merge(api)

@@ -4,6 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::http::throttle::DocumentThrottling;
 use crate::http::{changes, contracts, incidents, ops, orders, reads, reference, tokens};
 
 #[derive(OpenApi)]
@@ -37,7 +38,7 @@ use crate::http::{changes, contracts, incidents, ops, orders, reads, reference, 
         tokens::create, tokens::list, tokens::revoke,
         ops::healthz, ops::readyz, ops::metrics,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &DocumentThrottling),
 )]
 pub struct ApiDoc;
 

@@ -1,5 +1,6 @@
 //! What every handler shares: the command buses, the view reader, tokens and idempotency
-//! records, the wall clock, and the gate that gives a caller read-your-writes.
+//! records, the throttles, the wall clock, and the gate that gives a caller
+//! read-your-writes.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -13,13 +14,14 @@ use sablier_domain::{Clock, Services};
 use sablier_projections::{
     Stall, ViewReader, ViewsWait, catalogue, views_position, wait_for_views,
 };
-use sablier_store::access::{IdempotencyKeys, Tokens};
+use sablier_store::access::{IdempotencyKeys, IdempotencyRetention, Tokens};
 use sablier_store::attachments::Attachments;
 use sablier_store::{Database, Engine};
 use tokio::sync::{Notify, watch};
 
 use crate::http::metrics::Metrics;
 use crate::http::problem::Problem;
+use crate::http::throttle::{RateLimits, Throttle};
 use crate::http::token_cache::TokenCache;
 
 /// Limits of the HTTP edge.
@@ -31,6 +33,10 @@ pub struct Limits {
     pub max_attachment_bytes: usize,
     /// How long a read waits for the views to show the server's own writes.
     pub read_your_writes: Duration,
+    /// Requests per token, failed authentications per address.
+    pub rate: RateLimits,
+    /// How long idempotency records are kept, and how many per token.
+    pub idempotency: IdempotencyRetention,
 }
 
 impl Default for Limits {
@@ -39,6 +45,8 @@ impl Default for Limits {
             max_body_bytes: 256 * 1024,
             max_attachment_bytes: 10 * 1024 * 1024,
             read_your_writes: Duration::from_secs(5),
+            rate: RateLimits::default(),
+            idempotency: IdempotencyRetention::default(),
         }
     }
 }
@@ -56,6 +64,7 @@ pub struct Inner {
     pub idempotency: IdempotencyKeys,
     pub attachments: Attachments,
     pub token_cache: TokenCache,
+    pub throttle: Throttle,
     pub clock: Arc<dyn Clock>,
     pub policies: Arc<dyn PolicyBook>,
     pub change_catalogue: Arc<ChangeCatalogue>,
@@ -88,9 +97,10 @@ impl AppState {
             inner: Arc::new(Inner {
                 reader: ViewReader::new(database.clone()),
                 tokens: Tokens::new(database.clone()),
-                idempotency: IdempotencyKeys::new(database.clone()),
+                idempotency: IdempotencyKeys::new(database.clone(), limits.idempotency),
                 attachments: Attachments::new(database.clone()),
                 token_cache: TokenCache::default(),
+                throttle: Throttle::new(limits.rate),
                 database,
                 engine,
                 clock: services.clock.clone(),

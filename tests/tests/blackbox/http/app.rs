@@ -4,8 +4,8 @@
 use reqwest::{Method, StatusCode};
 use sablier_api::Server;
 use sablier_api::http::state::Limits;
-use sablier_store::EventLog;
 use sablier_store::testing::TestDatabase;
+use sablier_store::{Database, EventLog};
 use serde_json::{Value, json};
 
 pub struct TestApp {
@@ -179,6 +179,39 @@ impl TestApp {
             .await
             .expect("the log head")
             .0
+    }
+
+    /// A number the database answers to `sql` (a `COUNT(*)`), on either backend.
+    pub async fn count(&self, sql: &str) -> i64 {
+        match &self.db.database {
+            Database::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+            Database::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+        }
+        .expect("the count")
+    }
+
+    /// Runs statements on the database, on either backend (to set up a past state).
+    pub async fn execute(&self, sql: &str) {
+        match &self.db.database {
+            Database::Sqlite(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+            Database::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+        }
+        .expect("the statements run");
+    }
+
+    /// Starts a server again on the same database (after [`Self::stop_server`]), with the
+    /// same admin token and the default limits.
+    pub async fn restart_server(&mut self) {
+        assert!(self.server.is_none(), "stop the server first");
+        let server = Server::start(
+            self.db.database.clone(),
+            "127.0.0.1:0".parse().unwrap(),
+            Limits::default(),
+        )
+        .await
+        .expect("the server starts");
+        self.base = format!("http://{}", server.address);
+        self.server = Some(server);
     }
 
     /// Stops the server gracefully, keeping the database for inspection.

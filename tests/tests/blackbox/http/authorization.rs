@@ -792,3 +792,169 @@ async fn lists_show_a_customer_only_the_kinds_their_sections_let_them_read() {
     })
     .await;
 }
+
+/// Uploads `content` for `contract` as `token`; the description to put in a form.
+async fn upload(app: &TestApp, token: &str, contract: &str, name: &str, content: &str) -> Value {
+    let answer = app
+        .client
+        .post(format!(
+            "{}/v1/attachments?contract_id={contract}&name={name}",
+            app.base
+        ))
+        .bearer_auth(token)
+        .header("content-type", "text/plain")
+        .body(content.to_owned())
+        .send()
+        .await
+        .unwrap();
+    TestApp::read(answer).await.expect(201)
+}
+
+/// Issue 20: an upload belongs to the contract it was uploaded for. In a change of
+/// contract A, a file uploaded only for contract B is answered, for every caller and on
+/// every route that takes a digest, exactly as a digest nobody uploaded (no oracle of
+/// which files exist elsewhere), and nothing is written; B's changes may list it, and A
+/// may list the same bytes once uploaded for A.
+#[tokio::test]
+async fn issue_20_naming_another_contracts_upload_is_refused_like_an_unknown_digest() {
+    on_every_backend(|app| async move {
+        let backend = app.backend();
+        let fixture = fixture(&app).await;
+        let token = |wanted: Caller| {
+            fixture
+                .tokens
+                .iter()
+                .find(|(caller, _)| *caller == wanted)
+                .and_then(|(_, token)| token.clone())
+                .unwrap()
+        };
+        let (manager, outsider) = (token(Caller::Manager), token(Caller::Outsider));
+        let secret = "contract B's own file";
+        let foreign = upload(&app, &outsider, "OCB0000502", "b.txt", secret).await;
+        // The same description with a digest no file has.
+        let mut unknown = foreign.clone();
+        unknown["sha256"] = json!("ab".repeat(32));
+        let draft = app
+            .post(
+                "/v1/changes",
+                &manager,
+                json!({"contract_id": "OCB0000501", "submit": false, "form": {"asset": "vm-9"}}),
+            )
+            .await
+            .expect(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let form = |file: &Value| {
+            json!({"asset": "vm-1", "catalogue": "Catalogue de Changement Standard",
+                   "category": "Quotas", "article": "Modifier mes quotas",
+                   "lead_time": "standard", "attachments": [file]})
+        };
+        let cells = |file: &Value| {
+            vec![
+                (
+                    Method::POST,
+                    "/v1/changes".to_owned(),
+                    Some(json!({"contract_id": "OCB0000501", "submit": false, "form": form(file)})),
+                ),
+                (
+                    Method::POST,
+                    "/v1/changes".to_owned(),
+                    Some(json!({"contract_id": "OCB0000501", "submit": true, "form": form(file)})),
+                ),
+                (
+                    Method::PUT,
+                    format!("/v1/changes/{draft}/draft"),
+                    Some(form(file)),
+                ),
+                (
+                    Method::GET,
+                    format!(
+                        "/v1/changes/{draft}/attachments/{}",
+                        file["sha256"].as_str().unwrap()
+                    ),
+                    None,
+                ),
+            ]
+        };
+        let mut failures = Vec::new();
+        for ((method, path, body), (_, unknown_path, unknown_body)) in
+            cells(&foreign).into_iter().zip(cells(&unknown))
+        {
+            for (caller, token) in &fixture.tokens {
+                let head = app.log_head().await;
+                let named = app
+                    .send(method.clone(), &path, token.as_deref(), body.as_ref())
+                    .await;
+                let never_uploaded = app
+                    .send(
+                        method.clone(),
+                        &unknown_path,
+                        token.as_deref(),
+                        unknown_body.as_ref(),
+                    )
+                    .await;
+                assert_eq!(
+                    app.log_head().await,
+                    head,
+                    "{backend}: {method} {path} as {caller:?} appended events"
+                );
+                if named.status != never_uploaded.status || named.body != never_uploaded.body {
+                    failures.push(format!(
+                        "{method} {path} as {caller:?}: {} {} where an unknown digest gets {} {}",
+                        named.status, named.body, never_uploaded.status, never_uploaded.body
+                    ));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{backend}:\n{}", failures.join("\n"));
+        // Those who may write the form are told which field is wrong, and no more.
+        let refused = app
+            .post(
+                "/v1/changes",
+                &manager,
+                json!({"contract_id": "OCB0000501", "submit": false, "form": form(&foreign)}),
+            )
+            .await
+            .problem(422);
+        assert_eq!(refused["field"], "attachments[0].sha256", "{backend}");
+
+        // Contract B's changes list it, and B's readers download it.
+        let on_b = app
+            .post(
+                "/v1/changes",
+                &outsider,
+                json!({"contract_id": "OCB0000502", "submit": true, "form": form(&foreign)}),
+            )
+            .await
+            .expect(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let sha = foreign["sha256"].as_str().unwrap();
+        let path = format!("/v1/changes/{on_b}/attachments/{sha}");
+        let downloaded = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .bearer_auth(&outsider)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(downloaded.status(), 200, "{backend}");
+        assert_eq!(downloaded.text().await.unwrap(), secret, "{backend}");
+        // A's manager reads nothing of B's change.
+        app.get(&path, &manager).await.problem(404);
+
+        // The same bytes uploaded for A are A's too (stored once, owned by both).
+        let own = upload(&app, &manager, "OCB0000501", "a-copy.txt", secret).await;
+        assert_eq!(own["sha256"], foreign["sha256"], "{backend}");
+        app.put(&format!("/v1/changes/{draft}/draft"), &manager, form(&own))
+            .await
+            .expect(200);
+        app.get(&format!("/v1/changes/{draft}/attachments/{sha}"), &manager)
+            .await
+            .expect(200);
+        app
+    })
+    .await;
+}

@@ -1,8 +1,11 @@
 //! The HTTP API, driven from outside: one scenario per DOMAIN.md section, the
-//! authorization matrix, bad input on every command route, and the edges (idempotency,
-//! limits, unknown routes, tokens).
+//! authorization matrix, bad input on every command route, the edges (idempotency,
+//! limits, unknown routes, tokens), what reaches the server before its caller is known
+//! (admission), and attachments across an upgrade.
 
+mod admission;
 mod app;
+mod attachments;
 mod authorization;
 mod bad_input;
 mod edges;
