@@ -37,9 +37,43 @@ use crate::http::{changes, contracts, incidents, ops, orders, reads, reference, 
         tokens::create, tokens::list, tokens::revoke,
         ops::healthz, ops::readyz, ops::metrics,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &QualifiedOperationIds),
 )]
 pub struct ApiDoc;
+
+/// Operation ids are `<tag>_<handler>` (`contracts_create`, `orders_accept_quote`):
+/// handlers of different resources share names (`create`, `detail`, `accept_quote`), and
+/// OpenAPI wants every id unique (client generators name their methods after them).
+struct QualifiedOperationIds;
+
+impl Modify for QualifiedOperationIds {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let tag = operation
+                    .tags
+                    .as_ref()
+                    .and_then(|tags| tags.first())
+                    .expect("every operation has a tag");
+                let handler = operation
+                    .operation_id
+                    .as_deref()
+                    .expect("every operation has an id");
+                operation.operation_id = Some(format!("{tag}_{handler}"));
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 
