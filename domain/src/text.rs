@@ -36,10 +36,11 @@ impl InvalidField {
 pub const PLAIN_TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$";
 
 /// [`PLAIN_TEXT_PATTERN`] with at least one character that is not white space.
-pub const NON_BLANK_TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$";
+pub const NON_BLANK_TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$";
 
 /// Defines a trimmed text newtype of at most `$max` characters, non-empty unless
-/// `allow_empty`. Its constants state the rule for the API's document.
+/// `allow_empty`. Length and characters are checked on the text as given, so that its
+/// constants state the rule exactly for the API's document; the value kept is trimmed.
 macro_rules! bounded_text {
     ($(#[$doc:meta])* $name:ident, $field:literal, $max:literal, allow_empty = $allow_empty:literal) => {
         $(#[$doc])*
@@ -59,18 +60,19 @@ macro_rules! bounded_text {
             };
 
             pub fn parse(value: impl AsRef<str>) -> Result<Self, InvalidField> {
-                let trimmed = value.as_ref().trim();
+                let given = value.as_ref();
+                let trimmed = given.trim();
                 if !$allow_empty && trimmed.is_empty() {
                     return Err(InvalidField::new($field, "must not be empty"));
                 }
-                let chars = trimmed.chars().count();
+                let chars = given.chars().count();
                 if chars > $max {
                     return Err(InvalidField::new(
                         $field,
                         format!("must be at most {} characters (got {chars})", $max),
                     ));
                 }
-                if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+                if given.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
                     return Err(InvalidField::new($field, "must not contain control characters"));
                 }
                 Ok(Self(trimmed.to_owned()))

@@ -388,7 +388,7 @@ pub struct UploadedAttachment {
 /// Uploads a file to attach to a change (the body is the file, its Content-Type the
 /// media type; 10 MiB at most by default). Answers the description to put in the form.
 #[utoipa::path(post, path = "/v1/attachments", tag = "changes", params(UploadQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    request_body(content = Vec<u8>, content_type = "*/*", description = "The file; its Content-Type is its media type"),
     responses((status = 201, body = UploadedAttachment), (status = "4XX", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn upload(
@@ -438,7 +438,7 @@ pub async fn upload(
 /// Downloads a file attached to a change (visitor on Services).
 #[utoipa::path(get, path = "/v1/changes/{change_id}/attachments/{sha256}", tag = "changes",
     params(("change_id" = String, Path), ("sha256" = String, Path)),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "The file, with the media type it was uploaded with", content_type = "*/*", body = Vec<u8>), (status = "4XX", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn download(
     State(state): State<AppState>,

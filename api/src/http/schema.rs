@@ -159,12 +159,12 @@ mod tests {
         agree(
             text::NON_BLANK_TEXT_PATTERN,
             |value| text::FreeText::parse(value).map(drop),
-            &["Disk full", "", "   ", "a\nb", "tab\there", "bell\u{7}", "del\u{7f}x"],
+            &["Disk full", "", "   ", "a\nb", "tab\there", "bell\u{7}", "\u{7}", "del\u{7f}x", " x\r\n"],
         );
         agree(
             text::PLAIN_TEXT_PATTERN,
             |value| text::Comment::parse(value).map(drop),
-            &["", "a comment", "line\nbreak", "nul\u{0}", "c1\u{85}"],
+            &["", "a comment", "line\nbreak", "nul\u{0}", "c1\u{85}", "cr\r", " padded "],
         );
     }
 }

@@ -5,6 +5,7 @@
 mod app;
 mod authorization;
 mod bad_input;
+mod document;
 mod edges;
 mod read_after;
 mod scenarios;
