@@ -388,7 +388,7 @@ pub struct UploadedAttachment {
 /// Uploads a file to attach to a change (the body is the file, its Content-Type the
 /// media type; 10 MiB at most by default). Answers the description to put in the form.
 #[utoipa::path(post, path = "/v1/attachments", tag = "changes", params(UploadQuery),
-    request_body(content = Vec<u8>, content_type = "*/*", description = "The file; its Content-Type is its media type"),
+    request_body(content = serde_json::Value, content_type = "*/*", description = "The file, any bytes; its Content-Type is its media type"),
     responses((status = 201, body = UploadedAttachment), (status = "4XX", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn upload(
