@@ -11,7 +11,7 @@ use futures::TryStreamExt;
 use sablier_domain::contract::{Contract, ContractCommand, DeclaredUser, Offer};
 use sablier_domain::incident::{Incident, IncidentCommand, IncidentError, IncidentEvent};
 use sablier_domain::services::{DomainSettings, StaticPolicyBook};
-use sablier_domain::text::{IncidentComment, Email, FreeText, Login, Name, Title};
+use sablier_domain::text::{Email, FreeText, IncidentComment, Login, Name, Title};
 use sablier_domain::{
     Actor, ActorRole, Authored, Channel, CommandContext, ContractId, FixedClock, IncidentId,
     Services,

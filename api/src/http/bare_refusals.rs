@@ -141,7 +141,9 @@ fn replacement_for(written: &[u8]) -> Option<Vec<u8>> {
     let status = StatusCode::from_bytes(rest.get(..3)?.as_bytes()).ok()?;
     if !matches!(
         status,
-        StatusCode::BAD_REQUEST | StatusCode::URI_TOO_LONG | StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+        StatusCode::BAD_REQUEST
+            | StatusCode::URI_TOO_LONG
+            | StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
     ) {
         return None;
     }
@@ -216,7 +218,11 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for ProblemStream<S> {
             // long one, is passed through as it is.
             let total: usize = bufs.iter().map(|buf| buf.len()).sum();
             let replacement = (total <= 512)
-                .then(|| bufs.iter().flat_map(|buf| buf.iter().copied()).collect::<Vec<u8>>())
+                .then(|| {
+                    bufs.iter()
+                        .flat_map(|buf| buf.iter().copied())
+                        .collect::<Vec<u8>>()
+                })
                 .and_then(|written| replacement_for(&written));
             match replacement {
                 Some(bytes) => {

@@ -28,7 +28,6 @@ use crate::http::state::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
-    /// 8–64 characters among letters, digits and `. _ -`.
     #[schema(value_type = schema::Login)]
     pub login: String,
     #[schema(value_type = schema::Email)]
@@ -42,7 +41,6 @@ pub struct NewUser {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateContract {
-    /// `OCB` and 7 digits.
     #[schema(value_type = schema::ContractId)]
     pub contract_id: String,
     #[schema(value_type = schema::Title)]

@@ -170,7 +170,12 @@ mod tests {
 
     #[test]
     fn issue_20_a_body_cut_short_is_malformed_not_an_unknown_field() {
-        for body in [&br#"{"oops": "#[..], br#"{"text": "a""#, br#"{"text": 1"#, b"{"] {
+        for body in [
+            &br#"{"oops": "#[..],
+            br#"{"text": "a""#,
+            br#"{"text": 1"#,
+            b"{",
+        ] {
             let problem = parse_json::<Text>(body).unwrap_err();
             assert_eq!(
                 problem.status,
@@ -186,7 +191,10 @@ mod tests {
     fn a_whole_body_with_a_wrong_field_is_named() {
         let problem = parse_json::<Text>(br#"{"oops": 1}"#).unwrap_err();
         assert_eq!(problem.status, 422);
-        assert!(problem.detail.contains("unknown field `oops`"), "{problem:?}");
+        assert!(
+            problem.detail.contains("unknown field `oops`"),
+            "{problem:?}"
+        );
         let problem = parse_json::<Text>(br#"{"text": 1}"#).unwrap_err();
         assert_eq!(problem.field.as_deref(), Some("text"));
     }

@@ -16,8 +16,8 @@ use crate::http::command::{self, Answered, CommandAnswer, action_route};
 use crate::http::extract::{Body, Path, Query};
 use crate::http::fields;
 use crate::http::problem::Problem;
-use crate::http::schema;
 use crate::http::reads::{self, AsOf};
+use crate::http::schema;
 use crate::http::state::AppState;
 use crate::http::views::RequestDetail;
 use sablier_projections::request_list::RequestKind;
@@ -25,13 +25,12 @@ use sablier_projections::request_list::RequestKind;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenIncident {
-    /// `OCB` and 7 digits.
     #[schema(value_type = schema::ContractId)]
     pub contract_id: String,
     /// `P1` service down, `P2` degraded, `P3` minor, `P4` information request.
     #[schema(pattern = "^P[1-4]$")]
     pub priority: String,
-    #[schema(max_length = 200)]
+    #[schema(value_type = schema::Title)]
     pub title: String,
     #[schema(value_type = schema::FreeText)]
     pub description: String,

@@ -11,8 +11,8 @@ use sablier_domain::ContractId as ContractIdRule;
 use sablier_domain::incident::PauseReason as PauseReasonRule;
 use sablier_domain::text;
 use sablier_sla::clock::IntervalKind as IntervalKindRule;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, KnownFormat, Type};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::{PartialSchema, ToSchema};
 
 fn string(description: &str) -> ObjectBuilder {
@@ -41,14 +41,20 @@ macro_rules! bounded_text_schema {
     };
 }
 
-bounded_text_schema!(Title, "A short title (an incident's summary, a contract's name).");
+bounded_text_schema!(
+    Title,
+    "A short title (an incident's summary, a contract's name)."
+);
 bounded_text_schema!(
     FreeText,
     "Free text: descriptions, additional information, reasons, resolutions."
 );
 bounded_text_schema!(Name, "A person's or company's name.");
 bounded_text_schema!(AssetRef, "The asset a change concerns (élément de parc).");
-bounded_text_schema!(CustomerReference, "The customer's own reference for a change.");
+bounded_text_schema!(
+    CustomerReference,
+    "The customer's own reference for a change."
+);
 bounded_text_schema!(Comment, "A change request's comment; may be empty.");
 bounded_text_schema!(IncidentComment, "A comment on an incident; never empty.");
 
@@ -131,7 +137,11 @@ mod tests {
     /// either side of each rule.
     #[test]
     fn the_patterns_agree_with_the_parsers() {
-        fn agree(pattern: &str, parse: impl Fn(&str) -> Result<(), InvalidField>, samples: &[&str]) {
+        fn agree(
+            pattern: &str,
+            parse: impl Fn(&str) -> Result<(), InvalidField>,
+            samples: &[&str],
+        ) {
             let regex = regex::Regex::new(pattern).unwrap();
             for sample in samples {
                 assert_eq!(
@@ -144,27 +154,65 @@ mod tests {
         agree(
             text::Login::PATTERN,
             |value| text::Login::parse(value).map(drop),
-            &["jean.dupont", "a_b-c.d9", "short", "jean dupont", "jéandupont", &"x".repeat(65)],
+            &[
+                "jean.dupont",
+                "a_b-c.d9",
+                "short",
+                "jean dupont",
+                "jéandupont",
+                &"x".repeat(65),
+            ],
         );
         agree(
             ContractIdRule::PATTERN,
             |value| ContractIdRule::parse(value).map(drop),
-            &["OCB0000124", "OCB000012", "OCB00001245", "ocb0000124", "OCBabcdefg"],
+            &[
+                "OCB0000124",
+                "OCB000012",
+                "OCB00001245",
+                "ocb0000124",
+                "OCBabcdefg",
+            ],
         );
         agree(
             PauseReasonRule::PATTERN,
             |value| PauseReasonRule::parse(value).map(drop),
-            &["awaiting_customer", "a", "Awaiting", "awaiting customer", "", &"a".repeat(65)],
+            &[
+                "awaiting_customer",
+                "a",
+                "Awaiting",
+                "awaiting customer",
+                "",
+                &"a".repeat(65),
+            ],
         );
         agree(
             text::NON_BLANK_TEXT_PATTERN,
             |value| text::FreeText::parse(value).map(drop),
-            &["Disk full", "", "   ", "a\nb", "tab\there", "bell\u{7}", "\u{7}", "del\u{7f}x", " x\r\n"],
+            &[
+                "Disk full",
+                "",
+                "   ",
+                "a\nb",
+                "tab\there",
+                "bell\u{7}",
+                "\u{7}",
+                "del\u{7f}x",
+                " x\r\n",
+            ],
         );
         agree(
             text::PLAIN_TEXT_PATTERN,
             |value| text::Comment::parse(value).map(drop),
-            &["", "a comment", "line\nbreak", "nul\u{0}", "c1\u{85}", "cr\r", " padded "],
+            &[
+                "",
+                "a comment",
+                "line\nbreak",
+                "nul\u{0}",
+                "c1\u{85}",
+                "cr\r",
+                " padded ",
+            ],
         );
     }
 }

@@ -12,7 +12,9 @@ use sablier_domain::contract::{
 use sablier_domain::incident::{IncidentCommand, PauseReason};
 use sablier_domain::order::{Civility, OrderCommand, OrderContact, PlaceOrder, ServiceItemId};
 use sablier_domain::services::{DomainSettings, StaticPolicyBook};
-use sablier_domain::text::{AssetRef, IncidentComment, Email, FreeText, Login, Name, PhoneNumber, Title};
+use sablier_domain::text::{
+    AssetRef, Email, FreeText, IncidentComment, Login, Name, PhoneNumber, Title,
+};
 use sablier_domain::{
     Actor, ActorRole, Authored, ChangeId, Channel, Clock, CommandContext, ContractId, IncidentId,
     OrderId, SystemClock,

@@ -107,7 +107,11 @@ impl TestApp {
         if let Some(body) = body {
             request = request.json(body);
         }
-        Self::read_answer(Some(&method), request.send().await.expect("the server answers")).await
+        Self::read_answer(
+            Some(&method),
+            request.send().await.expect("the server answers"),
+        )
+        .await
     }
 
     /// Reads an answer to a request built by hand; like every answer the suite reads, it

@@ -825,14 +825,30 @@ async fn issue_20_on_behalf_of_names_a_user_of_the_contract_who_may_open_inciden
         };
         let head = app.log_head().await;
         for who in ["oscar.outsider", "nobody.at.all", "sam.services"] {
-            let problem = app.post("/v1/incidents", &agent, open(who)).await.problem(422);
-            assert_eq!(problem["field"], "on_behalf_of", "{backend}: {who}: {problem:#}");
+            let problem = app
+                .post("/v1/incidents", &agent, open(who))
+                .await
+                .problem(422);
+            assert_eq!(
+                problem["field"], "on_behalf_of",
+                "{backend}: {who}: {problem:#}"
+            );
         }
-        assert_eq!(app.log_head().await, head, "{backend}: a refused incident was appended");
+        assert_eq!(
+            app.log_head().await,
+            head,
+            "{backend}: a refused incident was appended"
+        );
         for who in ["anne.manager", "victor.visitor"] {
-            let opened = app.post("/v1/incidents", &agent, open(who)).await.expect(201);
+            let opened = app
+                .post("/v1/incidents", &agent, open(who))
+                .await
+                .expect(201);
             let history = app
-                .get(&format!("/v1/requests/{}/history", opened["id"].as_str().unwrap()), &agent)
+                .get(
+                    &format!("/v1/requests/{}/history", opened["id"].as_str().unwrap()),
+                    &agent,
+                )
                 .await
                 .expect(200);
             assert_eq!(history[0]["on_behalf_of"], who, "{backend}: {history:#}");

@@ -351,7 +351,10 @@ async fn issue_20_a_body_cut_short_is_malformed_on_every_command_route() {
                 .unwrap();
             let problem = TestApp::read(answer).await.problem(400);
             assert!(
-                problem["detail"].as_str().unwrap().contains("not valid JSON"),
+                problem["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("not valid JSON"),
                 "{} {} with {body:?}: {problem:#}",
                 route.method,
                 route.path
@@ -396,17 +399,38 @@ async fn issue_20_a_pause_reason_is_a_code_in_the_document_as_on_the_server() {
     let alice = app.token("alice.referent", "customer").await;
     let agent = app.token("agent.martin", "agent").await;
     let incident = id_of(app.post("/v1/incidents", &alice, json!({"contract_id": "OCB0000612", "priority": "P3", "title": "T", "description": "D"})).await.expect(201)).await;
-    app.post(&format!("/v1/incidents/{incident}/start-intervention"), &agent, json!({})).await.expect(200);
+    app.post(
+        &format!("/v1/incidents/{incident}/start-intervention"),
+        &agent,
+        json!({}),
+    )
+    .await
+    .expect(200);
     let pause = format!("/v1/incidents/{incident}/await-customer");
-    let problem = app.post(&pause, &agent, json!({"reason": "Waiting for the customer's logs"})).await.problem(422);
+    let problem = app
+        .post(
+            &pause,
+            &agent,
+            json!({"reason": "Waiting for the customer's logs"}),
+        )
+        .await
+        .problem(422);
     assert_eq!(problem["field"], "reason", "{problem:#}");
-    app.post(&pause, &agent, json!({"reason": "awaiting_logs"})).await.expect(200);
+    app.post(&pause, &agent, json!({"reason": "awaiting_logs"}))
+        .await
+        .expect(200);
 
     let document = app.get("/openapi.json", &alice).await.expect(200);
     let schemas = &document["components"]["schemas"];
     let reason = serde_json::to_string(&schemas["AwaitCustomer"]["properties"]["reason"]).unwrap();
-    assert!(reason.contains("#/components/schemas/PauseReason"), "{reason}");
-    assert!(!reason.contains("maxLength"), "the reason is a code, not free text: {reason}");
+    assert!(
+        reason.contains("#/components/schemas/PauseReason"),
+        "{reason}"
+    );
+    assert!(
+        !reason.contains("maxLength"),
+        "the reason is a code, not free text: {reason}"
+    );
     assert_eq!(schemas["PauseReason"]["pattern"], "^[a-z0-9_]{1,64}$");
     app.stop().await;
 }

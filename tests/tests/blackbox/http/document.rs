@@ -218,18 +218,62 @@ fn errors(document: &Document, pointer: &str, body: &[u8]) -> Option<String> {
 #[test]
 fn issue_20_the_suite_refuses_an_answer_the_document_does_not_allow() {
     let refused = |method: Option<&Method>, path: &str, status: u16, media: &str, body: &str| {
-        std::panic::catch_unwind(|| check_answer(method, path, status, Some(media), body.as_bytes()))
-            .is_err()
+        std::panic::catch_unwind(|| {
+            check_answer(method, path, status, Some(media), body.as_bytes())
+        })
+        .is_err()
     };
     let problem = r#"{"type": "https://sablier.dev/problems/not-found", "title": "Not Found", "status": 404, "detail": "incident not found"}"#;
     // What the document allows passes.
-    assert!(!refused(Some(&Method::GET), "/v1/incidents/INC-1", 404, "application/problem+json", problem));
-    assert!(!refused(None, "/v1/requests/INC-1/history", 200, "application/json", "[]"));
+    assert!(!refused(
+        Some(&Method::GET),
+        "/v1/incidents/INC-1",
+        404,
+        "application/problem+json",
+        problem
+    ));
+    assert!(!refused(
+        None,
+        "/v1/requests/INC-1/history",
+        200,
+        "application/json",
+        "[]"
+    ));
     // A body of the wrong shape, a status or a media type the operation does not document,
     // and a problem without its fields are refused.
-    assert!(refused(None, "/v1/requests/INC-1/history", 200, "application/json", r#"[{"sequence": "one"}]"#));
-    assert!(refused(Some(&Method::GET), "/healthz", 302, "application/json", "{}"));
-    assert!(refused(Some(&Method::GET), "/v1/incidents/INC-1", 404, "text/plain", "not found"));
-    assert!(refused(Some(&Method::GET), "/v1/incidents/INC-1", 404, "application/problem+json", "{}"));
-    assert!(refused(None, "/no/such/route", 404, "application/problem+json", "{}"));
+    assert!(refused(
+        None,
+        "/v1/requests/INC-1/history",
+        200,
+        "application/json",
+        r#"[{"sequence": "one"}]"#
+    ));
+    assert!(refused(
+        Some(&Method::GET),
+        "/healthz",
+        302,
+        "application/json",
+        "{}"
+    ));
+    assert!(refused(
+        Some(&Method::GET),
+        "/v1/incidents/INC-1",
+        404,
+        "text/plain",
+        "not found"
+    ));
+    assert!(refused(
+        Some(&Method::GET),
+        "/v1/incidents/INC-1",
+        404,
+        "application/problem+json",
+        "{}"
+    ));
+    assert!(refused(
+        None,
+        "/no/such/route",
+        404,
+        "application/problem+json",
+        "{}"
+    ));
 }

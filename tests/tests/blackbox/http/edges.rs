@@ -399,7 +399,10 @@ async fn issue_20_refusals_hyper_answers_itself_have_problem_bodies() {
             "{answer}"
         );
         let problem: serde_json::Value = serde_json::from_str(body).expect("a problem body");
-        (head.split(' ').nth(1).unwrap().parse::<u16>().unwrap(), problem)
+        (
+            head.split(' ').nth(1).unwrap().parse::<u16>().unwrap(),
+            problem,
+        )
     };
     let parameters: Vec<String> = (0..10_000).map(|n| format!("p{n}=v")).collect();
     let many_parameters = format!("/v1/requests?{}", parameters.join("&"));
@@ -410,15 +413,31 @@ async fn issue_20_refusals_hyper_answers_itself_have_problem_bodies() {
             app.admin
         ))
         .await;
-        assert_eq!((status, &problem["status"]), (414, &json!(414)), "{problem:#}");
-        assert!(problem["type"].as_str().unwrap().ends_with("/uri-too-long"), "{problem:#}");
+        assert_eq!(
+            (status, &problem["status"]),
+            (414, &json!(414)),
+            "{problem:#}"
+        );
+        assert!(
+            problem["type"].as_str().unwrap().ends_with("/uri-too-long"),
+            "{problem:#}"
+        );
     }
     let headers: String = (0..150).map(|n| format!("x-header-{n}: v\r\n")).collect();
-    let (status, problem) = exchange(format!("GET /healthz HTTP/1.1\r\nhost: x\r\n{headers}\r\n")).await;
-    assert_eq!((status, &problem["status"]), (431, &json!(431)), "{problem:#}");
+    let (status, problem) =
+        exchange(format!("GET /healthz HTTP/1.1\r\nhost: x\r\n{headers}\r\n")).await;
+    assert_eq!(
+        (status, &problem["status"]),
+        (431, &json!(431)),
+        "{problem:#}"
+    );
     let (status, problem) =
         exchange("GET /healthz HTTP/1.1\r\nhost: x\r\nnot a header\r\n\r\n".to_owned()).await;
-    assert_eq!((status, &problem["status"]), (400, &json!(400)), "{problem:#}");
+    assert_eq!(
+        (status, &problem["status"]),
+        (400, &json!(400)),
+        "{problem:#}"
+    );
     app.stop().await;
 }
 
@@ -493,7 +512,10 @@ async fn issue_20_an_explanation_s_interval_kinds_are_the_documented_ones() {
     let id = opened["id"].as_str().unwrap();
     let as_of = (chrono::Utc::now() + chrono::Duration::days(4)).format("%Y-%m-%dT%H:%M:%SZ");
     let explained = app
-        .get(&format!("/v1/requests/{id}/clocks/GTR?as_of={as_of}"), &customer)
+        .get(
+            &format!("/v1/requests/{id}/clocks/GTR?as_of={as_of}"),
+            &customer,
+        )
         .await
         .expect(200);
     let document = app.get("/openapi.json", &customer).await.expect(200);
@@ -511,7 +533,10 @@ async fn issue_20_an_explanation_s_interval_kinds_are_the_documented_ones() {
         .collect();
     assert!(sent.contains("outside_hours"), "{explained:#}");
     for kind in sent {
-        assert!(documented.contains(&kind), "{kind} is not in {documented:?}");
+        assert!(
+            documented.contains(&kind),
+            "{kind} is not in {documented:?}"
+        );
     }
     app.stop().await;
 }
