@@ -17,7 +17,8 @@
 # taken, an article must be in the catalogue, a cursor must be one the list handed out),
 # and those refusals are the API working.
 #
-# SABLIER_FUZZ_PROFILE=dev uses a debug build (quicker to build, slower to answer).
+# SABLIER_FUZZ_PROFILE=dev uses a debug build (quicker to build, slower to answer);
+# SABLIER_FUZZ_AS=customer|agent|admin picks whose token the requests carry (agent).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"
@@ -120,9 +121,14 @@ values = [$(quoted ${token_id:+"$token_id"}) "unknown"]
 algorithms = ["location-headers", "dependency-analysis"]
 EOF
 
+case "${SABLIER_FUZZ_AS:-agent}" in
+  customer) caller="$customer" ;;
+  admin) caller="$admin" ;;
+  *) caller="$agent" ;;
+esac
 status=0
 st --config-file "$work/schemathesis.toml" run "$base/openapi.json" \
-  -H "Authorization: Bearer ${SABLIER_FUZZ_TOKEN:-$agent}" \
+  -H "Authorization: Bearer $caller" \
   --checks all --exclude-checks positive_data_acceptance \
   --max-time "$seconds" --report ndjson --report-dir "${SABLIER_FUZZ_REPORT_DIR:-$work/reports}" ||
   status=$?
