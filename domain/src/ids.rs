@@ -15,6 +15,9 @@ use crate::text::InvalidField;
 pub struct ContractId(String);
 
 impl ContractId {
+    /// The rule [`ContractId::parse`] checks, as a JSON-Schema pattern.
+    pub const PATTERN: &'static str = "^OCB[0-9]{7}$";
+
     pub fn parse(value: impl AsRef<str>) -> Result<Self, InvalidField> {
         let value = value.as_ref().trim();
         let digits = value.strip_prefix("OCB").unwrap_or("");

@@ -30,7 +30,17 @@ impl InvalidField {
     }
 }
 
-/// Defines a trimmed, non-empty text newtype of at most `$max` characters.
+/// Text without control characters other than tab and line feed, as a JSON-Schema
+/// (ECMA-262) pattern: the rule every [`bounded_text!`] type checks, stated for the API's
+/// document.
+pub const PLAIN_TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$";
+
+/// [`PLAIN_TEXT_PATTERN`] with at least one character that is not white space.
+pub const NON_BLANK_TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$";
+
+/// Defines a trimmed text newtype of at most `$max` characters, non-empty unless
+/// `allow_empty`. Length and characters are checked on the text as given, so that its
+/// constants state the rule exactly for the API's document; the value kept is trimmed.
 macro_rules! bounded_text {
     ($(#[$doc:meta])* $name:ident, $field:literal, $max:literal, allow_empty = $allow_empty:literal) => {
         $(#[$doc])*
@@ -40,20 +50,29 @@ macro_rules! bounded_text {
 
         impl $name {
             pub const MAX_CHARS: usize = $max;
+            /// 0 when the text may be empty, else 1.
+            pub const MIN_CHARS: usize = if $allow_empty { 0 } else { 1 };
+            /// The characters allowed, as a JSON-Schema pattern.
+            pub const PATTERN: &'static str = if $allow_empty {
+                PLAIN_TEXT_PATTERN
+            } else {
+                NON_BLANK_TEXT_PATTERN
+            };
 
             pub fn parse(value: impl AsRef<str>) -> Result<Self, InvalidField> {
-                let trimmed = value.as_ref().trim();
+                let given = value.as_ref();
+                let trimmed = given.trim();
                 if !$allow_empty && trimmed.is_empty() {
                     return Err(InvalidField::new($field, "must not be empty"));
                 }
-                let chars = trimmed.chars().count();
+                let chars = given.chars().count();
                 if chars > $max {
                     return Err(InvalidField::new(
                         $field,
                         format!("must be at most {} characters (got {chars})", $max),
                     ));
                 }
-                if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+                if given.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
                     return Err(InvalidField::new($field, "must not contain control characters"));
                 }
                 Ok(Self(trimmed.to_owned()))
@@ -83,6 +102,11 @@ bounded_text!(
     Comment, "comment", 400, allow_empty = true
 );
 bounded_text!(
+    /// A comment on an incident: never empty, at most 4,000 characters (DOMAIN.md,
+    /// "Incident comments and on-behalf actions").
+    IncidentComment, "text", 4000, allow_empty = false
+);
+bounded_text!(
     /// The customer's own reference for a change: optional, at most 64 characters.
     CustomerReference, "customer_reference", 64, allow_empty = false
 );
@@ -109,6 +133,9 @@ bounded_text!(
 pub struct Login(String);
 
 impl Login {
+    /// The rule [`Login::parse`] checks, as a JSON-Schema pattern.
+    pub const PATTERN: &'static str = "^[A-Za-z0-9._-]{8,64}$";
+
     pub fn parse(value: impl AsRef<str>) -> Result<Self, InvalidField> {
         let value = value.as_ref();
         let length = value.chars().count();
@@ -147,10 +174,12 @@ impl fmt::Display for Login {
 pub struct Email(String);
 
 impl Email {
+    pub const MAX_CHARS: usize = 254;
+
     pub fn parse(value: impl AsRef<str>) -> Result<Self, InvalidField> {
         let value = value.as_ref().trim();
         let invalid = |rule: &str| Err(InvalidField::new("email", rule.to_owned()));
-        if value.len() > 254 {
+        if value.len() > Self::MAX_CHARS {
             return invalid("must be at most 254 characters");
         }
         let Some((local, domain)) = value.split_once('@') else {
@@ -252,6 +281,24 @@ mod tests {
             InvalidField::new("comment", "must be at most 400 characters (got 401)")
         );
         assert_eq!(Comment::parse("  ").unwrap().as_str(), "");
+    }
+
+    #[test]
+    fn issue_20_an_incident_comment_is_never_empty_and_at_most_4000_characters() {
+        for blank in ["", "   ", "\n\t"] {
+            assert_eq!(
+                IncidentComment::parse(blank).unwrap_err(),
+                InvalidField::new("text", "must not be empty"),
+                "{blank:?}"
+            );
+        }
+        assert!(IncidentComment::parse("é".repeat(4000)).is_ok());
+        assert_eq!(
+            IncidentComment::parse("é".repeat(4001)).unwrap_err(),
+            InvalidField::new("text", "must be at most 4000 characters (got 4001)")
+        );
+        assert_eq!(IncidentComment::MIN_CHARS, 1);
+        assert_eq!(IncidentComment::PATTERN, NON_BLANK_TEXT_PATTERN);
     }
 
     #[test]

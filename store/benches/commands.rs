@@ -18,7 +18,7 @@ use chrono_tz::Europe::Paris;
 use sablier_domain::contract::{Contract, ContractCommand, DeclaredUser, Offer};
 use sablier_domain::incident::{Incident, IncidentCommand};
 use sablier_domain::services::{DomainSettings, StaticPolicyBook};
-use sablier_domain::text::{Comment, Email, FreeText, Login, Name, Title};
+use sablier_domain::text::{Email, FreeText, IncidentComment, Login, Name, Title};
 use sablier_domain::{
     Actor, ActorRole, Authored, Channel, CommandContext, ContractId, FixedClock, IncidentId,
 };
@@ -126,7 +126,8 @@ async fn run_commands(
                     match &hot {
                         Some(id) => {
                             let text =
-                                Comment::parse(format!("client {client} comment {n}")).unwrap();
+                                IncidentComment::parse(format!("client {client} comment {n}"))
+                                    .unwrap();
                             let command = Authored::new(
                                 agent.actor.clone(),
                                 IncidentCommand::AddComment { text },

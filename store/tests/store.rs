@@ -11,7 +11,7 @@ use futures::TryStreamExt;
 use sablier_domain::contract::{Contract, ContractCommand, DeclaredUser, Offer};
 use sablier_domain::incident::{Incident, IncidentCommand, IncidentError, IncidentEvent};
 use sablier_domain::services::{DomainSettings, StaticPolicyBook};
-use sablier_domain::text::{Comment, Email, FreeText, Login, Name, Title};
+use sablier_domain::text::{Email, FreeText, IncidentComment, Login, Name, Title};
 use sablier_domain::{
     Actor, ActorRole, Authored, Channel, CommandContext, ContractId, FixedClock, IncidentId,
     Services,
@@ -652,7 +652,7 @@ async fn thirty_two_concurrent_commands_on_one_incident_all_succeed_once() {
                 );
                 tokio::spawn(async move {
                     let agent = context(ActorRole::Agent);
-                    let text = Comment::parse(format!("comment {n}")).unwrap();
+                    let text = IncidentComment::parse(format!("comment {n}")).unwrap();
                     bus.execute(
                         id.as_str(),
                         Authored::new(agent.actor.clone(), IncidentCommand::AddComment { text }),
@@ -708,7 +708,7 @@ async fn a_command_that_still_conflicts_fails_cleanly() {
                 let (bus, id) = (impatient(), id.clone());
                 tokio::spawn(async move {
                     let agent = context(ActorRole::Agent);
-                    let text = Comment::parse(format!("comment {n}")).unwrap();
+                    let text = IncidentComment::parse(format!("comment {n}")).unwrap();
                     bus.execute(
                         id.as_str(),
                         Authored::new(agent.actor.clone(), IncidentCommand::AddComment { text }),
@@ -870,7 +870,7 @@ async fn one_bus_queues_commands_on_the_same_aggregate() {
             let (bus, id) = (bus.clone(), id.clone());
             tokio::spawn(async move {
                 let agent = context(ActorRole::Agent);
-                let text = Comment::parse(format!("comment {n}")).unwrap();
+                let text = IncidentComment::parse(format!("comment {n}")).unwrap();
                 bus.execute(
                     id.as_str(),
                     Authored::new(agent.actor.clone(), IncidentCommand::AddComment { text }),

@@ -198,12 +198,44 @@ impl Caller {
         }
     }
 
-    /// The same caller, acting for `login`.
-    pub fn on_behalf_of(self, login: Login) -> Self {
-        Self {
+    /// The same caller, acting for `login` (staff taking a customer's call): a user
+    /// declared on `contract` who may do there what `need` asks (DOMAIN.md, "Incident
+    /// comments and on-behalf actions"), else 422 naming `field`.
+    pub async fn on_behalf_of(
+        self,
+        state: &AppState,
+        login: Login,
+        contract: &str,
+        need: Need,
+        field: &str,
+    ) -> Result<Self, Problem> {
+        // A user declared by a command this server acknowledged is seen at once.
+        state.views_caught_up().await?;
+        let mut memberships = BTreeMap::new();
+        for entry in Directory::memberships(&state.reader, login.as_str()).await? {
+            memberships.insert(entry.contract_id.clone(), entry.roles()?);
+        }
+        let represented = Caller {
+            actor: Actor::new(login.clone(), ActorRole::Customer),
+            on_behalf_of: None,
+            memberships,
+            ..self.clone()
+        };
+        if let Err(refusal) = represented.require(contract, need, "contract") {
+            let rule = if represented.sees(contract) {
+                format!(
+                    "{login} may not do this on contract {contract}: {}",
+                    refusal.detail
+                )
+            } else {
+                format!("{login} is not a user declared on contract {contract}")
+            };
+            return Err(Problem::invalid_field(field, rule));
+        }
+        Ok(Self {
             on_behalf_of: Some(login),
             ..self
-        }
+        })
     }
 
     /// Whether the caller may see billing amounts of `contract`.

@@ -3,6 +3,8 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::http::schema;
+
 /// No fields: `{}`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -15,11 +17,7 @@ pub struct Quote {
     #[schema(maximum = 100_000_000_000_u64)]
     pub amount_cents: u64,
     #[serde(default)]
-    #[schema(
-        min_length = 1,
-        max_length = 10000,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = Option<schema::FreeText>)]
     pub note: Option<String>,
 }
 
@@ -27,11 +25,7 @@ pub struct Quote {
 #[serde(deny_unknown_fields)]
 pub struct OptionalReason {
     #[serde(default)]
-    #[schema(
-        min_length = 1,
-        max_length = 10000,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = Option<schema::FreeText>)]
     pub reason: Option<String>,
 }
 
@@ -39,21 +33,13 @@ pub struct OptionalReason {
 #[serde(deny_unknown_fields)]
 pub struct OptionalNote {
     #[serde(default)]
-    #[schema(
-        min_length = 1,
-        max_length = 10000,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = Option<schema::FreeText>)]
     pub note: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reason {
-    #[schema(
-        min_length = 1,
-        max_length = 10000,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = schema::FreeText)]
     pub reason: String,
 }

@@ -27,6 +27,7 @@ use crate::http::extract::{Body, Path, Query};
 use crate::http::fields;
 use crate::http::problem::Problem;
 use crate::http::reads::{self, AsOf};
+use crate::http::schema;
 use crate::http::state::AppState;
 use crate::http::views::RequestDetail;
 use sablier_projections::request_list::RequestKind;
@@ -49,61 +50,34 @@ pub struct AttachmentRef {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeFormBody {
-    #[schema(
-        min_length = 1,
-        max_length = 128,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = Option<schema::AssetRef>)]
     pub asset: Option<String>,
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = Option<schema::Title>)]
     pub catalogue: Option<String>,
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = Option<schema::Title>)]
     pub category: Option<String>,
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = Option<schema::Title>)]
     pub article: Option<String>,
     /// `standard` or `urgent`, among the article's.
     #[schema(pattern = "^(standard|urgent)$")]
     pub lead_time: Option<String>,
     /// At most 64 characters.
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = Option<schema::CustomerReference>)]
     pub customer_reference: Option<String>,
-    #[schema(
-        min_length = 1,
-        max_length = 10000,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = Option<schema::FreeText>)]
     pub additional_information: Option<String>,
     /// At most 5, each uploaded first.
     #[serde(default)]
     pub attachments: Vec<AttachmentRef>,
     /// At most 400 characters.
-    #[schema(
-        max_length = 400,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = Option<schema::Comment>)]
     pub comment: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewChange {
-    #[schema(pattern = "^OCB[0-9]{7}$")]
+    #[schema(value_type = schema::ContractId)]
     pub contract_id: String,
     /// `true`: submit now ("Confirmer la demande"); `false`: save as a draft.
     #[serde(default = "yes")]
@@ -405,7 +379,7 @@ action_route!(
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// The contract the file is for (manager on Services).
-    #[param(pattern = "^OCB[0-9]{7}$")]
+    #[param(value_type = schema::ContractId)]
     pub contract_id: String,
     /// The file's name.
     #[param(min_length = 1, max_length = 255, pattern = "^[^/\\\\]*\\S[^/\\\\]*$")]
@@ -426,7 +400,7 @@ pub struct UploadedAttachment {
 /// Content-Type the media type; 10 MiB at most by default). Answers the description to
 /// put in the form; only changes of this contract may list it.
 #[utoipa::path(post, path = "/v1/attachments", tag = "changes", params(UploadQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    request_body(content = serde_json::Value, content_type = "*/*", description = "The file, any bytes; its Content-Type is its media type"),
     responses((status = 201, body = UploadedAttachment), (status = "4XX", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn upload(
@@ -478,7 +452,7 @@ pub async fn upload(
 /// Downloads a file attached to a change (visitor on Services).
 #[utoipa::path(get, path = "/v1/changes/{change_id}/attachments/{sha256}", tag = "changes",
     params(("change_id" = String, Path), ("sha256" = String, Path)),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "The file, with the media type it was uploaded with", content_type = "*/*", body = Vec<u8>), (status = "4XX", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn download(
     State(state): State<AppState>,

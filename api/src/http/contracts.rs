@@ -22,50 +22,33 @@ use crate::http::command::{self, Answered, CommandAnswer};
 use crate::http::extract::{Body, Path};
 use crate::http::fields;
 use crate::http::problem::Problem;
+use crate::http::schema;
 use crate::http::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
-    /// 8–64 characters among letters, digits and `. _ -`.
-    #[schema(pattern = "^[A-Za-z0-9._-]{8,64}$")]
+    #[schema(value_type = schema::Login)]
     pub login: String,
-    #[schema(format = "email")]
+    #[schema(value_type = schema::Email)]
     pub email: String,
-    #[schema(
-        min_length = 1,
-        max_length = 128,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = schema::Name)]
     pub first_name: String,
-    #[schema(
-        min_length = 1,
-        max_length = 128,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = schema::Name)]
     pub last_name: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateContract {
-    /// `OCB` and 7 digits.
-    #[schema(pattern = "^OCB[0-9]{7}$")]
+    #[schema(value_type = schema::ContractId)]
     pub contract_id: String,
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = schema::Title)]
     pub name: String,
     /// `Flexible Computing Advanced`, `Flexible Engine` or `Cloud Avenue`.
     #[schema(pattern = "^(Flexible Computing Advanced|Flexible Engine|Cloud Avenue)$")]
     pub offer: String,
-    #[schema(
-        min_length = 1,
-        max_length = 128,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = schema::Name)]
     pub company: String,
     /// IANA time zone, default `Europe/Paris`.
     #[serde(default)]
@@ -151,16 +134,12 @@ pub struct TierPeriod {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ContractView {
-    #[schema(pattern = "^OCB[0-9]{7}$")]
+    #[schema(value_type = schema::ContractId)]
     pub contract_id: String,
     pub name: String,
     #[schema(pattern = "^(Flexible Computing Advanced|Flexible Engine|Cloud Avenue)$")]
     pub offer: String,
-    #[schema(
-        min_length = 1,
-        max_length = 128,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = schema::Name)]
     pub company: String,
     #[schema(example = "Europe/Paris")]
     pub time_zone: String,
@@ -313,11 +292,7 @@ pub struct ExpertTime {
     #[schema(minimum = 1, maximum = 1440)]
     pub minutes: u32,
     #[serde(default)]
-    #[schema(
-        min_length = 1,
-        max_length = 10000,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = Option<schema::FreeText>)]
     pub note: Option<String>,
 }
 
@@ -351,21 +326,13 @@ pub async fn expert_time(
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct UserView {
-    #[schema(pattern = "^[A-Za-z0-9._-]{8,64}$")]
+    #[schema(value_type = schema::Login)]
     pub login: String,
-    #[schema(format = "email")]
+    #[schema(value_type = schema::Email)]
     pub email: String,
-    #[schema(
-        min_length = 1,
-        max_length = 128,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = schema::Name)]
     pub first_name: String,
-    #[schema(
-        min_length = 1,
-        max_length = 128,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = schema::Name)]
     pub last_name: String,
     /// One role per section: `none`, `visitor` or `manager`.
     #[schema(value_type = Object)]
@@ -429,21 +396,13 @@ pub struct RolesDoc {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeclareUserBody {
-    #[schema(pattern = "^[A-Za-z0-9._-]{8,64}$")]
+    #[schema(value_type = schema::Login)]
     pub login: String,
-    #[schema(format = "email")]
+    #[schema(value_type = schema::Email)]
     pub email: String,
-    #[schema(
-        min_length = 1,
-        max_length = 128,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = schema::Name)]
     pub first_name: String,
-    #[schema(
-        min_length = 1,
-        max_length = 128,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = schema::Name)]
     pub last_name: String,
     /// `{"contract": "visitor", "support": "manager", ...}`; absent sections are `none`.
     #[serde(default)]
@@ -550,7 +509,7 @@ pub struct BillingLineView {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct BillView {
-    #[schema(pattern = "^OCB[0-9]{7}$")]
+    #[schema(value_type = schema::ContractId)]
     pub contract_id: String,
     pub month: String,
     #[schema(example = "Europe/Paris")]

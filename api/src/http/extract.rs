@@ -53,7 +53,17 @@ where
 }
 
 /// Parses JSON, naming the path of the field at fault.
+///
+/// The body is first read as JSON of any shape, so a body that is not JSON at all (cut
+/// short, say) is answered 400 malformed, never 422 for whichever field the typed reading
+/// happened to meet before the syntax error.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|error| {
+        Problem::malformed(format!(
+            "the body is not valid JSON: {}",
+            strip_position(&error.to_string())
+        ))
+    })?;
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize(&mut deserializer) {
         Ok(value) => {
@@ -142,5 +152,50 @@ where
                     rejection.body_text(),
                 )
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Text {
+        text: String,
+    }
+
+    #[test]
+    fn issue_20_a_body_cut_short_is_malformed_not_an_unknown_field() {
+        for body in [
+            &br#"{"oops": "#[..],
+            br#"{"text": "a""#,
+            br#"{"text": 1"#,
+            b"{",
+        ] {
+            let problem = parse_json::<Text>(body).unwrap_err();
+            assert_eq!(
+                problem.status,
+                400,
+                "{}: {problem:?}",
+                String::from_utf8_lossy(body)
+            );
+            assert!(problem.field.is_none(), "{problem:?}");
+        }
+    }
+
+    #[test]
+    fn a_whole_body_with_a_wrong_field_is_named() {
+        let problem = parse_json::<Text>(br#"{"oops": 1}"#).unwrap_err();
+        assert_eq!(problem.status, 422);
+        assert!(
+            problem.detail.contains("unknown field `oops`"),
+            "{problem:?}"
+        );
+        let problem = parse_json::<Text>(br#"{"text": 1}"#).unwrap_err();
+        assert_eq!(problem.field.as_deref(), Some("text"));
     }
 }

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use sablier_domain::incident::{Incident, IncidentCommand, PauseReason};
-use sablier_domain::text::{Comment, FreeText, Login, Title};
+use sablier_domain::text::{FreeText, IncidentComment, Login, Title};
 use sablier_domain::{Authored, ContractId, IncidentId};
 use sablier_sla::Priority;
 use serde::Deserialize;
@@ -17,6 +17,7 @@ use crate::http::extract::{Body, Path, Query};
 use crate::http::fields;
 use crate::http::problem::Problem;
 use crate::http::reads::{self, AsOf};
+use crate::http::schema;
 use crate::http::state::AppState;
 use crate::http::views::RequestDetail;
 use sablier_projections::request_list::RequestKind;
@@ -24,22 +25,19 @@ use sablier_projections::request_list::RequestKind;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenIncident {
-    /// `OCB` and 7 digits.
-    #[schema(pattern = "^OCB[0-9]{7}$")]
+    #[schema(value_type = schema::ContractId)]
     pub contract_id: String,
     /// `P1` service down, `P2` degraded, `P3` minor, `P4` information request.
     #[schema(pattern = "^P[1-4]$")]
     pub priority: String,
-    #[schema(max_length = 200)]
+    #[schema(value_type = schema::Title)]
     pub title: String,
-    #[schema(
-        min_length = 1,
-        max_length = 10000,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = schema::FreeText)]
     pub description: String,
-    /// Staff opening the ticket for a customer (by phone): the customer's login.
+    /// Staff opening the ticket for a customer (by phone): the login of a user declared
+    /// on the contract who may open incidents there (visitor or manager on Support).
     #[serde(default)]
+    #[schema(value_type = Option<schema::Login>)]
     pub on_behalf_of: Option<String>,
 }
 
@@ -54,6 +52,21 @@ pub async fn open(
 ) -> Result<Answered, Problem> {
     let contract_id = fields::parse("contract_id", &body.contract_id, ContractId::parse)?;
     caller.require(contract_id.as_str(), Need::ActOnSupport, "contract")?;
+    let on_behalf_of =
+        fields::parse_optional("on_behalf_of", body.on_behalf_of.as_deref(), Login::parse)?;
+    let mut caller = caller;
+    if let Some(login) = on_behalf_of {
+        caller.require_staff("open an incident on behalf of a customer")?;
+        caller = caller
+            .on_behalf_of(
+                &state,
+                login,
+                contract_id.as_str(),
+                Need::ActOnSupport,
+                "on_behalf_of",
+            )
+            .await?;
+    }
     let incident_id = IncidentId::generate();
     let command = IncidentCommand::Open {
         incident_id: incident_id.clone(),
@@ -62,13 +75,6 @@ pub async fn open(
         title: fields::parse("title", &body.title, Title::parse)?,
         description: fields::parse("description", &body.description, FreeText::parse)?,
     };
-    let on_behalf_of =
-        fields::parse_optional("on_behalf_of", body.on_behalf_of.as_deref(), Login::parse)?;
-    let mut caller = caller;
-    if let Some(login) = on_behalf_of {
-        caller.require_staff("open an incident on behalf of a customer")?;
-        caller = caller.on_behalf_of(login);
-    }
     let (answer, _) = command::execute(
         &state,
         &state.engine.incidents,
@@ -134,25 +140,23 @@ async fn act(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AwaitCustomer {
-    /// Why the clocks pause (default `awaiting_customer`).
+    /// Why the clocks pause: a reason code (default `awaiting_customer`).
     #[serde(default)]
-    #[schema(pattern = "^[a-z0-9_]{1,64}$")]
-    #[schema(
-        min_length = 1,
-        max_length = 10000,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = Option<schema::PauseReason>)]
     pub reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithText {
-    #[schema(
-        min_length = 1,
-        max_length = 10000,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = schema::FreeText)]
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewComment {
+    #[schema(value_type = schema::IncidentComment)]
     pub text: String,
 }
 
@@ -161,11 +165,7 @@ pub struct WithText {
 pub struct ChangePriority {
     #[schema(pattern = "^P[1-4]$")]
     pub to: String,
-    #[schema(
-        min_length = 1,
-        max_length = 10000,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = schema::FreeText)]
     pub reason: String,
 }
 
@@ -227,7 +227,7 @@ action_route!(
 );
 action_route!(
     "incidents", "incident_id", IncidentCommand;
-    /// A comment (at most 400 characters).
-    comment, "/v1/incidents/{incident_id}/comments", WithText,
-    |body| IncidentCommand::AddComment { text: fields::parse("text", &body.text, Comment::parse)? }
+    /// A comment: never empty, at most 4,000 characters.
+    comment, "/v1/incidents/{incident_id}/comments", NewComment,
+    |body| IncidentCommand::AddComment { text: fields::parse("text", &body.text, IncidentComment::parse)? }
 );

@@ -5,6 +5,7 @@
 //! business rules stay in the aggregates, SQL in the store and the projections.
 
 pub mod auth;
+pub mod bare_refusals;
 pub mod bodies;
 pub mod changes;
 pub mod command;
@@ -21,6 +22,7 @@ pub mod problem;
 pub mod reads;
 pub mod reference;
 pub mod refusal;
+pub mod schema;
 pub mod state;
 pub mod telemetry;
 pub mod throttle;
@@ -189,6 +191,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             telemetry::observe,
         ))
+        .layer(middleware::map_response(bare_refusals::problem_bodies))
         .with_state(state)
 }
 

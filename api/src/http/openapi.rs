@@ -1,7 +1,9 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations and the body types.
 
 use axum::Json;
+use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::http::throttle::DocumentThrottling;
@@ -38,9 +40,48 @@ use crate::http::{changes, contracts, incidents, ops, orders, reads, reference, 
         tokens::create, tokens::list, tokens::revoke,
         ops::healthz, ops::readyz, ops::metrics,
     ),
-    modifiers(&BearerAuth, &DocumentThrottling),
+    modifiers(&BearerAuth, &DocumentThrottling, &QualifiedOperationIds, &EveryRefusal),
 )]
 pub struct ApiDoc;
+
+/// Operation ids are `<tag>_<handler>` (`contracts_create`, `orders_accept_quote`):
+/// handlers of different resources share names (`create`, `detail`, `accept_quote`), and
+/// OpenAPI wants every id unique (client generators name their methods after them).
+struct QualifiedOperationIds;
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .flatten()
+}
+
+impl Modify for QualifiedOperationIds {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations(item) {
+                let tag = operation
+                    .tags
+                    .as_ref()
+                    .and_then(|tags| tags.first())
+                    .expect("every operation has a tag");
+                let handler = operation
+                    .operation_id
+                    .as_deref()
+                    .expect("every operation has an id");
+                operation.operation_id = Some(format!("{tag}_{handler}"));
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 
@@ -51,6 +92,41 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Every operation may be refused with a problem: a 4xx (hyper's own refusals of a
+/// request it cannot read, 400, 414 and 431, reach every route) and a 5xx (503 with
+/// Retry-After when the views have not reached a position in time or a write conflict
+/// outlived its retries; an opaque 500).
+struct EveryRefusal;
+
+impl Modify for EveryRefusal {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+        };
+        let refused = problem("Refused: the problem says why");
+        let failed = problem("A server error (503 with Retry-After when retrying may succeed)");
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations(item) {
+                let responses = &mut operation.responses.responses;
+                responses
+                    .entry("4XX".to_owned())
+                    .or_insert_with(|| refused.clone().into());
+                responses
+                    .entry("5XX".to_owned())
+                    .or_insert_with(|| failed.clone().into());
+            }
+        }
     }
 }
 

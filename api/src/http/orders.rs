@@ -20,6 +20,7 @@ use crate::http::extract::{Body, Path, Query};
 use crate::http::fields;
 use crate::http::problem::Problem;
 use crate::http::reads::{self, AsOf};
+use crate::http::schema;
 use crate::http::state::AppState;
 use crate::http::views::RequestDetail;
 use sablier_projections::request_list::RequestKind;
@@ -30,19 +31,11 @@ pub struct Contact {
     /// `ms` or `mr`.
     #[schema(pattern = "^(ms|mr)$")]
     pub civility: String,
-    #[schema(
-        min_length = 1,
-        max_length = 128,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = schema::Name)]
     pub last_name: String,
-    #[schema(
-        min_length = 1,
-        max_length = 128,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = schema::Name)]
     pub first_name: String,
-    #[schema(format = "email")]
+    #[schema(value_type = schema::Email)]
     pub email: String,
     /// A landline or a mobile number is required.
     #[serde(default)]
@@ -56,18 +49,14 @@ pub struct Contact {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrder {
-    #[schema(pattern = "^OCB[0-9]{7}$")]
+    #[schema(value_type = schema::ContractId)]
     pub contract_id: String,
     /// A service catalogue item id.
     #[schema(pattern = "^[a-z0-9][a-z0-9-]*$", max_length = 64)]
     pub item: String,
     pub contact: Contact,
     #[serde(default)]
-    #[schema(
-        min_length = 1,
-        max_length = 10000,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = Option<schema::FreeText>)]
     pub comments: Option<String>,
 }
 

@@ -20,6 +20,7 @@ use crate::http::auth::{Caller, Need, section_of};
 use crate::http::extract::{Path, Query};
 use crate::http::fields;
 use crate::http::problem::Problem;
+use crate::http::schema;
 use crate::http::state::AppState;
 use crate::http::views::{
     ClockExplanation, ClockView, HistoryEntry, IntervalView, RequestDetail, RequestView,
@@ -96,7 +97,7 @@ pub async fn detail(
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only this contract's requests.
-    #[param(pattern = "^OCB[0-9]{7}$")]
+    #[param(value_type = Option<schema::ContractId>)]
     pub contract_id: Option<String>,
     /// `incident`, `change` or `order`.
     #[param(pattern = "^(incident|change|order)$")]
@@ -296,7 +297,7 @@ pub async fn explain(
 #[into_params(parameter_in = Query)]
 pub struct BreachWatchQuery {
     /// Only this contract's clocks.
-    #[param(pattern = "^OCB[0-9]{7}$")]
+    #[param(value_type = Option<schema::ContractId>)]
     pub contract_id: Option<String>,
     /// 1 to 500, default 100.
     #[param(minimum = 1, maximum = 500)]
@@ -306,7 +307,7 @@ pub struct BreachWatchQuery {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct BreachWatchEntry {
     pub request_id: String,
-    #[schema(pattern = "^OCB[0-9]{7}$")]
+    #[schema(value_type = schema::ContractId)]
     pub contract_id: String,
     pub metric: String,
     #[schema(pattern = "^P[1-4]$")]

@@ -15,6 +15,7 @@ use crate::http::auth::Caller;
 use crate::http::extract::Query;
 use crate::http::fields;
 use crate::http::problem::Problem;
+use crate::http::schema;
 use crate::http::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -27,23 +28,11 @@ pub struct LeadTimeView {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ArticleView {
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = schema::Title)]
     pub catalogue: String,
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = schema::Title)]
     pub category: String,
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = schema::Title)]
     pub article: String,
     /// Staff quote it, and the customer accepts, before work starts.
     pub requires_study: bool,
@@ -86,17 +75,9 @@ pub async fn changes(State(state): State<AppState>, _caller: Caller) -> Json<Vec
 pub struct ServiceItemView {
     pub id: String,
     pub name: String,
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = schema::Title)]
     pub category: String,
-    #[schema(
-        min_length = 1,
-        max_length = 10000,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
+    #[schema(value_type = schema::FreeText)]
     pub description: String,
     /// Euro cents excluding tax; absent for an item sold on quote.
     pub price_cents: Option<u64>,

@@ -13,13 +13,14 @@ use crate::http::auth::Caller;
 use crate::http::extract::{Body, Path};
 use crate::http::fields;
 use crate::http::problem::Problem;
+use crate::http::schema;
 use crate::http::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// The user the token acts as.
-    #[schema(pattern = "^[A-Za-z0-9._-]{8,64}$")]
+    #[schema(value_type = schema::Login)]
     pub login: String,
     /// `customer`, `agent`, `analyst` or `admin`.
     #[schema(pattern = "^(customer|agent|analyst|admin)$")]
@@ -33,7 +34,7 @@ pub struct NewToken {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TokenView {
     pub token_id: String,
-    #[schema(pattern = "^[A-Za-z0-9._-]{8,64}$")]
+    #[schema(value_type = schema::Login)]
     pub login: String,
     #[schema(pattern = "^(customer|agent|analyst|admin)$")]
     pub role: String,

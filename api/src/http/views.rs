@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::http::problem::Problem;
+use crate::http::schema;
 
 /// One request (incident, change or order) as the request list shows it.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -123,7 +124,7 @@ pub struct RequestDetail {
 pub struct IntervalView {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
-    /// `counted`, `outside_calendar`, `holiday`, `paused`, `maintenance`, `stopped`…
+    #[schema(value_type = schema::IntervalKind)]
     pub kind: String,
     pub detail: Option<String>,
 }

@@ -14,6 +14,9 @@ use crate::text::InvalidField;
 pub struct PauseReason(String);
 
 impl PauseReason {
+    /// The rule [`PauseReason::parse`] checks, as a JSON-Schema pattern: a code, not prose.
+    pub const PATTERN: &'static str = "^[a-z0-9_]{1,64}$";
+
     pub fn parse(value: impl AsRef<str>) -> Result<Self, InvalidField> {
         let value = value.as_ref().trim();
         let valid = (1..=64).contains(&value.len())

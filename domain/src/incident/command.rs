@@ -4,7 +4,7 @@ use sablier_sla::Priority;
 
 use crate::ids::{ContractId, IncidentId};
 use crate::incident::PauseReason;
-use crate::text::{Comment, FreeText, Title};
+use crate::text::{FreeText, IncidentComment, Title};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum IncidentCommand {
@@ -42,6 +42,6 @@ pub enum IncidentCommand {
         reason: FreeText,
     },
     AddComment {
-        text: Comment,
+        text: IncidentComment,
     },
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{ContractId, IncidentId};
 use crate::incident::{ClockChange, PauseReason};
-use crate::text::{Comment, FreeText, Title};
+use crate::text::{FreeText, IncidentComment, Title};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum IncidentEvent {
@@ -70,7 +70,7 @@ pub enum IncidentEvent {
     },
     CommentAdded {
         at: DateTime<Utc>,
-        text: Comment,
+        text: IncidentComment,
     },
 }
 

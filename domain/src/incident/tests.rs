@@ -20,7 +20,7 @@ use crate::actor::{Actor, ActorRole, Authored};
 use crate::ids::{ContractId, IncidentId};
 use crate::services::Services;
 use crate::testing::{TestServices, contract_id, utc};
-use crate::text::{Comment, FreeText, Login, Title};
+use crate::text::{FreeText, IncidentComment, Login, Title};
 
 // ---------------------------------------------------------------------------------------
 // The default policy, by hand
@@ -699,7 +699,7 @@ fn the_whole_lifecycle_with_its_clock_transitions() {
         later,
         CUSTOMER,
         IncidentCommand::AddComment {
-            text: Comment::parse("Merci").unwrap(),
+            text: IncidentComment::parse("Merci").unwrap(),
         },
         invalid("comment on", Closed),
     );
@@ -1300,12 +1300,12 @@ fn anyone_but_an_analyst_comments_until_the_ticket_is_closed() {
                 at,
                 role,
                 IncidentCommand::AddComment {
-                    text: Comment::parse("Capture jointe").unwrap(),
+                    text: IncidentComment::parse("Capture jointe").unwrap(),
                 },
             )
             .then_expect_events(vec![IncidentEvent::CommentAdded {
                 at,
-                text: Comment::parse("Capture jointe").unwrap(),
+                text: IncidentComment::parse("Capture jointe").unwrap(),
             }]);
     }
 }
@@ -1337,7 +1337,7 @@ fn every_command() -> Vec<IncidentCommand> {
             reason: text("Raison"),
         },
         IncidentCommand::AddComment {
-            text: Comment::parse("Commentaire").unwrap(),
+            text: IncidentComment::parse("Commentaire").unwrap(),
         },
     ]
 }
@@ -1609,7 +1609,7 @@ fn command_for(step: &Step) -> Option<IncidentCommand> {
             reason: text("Raison"),
         },
         Step::Comment => IncidentCommand::AddComment {
-            text: Comment::parse("Commentaire").unwrap(),
+            text: IncidentComment::parse("Commentaire").unwrap(),
         },
         Step::ContractTier(_) => return None,
     })
@@ -2056,7 +2056,7 @@ fn every_incident_event() -> Vec<IncidentEvent> {
         },
         IncidentEvent::CommentAdded {
             at: utc(2026, 3, 2, 8, 20, 0),
-            text: Comment::parse("Capture d'écran jointe").unwrap(),
+            text: IncidentComment::parse("Capture d'écran jointe").unwrap(),
         },
     ];
     for event in &events {
@@ -2101,6 +2101,22 @@ fn every_incident_event_has_a_stable_stored_form() {
         let read_back: IncidentEvent = serde_json::from_value(stored.clone()).unwrap();
         assert_eq!(read_back, event, "round trip of {}", event.event_type());
         insta::assert_json_snapshot!(event.event_type(), stored);
+    }
+}
+
+#[test]
+fn issue_20_comments_stored_under_the_change_forms_rule_still_read() {
+    // Before incident comments had a rule of their own, "" and "   " were stored (as "")
+    // and nothing longer than 400 characters; an empty comment must still read back.
+    for text in ["", "Capture d'écran jointe"] {
+        let stored = serde_json::json!({
+            "CommentAdded": {"at": "2026-03-02T08:20:00Z", "text": text}
+        });
+        let read: IncidentEvent = serde_json::from_value(stored).unwrap();
+        let IncidentEvent::CommentAdded { text: read, .. } = read else {
+            panic!("a CommentAdded reads as one");
+        };
+        assert_eq!(read.as_str(), text);
     }
 }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use sablier_domain::change::{ChangeEvent, ChangeForm, ChangeStatus};
 use sablier_domain::incident::{IncidentEvent, PauseReason};
 use sablier_domain::order::{OrderEvent, OrderStatus};
-use sablier_domain::text::Comment;
+use sablier_domain::text::IncidentComment;
 use sablier_sla::Priority;
 use sablier_store::testing::TestDatabase;
 
@@ -214,7 +214,7 @@ fn catalogue() -> Vec<Fed> {
             &inc(6),
             IncidentEvent::CommentAdded {
                 at: updated(6, 5),
-                text: Comment::parse("Still slow at 10:00.").unwrap(),
+                text: IncidentComment::parse("Still slow at 10:00.").unwrap(),
             },
         ),
     ]);

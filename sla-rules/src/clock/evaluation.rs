@@ -101,6 +101,16 @@ impl Verdict {
 }
 
 impl IntervalKind {
+    /// Every kind, in the order the document lists them.
+    pub const ALL: [IntervalKind; 6] = [
+        IntervalKind::Counted,
+        IntervalKind::OutsideHours,
+        IntervalKind::Holiday,
+        IntervalKind::Paused,
+        IntervalKind::Stopped,
+        IntervalKind::Maintenance,
+    ];
+
     /// Its name, as serialized.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -135,14 +145,7 @@ mod tests {
         ] {
             assert_eq!(serde_json::to_value(verdict).unwrap(), verdict.as_str());
         }
-        for kind in [
-            IntervalKind::Counted,
-            IntervalKind::OutsideHours,
-            IntervalKind::Holiday,
-            IntervalKind::Paused,
-            IntervalKind::Stopped,
-            IntervalKind::Maintenance,
-        ] {
+        for kind in IntervalKind::ALL {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
     }

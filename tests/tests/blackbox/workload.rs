@@ -13,7 +13,9 @@ use sablier_domain::contract::{
 use sablier_domain::incident::{IncidentCommand, PauseReason};
 use sablier_domain::order::{Civility, OrderCommand, OrderContact, PlaceOrder, ServiceItemId};
 use sablier_domain::services::{DomainSettings, StaticPolicyBook};
-use sablier_domain::text::{AssetRef, Comment, Email, FreeText, Login, Name, PhoneNumber, Title};
+use sablier_domain::text::{
+    AssetRef, Email, FreeText, IncidentComment, Login, Name, PhoneNumber, Title,
+};
 use sablier_domain::{
     Actor, ActorRole, Authored, ChangeId, Channel, Clock, CommandContext, ContractId, IncidentId,
     OrderId, SystemClock,
@@ -202,7 +204,7 @@ impl Workload {
                 _ => steps.push((
                     &customer,
                     IncidentCommand::AddComment {
-                        text: Comment::parse("Thanks, works again").unwrap(),
+                        text: IncidentComment::parse("Thanks, works again").unwrap(),
                     },
                 )),
             }

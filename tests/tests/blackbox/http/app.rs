@@ -8,6 +8,8 @@ use sablier_store::testing::TestDatabase;
 use sablier_store::{Database, EventLog};
 use serde_json::{Value, json};
 
+use super::document::check_answer;
+
 pub struct TestApp {
     pub base: String,
     pub admin: String,
@@ -96,20 +98,42 @@ impl TestApp {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> Answer {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
         if let Some(body) = body {
             request = request.json(body);
         }
-        Self::read(request.send().await.expect("the server answers")).await
+        Self::read_answer(
+            Some(&method),
+            request.send().await.expect("the server answers"),
+        )
+        .await
     }
 
+    /// Reads an answer to a request built by hand; like every answer the suite reads, it
+    /// is checked against the OpenAPI document (`document::check_answer`).
     pub async fn read(response: reqwest::Response) -> Answer {
+        Self::read_answer(None, response).await
+    }
+
+    async fn read_answer(method: Option<&Method>, response: reqwest::Response) -> Answer {
         let status = response.status();
         let headers = response.headers().clone();
+        let path = response.url().path().to_owned();
         let bytes = response.bytes().await.expect("a body");
+        check_answer(
+            method,
+            &path,
+            status.as_u16(),
+            headers
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|value| value.to_str().ok()),
+            &bytes,
+        );
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Answer {
             status,

@@ -954,6 +954,66 @@ async fn issue_20_naming_another_contracts_upload_is_refused_like_an_unknown_dig
         app.get(&format!("/v1/changes/{draft}/attachments/{sha}"), &manager)
             .await
             .expect(200);
+/// Staff opening an incident for a customer (a phone call) name a user declared on that
+/// contract who may open incidents there (visitor or manager on Support): another
+/// contract's customer, a login nobody has, or a user without the Support right is
+/// refused with 422 naming `on_behalf_of`, and nothing is appended.
+#[tokio::test]
+async fn issue_20_on_behalf_of_names_a_user_of_the_contract_who_may_open_incidents() {
+    on_every_backend(|app| async move {
+        let backend = app.backend();
+        app.contract("OCB0000531", "Gold", "anne.manager").await;
+        app.contract("OCB0000532", "Gold", "oscar.outsider").await;
+        let manager = app.token("anne.manager", "customer").await;
+        for (login, support) in [("victor.visitor", "visitor"), ("sam.services", "none")] {
+            app.post(
+                "/v1/contracts/OCB0000531/users",
+                &manager,
+                json!({
+                    "login": login, "email": format!("{login}@acme.example"),
+                    "first_name": "Test", "last_name": "User",
+                    "roles": {"contract": "manager", "dashboard": "manager", "services": "manager",
+                              "invoices": "manager", "support": support, "users": "manager"}
+                }),
+            )
+            .await
+            .expect(200);
+        }
+        let agent = app.token("agent.martin", "agent").await;
+        let open = |who: &str| {
+            json!({"contract_id": "OCB0000531", "priority": "P2", "title": "Slow",
+                   "description": "Latency", "on_behalf_of": who})
+        };
+        let head = app.log_head().await;
+        for who in ["oscar.outsider", "nobody.at.all", "sam.services"] {
+            let problem = app
+                .post("/v1/incidents", &agent, open(who))
+                .await
+                .problem(422);
+            assert_eq!(
+                problem["field"], "on_behalf_of",
+                "{backend}: {who}: {problem:#}"
+            );
+        }
+        assert_eq!(
+            app.log_head().await,
+            head,
+            "{backend}: a refused incident was appended"
+        );
+        for who in ["anne.manager", "victor.visitor"] {
+            let opened = app
+                .post("/v1/incidents", &agent, open(who))
+                .await
+                .expect(201);
+            let history = app
+                .get(
+                    &format!("/v1/requests/{}/history", opened["id"].as_str().unwrap()),
+                    &agent,
+                )
+                .await
+                .expect(200);
+            assert_eq!(history[0]["on_behalf_of"], who, "{backend}: {history:#}");
+        }
         app
     })
     .await;

@@ -299,7 +299,7 @@ async fn every_command_route_refuses_bad_input_with_a_problem_and_writes_nothing
         };
         // Overlong strings.
         refused(app.post("/v1/incidents", &alice, json!({"contract_id": "OCB0000601", "priority": "P2", "title": "x".repeat(201), "description": "D"})).await, 422, Some("title"));
-        refused(app.post(&format!("/v1/incidents/{incident}/comments"), &alice, json!({"text": "x".repeat(401)})).await, 422, Some("text"));
+        refused(app.post(&format!("/v1/incidents/{incident}/comments"), &alice, json!({"text": "x".repeat(4001)})).await, 422, Some("text"));
         refused(app.post("/v1/changes", &alice, json!({"contract_id": "OCB0000601", "form": {"customer_reference": "r".repeat(65)}})).await, 422, Some("customer_reference"));
         refused(app.post("/v1/contracts/OCB0000601/users", &alice, json!({"login": "short", "email": "s@x.example", "first_name": "S", "last_name": "H"})).await, 422, Some("login"));
         refused(app.post("/v1/contracts/OCB0000601/users", &alice, json!({"login": "valid.login", "email": "not-an-email", "first_name": "S", "last_name": "H"})).await, 422, Some("email"));
@@ -332,4 +332,105 @@ async fn every_command_route_refuses_bad_input_with_a_problem_and_writes_nothing
         app
     })
     .await;
+}
+
+#[tokio::test]
+async fn issue_20_a_body_cut_short_is_malformed_on_every_command_route() {
+    let app = TestApp::spawn(sablier_store::testing::TestDatabase::sqlite().await).await;
+    let head = app.log_head().await;
+    for route in command_routes("INC-x", "CHG-x", "ORD-x") {
+        for body in [r#"{"oops": "#, r#"{"text": "a"#, r#"{"#, r#"["#] {
+            let answer = app
+                .client
+                .request(route.method.clone(), format!("{}{}", app.base, route.path))
+                .bearer_auth(&app.admin)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let problem = TestApp::read(answer).await.problem(400);
+            assert!(
+                problem["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("not valid JSON"),
+                "{} {} with {body:?}: {problem:#}",
+                route.method,
+                route.path
+            );
+            assert!(problem.get("field").is_none(), "{problem:#}");
+        }
+    }
+    assert_eq!(app.log_head().await, head);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn issue_20_an_incident_comment_is_never_empty_and_at_most_4000_characters() {
+    on_every_backend(|app| async move {
+        let backend = app.backend();
+        app.contract("OCB0000611", "Gold", "alice.referent").await;
+        let alice = app.token("alice.referent", "customer").await;
+        let incident = id_of(app.post("/v1/incidents", &alice, json!({"contract_id": "OCB0000611", "priority": "P3", "title": "T", "description": "D"})).await.expect(201)).await;
+        let comments = format!("/v1/incidents/{incident}/comments");
+        let head = app.log_head().await;
+        for text in [String::new(), "   ".to_owned(), "\n\t ".to_owned(), "é".repeat(4001)] {
+            let problem = app.post(&comments, &alice, json!({"text": text})).await.problem(422);
+            assert_eq!(problem["field"], "text", "{backend}: {problem:#}");
+        }
+        assert_eq!(app.log_head().await, head, "{backend}: a refused comment appended events");
+        app.post(&comments, &alice, json!({"text": "é".repeat(4000)})).await.expect(200);
+        app.post(&comments, &alice, json!({"text": "x".repeat(401)})).await.expect(200);
+        // The document states the same rule.
+        let document = app.get("/openapi.json", &alice).await.expect(200);
+        let body = &document["components"]["schemas"]["NewComment"]["properties"]["text"];
+        let rule = &document["components"]["schemas"][body["$ref"].as_str().unwrap().rsplit('/').next().unwrap()];
+        assert_eq!((rule["minLength"].as_u64(), rule["maxLength"].as_u64()), (Some(1), Some(4000)), "{rule:#}");
+        app
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn issue_20_a_pause_reason_is_a_code_in_the_document_as_on_the_server() {
+    let app = TestApp::spawn(sablier_store::testing::TestDatabase::sqlite().await).await;
+    app.contract("OCB0000612", "Gold", "alice.referent").await;
+    let alice = app.token("alice.referent", "customer").await;
+    let agent = app.token("agent.martin", "agent").await;
+    let incident = id_of(app.post("/v1/incidents", &alice, json!({"contract_id": "OCB0000612", "priority": "P3", "title": "T", "description": "D"})).await.expect(201)).await;
+    app.post(
+        &format!("/v1/incidents/{incident}/start-intervention"),
+        &agent,
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let pause = format!("/v1/incidents/{incident}/await-customer");
+    let problem = app
+        .post(
+            &pause,
+            &agent,
+            json!({"reason": "Waiting for the customer's logs"}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(problem["field"], "reason", "{problem:#}");
+    app.post(&pause, &agent, json!({"reason": "awaiting_logs"}))
+        .await
+        .expect(200);
+
+    let document = app.get("/openapi.json", &alice).await.expect(200);
+    let schemas = &document["components"]["schemas"];
+    let reason = serde_json::to_string(&schemas["AwaitCustomer"]["properties"]["reason"]).unwrap();
+    assert!(
+        reason.contains("#/components/schemas/PauseReason"),
+        "{reason}"
+    );
+    assert!(
+        !reason.contains("maxLength"),
+        "the reason is a code, not free text: {reason}"
+    );
+    assert_eq!(schemas["PauseReason"]["pattern"], "^[a-z0-9_]{1,64}$");
+    app.stop().await;
 }

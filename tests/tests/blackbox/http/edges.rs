@@ -376,3 +376,167 @@ async fn reads_refuse_query_parameters_they_cannot_honour_and_name_them() {
     }
     app.stop().await;
 }
+
+/// Requests hyper refuses before any route sees them (a target past 65,534 bytes, too many
+/// headers, a line that is not HTTP) are answered with a problem body like every other
+/// refusal, not an empty one.
+#[tokio::test]
+async fn issue_20_refusals_hyper_answers_itself_have_problem_bodies() {
+    let app = TestApp::spawn(TestDatabase::sqlite().await).await;
+    // Sent by hand: an HTTP client refuses to send a target this long, or a broken line.
+    let exchange = async |request: String| {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let address = app.base.trim_start_matches("http://");
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+        let answer = String::from_utf8(answer).unwrap();
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("content-type: application/problem+json"),
+            "{answer}"
+        );
+        let problem: serde_json::Value = serde_json::from_str(body).expect("a problem body");
+        (
+            head.split(' ').nth(1).unwrap().parse::<u16>().unwrap(),
+            problem,
+        )
+    };
+    let parameters: Vec<String> = (0..10_000).map(|n| format!("p{n}=v")).collect();
+    let many_parameters = format!("/v1/requests?{}", parameters.join("&"));
+    let long_segment = format!("/v1/incidents/{}", "x".repeat(100_000));
+    for path in [many_parameters, long_segment] {
+        let (status, problem) = exchange(format!(
+            "GET {path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {}\r\n\r\n",
+            app.admin
+        ))
+        .await;
+        assert_eq!(
+            (status, &problem["status"]),
+            (414, &json!(414)),
+            "{problem:#}"
+        );
+        assert!(
+            problem["type"].as_str().unwrap().ends_with("/uri-too-long"),
+            "{problem:#}"
+        );
+    }
+    let headers: String = (0..150).map(|n| format!("x-header-{n}: v\r\n")).collect();
+    let (status, problem) =
+        exchange(format!("GET /healthz HTTP/1.1\r\nhost: x\r\n{headers}\r\n")).await;
+    assert_eq!(
+        (status, &problem["status"]),
+        (431, &json!(431)),
+        "{problem:#}"
+    );
+    let (status, problem) =
+        exchange("GET /healthz HTTP/1.1\r\nhost: x\r\nnot a header\r\n\r\n".to_owned()).await;
+    assert_eq!(
+        (status, &problem["status"]),
+        (400, &json!(400)),
+        "{problem:#}"
+    );
+    app.stop().await;
+}
+
+/// Operation ids name client methods: each is used once.
+#[tokio::test]
+async fn issue_20_every_operation_id_is_unique() {
+    let app = TestApp::spawn(TestDatabase::sqlite().await).await;
+    let document = app
+        .send(Method::GET, "/openapi.json", None, None)
+        .await
+        .expect(200);
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operation id"));
+            if let Some(other) = seen.insert(id.to_owned(), format!("{method} {path}")) {
+                panic!("operation id {id} names both {other} and {method} {path}");
+            }
+        }
+    }
+    assert_eq!(seen["contracts_create"], "post /v1/contracts");
+    app.stop().await;
+}
+
+/// The document passes a real OpenAPI 3.1 validator (openapi-spec-validator): the command
+/// named by `SABLIER_TEST_OPENAPI_VALIDATOR`. Skipped without it, except under CI.
+#[tokio::test]
+async fn issue_20_the_document_is_valid_openapi_3_1() {
+    let Some(validator) = std::env::var_os("SABLIER_TEST_OPENAPI_VALIDATOR") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must validate the OpenAPI document: set SABLIER_TEST_OPENAPI_VALIDATOR \
+             (pip install openapi-spec-validator; SABLIER_TEST_OPENAPI_VALIDATOR=openapi-spec-validator)"
+        );
+        eprintln!("skipped: SABLIER_TEST_OPENAPI_VALIDATOR is not set");
+        return;
+    };
+    let app = TestApp::spawn(TestDatabase::sqlite().await).await;
+    let document = app
+        .send(Method::GET, "/openapi.json", None, None)
+        .await
+        .expect(200);
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("openapi.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&document).unwrap()).unwrap();
+    let output = std::process::Command::new(&validator)
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run {validator:?}: {error}"));
+    assert!(
+        output.status.success(),
+        "{validator:?} refuses the document:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    app.stop().await;
+}
+
+/// An explanation's intervals are of the kinds the document lists, `outside_hours` among
+/// them (the CLI and the engine's word), and nothing else.
+#[tokio::test]
+async fn issue_20_an_explanation_s_interval_kinds_are_the_documented_ones() {
+    let app = TestApp::spawn(TestDatabase::sqlite().await).await;
+    app.contract("OCB0000705", "Gold", "fred.fuzzing").await;
+    let customer = app.token("fred.fuzzing", "customer").await;
+    let opened = app
+        .post("/v1/incidents", &customer, json!({"contract_id": "OCB0000705", "priority": "P3", "title": "T", "description": "D"}))
+        .await
+        .expect(201);
+    let id = opened["id"].as_str().unwrap();
+    let as_of = (chrono::Utc::now() + chrono::Duration::days(4)).format("%Y-%m-%dT%H:%M:%SZ");
+    let explained = app
+        .get(
+            &format!("/v1/requests/{id}/clocks/GTR?as_of={as_of}"),
+            &customer,
+        )
+        .await
+        .expect(200);
+    let document = app.get("/openapi.json", &customer).await.expect(200);
+    let documented: Vec<&str> = document["components"]["schemas"]["IntervalKind"]["enum"]
+        .as_array()
+        .expect("the document lists the interval kinds")
+        .iter()
+        .map(|kind| kind.as_str().unwrap())
+        .collect();
+    let sent: std::collections::BTreeSet<&str> = explained["intervals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|interval| interval["kind"].as_str().unwrap())
+        .collect();
+    assert!(sent.contains("outside_hours"), "{explained:#}");
+    for kind in sent {
+        assert!(
+            documented.contains(&kind),
+            "{kind} is not in {documented:?}"
+        );
+    }
+    app.stop().await;
+}

@@ -8,6 +8,7 @@ mod app;
 mod attachments;
 mod authorization;
 mod bad_input;
+mod document;
 mod edges;
 mod read_after;
 mod scenarios;
