@@ -71,6 +71,8 @@ pub struct ClockView {
     pub tier: Option<String>,
     pub policy_version: Option<String>,
     pub priority: Option<String>,
+    /// The calendar the clock counts on at `as_of`: the one it started on, or the one a
+    /// priority change moved it onto since.
     pub calendar: String,
     pub time_zone: String,
 }
@@ -91,7 +93,7 @@ impl ClockView {
             tier: row.tier.clone(),
             policy_version: row.policy_version.clone(),
             priority: row.priority.clone(),
-            calendar: row.calendar.clone(),
+            calendar: evaluation.calendar.clone(),
             time_zone: row.time_zone.clone(),
         }
     }

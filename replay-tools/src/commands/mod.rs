@@ -35,7 +35,8 @@ pub enum Command {
     /// "business-hours-fr"} (in the line's timezone; without it the calendar is kept).
     ///
     /// Output line: state, counted_seconds, target_seconds, remaining_seconds, deadline,
-    /// at_risk, breached, breached_at, verdict and intervals, or {"error": "line N: ..."}.
+    /// at_risk, breached, breached_at, verdict, calendar (counted on as of as_of) and
+    /// intervals, or {"error": "line N: ..."}.
     /// Exit code: 0 when every line was answered, 1 when a line was refused, 2 when the
     /// command could not run.
     Clock(clock::ClockArgs),

@@ -302,6 +302,7 @@ impl<'input> Replay<'input> {
             breached,
             breached_at: tally.breached_at.map(instant_at),
             verdict,
+            calendar: self.calendar.name().to_owned(),
             intervals: tally
                 .explanation
                 .map_or_else(Vec::new, ExplanationBuilder::finish),

@@ -8,3 +8,4 @@ mod bad_input;
 mod edges;
 mod read_after;
 mod scenarios;
+mod smaller_defects;
