@@ -127,7 +127,10 @@ pub struct IntervalView {
     pub to: DateTime<Utc>,
     /// `counted`, `outside_calendar`, `holiday`, `paused`, `maintenance`, `stopped`…
     pub kind: String,
+    /// A holiday's name, or a pause's reason.
     pub detail: Option<String>,
+    /// Who paused the clock (a pause's interval), when the log says.
+    pub actor: Option<String>,
 }
 
 impl From<&ExplainedInterval> for IntervalView {
@@ -137,6 +140,7 @@ impl From<&ExplainedInterval> for IntervalView {
             to: interval.to,
             kind: interval.kind.as_str().to_owned(),
             detail: interval.detail.clone(),
+            actor: interval.actor.clone(),
         }
     }
 }

@@ -274,11 +274,12 @@ fn write_text(out: &mut impl Write, clock: &Explained<'_>) -> anyhow::Result<()>
             crate::instants::format_instant(interval.to),
             duration(interval.seconds()),
             interval.kind.as_str(),
-            interval
-                .detail
-                .as_deref()
-                .map(|detail| format!(" ({detail})"))
-                .unwrap_or_default(),
+            match (&interval.detail, &interval.actor) {
+                (Some(detail), Some(actor)) => format!(" ({detail}, by {actor})"),
+                (Some(detail), None) => format!(" ({detail})"),
+                (None, Some(actor)) => format!(" (by {actor})"),
+                (None, None) => String::new(),
+            },
         )?;
     }
     Ok(())

@@ -30,6 +30,7 @@ pub enum Command {
     /// "reopen"}], "as_of": "2026-03-31T00:00:00Z"}. timezone (default Europe/Paris),
     /// target_seconds (default: no commitment), at_risk_ratio (default 0.75) and
     /// exclude_maintenance_windows (default false) are optional; blank lines are skipped.
+    /// A pause may name its "actor" (a login), which its interval repeats.
     /// A target transition may name the calendar the clock counts on from then on, e.g.
     /// {"at": "...", "kind": "target", "target_seconds": 3600, "calendar":
     /// "business-hours-fr"} (in the line's timezone; without it the calendar is kept).

@@ -17,6 +17,7 @@ fn interval(from: &str, to: &str, kind: IntervalKind, detail: Option<&str>) -> E
         to: utc(to),
         kind,
         detail: detail.map(str::to_owned),
+        actor: None,
     }
 }
 
@@ -856,6 +857,45 @@ fn evaluating_without_explanation_gives_the_same_figures() {
             ..full
         },
         figures_only
+    );
+}
+
+/// DOMAIN.md: a pause carries a reason code and an actor; its interval names both.
+#[test]
+fn issue_20_a_paused_interval_names_who_paused_the_clock() {
+    let evaluation = clock(
+        always(),
+        Some(4 * HOUR),
+        vec![
+            start("2026-06-01T08:00:00Z"),
+            Transition::pause_by(
+                utc("2026-06-01T09:00:00Z"),
+                "awaiting_customer",
+                "agent.martin",
+            ),
+            resume("2026-06-01T10:00:00Z"),
+            pause("2026-06-01T11:00:00Z"),
+        ],
+        "2026-06-01T12:00:00Z",
+    );
+    let paused: Vec<(Option<&str>, Option<&str>)> = evaluation
+        .intervals
+        .iter()
+        .filter(|interval| interval.kind == IntervalKind::Paused)
+        .map(|interval| (interval.detail.as_deref(), interval.actor.as_deref()))
+        .collect();
+    assert_eq!(
+        paused,
+        [
+            (Some("awaiting_customer"), Some("agent.martin")),
+            (Some("awaiting_customer"), None),
+        ]
+    );
+    let first_pause = serde_json::to_value(&evaluation.intervals[1]).unwrap();
+    assert_eq!(
+        first_pause,
+        serde_json::json!({"from": "2026-06-01T09:00:00Z", "to": "2026-06-01T10:00:00Z",
+            "kind": "paused", "detail": "awaiting_customer", "actor": "agent.martin"})
     );
 }
 

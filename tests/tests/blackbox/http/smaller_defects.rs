@@ -82,3 +82,96 @@ async fn issue_20_a_clock_shows_the_calendar_it_counts_on_after_a_priority_chang
     })
     .await;
 }
+
+/// DOMAIN.md: a pause carries a reason code and an actor. The explanation's paused
+/// interval names both, over HTTP and in `sablier-replay explain` (JSON and text).
+#[tokio::test]
+async fn issue_20_a_paused_interval_names_who_paused_the_clock() {
+    on_every_backend(|app| async move {
+        let backend = app.backend();
+        app.contract("OCB0000621", "Gold", "paula.pause").await;
+        let customer = app.token("paula.pause", "customer").await;
+        let agent = app.token("agent.martin", "agent").await;
+        let opened = app
+            .post(
+                "/v1/incidents",
+                &customer,
+                json!({"contract_id": "OCB0000621", "priority": "P1", "title": "Down",
+                       "description": "Nothing answers"}),
+            )
+            .await
+            .expect(201);
+        let id = opened["id"].as_str().unwrap().to_owned();
+        app.post(
+            &format!("/v1/incidents/{id}/start-intervention"),
+            &agent,
+            json!({}),
+        )
+        .await
+        .expect(200);
+        app.post(
+            &format!("/v1/incidents/{id}/await-customer"),
+            &agent,
+            json!({"reason": "awaiting_customer"}),
+        )
+        .await
+        .expect(200);
+        let later = (chrono::Utc::now() + chrono::Duration::minutes(5))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let explained = app
+            .get(
+                &format!("/v1/requests/{id}/clocks/GTR?as_of={later}"),
+                &customer,
+            )
+            .await
+            .expect(200);
+        let paused: Vec<&Value> = explained["intervals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|interval| interval["kind"] == "paused")
+            .collect();
+        assert_eq!(paused.len(), 1, "{backend}: {explained:#}");
+        assert_eq!(paused[0]["detail"], "awaiting_customer");
+        assert_eq!(
+            paused[0]["actor"], "agent.martin",
+            "{backend}: {explained:#}"
+        );
+
+        let json_lines = run_on(
+            &app.db,
+            "sablier-replay",
+            args(&[
+                "explain", &id, "--metric", "GTR", "--as-of", &later, "--json",
+            ]),
+        )
+        .await;
+        assert_eq!(
+            json_lines.status.code(),
+            Some(0),
+            "{backend}: {json_lines:?}"
+        );
+        let line: Value = serde_json::from_slice(&json_lines.stdout).unwrap();
+        let paused = line["intervals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|interval| interval["kind"] == "paused")
+            .unwrap_or_else(|| panic!("{backend}: no pause in {line:#}"));
+        assert_eq!(paused["actor"], "agent.martin", "{backend}: {line:#}");
+        let text = run_on(
+            &app.db,
+            "sablier-replay",
+            args(&["explain", &id, "--metric", "GTR", "--as-of", &later]),
+        )
+        .await;
+        let text = String::from_utf8(text.stdout).unwrap();
+        assert!(
+            text.contains("paused (awaiting_customer, by agent.martin)"),
+            "{backend}: {text}"
+        );
+        app
+    })
+    .await;
+}
