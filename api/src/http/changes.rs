@@ -27,7 +27,8 @@ use crate::http::fields;
 use crate::http::problem::Problem;
 use crate::http::reads::{self, AsOf};
 use crate::http::state::AppState;
-use crate::http::views::RequestDetail;
+use crate::http::views::{ChangeBilling, RequestDetail};
+use sablier_projections::billing::Billing;
 use sablier_projections::request_list::RequestKind;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -269,7 +270,27 @@ async fn run(
     )
     .await?;
     answer.warnings = warnings(&events);
+    answer.billing = submission_billing(&events);
     Ok(Answered { status, answer })
+}
+
+/// What a submission among `events` says of its billing.
+fn submission_billing(events: &[ChangeEvent]) -> Option<ChangeBilling> {
+    events.iter().find_map(|event| match event {
+        ChangeEvent::ChangeSubmitted {
+            billing: Some(billing),
+            catalogue_price_cents,
+            ..
+        } => Some(ChangeBilling {
+            billable: billing.billable,
+            price_cents: catalogue_price_cents
+                .filter(|_| billing.billable)
+                .and_then(|cents| i64::try_from(cents).ok()),
+            month: billing.month.to_string(),
+            rank_in_month: i64::from(billing.rank_in_month),
+        }),
+        _ => None,
+    })
 }
 
 /// The change with its delivery clock as of now (or `as_of`).
@@ -283,9 +304,11 @@ pub async fn detail(
     Path(change_id): Path<String>,
     Query(as_of): Query<AsOf>,
 ) -> Result<Json<RequestDetail>, Problem> {
-    reads::detail(&state, &caller, &change_id, RequestKind::Change, as_of)
-        .await
-        .map(Json)
+    let mut detail = reads::detail(&state, &caller, &change_id, RequestKind::Change, as_of).await?;
+    detail.billing = Billing::change(&state.reader, &change_id)
+        .await?
+        .map(ChangeBilling::new);
+    Ok(Json(detail))
 }
 
 /// Loads the change and checks the caller may act on it (404 if they may not see it).

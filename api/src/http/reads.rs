@@ -86,6 +86,7 @@ pub async fn detail(
         request: row.into(),
         as_of,
         clocks: ClockView::all(&clocks, as_of)?,
+        billing: None,
     })
 }
 

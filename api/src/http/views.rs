@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sablier_projections::audit_trail::AuditEntry;
+use sablier_projections::billing::BilledChange;
 use sablier_projections::request_list::RequestRow;
 use sablier_projections::sla_clocks::ClockRow;
 use sablier_sla::ClockEvaluation;
@@ -118,6 +119,37 @@ pub struct RequestDetail {
     /// The instant the clocks were evaluated at.
     pub as_of: DateTime<Utc>,
     pub clocks: Vec<ClockView>,
+    /// A submitted change: whether it is billable, decided at its submission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing: Option<ChangeBilling>,
+}
+
+/// Whether a submitted change is billable (DOMAIN.md: each contract has free changes per
+/// calendar month; one submitted beyond them is billable, with its catalogue price).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChangeBilling {
+    pub billable: bool,
+    /// What a billable change is billed once completed, in euro cents excluding tax: its
+    /// catalogue price; absent for an article sold on study (billed at the quote the
+    /// customer accepts) and for a free change.
+    pub price_cents: Option<i64>,
+    /// The month of the submission, `YYYY-MM` in the contract's time zone.
+    #[schema(pattern = "^[0-9]{4}-[0-9]{2}$")]
+    pub month: String,
+    /// Its rank among the contract's changes submitted that month, from 1.
+    pub rank_in_month: i64,
+}
+
+impl ChangeBilling {
+    /// From what the billing view recorded of the change.
+    pub fn new(billed: BilledChange) -> Self {
+        Self {
+            billable: billed.billable,
+            price_cents: billed.catalogue_price_cents.filter(|_| billed.billable),
+            month: billed.submitted_month,
+            rank_in_month: billed.rank_in_month,
+        }
+    }
 }
 
 /// One interval of an explanation.

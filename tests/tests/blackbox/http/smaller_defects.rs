@@ -175,3 +175,71 @@ async fn issue_20_a_paused_interval_names_who_paused_the_clock() {
     })
     .await;
 }
+
+/// DOMAIN.md: each contract has free changes per calendar month (5 by default); a change
+/// submitted beyond them is marked billable at submission, with its catalogue price. The
+/// submission's answer says so (whether submitted at once or from a draft), and so does
+/// the change's detail.
+#[tokio::test]
+async fn issue_20_a_change_beyond_the_free_quota_says_it_is_billable_with_its_price() {
+    on_every_backend(|app| async move {
+        let backend = app.backend();
+        app.contract("OCB0000622", "Silver", "berthe.billable").await;
+        let customer = app.token("berthe.billable", "customer").await;
+        let form = |article: &str, category: &str| {
+            json!({"asset": "vm-1", "catalogue": "Catalogue de Changement Standard",
+                   "category": category, "article": article, "lead_time": "standard"})
+        };
+        let mut free = Vec::new();
+        for rank in 1..=5 {
+            let answer = app
+                .post(
+                    "/v1/changes",
+                    &customer,
+                    json!({"contract_id": "OCB0000622", "form": form("Modifier mes quotas", "Quotas")}),
+                )
+                .await
+                .expect(201);
+            assert_eq!(answer["billing"]["billable"], false, "{backend}: {answer:#}");
+            assert_eq!(answer["billing"]["rank_in_month"], rank, "{backend}: {answer:#}");
+            assert!(answer["billing"]["price_cents"].is_null(), "{answer:#}");
+            free.push(answer["id"].as_str().unwrap().to_owned());
+        }
+        // The sixth, saved as a draft first: its submission answers billable, 150 €.
+        let draft = app
+            .post(
+                "/v1/changes",
+                &customer,
+                json!({"contract_id": "OCB0000622", "submit": false,
+                       "form": form("Faire une autre demande", "Autres Demandes")}),
+            )
+            .await
+            .expect(201);
+        assert!(draft.get("billing").is_none(), "a draft is not billed: {draft:#}");
+        let sixth = draft["id"].as_str().unwrap().to_owned();
+        let submitted = app
+            .post(&format!("/v1/changes/{sixth}/submit"), &customer, json!({}))
+            .await
+            .expect(200);
+        let billing = &submitted["billing"];
+        assert_eq!(billing["billable"], true, "{backend}: {submitted:#}");
+        assert_eq!(billing["price_cents"], 15_000, "{backend}: {submitted:#}");
+        assert_eq!(billing["rank_in_month"], 6);
+
+        let detail = app
+            .get(&format!("/v1/changes/{sixth}"), &customer)
+            .await
+            .expect(200);
+        assert_eq!(detail["billing"]["billable"], true, "{backend}: {detail:#}");
+        assert_eq!(detail["billing"]["price_cents"], 15_000, "{backend}: {detail:#}");
+        assert_eq!(detail["billing"]["month"], billing["month"]);
+        let first = app
+            .get(&format!("/v1/changes/{}", free[0]), &customer)
+            .await
+            .expect(200);
+        assert_eq!(first["billing"]["billable"], false, "{backend}: {first:#}");
+        assert!(first["billing"]["price_cents"].is_null(), "{first:#}");
+        app
+    })
+    .await;
+}
