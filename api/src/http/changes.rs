@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sablier_domain::change::{
     ArticleRef, Attachment, AttachmentName, Change, ChangeCommand, ChangeEvent, ChangeForm,
-    LeadTime, MAX_ATTACHMENTS, MediaType, Sha256Digest,
+    ChangeStatus, LeadTime, MAX_ATTACHMENTS, MediaType, Sha256Digest,
 };
 use sablier_domain::contract::Section;
 use sablier_domain::text::{AssetRef, Comment, CustomerReference, FreeText, Title};
@@ -29,7 +29,7 @@ use crate::http::reads::{self, AsOf};
 use crate::http::state::AppState;
 use crate::http::views::{ChangeBilling, RequestDetail};
 use sablier_projections::billing::Billing;
-use sablier_projections::request_list::RequestKind;
+use sablier_projections::request_list::{RequestKind, RequestList};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -323,6 +323,18 @@ async fn acting_on(
     let contract = change
         .contract()
         .ok_or_else(|| Problem::not_found("change request"))?;
+    if change.status() == Some(ChangeStatus::Draft) {
+        // Its author is in the request list (the event's metadata); a draft the view has
+        // not listed yet is open to the contract's Services managers alone.
+        state.views_caught_up().await?;
+        let author = RequestList::get(&state.reader, id.as_str())
+            .await?
+            .map(|row| row.created_by)
+            .unwrap_or_default();
+        if !caller.may_see_draft(contract.as_str(), &author) {
+            return Err(Problem::not_found("change request"));
+        }
+    }
     caller.require(contract.as_str(), need, "change request")?;
     Ok((id, change))
 }

@@ -28,7 +28,7 @@ pub struct RequestView {
     pub created_on_behalf_of: Option<String>,
     /// The object's own status (`opened`, `awaiting_customer`, `quoted`…).
     pub detailed_status: String,
-    /// `transmitted`, `in_progress` or `completed`.
+    /// `draft` (a change not submitted yet), `transmitted`, `in_progress` or `completed`.
     pub portal_status: String,
     pub last_update_at: DateTime<Utc>,
 }

@@ -243,3 +243,158 @@ async fn issue_20_a_change_beyond_the_free_quota_says_it_is_billable_with_its_pr
     })
     .await;
 }
+
+/// Seed 000's "Enregistrer en brouillon": the author, and the Services managers of the
+/// contract, find their drafts in the request list, open them and go on (save again,
+/// submit); anyone else (a visitor or a user without role on Services, another contract's
+/// customer, staff) is told the draft does not exist.
+#[tokio::test]
+async fn issue_20_a_saved_draft_reads_back_for_its_author_and_the_services_managers_only() {
+    on_every_backend(|app| async move {
+        let backend = app.backend();
+        app.contract("OCB0000623", "Gold", "rita.referent").await;
+        app.contract("OCB0000624", "Gold", "otto.outsider").await;
+        let referent = app.token("rita.referent", "customer").await;
+        let roles = |services: &str| {
+            json!({"contract": "none", "dashboard": "none", "services": services,
+                   "invoices": "none", "support": "visitor", "users": "none"})
+        };
+        for (login, services) in [
+            ("carl.comanager", "manager"),
+            ("vera.visitor", "visitor"),
+            ("nora.noservices", "none"),
+        ] {
+            app.post(
+                "/v1/contracts/OCB0000623/users",
+                &referent,
+                json!({"login": login, "email": format!("{login}@acme.example"),
+                       "first_name": "Test", "last_name": "User", "roles": roles(services)}),
+            )
+            .await
+            .expect(200);
+        }
+        let author = app.token("carl.comanager", "customer").await;
+        let visitor = app.token("vera.visitor", "customer").await;
+        let no_services = app.token("nora.noservices", "customer").await;
+        let outsider = app.token("otto.outsider", "customer").await;
+        let agent = app.token("agent.martin", "agent").await;
+
+        let saved = app
+            .post(
+                "/v1/changes",
+                &author,
+                json!({"contract_id": "OCB0000623", "submit": false,
+                       "form": {"asset": "vm-db-01"}}),
+            )
+            .await
+            .expect(201);
+        let id = saved["id"].as_str().unwrap().to_owned();
+        let path = format!("/v1/changes/{id}");
+        let detail = app.get(&path, &author).await.expect(200);
+        assert_eq!(detail["detailed_status"], "draft", "{backend}: {detail:#}");
+        assert_eq!(detail["portal_status"], "draft");
+        assert_eq!(detail["created_by"], "carl.comanager");
+        let listed = async |token: &str, query: &str| -> bool {
+            let page = app
+                .get(&format!("/v1/requests{query}"), token)
+                .await
+                .expect(200);
+            page["requests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|row| row["request_id"] == id.as_str())
+        };
+        assert!(listed(&author, "").await, "{backend}: the author's list");
+        assert!(
+            listed(&author, "?status=draft&kind=change").await,
+            "{backend}"
+        );
+        assert!(
+            listed(&referent, "?detailed_status=draft").await,
+            "{backend}"
+        );
+        // Another Services manager goes on with it.
+        app.put(
+            &format!("/v1/changes/{id}/draft"),
+            &referent,
+            json!({"asset": "vm-db-02", "catalogue": "Gérer mes licences RDS",
+                   "category": "Licences RDS", "article": "Ajouter des licences RDS"}),
+        )
+        .await
+        .expect(200);
+        let edited = app.get(&path, &author).await.expect(200);
+        assert_eq!(
+            edited["name"], "Ajouter des licences RDS",
+            "{backend}: {edited:#}"
+        );
+
+        // Nobody else sees it: not in their list, 404 on it.
+        for (who, token) in [
+            ("a Services visitor", &visitor),
+            ("a user without Services", &no_services),
+            ("another contract's customer", &outsider),
+            ("an agent", &agent),
+            ("the admin", &app.admin),
+        ] {
+            app.get(&path, token).await.problem(404);
+            app.get(&format!("/v1/requests/{id}/history"), token)
+                .await
+                .problem(404);
+            assert!(!listed(token, "").await, "{backend}: {who} lists it");
+        }
+        let head = app.log_head().await;
+        app.put(
+            &format!("/v1/changes/{id}/draft"),
+            &agent,
+            json!({"asset": "x"}),
+        )
+        .await
+        .problem(404);
+        assert_eq!(
+            app.log_head().await,
+            head,
+            "{backend}: a hidden draft is not edited"
+        );
+
+        // Its author no longer manages Services: still sees it, may not go on.
+        app.put(
+            "/v1/contracts/OCB0000623/users/carl.comanager/roles",
+            &referent,
+            json!({"roles": roles("visitor")}),
+        )
+        .await
+        .expect(200);
+        app.get(&path, &author).await.expect(200);
+        app.put(
+            &format!("/v1/changes/{id}/draft"),
+            &author,
+            json!({"asset": "vm-db-03"}),
+        )
+        .await
+        .problem(403);
+
+        // Submitted, it is a request like any other: a Services visitor reads it.
+        app.put(
+            &format!("/v1/changes/{id}/draft"),
+            &referent,
+            json!({"asset": "vm-db-02", "catalogue": "Gérer mes licences RDS",
+                   "category": "Licences RDS", "article": "Ajouter des licences RDS",
+                   "lead_time": "standard"}),
+        )
+        .await
+        .expect(200);
+        app.post(&format!("/v1/changes/{id}/submit"), &referent, json!({}))
+            .await
+            .expect(200);
+        let submitted = app.get(&path, &visitor).await.expect(200);
+        assert_eq!(
+            submitted["detailed_status"], "submitted",
+            "{backend}: {submitted:#}"
+        );
+        assert_eq!(submitted["created_by"], "rita.referent");
+        assert!(listed(&visitor, "").await, "{backend}");
+        app
+    })
+    .await;
+}
