@@ -1577,7 +1577,7 @@ async fn issue_20_a_draft_is_listed_for_its_author_and_the_services_managers_onl
         ] {
             assert_eq!(
                 all_ids(reader, &drafts_only).await,
-                [draft.clone()],
+                std::slice::from_ref(&draft),
                 "{backend}"
             );
         }
