@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 use sablier_sla::Tier;
 use sablier_sla::policy::Policy;
 
-use crate::change::ChangeCatalogue;
+use crate::change::{ChangeCatalogue, DEFAULT_FREE_CHANGES_PER_MONTH};
 use crate::clock::Clock;
 use crate::contract::Offer;
 use crate::ids::{ChangeId, ContractId};
@@ -59,6 +59,18 @@ pub trait ChangesOnAsset: Send + Sync {
         contract: &ContractId,
         asset: &AssetRef,
     ) -> Result<Vec<ChangeId>, PortError>;
+}
+
+/// Changes a contract submitted within a span of time.
+#[async_trait]
+pub trait SubmittedChanges: Send + Sync {
+    /// How many changes of `contract` were submitted in `[from, until)`.
+    async fn submitted_between(
+        &self,
+        contract: &ContractId,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<u32, PortError>;
 }
 
 /// Allocates order reference sequence numbers: unique per contract and month.
@@ -121,6 +133,9 @@ pub struct DomainSettings {
     pub reopen_window: Duration,
     /// Largest attachment accepted with a change (default 10 MiB).
     pub max_attachment_bytes: u64,
+    /// Changes per contract and calendar month that are free (default 5); the next ones
+    /// are billable.
+    pub free_changes_per_month: u32,
 }
 
 impl Default for DomainSettings {
@@ -128,6 +143,7 @@ impl Default for DomainSettings {
         Self {
             reopen_window: Duration::days(7),
             max_attachment_bytes: 10 * 1024 * 1024,
+            free_changes_per_month: DEFAULT_FREE_CHANGES_PER_MONTH,
         }
     }
 }
@@ -140,6 +156,7 @@ pub struct Services {
     pub identities: Arc<dyn IdentityDirectory>,
     pub policies: Arc<dyn PolicyBook>,
     pub changes_on_asset: Arc<dyn ChangesOnAsset>,
+    pub submitted_changes: Arc<dyn SubmittedChanges>,
     pub order_references: Arc<dyn OrderReferences>,
     pub change_catalogue: Arc<ChangeCatalogue>,
     pub service_catalogue: Arc<ServiceCatalogue>,

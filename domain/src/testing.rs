@@ -17,7 +17,7 @@ use crate::month::YearMonth;
 use crate::order::ServiceCatalogue;
 use crate::services::{
     ChangesOnAsset, ContractAt, ContractFacts, DomainSettings, IdentityDirectory, OrderReferences,
-    PortError, Services, StaticPolicyBook,
+    PortError, Services, StaticPolicyBook, SubmittedChanges,
 };
 use crate::text::{AssetRef, Email, Login, Title};
 
@@ -131,6 +131,35 @@ impl ChangesOnAsset for InMemoryChangesOnAsset {
     }
 }
 
+/// Submissions the fakes know of: (contract, instant).
+#[derive(Default)]
+pub struct InMemorySubmittedChanges {
+    submitted: Mutex<Vec<(ContractId, DateTime<Utc>)>>,
+}
+
+impl InMemorySubmittedChanges {
+    pub fn record(&self, contract: &ContractId, at: DateTime<Utc>) {
+        self.submitted.lock().unwrap().push((contract.clone(), at));
+    }
+}
+
+#[async_trait]
+impl SubmittedChanges for InMemorySubmittedChanges {
+    async fn submitted_between(
+        &self,
+        contract: &ContractId,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<u32, PortError> {
+        let submitted = self.submitted.lock().unwrap();
+        let count = submitted
+            .iter()
+            .filter(|(c, at)| c == contract && (from..until).contains(at))
+            .count();
+        Ok(u32::try_from(count).expect("fewer than 2^32 submissions"))
+    }
+}
+
 #[derive(Default)]
 pub struct InMemoryOrderReferences {
     last: Mutex<HashMap<(ContractId, YearMonth), u32>>,
@@ -157,6 +186,7 @@ pub struct TestServices {
     pub contracts: Arc<InMemoryContracts>,
     pub identities: Arc<InMemoryIdentities>,
     pub changes_on_asset: Arc<InMemoryChangesOnAsset>,
+    pub submitted_changes: Arc<InMemorySubmittedChanges>,
 }
 
 impl TestServices {
@@ -167,12 +197,14 @@ impl TestServices {
         contracts.insert(gold_contract());
         let identities = Arc::new(InMemoryIdentities::default());
         let changes_on_asset = Arc::new(InMemoryChangesOnAsset::default());
+        let submitted_changes = Arc::new(InMemorySubmittedChanges::default());
         let services = Services {
             clock: Arc::new(clock.clone()),
             contracts: contracts.clone(),
             identities: identities.clone(),
             policies: Arc::new(StaticPolicyBook::default()),
             changes_on_asset: changes_on_asset.clone(),
+            submitted_changes: submitted_changes.clone(),
             order_references: Arc::new(InMemoryOrderReferences::default()),
             change_catalogue: Arc::new(ChangeCatalogue::default()),
             service_catalogue: Arc::new(ServiceCatalogue::default()),
@@ -184,6 +216,7 @@ impl TestServices {
             contracts,
             identities,
             changes_on_asset,
+            submitted_changes,
         }
     }
 }

@@ -23,8 +23,11 @@
 //!   before the contract's creation month are kept but never shown (that month has no bill).
 //! - Changes: the quota counts every submission of the calendar month (contract time
 //!   zone), whatever happens to the change afterwards; the rank reached at submission
-//!   decides once and for all whether the change is billable. Cancelling a change does not
-//!   give its free slot back (that would make an already billable change free).
+//!   decides once and for all whether the change is billable. The submission says so
+//!   itself (`ChangeSubmitted::billing`, decided by the change aggregate): this view takes
+//!   its word, and ranks here only the submissions stored before they said it. Cancelling
+//!   a change does not give its free slot back (that would make an already billable change
+//!   free).
 //! - A billable change's line is effective on its completion date (contract time zone),
 //!   like an order's: it is billed in the completion month, which may follow the
 //!   submission month. A billable change cancelled, rejected or whose quote is declined
@@ -36,8 +39,9 @@
 //!   `amount_cents`. A cancelled order never completes, so it never has a line.
 //! - An event naming a contract (or a change, an order) this view never saw is an error:
 //!   the log always creates a contract before anything refers to it.
-//! - The free quota is a constructor parameter: a view built under one quota is not
-//!   rewritten when the quota changes. Rebuild it (reset, or a new [`Projection::name`]).
+//! - The free quota is a constructor parameter, for the submissions that do not say
+//!   whether they are billable: a view built under one quota is not rewritten when the
+//!   quota changes. Rebuild it (reset, or a new [`Projection::name`]).
 
 mod batch;
 mod schedule;
@@ -147,8 +151,10 @@ pub struct Billing {
 impl Billing {
     pub const NAME: &'static str = "billing_effective_dates";
 
-    /// DOMAIN.md's default quota of free changes per calendar month.
-    pub const DEFAULT_FREE_CHANGES_PER_MONTH: u32 = 5;
+    /// DOMAIN.md's default quota of free changes per calendar month (used to rank the
+    /// submissions stored before they said whether they are billable).
+    pub const DEFAULT_FREE_CHANGES_PER_MONTH: u32 =
+        sablier_domain::change::DEFAULT_FREE_CHANGES_PER_MONTH;
 
     pub fn new(free_changes_per_month: u32) -> Self {
         Self {
@@ -222,6 +228,35 @@ impl Billing {
             expert_minutes: ExpertMinutes::new(schedule.included_minutes(month), used),
             lines,
         }))
+    }
+}
+
+/// A submitted change as billing sees it: whether it is billable and what it costs.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Deserialize)]
+pub struct BilledChange {
+    /// The submission's month, `YYYY-MM` in the contract's time zone.
+    pub submitted_month: String,
+    /// Its rank among the contract's submissions of that month, from 1.
+    pub rank_in_month: i64,
+    pub billable: bool,
+    /// The catalogue price in euro cents excluding tax; `None` for an article sold on
+    /// study (it costs the quote accepted for it).
+    pub catalogue_price_cents: Option<i64>,
+}
+
+impl Billing {
+    /// Whether the submitted change `change_id` is billable; `None` when this view has not
+    /// seen it submitted.
+    pub async fn change(
+        reader: &ViewReader,
+        change_id: &str,
+    ) -> Result<Option<BilledChange>, ProjectionError> {
+        reader
+            .fetch_optional(
+                "SELECT submitted_month, rank_in_month, billable, catalogue_price_cents                  FROM billing_changes WHERE change_id = $1",
+                &[change_id.into()],
+            )
+            .await
     }
 }
 

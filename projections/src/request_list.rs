@@ -1,6 +1,10 @@
 //! The request list ("Demandes", DOMAIN.md "The request list"): one row per incident,
-//! submitted change and order, with its portal status, read a page at a time by customers
-//! (their contracts only) and staff (every contract).
+//! change and order, with its portal status, read a page at a time by customers (their
+//! contracts only) and staff (every contract). A change draft has a row too, kept apart:
+//! only its author and the Services managers of its contract see it (DOMAIN.md), so its
+//! facets are its own (below), it has no search terms (drafts are listed, not searched),
+//! and a draft cancelled before submission leaves the view. Once submitted, a change is
+//! listed as created at its submission, by whoever submitted it.
 //!
 //! A page must cost the same with ten requests or ten million, whatever the filters, so
 //! the view keeps, beside the rows, the indexes its reads seek:
@@ -13,7 +17,10 @@
 //!   filter by kind, portal status or detailed status seeks each `scope|kind|d:status`
 //!   facet it covers (at most 20: a detailed status implies its portal status), the seeks
 //!   united and cut to a page in SQL; then a primary-key lookup per row of the page. A customer's
-//!   page does so for each contract they may see. Every page is a bounded number of seeks
+//!   page does so for each contract they may see. A draft has instead 3 entries, one per
+//!   reader it may be shown to: `draft@<contract>|*|*` (its contract's Services managers),
+//!   `draft@<contract>@<author>|*|*` (its author, a customer declared there) and
+//!   `draft-by@<author>|*|*` (its author, staff). Every page is a bounded number of seeks
 //!   of at most a page each, whatever the size of the table; 4 entries per request instead
 //!   of one per filter combination (12) is what a rebuild writes (docs/benchmarks.md).
 //! - `request_list_terms(term, request_id)` and `request_list_contract_terms(term,
@@ -45,14 +52,14 @@ mod tests;
 use std::collections::{BTreeSet, HashMap};
 
 use async_trait::async_trait;
-use sablier_domain::change::ChangeEvent;
+use sablier_domain::change::{ChangeEvent, ChangeForm, ChangeStatus};
 use sablier_domain::contract::ContractEvent;
 use sablier_domain::incident::IncidentEvent;
 use sablier_domain::order::OrderEvent;
 
 pub use query::{
     InvalidRequestQuery, PageCursor, PageLimit, PortalStatus, RequestKind, RequestPage,
-    RequestQuery, RequestRow, SearchText, SortOrder, VisibleContract,
+    RequestQuery, RequestRow, SearchText, SortOrder, VisibleContract, VisibleDrafts,
 };
 
 use crate::error::ProjectionError;
@@ -68,7 +75,9 @@ use status::{
 pub struct RequestList;
 
 impl RequestList {
-    pub const NAME: &'static str = "request_list";
+    /// `_v2`: change drafts are listed (for their author and the Services managers of
+    /// their contract); rebuilt from the log so that drafts saved before are listed too.
+    pub const NAME: &'static str = "request_list_v2";
 }
 
 #[async_trait]
@@ -117,8 +126,10 @@ struct ListedRow {
 /// A request as a batch leaves it.
 struct Listed {
     row: ListedRow,
-    /// Its detailed status as stored before the batch; `None` when the batch lists it.
-    stored_status: Option<String>,
+    /// The row as stored before the batch; `None` when the batch lists it.
+    stored: Option<ListedRow>,
+    /// A draft cancelled before submission: its row goes.
+    removed: bool,
     changed: bool,
 }
 
@@ -142,8 +153,13 @@ impl InMemoryBatch for Batch {
             match &event.event {
                 DomainEvent::Contract(_)
                 | DomainEvent::Incident(IncidentEvent::IncidentOpened { .. }) => {}
+                DomainEvent::Change(ChangeEvent::ChangeDraftSaved { contract, .. }) => {
+                    contract_ids.insert(contract.to_string());
+                }
+                // A submitted draft is listed already.
                 DomainEvent::Change(ChangeEvent::ChangeSubmitted { contract, .. }) => {
                     contract_ids.insert(contract.to_string());
+                    request_ids.insert(event.aggregate_id.clone());
                 }
                 DomainEvent::Order(OrderEvent::OrderPlaced { contract, .. }) => {
                     contract_ids.insert(contract.to_string());
@@ -170,12 +186,12 @@ impl InMemoryBatch for Batch {
                 .fetch_by_keys("SELECT * FROM request_list WHERE request_id", &keys)
                 .await?;
             for row in rows {
-                let stored_status = Some(row.detailed_status.clone());
                 batch.requests.insert(
                     row.request_id.clone(),
                     Listed {
+                        stored: Some(row.clone()),
                         row,
-                        stored_status,
+                        removed: false,
                         changed: false,
                     },
                 );
@@ -224,7 +240,33 @@ impl InMemoryBatch for Batch {
                 }
             },
             DomainEvent::Change(change) => match change {
-                ChangeEvent::ChangeDraftSaved { .. } | ChangeEvent::ChangeDraftEdited { .. } => {
+                ChangeEvent::ChangeDraftSaved { contract, form, .. } => {
+                    let contract_name = self.contract_names.get(contract.as_str()).cloned();
+                    self.insert(
+                        event,
+                        NewRequest {
+                            kind: RequestKind::Change,
+                            contract_id: contract.as_str(),
+                            contract_name,
+                            name: draft_name(form),
+                            reference: form
+                                .customer_reference
+                                .as_ref()
+                                .map(|reference| reference.as_str()),
+                            detailed_status: DRAFT,
+                            portal_status: PortalStatus::Draft,
+                        },
+                    )
+                }
+                ChangeEvent::ChangeDraftEdited { form, .. } => {
+                    if let Some(listed) = self.requests.get_mut(event.aggregate_id.as_str()) {
+                        listed.row.name = draft_name(form).to_owned();
+                        listed.row.reference = form
+                            .customer_reference
+                            .as_ref()
+                            .map(|reference| reference.as_str().to_owned());
+                    }
+                    self.update(event, None);
                     Ok(())
                 }
                 ChangeEvent::ChangeSubmitted {
@@ -234,6 +276,23 @@ impl InMemoryBatch for Batch {
                     ..
                 } => {
                     let contract_name = self.contract_names.get(contract.as_str()).cloned();
+                    if let Some(listed) = self.requests.get_mut(event.aggregate_id.as_str()) {
+                        // A draft submitted: listed from now on as created now, by whoever
+                        // submitted it.
+                        let row = &mut listed.row;
+                        row.contract_name = contract_name.or(row.contract_name.take());
+                        row.name = article.article.as_str().to_owned();
+                        row.reference = customer_reference
+                            .as_ref()
+                            .map(|reference| reference.as_str().to_owned());
+                        row.created_at = instant_text(event.at);
+                        row.created_by = event.audit.actor.clone();
+                        row.created_on_behalf_of = event.audit.on_behalf_of.clone();
+                        row.detailed_status = "submitted".to_owned();
+                        row.portal_status = PortalStatus::Transmitted.as_str().to_owned();
+                        self.update(event, None);
+                        return Ok(());
+                    }
                     self.insert(
                         event,
                         NewRequest {
@@ -249,12 +308,20 @@ impl InMemoryBatch for Batch {
                         },
                     )
                 }
+                ChangeEvent::ChangeCancelled {
+                    previous_status: ChangeStatus::Draft,
+                    ..
+                } => {
+                    // A draft cancelled before submission was never a request: it goes.
+                    if let Some(listed) = self.requests.get_mut(event.aggregate_id.as_str()) {
+                        listed.removed = true;
+                        listed.changed = true;
+                    }
+                    Ok(())
+                }
                 other => {
-                    // A draft cancelled before submission has no row: the update finds none.
                     let status = other.status_after();
-                    let status =
-                        change_portal_status(status).map(|portal| (status.as_str(), portal));
-                    self.update(event, status);
+                    self.update(event, Some((status.as_str(), change_portal_status(status))));
                     Ok(())
                 }
             },
@@ -314,33 +381,53 @@ impl InMemoryBatch for Batch {
             .filter(|listed| listed.changed)
             .collect();
         changed.sort_unstable_by(|a, b| a.row.request_id.cmp(&b.row.request_id));
+        let mut gone = Vec::new();
         for listed in changed {
             let row = listed.row;
-            let facets = match &listed.stored_status {
-                None => {
-                    let mut terms = BTreeSet::new();
-                    search::add_terms(&row.request_id, &mut terms);
-                    search::add_terms(&row.name, &mut terms);
-                    if let Some(reference) = &row.reference {
-                        search::add_terms(reference, &mut terms);
-                    }
-                    for term in terms {
-                        terms_rows.push((term, row.request_id.clone()));
-                    }
-                    facets::all(&row.contract_id, &row.kind, &row.detailed_status)
-                }
-                Some(detailed_status) if *detailed_status != row.detailed_status => {
-                    for facet in
-                        facets::status_dependent(&row.contract_id, &row.kind, detailed_status)
-                    {
-                        stale_facets.push((facet, row.created_at.clone(), row.request_id.clone()));
-                    }
-                    facets::status_dependent(&row.contract_id, &row.kind, &row.detailed_status)
-                }
-                Some(_) => Vec::new(),
+            // Each index entry is (facet, created_at): those the row had as stored and
+            // those it has now; a removed row has none.
+            let had: BTreeSet<(String, String)> =
+                listed.stored.as_ref().map_or_else(BTreeSet::new, |stored| {
+                    facets::of_row(stored)
+                        .into_iter()
+                        .map(|facet| (facet, stored.created_at.clone()))
+                        .collect()
+                });
+            let has: BTreeSet<(String, String)> = if listed.removed {
+                BTreeSet::new()
+            } else {
+                facets::of_row(&row)
+                    .into_iter()
+                    .map(|facet| (facet, row.created_at.clone()))
+                    .collect()
             };
-            for facet in facets {
-                new_facets.push((facet, row.created_at.clone(), row.request_id.clone()));
+            for (facet, created_at) in had.difference(&has) {
+                stale_facets.push((facet.clone(), created_at.clone(), row.request_id.clone()));
+            }
+            for (facet, created_at) in has.difference(&had) {
+                new_facets.push((facet.clone(), created_at.clone(), row.request_id.clone()));
+            }
+            if listed.removed {
+                if listed.stored.is_some() {
+                    gone.push(Param::Text(row.request_id));
+                }
+                continue;
+            }
+            // Search terms from the submission on (a draft is not searched).
+            let searched_before = listed
+                .stored
+                .as_ref()
+                .is_some_and(|stored| stored.detailed_status != DRAFT);
+            if row.detailed_status != DRAFT && !searched_before {
+                let mut terms = BTreeSet::new();
+                search::add_terms(&row.request_id, &mut terms);
+                search::add_terms(&row.name, &mut terms);
+                if let Some(reference) = &row.reference {
+                    search::add_terms(reference, &mut terms);
+                }
+                for term in terms {
+                    terms_rows.push((term, row.request_id.clone()));
+                }
             }
             rows.extend([
                 row.request_id.into(),
@@ -402,12 +489,19 @@ impl InMemoryBatch for Batch {
             )
             .await?;
         }
+        if !gone.is_empty() {
+            tx.delete_rows("request_list", &["request_id"], gone)
+                .await?;
+        }
         if !rows.is_empty() {
             tx.execute_rows(
                 "INSERT INTO request_list (request_id, kind, contract_id, contract_name, name, reference, \
                  created_at, created_by, created_on_behalf_of, detailed_status, portal_status, \
                  last_update_at, last_position) VALUES",
-                "ON CONFLICT (request_id) DO UPDATE SET detailed_status = excluded.detailed_status, \
+                "ON CONFLICT (request_id) DO UPDATE SET contract_name = excluded.contract_name, \
+                 name = excluded.name, reference = excluded.reference, created_at = excluded.created_at, \
+                 created_by = excluded.created_by, created_on_behalf_of = excluded.created_on_behalf_of, \
+                 detailed_status = excluded.detailed_status, \
                  portal_status = excluded.portal_status, last_update_at = excluded.last_update_at, \
                  last_position = excluded.last_position",
                 13,
@@ -452,7 +546,8 @@ impl Batch {
             request_id.to_owned(),
             Listed {
                 row,
-                stored_status: None,
+                stored: None,
+                removed: false,
                 changed: true,
             },
         );
@@ -475,6 +570,16 @@ impl Batch {
         listed.row.last_position = event.position;
         listed.changed = true;
     }
+}
+
+/// The detailed status of a change draft.
+const DRAFT: &str = "draft";
+
+/// What a draft is listed as: the article chosen so far, or nothing yet.
+fn draft_name(form: &ChangeForm) -> &str {
+    form.article
+        .as_ref()
+        .map_or("", |article| article.article.as_str())
 }
 
 /// `(a, b, c)` rows in key order, as placeholder values.
@@ -530,6 +635,52 @@ mod facets {
         keys
     }
 
+    /// The facets of a row: a draft's 3 (one per kind of reader who may see it), or any
+    /// other request's 4.
+    pub(crate) fn of_row(row: &super::ListedRow) -> Vec<String> {
+        if row.detailed_status == super::DRAFT {
+            [
+                drafts_of_contract(&row.contract_id),
+                drafts_of_author_on(&row.contract_id, &row.created_by),
+                drafts_of_author(&row.created_by),
+            ]
+            .into_iter()
+            .map(|scope| key(&scope, ANY, ANY))
+            .collect()
+        } else {
+            all(&row.contract_id, &row.kind, &row.detailed_status)
+        }
+    }
+
+    /// The scope of every draft of a contract (its Services managers read it).
+    pub(crate) fn drafts_of_contract(contract_id: &str) -> String {
+        format!("draft@{contract_id}")
+    }
+
+    /// The scope of the drafts `author` saved on a contract.
+    pub(crate) fn drafts_of_author_on(contract_id: &str, author: &str) -> String {
+        format!("draft@{contract_id}@{author}")
+    }
+
+    /// The scope of the drafts `author` saved, on any contract.
+    pub(crate) fn drafts_of_author(author: &str) -> String {
+        format!("draft-by@{author}")
+    }
+
+    /// The facet of a draft scope, if these filters let drafts through (a draft is a
+    /// change, its portal status and detailed status `draft`).
+    pub(crate) fn covering_drafts(
+        scope: &str,
+        kind: Option<RequestKind>,
+        portal_status: Option<PortalStatus>,
+        detailed_status: Option<&str>,
+    ) -> Option<String> {
+        let admitted = kind.is_none_or(|kind| kind == RequestKind::Change)
+            && portal_status.is_none_or(|portal| portal == PortalStatus::Draft)
+            && detailed_status.is_none_or(|status| status == super::DRAFT);
+        admitted.then(|| key(scope, ANY, ANY))
+    }
+
     /// The 2 facets that name a status: those a status change replaces.
     pub(crate) fn status_dependent(
         contract_id: &str,
@@ -556,7 +707,11 @@ mod facets {
         let kinds = kind.map_or(RequestKind::ALL.to_vec(), |kind| vec![kind]);
         let mut keys = Vec::new();
         for kind in kinds {
-            for (status, portal) in listed_statuses(kind) {
+            // Drafts have facets of their own ([`covering_drafts`]).
+            for (status, portal) in listed_statuses(kind)
+                .into_iter()
+                .filter(|(status, _)| *status != super::DRAFT)
+            {
                 if detailed_status.is_none_or(|wanted| wanted == status)
                     && portal_status.is_none_or(|wanted| wanted == portal)
                 {

@@ -70,6 +70,7 @@ fn clock_answers_good_lines_and_names_the_problem_of_bad_ones() {
         "state": "running", "counted_seconds": 9000, "target_seconds": 14400,
         "remaining_seconds": 5400, "deadline": "2026-03-30T10:30:00Z", "at_risk": false,
         "breached": false, "breached_at": null, "verdict": "running",
+        "calendar": "business-hours-fr",
         "intervals": [
             {"from": "2026-03-27T16:30:00Z", "to": "2026-03-27T17:00:00Z", "kind": "counted"},
             {"from": "2026-03-27T17:00:00Z", "to": "2026-03-30T07:00:00Z", "kind": "outside_hours"},
@@ -183,6 +184,33 @@ fn calendar_holidays_lists_a_year() {
     assert_eq!(
         holidays[12],
         json!({"date": "2026-12-26", "name": "St Stephen's Day"})
+    );
+}
+
+#[test]
+fn issue_20_calendar_holidays_lists_a_date_once_with_every_name() {
+    let output = sablier_replay(
+        &[
+            "calendar",
+            "holidays",
+            "--calendar",
+            "business-hours-fr",
+            "--year",
+            "2008",
+        ],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let holidays: Value = serde_json::from_str(&stdout_text(&output)).unwrap();
+    let on_first_of_may: Vec<&Value> = holidays
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|holiday| holiday["date"] == "2008-05-01")
+        .collect();
+    assert_eq!(
+        on_first_of_may,
+        [&json!({"date": "2008-05-01", "name": "Labour Day / Ascension Day"})]
     );
 }
 

@@ -12,7 +12,7 @@ use sablier_domain::contract::Contract;
 use sablier_domain::order::ServiceCatalogue;
 use sablier_domain::services::{
     ChangesOnAsset, ContractAt, ContractFacts, DomainSettings, IdentityDirectory, OrderReferences,
-    PolicyBook, PortError,
+    PolicyBook, PortError, SubmittedChanges,
 };
 use sablier_domain::text::{AssetRef, Email, Login};
 use sablier_domain::{ChangeId, Clock, ContractId, Services, YearMonth};
@@ -326,6 +326,68 @@ fn unfinished_changes_sql(contract: &str, asset: &str, first: &str, second: &str
     )
 }
 
+/// Changes a contract submitted in a span, counted in the log (what ranks a submission in
+/// its month). Two submissions of one contract decided at the same moment may count the
+/// same earlier ones, and so share a rank: the count is not part of a command's read set.
+pub struct LogSubmittedChanges {
+    log: EventLog,
+}
+
+impl LogSubmittedChanges {
+    pub fn new(log: &EventLog) -> Self {
+        Self { log: log.clone() }
+    }
+}
+
+#[async_trait]
+impl SubmittedChanges for LogSubmittedChanges {
+    async fn submitted_between(
+        &self,
+        contract: &ContractId,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<u32, PortError> {
+        // Instants are stored RFC 3339 in UTC with whole seconds, which sorts as text.
+        let text = |at: DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let count: Result<i64, sqlx::Error> = match self.log.database() {
+            Database::Sqlite(pool) => {
+                sqlx::query_scalar(&submitted_between_sql(
+                    "json_extract(payload, '$.ChangeSubmitted.contract')",
+                    "json_extract(payload, '$.ChangeSubmitted.at')",
+                    ["?1", "?2", "?3"],
+                ))
+                .bind(contract.as_str())
+                .bind(text(from))
+                .bind(text(until))
+                .fetch_one(pool)
+                .await
+            }
+            Database::Postgres(pool) => {
+                sqlx::query_scalar(&submitted_between_sql(
+                    "payload->'ChangeSubmitted'->>'contract'",
+                    "payload->'ChangeSubmitted'->>'at'",
+                    ["$1", "$2", "$3"],
+                ))
+                .bind(contract.as_str())
+                .bind(text(from))
+                .bind(text(until))
+                .fetch_one(pool)
+                .await
+            }
+        };
+        u32::try_from(count.map_err(port_error)?).map_err(port_error)
+    }
+}
+
+fn submitted_between_sql(contract: &str, at: &str, [id, from, until]: [&str; 3]) -> String {
+    let change = <Change as cqrs_es::Aggregate>::TYPE;
+    format!(
+        "SELECT count(*) FROM events
+          WHERE aggregate_type = '{change}' AND event_type = 'ChangeSubmitted'
+            AND {contract} = {id} AND {at} >= {from} AND {at} < {until}"
+    )
+}
+
 /// The domain's services, every port answered from `log`.
 pub fn services(
     log: &EventLog,
@@ -339,6 +401,7 @@ pub fn services(
         identities: Arc::new(LogIdentities::new(log)),
         policies,
         changes_on_asset: Arc::new(LogChangesOnAsset::new(log)),
+        submitted_changes: Arc::new(LogSubmittedChanges::new(log)),
         order_references: Arc::new(CounterOrderReferences::new(log)),
         change_catalogue: Arc::new(ChangeCatalogue::default()),
         service_catalogue: Arc::new(ServiceCatalogue::default()),

@@ -27,7 +27,7 @@ use sablier_domain::contract::{Section, SectionRole, SectionRoles};
 use sablier_domain::text::Login;
 use sablier_domain::{Actor, ActorRole, Channel, CommandContext, ContractId};
 use sablier_projections::directory::Directory;
-use sablier_projections::request_list::{RequestKind, VisibleContract};
+use sablier_projections::request_list::{RequestKind, VisibleContract, VisibleDrafts};
 use sablier_store::access::{TokenGrant, could_be_token};
 
 use crate::http::problem::Problem;
@@ -125,6 +125,40 @@ impl Caller {
                 })
                 .collect()
         })
+    }
+
+    /// DOMAIN.md: a change draft is seen only by its author and the Services managers of
+    /// its contract; to anyone else it does not exist.
+    pub fn may_see_draft(&self, contract: &str, author: &str) -> bool {
+        let manages_services = !self.is_staff()
+            && self
+                .memberships
+                .get(contract)
+                .is_some_and(|roles| roles.role_in(Section::Services) == SectionRole::Manager);
+        manages_services || (self.actor.login.as_str() == author && self.sees(contract))
+    }
+
+    /// The drafts the request list shows the caller ([`Caller::may_see_draft`]).
+    pub fn visible_drafts(&self) -> VisibleDrafts {
+        let author = Some(self.actor.login.as_str().to_owned());
+        if self.is_staff() {
+            return VisibleDrafts {
+                author,
+                ..VisibleDrafts::default()
+            };
+        }
+        let declared = || {
+            self.memberships
+                .keys()
+                .filter_map(|id| ContractId::parse(id).ok())
+        };
+        VisibleDrafts {
+            every_draft_on: declared()
+                .filter(|id| self.may_see_draft(id.as_str(), ""))
+                .collect(),
+            author,
+            own_on: Some(declared().collect()),
+        }
     }
 
     /// Whether the caller sees `contract` at all (staff: always).

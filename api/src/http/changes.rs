@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sablier_domain::change::{
     ArticleRef, Attachment, AttachmentName, Change, ChangeCommand, ChangeEvent, ChangeForm,
-    LeadTime, MAX_ATTACHMENTS, MediaType, Sha256Digest,
+    ChangeStatus, LeadTime, MAX_ATTACHMENTS, MediaType, Sha256Digest,
 };
 use sablier_domain::contract::Section;
 use sablier_domain::text::{AssetRef, Comment, CustomerReference, FreeText, Title};
@@ -29,8 +29,9 @@ use crate::http::problem::Problem;
 use crate::http::reads::{self, AsOf};
 use crate::http::schema;
 use crate::http::state::AppState;
-use crate::http::views::RequestDetail;
-use sablier_projections::request_list::RequestKind;
+use crate::http::views::{ChangeBilling, RequestDetail};
+use sablier_projections::billing::Billing;
+use sablier_projections::request_list::{RequestKind, RequestList};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -250,7 +251,27 @@ async fn run(
     )
     .await?;
     answer.warnings = warnings(&events);
+    answer.billing = submission_billing(&events);
     Ok(Answered { status, answer })
+}
+
+/// What a submission among `events` says of its billing.
+fn submission_billing(events: &[ChangeEvent]) -> Option<ChangeBilling> {
+    events.iter().find_map(|event| match event {
+        ChangeEvent::ChangeSubmitted {
+            billing: Some(billing),
+            catalogue_price_cents,
+            ..
+        } => Some(ChangeBilling {
+            billable: billing.billable,
+            price_cents: catalogue_price_cents
+                .filter(|_| billing.billable)
+                .and_then(|cents| i64::try_from(cents).ok()),
+            month: billing.month.to_string(),
+            rank_in_month: i64::from(billing.rank_in_month),
+        }),
+        _ => None,
+    })
 }
 
 /// The change with its delivery clock as of now (or `as_of`).
@@ -264,9 +285,11 @@ pub async fn detail(
     Path(change_id): Path<String>,
     Query(as_of): Query<AsOf>,
 ) -> Result<Json<RequestDetail>, Problem> {
-    reads::detail(&state, &caller, &change_id, RequestKind::Change, as_of)
-        .await
-        .map(Json)
+    let mut detail = reads::detail(&state, &caller, &change_id, RequestKind::Change, as_of).await?;
+    detail.billing = Billing::change(&state.reader, &change_id)
+        .await?
+        .map(ChangeBilling::new);
+    Ok(Json(detail))
 }
 
 /// Loads the change and checks the caller may act on it (404 if they may not see it).
@@ -281,6 +304,18 @@ async fn acting_on(
     let contract = change
         .contract()
         .ok_or_else(|| Problem::not_found("change request"))?;
+    if change.status() == Some(ChangeStatus::Draft) {
+        // Its author is in the request list (the event's metadata); a draft the view has
+        // not listed yet is open to the contract's Services managers alone.
+        state.views_caught_up().await?;
+        let author = RequestList::get(&state.reader, id.as_str())
+            .await?
+            .map(|row| row.created_by)
+            .unwrap_or_default();
+        if !caller.may_see_draft(contract.as_str(), &author) {
+            return Err(Problem::not_found("change request"));
+        }
+    }
     caller.require(contract.as_str(), need, "change request")?;
     Ok((id, change))
 }

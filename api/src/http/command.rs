@@ -13,6 +13,7 @@ use crate::http::auth::Caller;
 use crate::http::problem::Problem;
 use crate::http::refusal::Refusal;
 use crate::http::state::AppState;
+use crate::http::views::ChangeBilling;
 use sablier_store::{CommandBus, CommandError};
 
 /// What a command wrote.
@@ -26,6 +27,9 @@ pub struct CommandAnswer {
     /// changes lists them here).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// A change submission: whether the change is billable, and at what price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing: Option<ChangeBilling>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -81,6 +85,7 @@ where
                     id: aggregate_id.to_owned(),
                     events,
                     warnings: Vec::new(),
+                    billing: None,
                 },
                 committed.events,
             ))

@@ -9,7 +9,7 @@ use sablier_domain::ContractId;
 use sablier_projections::audit_trail::AuditTrail;
 use sablier_projections::request_list::{
     InvalidRequestQuery, PageCursor, PageLimit, PortalStatus, RequestKind, RequestList,
-    RequestQuery, SearchText, SortOrder, VisibleContract, status,
+    RequestQuery, RequestRow, SearchText, SortOrder, VisibleContract, status,
 };
 use sablier_projections::sla_clocks::SlaClocks;
 use sablier_sla::Metric;
@@ -80,15 +80,12 @@ pub async fn detail(
     let row = row
         .filter(|row| row.kind == kind)
         .ok_or_else(|| Problem::not_found(kind.as_str()))?;
-    caller.require(
-        row.contract_id.as_str(),
-        Need::Read(section_of(kind)),
-        kind.as_str(),
-    )?;
+    require_on(caller, &row, Need::Read(section_of(kind)), kind.as_str())?;
     Ok(RequestDetail {
         request: row.into(),
         as_of,
         clocks: ClockView::all(&clocks, as_of)?,
+        billing: None,
     })
 }
 
@@ -102,8 +99,9 @@ pub struct ListQuery {
     /// `incident`, `change` or `order`.
     #[param(pattern = "^(incident|change|order)$")]
     pub kind: Option<String>,
-    /// `transmitted`, `in_progress` or `completed`.
-    #[param(pattern = "^(transmitted|in_progress|completed)$")]
+    /// `draft` (a change draft, listed for its author and the contract's Services
+    /// managers), `transmitted`, `in_progress` or `completed`.
+    #[param(pattern = "^(draft|transmitted|in_progress|completed)$")]
     pub status: Option<String>,
     /// The object's own status (`awaiting_customer`, `quoted`…).
     pub detailed_status: Option<String>,
@@ -149,6 +147,7 @@ pub async fn list(
         Some(contracts) => RequestQuery::for_customer(contracts),
         None => RequestQuery::for_staff(),
     };
+    request.drafts = caller.visible_drafts();
     if let Some(contract) = &query.contract_id {
         request.contract = Some(fields::parse("contract_id", contract, ContractId::parse)?);
     }
@@ -170,7 +169,7 @@ pub async fn list(
                 .ok_or_else(|| {
                     Problem::invalid_field(
                         "status",
-                        "must be transmitted, in_progress or completed",
+                        "must be draft, transmitted, in_progress or completed",
                     )
                 })?,
         );
@@ -222,12 +221,24 @@ async fn readable(
     let row = RequestList::get(&state.reader, request_id)
         .await?
         .ok_or_else(|| Problem::not_found("request"))?;
-    caller.require(
-        row.contract_id.as_str(),
-        Need::Read(section_of(row.kind)),
-        "request",
-    )?;
+    require_on(caller, &row, Need::Read(section_of(row.kind)), "request")?;
     Ok(row.into())
+}
+
+/// Checks `need` on the request `row` for `caller`: a change draft the caller may not see
+/// ([`Caller::may_see_draft`]) is `not_found`, like another contract's request.
+pub fn require_on(
+    caller: &Caller,
+    row: &RequestRow,
+    need: Need,
+    not_found: &str,
+) -> Result<(), Problem> {
+    let contract = row.contract_id.as_str();
+    if row.portal_status == PortalStatus::Draft && !caller.may_see_draft(contract, &row.created_by)
+    {
+        return Err(Problem::not_found(not_found));
+    }
+    caller.require(contract, need, not_found)
 }
 
 /// Every event of a request, in order, with instant, actor, role, channel and request id.

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sablier_projections::audit_trail::AuditEntry;
+use sablier_projections::billing::BilledChange;
 use sablier_projections::request_list::RequestRow;
 use sablier_projections::sla_clocks::ClockRow;
 use sablier_sla::ClockEvaluation;
@@ -28,7 +29,7 @@ pub struct RequestView {
     pub created_on_behalf_of: Option<String>,
     /// The object's own status (`opened`, `awaiting_customer`, `quoted`…).
     pub detailed_status: String,
-    /// `transmitted`, `in_progress` or `completed`.
+    /// `draft` (a change not submitted yet), `transmitted`, `in_progress` or `completed`.
     pub portal_status: String,
     pub last_update_at: DateTime<Utc>,
 }
@@ -72,6 +73,8 @@ pub struct ClockView {
     pub tier: Option<String>,
     pub policy_version: Option<String>,
     pub priority: Option<String>,
+    /// The calendar the clock counts on at `as_of`: the one it started on, or the one a
+    /// priority change moved it onto since.
     pub calendar: String,
     pub time_zone: String,
 }
@@ -92,7 +95,7 @@ impl ClockView {
             tier: row.tier.clone(),
             policy_version: row.policy_version.clone(),
             priority: row.priority.clone(),
-            calendar: row.calendar.clone(),
+            calendar: evaluation.calendar.clone(),
             time_zone: row.time_zone.clone(),
         }
     }
@@ -117,6 +120,37 @@ pub struct RequestDetail {
     /// The instant the clocks were evaluated at.
     pub as_of: DateTime<Utc>,
     pub clocks: Vec<ClockView>,
+    /// A submitted change: whether it is billable, decided at its submission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing: Option<ChangeBilling>,
+}
+
+/// Whether a submitted change is billable (DOMAIN.md: each contract has free changes per
+/// calendar month; one submitted beyond them is billable, with its catalogue price).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChangeBilling {
+    pub billable: bool,
+    /// What a billable change is billed once completed, in euro cents excluding tax: its
+    /// catalogue price; absent for an article sold on study (billed at the quote the
+    /// customer accepts) and for a free change.
+    pub price_cents: Option<i64>,
+    /// The month of the submission, `YYYY-MM` in the contract's time zone.
+    #[schema(pattern = "^[0-9]{4}-[0-9]{2}$")]
+    pub month: String,
+    /// Its rank among the contract's changes submitted that month, from 1.
+    pub rank_in_month: i64,
+}
+
+impl ChangeBilling {
+    /// From what the billing view recorded of the change.
+    pub fn new(billed: BilledChange) -> Self {
+        Self {
+            billable: billed.billable,
+            price_cents: billed.catalogue_price_cents.filter(|_| billed.billable),
+            month: billed.submitted_month,
+            rank_in_month: billed.rank_in_month,
+        }
+    }
 }
 
 /// One interval of an explanation.
@@ -126,7 +160,10 @@ pub struct IntervalView {
     pub to: DateTime<Utc>,
     #[schema(value_type = schema::IntervalKind)]
     pub kind: String,
+    /// A holiday's name, or a pause's reason.
     pub detail: Option<String>,
+    /// Who paused the clock (a pause's interval), when the log says.
+    pub actor: Option<String>,
 }
 
 impl From<&ExplainedInterval> for IntervalView {
@@ -136,6 +173,7 @@ impl From<&ExplainedInterval> for IntervalView {
             to: interval.to,
             kind: interval.kind.as_str().to_owned(),
             detail: interval.detail.clone(),
+            actor: interval.actor.clone(),
         }
     }
 }

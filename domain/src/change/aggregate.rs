@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use crate::actor::Authored;
 use crate::change::{
     Article, ChangeCommand, ChangeError, ChangeEvent, ChangeForm, ChangeStatus, LeadTimeOffer,
-    MAX_ATTACHMENTS,
+    MAX_ATTACHMENTS, SubmissionBilling,
 };
 use crate::ids::{ChangeId, ContractId};
+use crate::month::YearMonth;
 use crate::services::{ContractAt, Services};
 
 /// The calendar a change's delivery clock counts in, in the contract's time zone.
@@ -332,6 +333,7 @@ async fn submission(
         .into_iter()
         .filter(|other| other != change_id)
         .collect();
+    let billing = submission_billing(contract, &contract_facts, services, at).await?;
     Ok(ChangeEvent::ChangeSubmitted {
         at,
         change_id: change_id.clone(),
@@ -351,7 +353,32 @@ async fn submission(
         attachments: form.attachments.clone(),
         comment: form.comment.clone(),
         unfinished_changes_on_asset,
+        billing: Some(billing),
     })
+}
+
+/// Whether a change submitted at `at` is billable: its rank among the contract's changes
+/// submitted in that month of the contract's time zone, beyond the free ones.
+async fn submission_billing(
+    contract: &ContractId,
+    contract_facts: &ContractAt,
+    services: &Services,
+    at: DateTime<Utc>,
+) -> Result<SubmissionBilling, ChangeError> {
+    let month = YearMonth::containing(at, contract_facts.time_zone);
+    let earlier = services
+        .submitted_changes
+        .submitted_between(
+            contract,
+            month.starts_at(contract_facts.time_zone),
+            month.next().starts_at(contract_facts.time_zone),
+        )
+        .await?;
+    Ok(SubmissionBilling::decide(
+        month,
+        earlier + 1,
+        services.settings.free_changes_per_month,
+    ))
 }
 
 impl Aggregate for Change {

@@ -1,16 +1,19 @@
 //! Facts about a change request. Stored forever: only add optional fields, and bump
 //! [`ChangeEvent::VERSION`] with an upcaster when a shape must change.
 //!
-//! Whether a change is billable is not decided here: the first N changes submitted in a
-//! month are free, and projections count them from the log. [`ChangeEvent::ChangeSubmitted`]
-//! carries the catalogue price a billable change costs.
+//! [`ChangeEvent::ChangeSubmitted`] carries whether the change is billable, decided at
+//! submission (`billing`: its rank among the contract's submissions of the month, beyond
+//! the free ones), and the catalogue price a billable change costs. Submissions stored
+//! before `billing` existed have none: readers rank them from the log, as billing did.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use crate::change::{ArticleRef, Attachment, ChangeForm, ChangeStatus, LeadTime};
+use crate::change::{
+    ArticleRef, Attachment, ChangeForm, ChangeStatus, LeadTime, SubmissionBilling,
+};
 use crate::ids::{ChangeId, ContractId};
 use crate::text::{AssetRef, Comment, CustomerReference, FreeText};
 
@@ -53,6 +56,10 @@ pub enum ChangeEvent {
         /// Other unfinished changes on the same asset when this one was submitted: the
         /// warning "changes already in progress on this asset". Empty when none.
         unfinished_changes_on_asset: Vec<ChangeId>,
+        /// Whether it is billable, decided now; `None` on submissions stored before it was
+        /// decided at submission.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        billing: Option<SubmissionBilling>,
     },
     ChangeQuoted {
         at: DateTime<Utc>,

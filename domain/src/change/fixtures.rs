@@ -8,9 +8,10 @@ use cqrs_es::test::TestFramework;
 use crate::actor::{Actor, ActorRole, Authored};
 use crate::change::{
     ArticleRef, Attachment, AttachmentName, Change, ChangeCommand, ChangeEvent, ChangeForm,
-    LeadTime, MediaType, Sha256Digest,
+    LeadTime, MediaType, Sha256Digest, SubmissionBilling,
 };
 use crate::ids::{ChangeId, ContractId};
+use crate::month::YearMonth;
 use crate::testing::{TestServices, contract_id, utc};
 use crate::text::{AssetRef, Comment, CustomerReference, FreeText, Login, Title};
 
@@ -171,6 +172,12 @@ fn submitted_with(
         attachments: form.attachments,
         comment: form.comment,
         unfinished_changes_on_asset: Vec::new(),
+        // The contract's first change of March 2026: free.
+        billing: Some(SubmissionBilling::decide(
+            YearMonth::new(2026, 3).unwrap(),
+            1,
+            5,
+        )),
     }
 }
 
@@ -217,9 +224,15 @@ pub fn submitted_at(
         lead_time_business_days,
         delivery_target_seconds,
         due_at: due,
+        billing,
         ..
     } = &mut event
     {
+        *billing = Some(SubmissionBilling::decide(
+            YearMonth::containing(at, Paris),
+            1,
+            5,
+        ));
         *submitted_at = at;
         *chosen = lead_time;
         *lead_time_business_days = business_days;

@@ -4,6 +4,7 @@
 
 mod aggregate;
 mod attachment;
+mod billing;
 mod catalogue;
 mod command;
 mod error;
@@ -21,6 +22,7 @@ mod tests;
 
 pub use aggregate::{BUSINESS_DAY_SECONDS, Change, DELIVERY_CALENDAR};
 pub use attachment::{Attachment, AttachmentName, MAX_ATTACHMENTS, MediaType, Sha256Digest};
+pub use billing::{DEFAULT_FREE_CHANGES_PER_MONTH, SubmissionBilling};
 pub use catalogue::{
     Article, ArticleRef, Catalogue, Category, ChangeCatalogue, LeadTime, LeadTimeOffer,
     NotInCatalogue,

@@ -78,3 +78,37 @@ fn stored_events_read_back_and_name_their_type() {
         assert_eq!(read_back, event);
     }
 }
+
+/// A submission beyond the month's free changes says so in its stored form.
+#[test]
+fn issue_20_a_billable_submission_keeps_its_stored_form() {
+    let mut event = submitted();
+    if let ChangeEvent::ChangeSubmitted { billing, .. } = &mut event {
+        *billing = Some(crate::change::SubmissionBilling::decide(
+            crate::month::YearMonth::new(2026, 3).unwrap(),
+            6,
+            5,
+        ));
+    }
+    insta::assert_json_snapshot!("ChangeSubmitted_billable", event);
+    let read_back: ChangeEvent =
+        serde_json::from_value(serde_json::to_value(&event).unwrap()).unwrap();
+    assert_eq!(read_back, event);
+}
+
+/// A submission stored before it said whether it is billable still reads, without it
+/// (readers rank it from the log, as billing always did).
+#[test]
+fn issue_20_a_submission_stored_before_billing_reads_back_without_it() {
+    let mut stored = serde_json::to_value(submitted()).unwrap();
+    stored["ChangeSubmitted"]
+        .as_object_mut()
+        .unwrap()
+        .remove("billing")
+        .expect("the current form has billing");
+    let read_back: ChangeEvent = serde_json::from_value(stored).unwrap();
+    let ChangeEvent::ChangeSubmitted { billing, .. } = read_back else {
+        panic!("{read_back:?}");
+    };
+    assert_eq!(billing, None);
+}

@@ -10,8 +10,10 @@ use crate::actor::ActorRole;
 use crate::change::fixtures::*;
 use crate::change::{
     ChangeCatalogue, ChangeCommand, ChangeError, ChangeEvent, ChangeForm, ChangeStatus, LeadTime,
+    SubmissionBilling,
 };
 use crate::ids::ContractId;
+use crate::month::YearMonth;
 use crate::services::{ContractAt, ContractFacts, PortError};
 use crate::testing::{TestServices, contract_id, utc};
 use crate::text::InvalidField;
@@ -428,6 +430,71 @@ fn a_change_submitted_on_a_weekend_counts_from_monday_morning() {
             1,
             utc(2026, 3, 30, 16, 0, 0),
         )]);
+}
+
+/// DOMAIN.md: each contract has free changes per calendar month (default 5); the sixth
+/// submitted in a month is marked billable at submission. Months are the contract's
+/// (Europe/Paris): a submission on 31 March 22:30 UTC is April's first.
+#[test]
+fn issue_20_a_change_beyond_the_month_s_free_ones_is_billable_at_submission() {
+    let with_billing = |billing: SubmissionBilling| {
+        let mut event = submitted();
+        if let ChangeEvent::ChangeSubmitted {
+            billing: carried, ..
+        } = &mut event
+        {
+            *carried = Some(billing);
+        }
+        event
+    };
+    let march = YearMonth::new(2026, 3).unwrap();
+    let services = services();
+    for day in 2..=6 {
+        services
+            .submitted_changes
+            .record(&contract_id(), utc(2026, 3, day, 10, 0, 0));
+    }
+    // Another contract's, and February's, do not count.
+    let other = ContractId::parse("OCB0000999").unwrap();
+    services
+        .submitted_changes
+        .record(&other, utc(2026, 3, 9, 10, 0, 0));
+    services
+        .submitted_changes
+        .record(&contract_id(), utc(2026, 2, 28, 22, 59, 59));
+    framework(&services)
+        .given_no_previous_events()
+        .when(by(customer(), submit(complete_form())))
+        .then_expect_events(vec![with_billing(SubmissionBilling {
+            month: march,
+            rank_in_month: 6,
+            free_changes_per_month: 5,
+            billable: true,
+        })]);
+
+    // 2026-03-31 22:30 UTC is 1 April 00:30 in Paris: April's first, free.
+    let april_services = TestServices::at(utc(2026, 3, 31, 22, 30, 0));
+    for day in 2..=7 {
+        april_services
+            .submitted_changes
+            .record(&contract_id(), utc(2026, 3, day, 10, 0, 0));
+    }
+    let submitted = framework(&april_services)
+        .given_no_previous_events()
+        .when(by(customer(), submit(complete_form())))
+        .inspect_result()
+        .unwrap();
+    let [ChangeEvent::ChangeSubmitted { billing, .. }] = submitted.as_slice() else {
+        panic!("{submitted:?}");
+    };
+    assert_eq!(
+        *billing,
+        Some(SubmissionBilling::decide(
+            YearMonth::new(2026, 4).unwrap(),
+            1,
+            5
+        ))
+    );
 }
 
 #[test]

@@ -235,6 +235,7 @@ impl Batch {
                 article,
                 catalogue_price_cents,
                 customer_reference,
+                billing,
                 ..
             } => {
                 let time_zone = time_zone(&self.time_zones, contract.as_str(), feed_event)?;
@@ -244,8 +245,15 @@ impl Batch {
                     .entry((contract.as_str().to_owned(), month.clone()))
                     .or_default();
                 *submitted += 1;
-                let rank = *submitted;
-                let billable = rank > i64::from(self.free_changes_per_month);
+                // The submission says whether it is billable; one stored before it said
+                // so is ranked here, among the contract's submissions of the month.
+                let (rank, billable) = match billing {
+                    Some(billing) => (i64::from(billing.rank_in_month), billing.billable),
+                    None => (
+                        *submitted,
+                        *submitted > i64::from(self.free_changes_per_month),
+                    ),
+                };
                 let price = catalogue_price_cents.map(cents_to_i64).transpose()?;
                 let customer_reference = customer_reference
                     .as_ref()

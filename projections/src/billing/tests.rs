@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use sablier_domain::change::{ArticleRef, ChangeEvent, ChangeStatus, LeadTime};
+use sablier_domain::change::{ArticleRef, ChangeEvent, ChangeStatus, LeadTime, SubmissionBilling};
 use sablier_domain::contract::{ContractEvent, DeclaredUser, Offer};
 use sablier_domain::month::YearMonth;
 use sablier_domain::order::{
@@ -195,6 +195,8 @@ impl Contract {
                 attachments: Vec::new(),
                 comment: None,
                 unfinished_changes_on_asset: Vec::new(),
+                // As stored before a submission said whether it is billable.
+                billing: None,
             },
         )
     }
@@ -1005,6 +1007,63 @@ async fn cancelled_and_rejected_changes_keep_their_rank_and_only_completed_billa
         ),
     ];
     assert_bills(&Billing::default(), events, expected).await;
+}
+
+/// A submission that says whether it is billable is taken at its word: the view does not
+/// rank it again (here the command side's quota was 1: the second is billable, although
+/// the view's quota of 5 would make it free). Submissions stored before it said so are
+/// still ranked by the view.
+#[tokio::test]
+async fn issue_20_billing_takes_a_submission_s_word_on_whether_it_is_billable() {
+    let contract = Contract::paris(1);
+    let said = |fed: Fed, rank_in_month: u32| -> Fed {
+        let (id, mut event) = fed;
+        if let DomainEvent::Change(ChangeEvent::ChangeSubmitted { billing, .. }) = &mut event {
+            *billing = Some(SubmissionBilling::decide(
+                month("2026-05"),
+                rank_in_month,
+                1,
+            ));
+        }
+        (id, event)
+    };
+    let events = vec![
+        contract.created("2026-04-01T09:00:00Z", Tier::Standard),
+        said(
+            contract.change_submitted(1, "2026-05-04T09:00:00Z", Some(9_000)),
+            1,
+        ),
+        said(
+            contract.change_submitted(2, "2026-05-05T09:00:00Z", Some(7_000)),
+            2,
+        ),
+        change_completed(1, "2026-05-06T09:00:00Z", None),
+        change_completed(2, "2026-05-07T09:00:00Z", None),
+    ];
+    let expected = vec![bill(
+        &contract,
+        "2026-05",
+        vec![billed(Tier::Standard, "2026-05-01", "2026-05-31")],
+        minutes(0, 0, 0, 0),
+        vec![change_line(2, "Modifier mes quotas", 7_000, "2026-05-07")],
+    )];
+    assert_bills(&Billing::default(), events.clone(), expected).await;
+
+    let (db, reader) = testing::feed(&Billing::default(), events).await.unwrap();
+    let second = Billing::change(&reader, change_id(2).as_str())
+        .await
+        .unwrap()
+        .expect("the second change is known");
+    assert_eq!(
+        second,
+        BilledChange {
+            submitted_month: "2026-05".to_owned(),
+            rank_in_month: 2,
+            billable: true,
+            catalogue_price_cents: Some(7_000),
+        }
+    );
+    db.cleanup().await;
 }
 
 #[tokio::test]

@@ -168,6 +168,7 @@ pub(crate) fn change_submitted(
             attachments: Vec::new(),
             comment: None,
             unfinished_changes_on_asset: Vec::new(),
+            billing: None,
         },
     )
 }

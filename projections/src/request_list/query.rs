@@ -52,17 +52,20 @@ impl RequestKind {
     }
 }
 
-/// What the portal shows a customer: `transmitted`, `in_progress` (en cours) or
-/// `completed` (terminée). See [`crate::request_list::status`] for the mapping.
+/// What the portal shows a customer: `draft` (brouillon, a change not submitted yet),
+/// `transmitted`, `in_progress` (en cours) or `completed` (terminée). See
+/// [`crate::request_list::status`] for the mapping.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PortalStatus {
+    Draft,
     Transmitted,
     InProgress,
     Completed,
 }
 
 impl PortalStatus {
-    pub const ALL: [PortalStatus; 3] = [
+    pub const ALL: [PortalStatus; 4] = [
+        PortalStatus::Draft,
         PortalStatus::Transmitted,
         PortalStatus::InProgress,
         PortalStatus::Completed,
@@ -70,6 +73,7 @@ impl PortalStatus {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            PortalStatus::Draft => "draft",
             PortalStatus::Transmitted => "transmitted",
             PortalStatus::InProgress => "in_progress",
             PortalStatus::Completed => "completed",
@@ -290,6 +294,19 @@ impl VisibleContract {
     }
 }
 
+/// The change drafts a reader may list (DOMAIN.md: a draft is seen only by its author and
+/// the Services managers of its contract). None by default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VisibleDrafts {
+    /// Contracts whose every draft the reader sees: those where they manage Services.
+    pub every_draft_on: Vec<ContractId>,
+    /// The reader's login: they see the drafts they saved...
+    pub author: Option<String>,
+    /// ...on these contracts (a customer: those they are declared on); `None`: on any
+    /// contract (staff).
+    pub own_on: Option<Vec<ContractId>>,
+}
+
 /// One page of the request list as a reader asks for it. Built for a customer (who sees
 /// only the contracts they are declared on, and there only the kinds they may read) or
 /// for staff (who see every contract): there is deliberately no default, so that no
@@ -299,6 +316,9 @@ pub struct RequestQuery {
     /// `None`: staff, every contract. `Some`: only these contracts, and on each only its
     /// kinds (empty: nothing).
     pub visible_contracts: Option<Vec<VisibleContract>>,
+    /// The change drafts the reader may see besides (none unless set): a draft is listed
+    /// only when no search is given.
+    pub drafts: VisibleDrafts,
     pub contract: Option<ContractId>,
     pub kind: Option<RequestKind>,
     pub portal_status: Option<PortalStatus>,
@@ -362,6 +382,7 @@ impl RequestQuery {
     fn unfiltered(visible_contracts: Option<Vec<VisibleContract>>) -> Self {
         Self {
             visible_contracts,
+            drafts: VisibleDrafts::default(),
             contract: None,
             kind: None,
             portal_status: None,

@@ -129,8 +129,13 @@ pub(crate) async fn plan(
     query: &RequestQuery,
 ) -> Result<Vec<Statement>, ProjectionError> {
     let scope = Scope::of(query);
+    // Drafts are listed, not searched.
+    let drafts = match &query.search {
+        None => draft_seeks(query),
+        Some(_) => Vec::new(),
+    };
     if matches!(&scope, Scope::Only(contracts) if contracts.is_empty()) {
-        return Ok(Vec::new());
+        return Ok(statements(query, &drafts));
     }
     // The facets of `contract` covering the filters, among the kinds the scope lets the
     // query see there: with every kind, those of the filters alone; otherwise those of each
@@ -157,10 +162,10 @@ pub(crate) async fn plan(
     };
     let every = seeks(facets::ANY, &RequestKind::ALL);
     if every.is_empty() {
-        // The filters contradict each other: nothing matches.
-        return Ok(Vec::new());
+        // The filters select no request but drafts, or contradict each other.
+        return Ok(statements(query, &drafts));
     }
-    let arms: Vec<Arm> = match (&query.search, &scope) {
+    let mut arms: Vec<Arm> = match (&query.search, &scope) {
         (None, Scope::Every) => every,
         (None, Scope::Only(contracts)) => contracts
             .iter()
@@ -179,7 +184,45 @@ pub(crate) async fn plan(
             arms
         }
     };
+    arms.extend(drafts);
     Ok(statements(query, &arms))
+}
+
+/// The facet seeks of the drafts the reader may see ([`RequestQuery::drafts`]) that the
+/// filters let through.
+fn draft_seeks(query: &RequestQuery) -> Vec<Arm<'static>> {
+    let drafts = &query.drafts;
+    let filtered_in =
+        |contract: &ContractId| query.contract.as_ref().is_none_or(|only| only == contract);
+    let mut scopes: Vec<String> = drafts
+        .every_draft_on
+        .iter()
+        .filter(|contract| filtered_in(contract))
+        .map(|contract| facets::drafts_of_contract(contract.as_str()))
+        .collect();
+    if let Some(author) = &drafts.author {
+        let own_on = |contract: &ContractId| {
+            (filtered_in(contract) && !drafts.every_draft_on.contains(contract))
+                .then(|| facets::drafts_of_author_on(contract.as_str(), author))
+        };
+        match (&drafts.own_on, &query.contract) {
+            (Some(contracts), _) => scopes.extend(contracts.iter().filter_map(own_on)),
+            (None, Some(contract)) => scopes.extend(own_on(contract)),
+            (None, None) => scopes.push(facets::drafts_of_author(author)),
+        }
+    }
+    scopes
+        .iter()
+        .filter_map(|scope| {
+            facets::covering_drafts(
+                scope,
+                query.kind,
+                query.portal_status,
+                query.detailed_status.as_deref(),
+            )
+        })
+        .map(Arm::Facet)
+        .collect()
 }
 
 async fn matching_contracts(

@@ -1,10 +1,10 @@
 //! Each aggregate's own status, and the portal status a customer sees for it.
 //!
-//! | kind | `transmitted` | `in_progress` | `completed` |
-//! |---|---|---|---|
-//! | incident | opened | in_progress, awaiting_customer | restored, closed |
-//! | change | submitted, quoted, quote_accepted | in_progress | completed, quote_declined, cancelled, rejected |
-//! | order | transmitted, quoted, quote_accepted | in_progress | completed, quote_declined, cancelled |
+//! | kind | `draft` | `transmitted` | `in_progress` | `completed` |
+//! |---|---|---|---|---|
+//! | incident | | opened | in_progress, awaiting_customer | restored, closed |
+//! | change | draft | submitted, quoted, quote_accepted | in_progress | completed, quote_declined, cancelled, rejected |
+//! | order | | transmitted, quoted, quote_accepted | in_progress | completed, quote_declined, cancelled |
 //!
 //! - Transmitted means "nobody has started the work": a quote waiting for the customer is
 //!   still before work (the order status docs say so for orders; changes follow suit).
@@ -12,7 +12,9 @@
 //!   anyone. Whether it ended well is the detailed status's business (`cancelled`…).
 //! - A restored incident is `completed` for the customer (service is back); a reopening
 //!   moves it back to `in_progress`.
-//! - A change draft is not a request yet: it is listed from its submission on.
+//! - A change draft is not transmitted yet: its portal status is `draft`. Only its author
+//!   and the Services managers of its contract see it (the list keeps it apart, see
+//!   [`crate::request_list`]); a draft cancelled before submission leaves the list.
 //!
 //! The same detailed status word always maps to the same portal status whatever the kind
 //! (tested), so a detailed-status filter implies its portal status.
@@ -39,18 +41,17 @@ pub fn incident_portal_status(status: IncidentStatus) -> PortalStatus {
     }
 }
 
-/// `None` for a draft, which the list does not show.
-pub fn change_portal_status(status: ChangeStatus) -> Option<PortalStatus> {
+pub fn change_portal_status(status: ChangeStatus) -> PortalStatus {
     match status {
-        ChangeStatus::Draft => None,
+        ChangeStatus::Draft => PortalStatus::Draft,
         ChangeStatus::Submitted | ChangeStatus::Quoted | ChangeStatus::QuoteAccepted => {
-            Some(PortalStatus::Transmitted)
+            PortalStatus::Transmitted
         }
-        ChangeStatus::InProgress => Some(PortalStatus::InProgress),
+        ChangeStatus::InProgress => PortalStatus::InProgress,
         ChangeStatus::Completed
         | ChangeStatus::QuoteDeclined
         | ChangeStatus::Cancelled
-        | ChangeStatus::Rejected => Some(PortalStatus::Completed),
+        | ChangeStatus::Rejected => PortalStatus::Completed,
     }
 }
 
@@ -66,8 +67,7 @@ pub fn order_portal_status(status: OrderStatus) -> PortalStatus {
     }
 }
 
-/// The detailed statuses a request of `kind` may be listed with, and their portal status
-/// (a change draft is not listed).
+/// The detailed statuses a request of `kind` may be listed with, and their portal status.
 pub(crate) fn listed_statuses(kind: RequestKind) -> Vec<(&'static str, PortalStatus)> {
     match kind {
         RequestKind::Incident => INCIDENT_STATUSES
@@ -76,9 +76,7 @@ pub(crate) fn listed_statuses(kind: RequestKind) -> Vec<(&'static str, PortalSta
             .collect(),
         RequestKind::Change => ChangeStatus::ALL
             .into_iter()
-            .filter_map(|status| {
-                change_portal_status(status).map(|portal| (status.as_str(), portal))
-            })
+            .map(|status| (status.as_str(), change_portal_status(status)))
             .collect(),
         RequestKind::Order => OrderStatus::ALL
             .into_iter()
@@ -138,9 +136,11 @@ mod tests {
             );
         }
         for status in ChangeStatus::ALL {
-            if let Some(portal) = change_portal_status(status) {
-                assert_eq!(portal_status_of(status.as_str()), Some(portal), "{status}");
-            }
+            assert_eq!(
+                portal_status_of(status.as_str()),
+                Some(change_portal_status(status)),
+                "{status}"
+            );
         }
         for status in OrderStatus::ALL {
             assert_eq!(
@@ -149,7 +149,7 @@ mod tests {
                 "{status}"
             );
         }
-        assert_eq!(portal_status_of("draft"), None);
+        assert_eq!(portal_status_of("draft"), Some(PortalStatus::Draft));
         assert_eq!(portal_status_of("lost"), None);
     }
 
@@ -171,15 +171,15 @@ mod tests {
         assert_eq!(
             change,
             [
-                None,              // draft
-                Some(Transmitted), // submitted
-                Some(Transmitted), // quoted
-                Some(Transmitted), // quote_accepted
-                Some(Completed),   // quote_declined
-                Some(InProgress),  // in_progress
-                Some(Completed),   // completed
-                Some(Completed),   // cancelled
-                Some(Completed),   // rejected
+                Draft,       // draft
+                Transmitted, // submitted
+                Transmitted, // quoted
+                Transmitted, // quote_accepted
+                Completed,   // quote_declined
+                InProgress,  // in_progress
+                Completed,   // completed
+                Completed,   // cancelled
+                Completed,   // rejected
             ]
         );
         let order: Vec<_> = OrderStatus::ALL

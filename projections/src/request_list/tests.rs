@@ -1461,3 +1461,142 @@ fn a_cursor_reads_back_what_it_wrote_and_nothing_else() {
         );
     }
 }
+
+/// Issue 20: a saved draft reads back, and is listed only for its author and the Services
+/// managers of its contract (DOMAIN.md); a draft cancelled before submission leaves the
+/// view; a search never lists a draft.
+#[tokio::test]
+async fn issue_20_a_draft_is_listed_for_its_author_and_the_services_managers_only() {
+    let draft = chg(20);
+    let mut events = catalogue();
+    events.push(change(
+        &draft,
+        ChangeEvent::ChangeDraftSaved {
+            at: at(2, 9, 0),
+            change_id: sablier_domain::ChangeId::parse(&draft).unwrap(),
+            contract: contract_id(PROD),
+            form: ChangeForm {
+                article: Some(article("Modifier mes quotas")),
+                ..ChangeForm::default()
+            },
+        },
+    ));
+    on_each_backend(events, async |reader, backend| {
+        let row = RequestList::get(reader, &draft)
+            .await
+            .unwrap()
+            .expect("the draft reads back");
+        assert_eq!(
+            (
+                row.detailed_status.as_str(),
+                row.portal_status,
+                row.created_by.as_str(),
+                row.name.as_str()
+            ),
+            (
+                "draft",
+                PortalStatus::Draft,
+                "jean.dupont",
+                "Modifier mes quotas"
+            ),
+            "{backend}"
+        );
+        assert!(
+            RequestList::get(reader, &chg(14)).await.unwrap().is_none(),
+            "{backend}: the cancelled draft left the view"
+        );
+        let lists = async |query: &RequestQuery| all_ids(reader, query).await.contains(&draft);
+        let on = |ids: &[&str]| ids.iter().map(|id| contract_id(id)).collect::<Vec<_>>();
+        let customer = |ids: &[&str], drafts: VisibleDrafts| RequestQuery {
+            drafts,
+            ..RequestQuery::for_customer(every_kind_on(ids))
+        };
+        let manager_of = |ids: &[&str]| {
+            customer(
+                ids,
+                VisibleDrafts {
+                    every_draft_on: on(ids),
+                    ..VisibleDrafts::default()
+                },
+            )
+        };
+        let author_on = |login: &str, ids: &[&str]| {
+            customer(
+                ids,
+                VisibleDrafts {
+                    author: Some(login.to_owned()),
+                    own_on: Some(on(ids)),
+                    ..VisibleDrafts::default()
+                },
+            )
+        };
+        // Without a right to drafts: not listed.
+        assert!(!lists(&staff()).await, "{backend}");
+        assert!(!lists(&RequestQuery::for_customer(every_kind_on(&[PROD]))).await);
+        // The Services managers of its contract, and its author there.
+        let manager = manager_of(&[PROD]);
+        assert!(lists(&manager).await, "{backend}");
+        assert!(lists(&author_on("jean.dupont", &[PROD])).await, "{backend}");
+        // Not another contract's managers, nor another user, nor its author elsewhere.
+        assert!(!lists(&manager_of(&[LAKE])).await, "{backend}");
+        assert!(
+            !lists(&author_on("marie.curie", &[PROD])).await,
+            "{backend}"
+        );
+        assert!(
+            !lists(&author_on("jean.dupont", &[LAKE])).await,
+            "{backend}"
+        );
+        // Staff who saved it, on any contract.
+        let staff_author = RequestQuery {
+            drafts: VisibleDrafts {
+                author: Some("jean.dupont".to_owned()),
+                ..VisibleDrafts::default()
+            },
+            ..staff()
+        };
+        assert!(lists(&staff_author).await, "{backend}");
+        assert!(
+            !lists(&RequestQuery {
+                contract: Some(contract_id(PREPROD)),
+                ..staff_author.clone()
+            })
+            .await
+        );
+        // Filters: drafts only, and a draft is a change.
+        for drafts_only in [
+            RequestQuery {
+                portal_status: Some(PortalStatus::Draft),
+                ..manager.clone()
+            },
+            RequestQuery {
+                detailed_status: Some("draft".to_owned()),
+                kind: Some(RequestKind::Change),
+                ..manager.clone()
+            },
+        ] {
+            assert_eq!(
+                all_ids(reader, &drafts_only).await,
+                std::slice::from_ref(&draft),
+                "{backend}"
+            );
+        }
+        for elsewhere in [
+            RequestQuery {
+                kind: Some(RequestKind::Incident),
+                ..manager.clone()
+            },
+            RequestQuery {
+                portal_status: Some(PortalStatus::Transmitted),
+                ..manager.clone()
+            },
+            RequestQuery {
+                search: Some(SearchText::parse(&draft).unwrap()),
+                ..manager.clone()
+            },
+        ] {
+            assert!(!lists(&elsewhere).await, "{backend}: {elsewhere:?}");
+        }
+    })
+    .await;
+}

@@ -1,9 +1,10 @@
 //! The SLA clocks of incidents (GTI, GTD, GTR) and changes (delivery), and the breach
 //! watch built on them.
 //!
-//! The view stores each clock's transitions as the events stated them, with its pinned
-//! tier, policy version, at-risk ratio, calendar and target. Verdicts are not stored:
-//! `ClockRow::evaluate` asks sablier-sla for any instant. What the breach watch sorts on
+//! The view stores each clock's transitions as the events stated them (a pause with the
+//! actor the event's metadata names), with its pinned tier, policy version, at-risk
+//! ratio, calendar and target. Verdicts are not stored: `ClockRow::evaluate` asks
+//! sablier-sla for any instant. What the breach watch sorts on
 //! (deadline, when the at-risk threshold is crossed, breach instant) is computed at each
 //! transition and holds until the next one, since nothing else moves a clock.
 
@@ -173,10 +174,15 @@ impl ClockRow {
     }
 }
 
-fn transition(at: DateTime<Utc>, change: &ClockChangeKind) -> Transition {
+/// The transition a clock change states; a pause names its actor, from the event's
+/// metadata (`actor`, empty when the metadata had none).
+fn transition(at: DateTime<Utc>, change: &ClockChangeKind, actor: &str) -> Transition {
     match change {
         ClockChangeKind::Start { .. } => Transition::start(at),
-        ClockChangeKind::Pause { reason } => Transition::pause(at, reason.as_str()),
+        ClockChangeKind::Pause { reason } if actor.is_empty() => {
+            Transition::pause(at, reason.as_str())
+        }
+        ClockChangeKind::Pause { reason } => Transition::pause_by(at, reason.as_str(), actor),
         ClockChangeKind::Resume => Transition::resume(at),
         ClockChangeKind::Stop => Transition::stop(at),
         ClockChangeKind::Reopen => Transition::reopen(at),
@@ -243,8 +249,9 @@ fn risk_threshold_seconds(ratio: RiskRatio, target: i64) -> i64 {
 pub struct SlaClocks;
 
 impl SlaClocks {
-    /// `_v2`: the clocks keep their policy's at-risk ratio.
-    pub const NAME: &'static str = "sla_clocks_v2";
+    /// `_v2`: the clocks keep their policy's at-risk ratio. `_v3`: a pause names its
+    /// actor (rebuilt from the log, so that pauses stated before name theirs too).
+    pub const NAME: &'static str = "sla_clocks_v3";
 
     /// The clocks of one request, by metric.
     pub async fn for_request(
@@ -687,7 +694,9 @@ impl Clocks {
                 );
             }
             let clock = self.clocks.get_mut(&key).expect("inserted above");
-            clock.transitions.push(transition(event.at, &change.kind));
+            clock
+                .transitions
+                .push(transition(event.at, &change.kind, &event.audit.actor));
             if let ClockChangeKind::Target { target_seconds, .. } = &change.kind {
                 clock.row.target_seconds = *target_seconds;
             }

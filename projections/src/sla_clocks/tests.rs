@@ -854,10 +854,38 @@ async fn a_quote_pauses_the_delivery_clock_until_the_customer_accepts_it() {
     );
 }
 
+/// DOMAIN.md: a pause carries a reason and an actor. The view takes the actor from the
+/// event's metadata (the feed here names jean.dupont), and the explanation shows it.
+#[tokio::test]
+async fn issue_20_a_pause_names_its_actor_from_the_event_metadata() {
+    let id = ChangeId::generate();
+    let steps = vec![
+        (monday(8, 0), ActorRole::Customer, submit_study(&id)),
+        (monday(10, 0), ActorRole::Agent, quote()),
+    ];
+    let quoted = delivery_clock(change_events(&id, steps).await, &id).await;
+    assert_eq!(
+        quoted.transitions().unwrap()[1],
+        Transition::pause_by(monday(10, 0), AWAITING_QUOTE_ACCEPTANCE, "jean.dupont")
+    );
+    let evaluation = quoted.evaluate(monday(12, 0)).unwrap();
+    let pauses: Vec<(Option<&str>, Option<&str>)> = evaluation
+        .intervals
+        .iter()
+        .filter(|interval| interval.kind == IntervalKind::Paused)
+        .map(|interval| (interval.detail.as_deref(), interval.actor.as_deref()))
+        .collect();
+    assert_eq!(
+        pauses,
+        [(Some(AWAITING_QUOTE_ACCEPTANCE), Some("jean.dupont"))]
+    );
+}
+
 #[tokio::test]
 async fn a_finished_change_stops_its_delivery_clock_resuming_it_first_when_paused() {
     let start = Transition::start(monday(8, 0));
-    let pause = Transition::pause(monday(10, 0), AWAITING_QUOTE_ACCEPTANCE);
+    // The feed's metadata names jean.dupont as every event's actor.
+    let pause = Transition::pause_by(monday(10, 0), AWAITING_QUOTE_ACCEPTANCE, "jean.dupont");
     // (case, the steps after the submission on Monday 10:00 Paris, the clock's transitions,
     // its counted seconds)
     let cases: Vec<(&str, Vec<ChangeStep>, Vec<Transition>, i64)> = vec![

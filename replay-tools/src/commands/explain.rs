@@ -50,7 +50,9 @@ struct Explained<'a> {
     tier: Option<&'a str>,
     policy_version: Option<&'a str>,
     priority: Option<&'a str>,
-    calendar: &'a str,
+    /// The calendar the clock started on; `calendar` (from the evaluation) is the one it
+    /// counts on as of `as_of`.
+    started_on_calendar: &'a str,
     time_zone: &'a str,
     as_of: DateTime<Utc>,
     target_changes: Vec<TargetChange>,
@@ -131,7 +133,7 @@ pub(super) fn print_clocks(
             tier: clock.tier.as_deref(),
             policy_version: clock.policy_version.as_deref(),
             priority: clock.priority.as_deref(),
-            calendar: &clock.calendar,
+            started_on_calendar: &clock.calendar,
             time_zone: &clock.time_zone,
             as_of,
             target_changes: target_changes(clock)?,
@@ -237,13 +239,18 @@ fn write_text(out: &mut impl Write, clock: &Explained<'_>) -> anyhow::Result<()>
         optional_duration(evaluation.target_seconds),
         optional_duration(evaluation.remaining_seconds),
     )?;
+    let started_on = if clock.started_on_calendar == evaluation.calendar {
+        String::new()
+    } else {
+        format!(", started on {}", clock.started_on_calendar)
+    };
     writeln!(
         out,
-        "  deadline {}; breached {}; at risk {}; started on {} ({})",
+        "  deadline {}; breached {}; at risk {}; counting on {} ({}){started_on}",
         instant(evaluation.deadline),
         instant(evaluation.breached_at),
         if evaluation.at_risk { "yes" } else { "no" },
-        clock.calendar,
+        evaluation.calendar,
         clock.time_zone,
     )?;
     for change in &clock.target_changes {
@@ -267,11 +274,12 @@ fn write_text(out: &mut impl Write, clock: &Explained<'_>) -> anyhow::Result<()>
             crate::instants::format_instant(interval.to),
             duration(interval.seconds()),
             interval.kind.as_str(),
-            interval
-                .detail
-                .as_deref()
-                .map(|detail| format!(" ({detail})"))
-                .unwrap_or_default(),
+            match (&interval.detail, &interval.actor) {
+                (Some(detail), Some(actor)) => format!(" ({detail}, by {actor})"),
+                (Some(detail), None) => format!(" ({detail})"),
+                (None, Some(actor)) => format!(" (by {actor})"),
+                (None, None) => String::new(),
+            },
         )?;
     }
     Ok(())

@@ -30,12 +30,14 @@ pub enum Command {
     /// "reopen"}], "as_of": "2026-03-31T00:00:00Z"}. timezone (default Europe/Paris),
     /// target_seconds (default: no commitment), at_risk_ratio (default 0.75) and
     /// exclude_maintenance_windows (default false) are optional; blank lines are skipped.
+    /// A pause may name its "actor" (a login), which its interval repeats.
     /// A target transition may name the calendar the clock counts on from then on, e.g.
     /// {"at": "...", "kind": "target", "target_seconds": 3600, "calendar":
     /// "business-hours-fr"} (in the line's timezone; without it the calendar is kept).
     ///
     /// Output line: state, counted_seconds, target_seconds, remaining_seconds, deadline,
-    /// at_risk, breached, breached_at, verdict and intervals, or {"error": "line N: ..."}.
+    /// at_risk, breached, breached_at, verdict, calendar (counted on as of as_of) and
+    /// intervals, or {"error": "line N: ..."}.
     /// Exit code: 0 when every line was answered, 1 when a line was refused, 2 when the
     /// command could not run.
     Clock(clock::ClockArgs),

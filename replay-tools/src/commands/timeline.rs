@@ -62,6 +62,8 @@ struct ClockAfter {
     target_seconds: Option<i64>,
     remaining_seconds: Option<i64>,
     deadline: Option<DateTime<Utc>>,
+    /// The calendar it counts on after the event (a priority change may move it).
+    calendar: String,
 }
 
 pub fn run(arguments: &TimelineArgs) -> anyhow::Result<Outcome> {
@@ -146,6 +148,7 @@ fn clocks_after(clocks: &ClocksAfterEach, entry: &AuditEntry) -> anyhow::Result<
             target_seconds: evaluation.target_seconds,
             remaining_seconds: evaluation.remaining_seconds,
             deadline: evaluation.deadline,
+            calendar: evaluation.calendar,
         })
         .collect())
 }
@@ -170,7 +173,7 @@ fn write_text(out: &mut impl Write, step: &Step<'_>) -> anyhow::Result<()> {
     for clock in &step.clocks {
         writeln!(
             out,
-            "    {} {}, {}: counted {} s, remaining {}, deadline {}",
+            "    {} {}, {}: counted {} s, remaining {}, deadline {}, on {}",
             clock.metric,
             clock.state,
             clock.verdict.as_str(),
@@ -181,6 +184,7 @@ fn write_text(out: &mut impl Write, step: &Step<'_>) -> anyhow::Result<()> {
             clock
                 .deadline
                 .map_or_else(|| "-".to_owned(), format_instant),
+            clock.calendar,
         )?;
     }
     Ok(())

@@ -61,6 +61,9 @@ pub const NAMED_CALENDARS: [&str; 3] = [
     BUSINESS_HOURS_FR_ALSACE,
 ];
 
+/// Between the names of holidays that fall on one date, in [`Calendar::holidays`].
+pub const HOLIDAY_NAMES_SEPARATOR: &str = " / ";
+
 /// A calendar ready to count. Cheap to clone (the rules are shared).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Calendar {
@@ -275,7 +278,9 @@ impl Calendar {
         self.open_seconds_between_timestamps(timestamp_of(at), timestamp_of(at) + 1) == 1
     }
 
-    /// The calendar's closed days of `year` (public and listed), in date order.
+    /// The calendar's closed days of `year` (public and listed), in date order, one per
+    /// date: holidays that fall on one date (Ascension on Labour Day in 2008) are one
+    /// closed day, named by each holiday in turn ([`HOLIDAY_NAMES_SEPARATOR`]).
     pub fn holidays(&self, year: i32) -> Vec<Holiday> {
         let mut holidays = self.rules.public_holidays.of_year(year);
         holidays.extend(
@@ -289,7 +294,23 @@ impl Calendar {
                 .filter(|holiday| chrono::Datelike::year(&holiday.date) == year),
         );
         holidays.sort_by_key(|holiday| holiday.date);
-        holidays
+        let mut days: Vec<Holiday> = Vec::with_capacity(holidays.len());
+        for holiday in holidays {
+            match days.last_mut() {
+                Some(day) if day.date == holiday.date => {
+                    if !day
+                        .name
+                        .split(HOLIDAY_NAMES_SEPARATOR)
+                        .any(|name| name == holiday.name)
+                    {
+                        day.name.push_str(HOLIDAY_NAMES_SEPARATOR);
+                        day.name.push_str(&holiday.name);
+                    }
+                }
+                _ => days.push(holiday),
+            }
+        }
+        days
     }
 
     /// `[from, to)` cut into maximal spans that are open, outside hours or on a holiday.

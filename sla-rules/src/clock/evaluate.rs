@@ -136,7 +136,10 @@ fn transitions_applied_by(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase<'input> {
     Running,
-    Paused { reason: &'input str },
+    Paused {
+        reason: &'input str,
+        actor: Option<&'input str>,
+    },
     Stopped,
 }
 
@@ -200,8 +203,8 @@ impl<'input> Replay<'input> {
                 });
             }
             Phase::Running => tally.count_stretch(&mut self.schedule, from, until),
-            Phase::Paused { reason } => {
-                tally.explain(from, until, IntervalKind::Paused, Some(reason))
+            Phase::Paused { reason, actor } => {
+                tally.explain_by(from, until, IntervalKind::Paused, Some(reason), actor)
             }
             Phase::Stopped => tally.explain(from, until, IntervalKind::Stopped, None),
         }
@@ -223,7 +226,10 @@ impl<'input> Replay<'input> {
                     at: transition.at,
                 });
             }
-            (TransitionKind::Pause { reason }, Phase::Running) => Phase::Paused { reason },
+            (TransitionKind::Pause { reason, actor }, Phase::Running) => Phase::Paused {
+                reason,
+                actor: actor.as_deref(),
+            },
             (TransitionKind::Resume, Phase::Paused { .. }) => Phase::Running,
             (TransitionKind::Stop, Phase::Running | Phase::Paused { .. }) => Phase::Stopped,
             (TransitionKind::Reopen, Phase::Stopped) => Phase::Running,
@@ -302,6 +308,7 @@ impl<'input> Replay<'input> {
             breached,
             breached_at: tally.breached_at.map(instant_at),
             verdict,
+            calendar: self.calendar.name().to_owned(),
             intervals: tally
                 .explanation
                 .map_or_else(Vec::new, ExplanationBuilder::finish),
@@ -378,8 +385,20 @@ impl<'input> Tally<'input> {
     }
 
     fn explain(&mut self, from: i64, until: i64, kind: IntervalKind, detail: Option<&'input str>) {
+        self.explain_by(from, until, kind, detail, None);
+    }
+
+    /// [`Tally::explain`] for an interval someone caused (a pause, by its actor).
+    fn explain_by(
+        &mut self,
+        from: i64,
+        until: i64,
+        kind: IntervalKind,
+        detail: Option<&'input str>,
+        actor: Option<&'input str>,
+    ) {
         if let Some(explanation) = &mut self.explanation {
-            explanation.push(from, until, kind, detail);
+            explanation.push(from, until, kind, detail, actor);
         }
     }
 }

@@ -24,6 +24,9 @@ pub struct ClockEvaluation {
     pub breached: bool,
     pub breached_at: Option<DateTime<Utc>>,
     pub verdict: Verdict,
+    /// The name of the calendar the clock counts on at `as_of`: its own, or the one the
+    /// last target transition that named a calendar moved it onto (a priority change).
+    pub calendar: String,
     /// From the first start to `as_of`, contiguous; the counted ones sum to
     /// `counted_seconds`.
     pub intervals: Vec<ExplainedInterval>,
@@ -58,6 +61,9 @@ pub struct ExplainedInterval {
     /// A holiday's name or a pause's reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Who paused the clock, for a pause whose transition names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

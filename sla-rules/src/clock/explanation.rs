@@ -9,10 +9,12 @@ use crate::seconds::InstantConverter;
 pub(crate) struct ExplanationBuilder<'input> {
     /// The last one's `to` is only written once it stops growing.
     intervals: Vec<ExplainedInterval>,
-    /// The last interval's end, kind and detail (a pause's reason or a holiday's name).
+    /// The last interval's end, kind, detail (a pause's reason or a holiday's name) and
+    /// actor (who paused).
     last_to: i64,
     last_kind: IntervalKind,
     last_detail: Option<&'input str>,
+    last_actor: Option<&'input str>,
     converter: InstantConverter,
 }
 
@@ -24,6 +26,7 @@ impl<'input> ExplanationBuilder<'input> {
             last_to: i64::MIN,
             last_kind: IntervalKind::Counted,
             last_detail: None,
+            last_actor: None,
             converter: InstantConverter::new(),
         }
     }
@@ -37,12 +40,17 @@ impl<'input> ExplanationBuilder<'input> {
         to: i64,
         kind: IntervalKind,
         detail: Option<&'input str>,
+        actor: Option<&'input str>,
     ) {
         if from >= to {
             return;
         }
         let contiguous = from == self.last_to;
-        if contiguous && kind == self.last_kind && detail == self.last_detail {
+        if contiguous
+            && kind == self.last_kind
+            && detail == self.last_detail
+            && actor == self.last_actor
+        {
             self.last_to = to;
             return;
         }
@@ -62,10 +70,12 @@ impl<'input> ExplanationBuilder<'input> {
             to: from_instant,
             kind,
             detail: detail.map(str::to_owned),
+            actor: actor.map(str::to_owned),
         });
         self.last_to = to;
         self.last_kind = kind;
         self.last_detail = detail;
+        self.last_actor = actor;
     }
 
     pub(crate) fn finish(mut self) -> Vec<ExplainedInterval> {

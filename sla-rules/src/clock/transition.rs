@@ -1,11 +1,13 @@
 //! What happens to a clock, in time order: the facts a clock is evaluated from.
 //!
 //! The serialized form is one flat JSON object per transition, e.g.
-//! `{"at": "2026-03-27T16:30:00Z", "kind": "pause", "reason": "awaiting_customer"}`,
+//! `{"at": "2026-03-27T16:30:00Z", "kind": "pause", "reason": "awaiting_customer",
+//! "actor": "agent.martin"}` (the actor is optional: lists written before it was kept
+//! have none),
 //! `{"at": "...", "kind": "target", "target_seconds": 7200}` or, when the new target
 //! counts on another calendar, `{"at": "...", "kind": "target", "target_seconds": 3600,
-//! "calendar": "business-hours-fr"}`. Unknown fields, a reason on anything but a pause, a
-//! `target_seconds` or a `calendar` on anything but a target, and a missing
+//! "calendar": "business-hours-fr"}`. Unknown fields, a reason or an actor on anything but
+//! a pause, a `target_seconds` or a `calendar` on anything but a target, and a missing
 //! `target_seconds` on a target are refused.
 
 use std::fmt;
@@ -28,8 +30,12 @@ pub struct Transition {
 pub enum TransitionKind {
     /// The request was created: the clock runs from here (once).
     Start,
-    /// The clock stops counting, e.g. while awaiting the customer.
-    Pause { reason: String },
+    /// The clock stops counting, e.g. while awaiting the customer: why, and who paused
+    /// it (`None` when the list does not say).
+    Pause {
+        reason: String,
+        actor: Option<String>,
+    },
     /// Counting again after a pause.
     Resume,
     /// The metric's event happened (intervention, diagnosis, restoration).
@@ -55,11 +61,28 @@ impl Transition {
         }
     }
 
+    /// A pause whose actor is not known.
     pub fn pause(at: DateTime<Utc>, reason: impl Into<String>) -> Transition {
         Transition {
             at,
             kind: TransitionKind::Pause {
                 reason: reason.into(),
+                actor: None,
+            },
+        }
+    }
+
+    /// A pause by `actor` (a login).
+    pub fn pause_by(
+        at: DateTime<Utc>,
+        reason: impl Into<String>,
+        actor: impl Into<String>,
+    ) -> Transition {
+        Transition {
+            at,
+            kind: TransitionKind::Pause {
+                reason: reason.into(),
+                actor: Some(actor.into()),
             },
         }
     }
@@ -140,6 +163,8 @@ struct TransitionRecord {
     kind: KindName,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    actor: Option<String>,
     #[serde(
         default,
         deserialize_with = "present_even_if_null",
@@ -173,6 +198,8 @@ fn present_even_if_null<'de, D: Deserializer<'de>>(
 pub enum TransitionFormatError {
     #[error("only a pause has a reason")]
     ReasonOutsidePause,
+    #[error("only a pause has an actor")]
+    ActorOutsidePause,
     #[error("only a target transition has target_seconds")]
     TargetSecondsOutsideTarget,
     #[error("only a target transition has a calendar")]
@@ -190,6 +217,9 @@ impl TryFrom<TransitionRecord> for Transition {
         if record.reason.is_some() && !matches!(record.kind, KindName::Pause) {
             return Err(TransitionFormatError::ReasonOutsidePause);
         }
+        if record.actor.is_some() && !matches!(record.kind, KindName::Pause) {
+            return Err(TransitionFormatError::ActorOutsidePause);
+        }
         if record.target_seconds.is_some() && !matches!(record.kind, KindName::Target) {
             return Err(TransitionFormatError::TargetSecondsOutsideTarget);
         }
@@ -202,6 +232,7 @@ impl TryFrom<TransitionRecord> for Transition {
                 reason: record
                     .reason
                     .unwrap_or_else(|| DEFAULT_PAUSE_REASON.to_owned()),
+                actor: record.actor,
             },
             KindName::Resume => TransitionKind::Resume,
             KindName::Stop => TransitionKind::Stop,
@@ -222,9 +253,16 @@ impl TryFrom<TransitionRecord> for Transition {
 
 impl From<Transition> for TransitionRecord {
     fn from(transition: Transition) -> Self {
+        let mut actor = None;
         let (kind, reason, target_seconds, calendar) = match transition.kind {
             TransitionKind::Start => (KindName::Start, None, None, None),
-            TransitionKind::Pause { reason } => (KindName::Pause, Some(reason), None, None),
+            TransitionKind::Pause {
+                reason,
+                actor: paused_by,
+            } => {
+                actor = paused_by;
+                (KindName::Pause, Some(reason), None, None)
+            }
             TransitionKind::Resume => (KindName::Resume, None, None, None),
             TransitionKind::Stop => (KindName::Stop, None, None, None),
             TransitionKind::Reopen => (KindName::Reopen, None, None, None),
@@ -237,6 +275,7 @@ impl From<Transition> for TransitionRecord {
             at: transition.at,
             kind,
             reason,
+            actor,
             target_seconds,
             calendar,
         }
@@ -305,8 +344,38 @@ mod tests {
         assert_eq!(
             pause.kind,
             TransitionKind::Pause {
-                reason: "awaiting_customer".into()
+                reason: "awaiting_customer".into(),
+                actor: None,
             }
+        );
+    }
+
+    #[test]
+    fn issue_20_a_pause_carries_its_actor_and_lists_without_one_still_read() {
+        let paused = Transition::pause_by(
+            at("2026-03-27T16:30:00Z"),
+            "awaiting_customer",
+            "agent.martin",
+        );
+        let json = r#"{"at":"2026-03-27T16:30:00Z","kind":"pause","reason":"awaiting_customer","actor":"agent.martin"}"#;
+        assert_eq!(serde_json::to_string(&paused).unwrap(), json);
+        assert_eq!(serde_json::from_str::<Transition>(json).unwrap(), paused);
+        // As stored before the actor was kept.
+        let old: Transition = serde_json::from_str(
+            r#"{"at":"2026-03-27T16:30:00Z","kind":"pause","reason":"awaiting_customer"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            old,
+            Transition::pause(at("2026-03-27T16:30:00Z"), "awaiting_customer")
+        );
+        assert!(
+            serde_json::from_str::<Transition>(
+                r#"{"at": "2026-03-27T16:30:00Z", "kind": "stop", "actor": "x"}"#
+            )
+            .unwrap_err()
+            .to_string()
+            .contains("only a pause has an actor")
         );
     }
 

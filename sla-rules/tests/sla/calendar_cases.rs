@@ -173,6 +173,23 @@ fn the_eleven_french_holidays_of_2026() {
     assert!(always().holidays(2026).is_empty());
 }
 
+/// 2008: Ascension (Easter 23 March + 39) fell on 1 May, Labour Day. One closed day,
+/// listed once, with both names; the year has 10 closed days, not 11 entries.
+#[test]
+fn issue_20_two_holidays_on_one_date_are_one_closed_day_with_both_names() {
+    let holidays = business_hours().holidays(2008);
+    let first_of_may: Vec<&str> = holidays
+        .iter()
+        .filter(|holiday| holiday.date == NaiveDate::from_ymd_opt(2008, 5, 1).unwrap())
+        .map(|holiday| holiday.name.as_str())
+        .collect();
+    assert_eq!(first_of_may, ["Labour Day / Ascension Day"]);
+    assert_eq!(holidays.len(), 10);
+    let mut dates: Vec<NaiveDate> = holidays.iter().map(|holiday| holiday.date).collect();
+    dates.dedup();
+    assert_eq!(dates.len(), holidays.len(), "{holidays:?}");
+}
+
 #[test]
 fn holidays_move_with_easter_from_1900_to_2200() {
     // Published Easter Sundays: 15 April 1900, 6 April 2200. Whit Monday = Easter + 50:

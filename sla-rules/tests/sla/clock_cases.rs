@@ -17,6 +17,7 @@ fn interval(from: &str, to: &str, kind: IntervalKind, detail: Option<&str>) -> E
         to: utc(to),
         kind,
         detail: detail.map(str::to_owned),
+        actor: None,
     }
 }
 
@@ -859,6 +860,45 @@ fn evaluating_without_explanation_gives_the_same_figures() {
     );
 }
 
+/// DOMAIN.md: a pause carries a reason code and an actor; its interval names both.
+#[test]
+fn issue_20_a_paused_interval_names_who_paused_the_clock() {
+    let evaluation = clock(
+        always(),
+        Some(4 * HOUR),
+        vec![
+            start("2026-06-01T08:00:00Z"),
+            Transition::pause_by(
+                utc("2026-06-01T09:00:00Z"),
+                "awaiting_customer",
+                "agent.martin",
+            ),
+            resume("2026-06-01T10:00:00Z"),
+            pause("2026-06-01T11:00:00Z"),
+        ],
+        "2026-06-01T12:00:00Z",
+    );
+    let paused: Vec<(Option<&str>, Option<&str>)> = evaluation
+        .intervals
+        .iter()
+        .filter(|interval| interval.kind == IntervalKind::Paused)
+        .map(|interval| (interval.detail.as_deref(), interval.actor.as_deref()))
+        .collect();
+    assert_eq!(
+        paused,
+        [
+            (Some("awaiting_customer"), Some("agent.martin")),
+            (Some("awaiting_customer"), None),
+        ]
+    );
+    let first_pause = serde_json::to_value(&evaluation.intervals[1]).unwrap();
+    assert_eq!(
+        first_pause,
+        serde_json::json!({"from": "2026-06-01T09:00:00Z", "to": "2026-06-01T10:00:00Z",
+            "kind": "paused", "detail": "awaiting_customer", "actor": "agent.martin"})
+    );
+}
+
 #[test]
 fn the_output_format_is_snake_case_with_utc_instants() {
     // Round the clock, 4 h from 08:00Z, paused at 09:00Z, as of 10:00Z: 1 h counted.
@@ -878,6 +918,7 @@ fn the_output_format_is_snake_case_with_utc_instants() {
         "breached": false,
         "breached_at": null,
         "verdict": "paused",
+        "calendar": "24x7",
         "intervals": [
             {"from": "2026-06-01T08:00:00Z", "to": "2026-06-01T09:00:00Z", "kind": "counted"},
             {"from": "2026-06-01T09:00:00Z", "to": "2026-06-01T10:00:00Z", "kind": "paused",
@@ -892,6 +933,31 @@ fn the_output_format_is_snake_case_with_utc_instants() {
 // Priority changes that move the clock to another calendar (default-2026, Gold: GTI P1
 // 15 min round the clock, GTI P3 1 h business hours; GTR P1 4 h round the clock, GTR P2
 // 8 h round the clock, GTR P3 16 h business hours).
+
+/// A Gold GTI raised from P4 (2 h business hours) to P1 (15 min round the clock): the
+/// evaluation names the calendar it counts on from the change on, not the one it
+/// started on; before the change, the one it started on.
+#[test]
+fn issue_20_an_evaluation_names_the_calendar_the_clock_counts_on_at_its_instant() {
+    let transitions = vec![
+        start("2026-03-27T10:00:00Z"),
+        target_on("2026-03-27T10:30:00Z", Some(15 * MINUTE), "24x7"),
+    ];
+    let before = clock(
+        business_hours(),
+        Some(2 * HOUR),
+        transitions.clone(),
+        "2026-03-27T10:10:00Z",
+    );
+    assert_eq!(before.calendar, "business-hours-fr");
+    let after = clock(
+        business_hours(),
+        Some(2 * HOUR),
+        transitions,
+        "2026-03-27T10:40:00Z",
+    );
+    assert_eq!(after.calendar, "24x7");
+}
 
 #[test]
 fn gold_gti_p1_lowered_to_p3_moves_to_business_hours_on_a_friday_evening() {

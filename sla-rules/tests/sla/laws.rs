@@ -109,6 +109,7 @@ fn transitions() -> impl Strategy<Value = Vec<Transition>> {
                     (State::Running, 1) => (
                         TransitionKind::Pause {
                             reason: "awaiting_customer".into(),
+                            actor: Some("agent.martin".into()),
                         },
                         State::Paused,
                     ),

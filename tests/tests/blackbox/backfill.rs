@@ -105,12 +105,12 @@ async fn resetting_named_views_rebuilds_them_and_refuses_unknown_names() {
         let (_workload, projector) = projected_log(&db).await;
         let before = snapshot::view_rows(&db.database).await.unwrap();
 
-        let refused = projector.reset(&["request_list", "no_such_view"]).await;
+        let refused = projector.reset(&["request_list_v2", "no_such_view"]).await;
         let Err(ProjectionError::UnknownView { unknown, known }) = refused else {
             panic!("an unknown view is refused, got {refused:?}");
         };
         assert_eq!(unknown, "no_such_view");
-        assert!(known.contains("request_list"), "{known}");
+        assert!(known.contains("request_list_v2"), "{known}");
         assert_eq!(
             snapshot::view_rows(&db.database).await.unwrap(),
             before,
@@ -118,7 +118,7 @@ async fn resetting_named_views_rebuilds_them_and_refuses_unknown_names() {
             db.backend_name()
         );
 
-        projector.reset(&["request_list"]).await.unwrap();
+        projector.reset(&["request_list_v2"]).await.unwrap();
         let reset = snapshot::view_rows(&db.database).await.unwrap();
         assert!(reset["request_list"].is_empty(), "{}", db.backend_name());
         assert_eq!(reset["audit_trail"], before["audit_trail"]);

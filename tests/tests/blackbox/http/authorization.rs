@@ -53,6 +53,9 @@ enum Rule {
     Declared,
     /// At least visitor on the section, or staff.
     Read,
+    /// A change draft of A, saved by A's referent: only its author and A's Services
+    /// managers see it (DOMAIN.md); anyone else, staff included, is told it does not exist.
+    Draft,
     /// A command on A: `visitor_may` whether a visitor passes the section check;
     /// `customer_may` / `staff_may` what the aggregate lets each kind of actor do.
     Act {
@@ -89,6 +92,10 @@ fn expected(rule: Rule, caller: Caller) -> Cell {
             Outsider => Hidden,
             NoRole => Forbidden,
             _ => Allowed,
+        },
+        Rule::Draft => match caller {
+            Manager => Allowed,
+            _ => Hidden,
         },
         Rule::Act {
             visitor_may,
@@ -169,6 +176,8 @@ struct Fixture {
     incident: String,
     change: String,
     order: String,
+    /// A draft the referent saved, listing the uploaded file.
+    draft: String,
     sha256: String,
 }
 
@@ -228,6 +237,18 @@ async fn fixture(app: &TestApp) -> Fixture {
         .as_str()
         .unwrap()
         .to_owned();
+    let draft = app
+        .post(
+            "/v1/changes",
+            &manager,
+            json!({"contract_id": "OCB0000501", "submit": false,
+                   "form": {"asset": "vm-draft", "attachments": [file]}}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let order = app
         .post(
             "/v1/orders",
@@ -260,6 +281,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         incident,
         change,
         order,
+        draft,
         sha256: file["sha256"].as_str().unwrap().to_owned(),
     }
 }
@@ -512,6 +534,33 @@ fn routes(f: &Fixture) -> Vec<(Method, String, Option<Value>, Rule)> {
             format!("/v1/orders/{ord}/cancel"),
             Some(json!({"reason": "withdrawn"})),
             STAFF_ONLY,
+        ),
+        // Issue 20: a draft reads back for those who may go on with it, and for no one
+        // else.
+        (
+            M::GET,
+            format!("/v1/changes/{}", f.draft),
+            None,
+            Rule::Draft,
+        ),
+        (
+            M::GET,
+            format!("/v1/changes/{}/attachments/{}", f.draft, f.sha256),
+            None,
+            Rule::Draft,
+        ),
+        (
+            M::GET,
+            format!("/v1/requests/{}/history", f.draft),
+            None,
+            Rule::Draft,
+        ),
+        // Last: the form saved again has no attachment.
+        (
+            M::PUT,
+            format!("/v1/changes/{}/draft", f.draft),
+            Some(json!({"asset": "vm-draft"})),
+            Rule::Draft,
         ),
         (M::GET, "/v1/requests".into(), None, Rule::AnyToken),
         (
@@ -780,9 +829,16 @@ async fn lists_show_a_customer_only_the_kinds_their_sections_let_them_read() {
                 );
             }
         }
-        // Staff and the referent read everything.
+        // Staff and the referent read everything, and the referent, who saved the draft
+        // and manages Services, its draft too; staff do not see another's draft.
         let everything = sorted(vec![incident.clone(), change.clone(), order.clone()]);
-        assert_eq!(listed(&manager).await, everything, "{backend}");
+        let with_the_draft = sorted(vec![
+            incident.clone(),
+            change.clone(),
+            order.clone(),
+            fixture.draft.clone(),
+        ]);
+        assert_eq!(listed(&manager).await, with_the_draft, "{backend}");
         assert_eq!(
             listed(&token(Caller::Analyst)).await,
             everything,

@@ -13,3 +13,4 @@ mod edges;
 mod read_after;
 mod scenarios;
 mod stalls;
+mod smaller_defects;
