@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::http::bare_refusals::ProblemListener;
+use crate::http::bare_refusals::{ClientAddress, ProblemListener};
 use crate::http::state::{AppState, Limits};
 use crate::{http, project};
 
@@ -78,7 +78,7 @@ impl Server {
             }
         });
         let sweeping = tokio::spawn(housekeeping(state.clone(), stopped.clone()));
-        let router = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let router = http::router(state).into_make_service_with_connect_info::<ClientAddress>();
         let task = tokio::spawn(async move {
             let served = axum::serve(ProblemListener(listener), router)
                 .with_graceful_shutdown(project::wait_for(stopped))

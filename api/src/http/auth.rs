@@ -15,8 +15,6 @@
 
 use std::collections::BTreeMap;
 
-use std::net::SocketAddr;
-
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -244,7 +242,7 @@ impl Caller {
         field: &str,
     ) -> Result<Self, Problem> {
         // A user declared by a command this server acknowledged is seen at once.
-        state.views_caught_up().await?;
+        state.views_caught_up(&[Directory::NAME]).await?;
         let mut memberships = BTreeMap::new();
         for entry in Directory::memberships(&state.reader, login.as_str()).await? {
             memberships.insert(entry.contract_id.clone(), entry.roles()?);
@@ -355,8 +353,8 @@ pub async fn authenticate(
 ) -> Response {
     let address = request
         .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(address)| address.ip());
+        .get::<ConnectInfo<crate::http::bare_refusals::ClientAddress>>()
+        .map(|ConnectInfo(address)| address.0.ip());
     match grant(&state, request.headers()).await {
         Ok(grant) => {
             if let Err(throttled) = state.throttle.request(&grant.token_id) {

@@ -308,3 +308,16 @@ mod tests {
         }
     }
 }
+
+/// The client's address as a connection through [`ProblemListener`] gives it, for
+/// `into_make_service_with_connect_info` (the throttle counts failures per address).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddress(pub std::net::SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, ProblemListener>>
+    for ClientAddress
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, ProblemListener>) -> Self {
+        Self(*stream.remote_addr())
+    }
+}

@@ -307,7 +307,7 @@ async fn acting_on(
     if change.status() == Some(ChangeStatus::Draft) {
         // Its author is in the request list (the event's metadata); a draft the view has
         // not listed yet is open to the contract's Services managers alone.
-        state.views_caught_up().await?;
+        state.views_caught_up(&[RequestList::NAME]).await?;
         let author = RequestList::get(&state.reader, id.as_str())
             .await?
             .map(|row| row.created_by)

@@ -1010,6 +1010,11 @@ async fn issue_20_naming_another_contracts_upload_is_refused_like_an_unknown_dig
         app.get(&format!("/v1/changes/{draft}/attachments/{sha}"), &manager)
             .await
             .expect(200);
+        app
+    })
+    .await;
+}
+
 /// Staff opening an incident for a customer (a phone call) name a user declared on that
 /// contract who may open incidents there (visitor or manager on Support): another
 /// contract's customer, a login nobody has, or a user without the Support right is

@@ -12,5 +12,5 @@ mod document;
 mod edges;
 mod read_after;
 mod scenarios;
-mod stalls;
 mod smaller_defects;
+mod stalls;

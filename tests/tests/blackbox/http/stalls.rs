@@ -3,6 +3,8 @@
 //! events written before the bounds still read.
 
 use cqrs_es::persist::SerializedEvent;
+use sablier_projections::billing::Billing;
+use sablier_projections::request_list::RequestList;
 use sablier_store::EventLog;
 use serde_json::{Value, json};
 
@@ -168,7 +170,7 @@ async fn issue_20_a_view_that_cannot_apply_an_event_stops_alone_and_says_so() {
         // Readiness names the view, its position and the event.
         let ready = app.send(reqwest::Method::GET, "/readyz", None, None).await.problem(503);
         let detail = ready["detail"].as_str().unwrap();
-        assert!(detail.contains("billing"), "{detail}");
+        assert!(detail.contains(Billing::NAME), "{detail}");
         assert!(detail.contains(&format!("position {}", completed - 1)), "{detail}");
         assert!(detail.contains(&format!("event at position {completed}")), "{detail}");
         assert!(detail.contains("OrderCompleted"), "{detail}");
@@ -183,10 +185,11 @@ async fn issue_20_a_view_that_cannot_apply_an_event_stops_alone_and_says_so() {
             .text()
             .await
             .unwrap();
-        assert!(metrics.contains("sablier_view_stalled{view=\"billing\"} 1"), "{metrics}");
-        assert!(metrics.contains("sablier_view_stalled{view=\"request_list\"} 0"), "{metrics}");
+        let (billing, requests) = (Billing::NAME, RequestList::NAME);
+        assert!(metrics.contains(&format!("sablier_view_stalled{{view=\"{billing}\"}} 1")), "{metrics}");
+        assert!(metrics.contains(&format!("sablier_view_stalled{{view=\"{requests}\"}} 0")), "{metrics}");
         assert!(
-            metrics.contains(&format!("sablier_view_position{{view=\"billing\"}} {}", completed - 1)),
+            metrics.contains(&format!("sablier_view_position{{view=\"{billing}\"}} {}", completed - 1)),
             "{metrics}"
         );
 
