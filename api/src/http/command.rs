@@ -97,10 +97,10 @@ where
                 CommandError::Store(_) => "failed",
             };
             state.metrics.record_command(A::TYPE, outcome);
-            if let CommandError::Store(store) = &error {
-                if store.condition() == Some(sablier_store::Condition::StorageFull) {
-                    state.storage.full();
-                }
+            if let CommandError::Store(store) = &error
+                && store.condition() == Some(sablier_store::Condition::StorageFull)
+            {
+                state.storage.full();
             }
             Err(error.into())
         }

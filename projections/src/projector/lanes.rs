@@ -46,6 +46,9 @@ pub(super) enum LaneEnd {
 /// What a lane's progress looks like to the projector: (lane, committed position).
 pub(super) type Progress = mpsc::UnboundedSender<(usize, i64)>;
 
+/// Where a lane takes its batches from: the events and what its projection prepared.
+type LaneQueue = mpsc::Sender<(Arc<Vec<FeedEvent>>, Prepared)>;
+
 /// The settings every lane shares.
 #[derive(Clone)]
 pub(super) struct LaneSettings {
@@ -114,7 +117,7 @@ async fn read_into_lanes(
     active: Vec<bool>,
     first: Batch,
     batch_size: i64,
-    mut queues: Vec<Option<mpsc::Sender<(Arc<Vec<FeedEvent>>, Prepared)>>>,
+    mut queues: Vec<Option<LaneQueue>>,
 ) -> Result<(), ProjectionError> {
     let mut batch = first;
     loop {
@@ -130,10 +133,10 @@ async fn read_into_lanes(
             .filter(|(_, active)| **active)
             .map(|(prepared, _)| prepared);
         for (queue, prepared) in queues.iter_mut().zip(prepared) {
-            if let Some(sender) = queue {
-                if sender.send((events.clone(), prepared)).await.is_err() {
-                    *queue = None;
-                }
+            if let Some(sender) = queue
+                && sender.send((events.clone(), prepared)).await.is_err()
+            {
+                *queue = None;
             }
         }
         if stops || queues.iter().all(Option::is_none) {
