@@ -31,6 +31,7 @@ pub async fn run(database: &Database, once: bool, batch_size: i64) -> anyhow::Re
         .with_batch_size(batch_size);
     if once {
         let position = projector.catch_up().await?;
+        report_stalls(database).await?;
         info!(position, "views are up to date");
         return Ok(());
     }
@@ -52,12 +53,30 @@ pub async fn rebuild(database: &Database, views: &[String], batch_size: i64) -> 
     let started = std::time::Instant::now();
     let position = projector.catch_up().await?;
     drop(leadership);
+    report_stalls(database).await?;
     info!(
         position,
         seconds = started.elapsed().as_secs_f64(),
         "views rebuilt"
     );
     Ok(())
+}
+
+/// Views stalled at an event they cannot apply (`sablier` exits 1 on it).
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct StalledViews(pub Vec<sablier_projections::Stall>);
+
+/// Fails with [`StalledViews`] when a view of `database` is stalled.
+async fn report_stalls(database: &Database) -> anyhow::Result<()> {
+    let stalls =
+        sablier_projections::stalled_views(&sablier_projections::ViewReader::new(database.clone()))
+            .await?;
+    if stalls.is_empty() {
+        Ok(())
+    } else {
+        Err(StalledViews(stalls).into())
+    }
 }
 
 /// Takes the projector's leadership (standing by while another process holds it), then

@@ -1940,3 +1940,38 @@ fn optional_fields_may_be_null_or_absent_in_stored_events() {
         expected
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Issue 20: whatever day expert time names, the command is either refused naming
+    /// `performed_on`, or its event's stored form reads back as the same event.
+    #[test]
+    fn issue_20_expert_time_on_any_day_is_refused_or_reads_back(days in any::<i32>()) {
+        let Some(performed_on) = NaiveDate::from_num_days_from_ce_opt(days) else {
+            return Ok(());
+        };
+        let at = utc(2026, 3, 2, 9, 30, 0);
+        let given = vec![created_event_in(utc(2026, 1, 5, 9, 0, 0), Paris, Tier::Gold)];
+        let result = when(
+            at,
+            given,
+            ActorRole::Agent,
+            ContractCommand::LogExpertTime { performed_on, minutes: 30, note: None },
+        )
+        .inspect_result();
+        match result {
+            Ok(events) => {
+                for event in events {
+                    let stored = serde_json::to_string(&event).unwrap();
+                    let read: ContractEvent = serde_json::from_str(&stored).unwrap();
+                    prop_assert_eq!(read, event);
+                }
+            }
+            Err(ContractError::InvalidField(invalid)) => {
+                prop_assert_eq!(invalid.field, "performed_on");
+            }
+            Err(other) => prop_assert!(false, "unexpected refusal: {other}"),
+        }
+    }
+}

@@ -85,6 +85,17 @@ async fn rebuild(arguments: &RebuildArgs) -> anyhow::Result<Outcome> {
         .await?;
     progress.finish();
     let mut problems = 0_usize;
+    for stall in sablier_projections::stalled_views(&ViewReader::new(live.clone()))
+        .await
+        .context("cannot read the views' checkpoints")?
+    {
+        problems += 1;
+        writeln!(
+            out,
+            "{stall}; its rows are compared up to position {}",
+            stall.position
+        )?;
+    }
     for (position, reason) in &fed.damaged {
         problems += 1;
         writeln!(

@@ -206,6 +206,14 @@ async fn verify(arguments: &VerifyArgs) -> anyhow::Result<Outcome> {
              was rewritten since it was recorded"
         ))?;
     }
+    // A view stalled at an event it cannot apply: the log may be sound, the views are not.
+    let stalls =
+        sablier_projections::stalled_views(&sablier_projections::ViewReader::new(database.clone()))
+            .await
+            .context("cannot read the views' checkpoints")?;
+    for stall in stalls {
+        findings.report(stall.to_string())?;
+    }
     database.close().await;
     findings.say(format!(
         "checked {checked} events in {} streams: {}; head position {head_position} \

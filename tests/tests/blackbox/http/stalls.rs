@@ -200,6 +200,27 @@ async fn issue_20_a_view_that_cannot_apply_an_event_stops_alone_and_says_so() {
             .await;
         assert!(stale.headers.get("retry-after").is_some(), "{:#}", stale.body);
         stale.problem(503);
+
+        // The tools report the stalled view and exit 1.
+        for (tool, args) in [
+            ("sablier", vec!["project", "--once"]),
+            ("sablier-replay", vec!["verify"]),
+        ] {
+            let output = std::process::Command::new(crate::cli::binary(tool))
+                .args(&args)
+                .env("DATABASE_URL", &app.db.url)
+                .env("RUST_LOG", "error")
+                .output()
+                .expect("the tool runs");
+            let said = format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert_eq!(output.status.code(), Some(1), "{tool} {args:?}: {said}");
+            assert!(said.contains(Billing::NAME), "{tool} {args:?}: {said}");
+            assert!(said.contains(&format!("event at position {completed}")), "{said}");
+        }
         app
     })
     .await;
