@@ -300,3 +300,75 @@ fn calendar_commands_that_cannot_run_exit_2() {
     assert_eq!(bad_instant.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad_instant.stderr).contains("RFC 3339"));
 }
+
+/// Issue 20: past 2099 the time-zone tables hold no summer time, so calendar answers there
+/// would be silently wrong: instants outside 1970-2099 are refused, and so is an answer
+/// that would leave the span.
+#[test]
+fn issue_20_calendar_refuses_instants_outside_the_span_of_exact_answers() {
+    let refused = [
+        vec![
+            "calendar",
+            "add",
+            "--calendar",
+            "business-hours-fr",
+            "--from",
+            "9999-12-31T17:00:00Z",
+            "--seconds",
+            "1",
+        ],
+        vec![
+            "calendar",
+            "open-seconds",
+            "--calendar",
+            "business-hours-fr",
+            "--from",
+            "2150-07-06T07:00:00Z",
+            "--to",
+            "2150-07-06T08:00:00Z",
+        ],
+        vec![
+            "calendar",
+            "open-seconds",
+            "--calendar",
+            "24x7",
+            "--from",
+            "1969-12-31T23:59:59Z",
+            "--to",
+            "1970-01-01T00:00:01Z",
+        ],
+        vec![
+            "calendar",
+            "add",
+            "--calendar",
+            "24x7",
+            "--from",
+            "2099-12-31T23:59:00Z",
+            "--seconds",
+            "120",
+        ],
+    ];
+    for args in refused {
+        let output = sablier_replay(&args, "");
+        let said = String::from_utf8_lossy(&output.stderr).to_string();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {said}");
+        assert!(said.contains("2099-12-31T23:59:59Z"), "{args:?}: {said}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+    }
+    // The last summer of the span is exact: Paris is open at 09:00 local (07:00Z).
+    let output = sablier_replay(
+        &[
+            "calendar",
+            "open-seconds",
+            "--calendar",
+            "business-hours-fr",
+            "--from",
+            "2099-07-06T07:00:00Z",
+            "--to",
+            "2099-07-06T08:00:00Z",
+        ],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stdout_text(&output).trim(), "3600");
+}

@@ -82,7 +82,16 @@ pub fn run(command: CalendarCommand) -> anyhow::Result<Outcome> {
             calendar,
             from,
             seconds,
-        } => format_instant(calendar.calendar()?.add_open_seconds(from, seconds)),
+        } => {
+            let reached = calendar.calendar()?.add_open_seconds(from, seconds);
+            let reached = sablier_sla::range::instant(reached).with_context(|| {
+                format!(
+                    "{seconds} open seconds after {} end past 2099-12-31T23:59:59Z",
+                    format_instant(from)
+                )
+            })?;
+            format_instant(reached)
+        }
     };
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{answer}").context("writing to stdout")?;
