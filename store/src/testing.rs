@@ -2,7 +2,7 @@
 //! database when `SABLIER_TEST_POSTGRES_URL` names a server (`.ci/run` sets it). Under CI
 //! (`CI` set) a missing PostgreSQL is a failure, never a silent skip.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use sqlx::Connection;
 use uuid::Uuid;
@@ -56,6 +56,61 @@ impl TestDatabase {
         let database = Database::connect_and_migrate(&url)
             .await
             .expect("migrations run");
+        Some(Self {
+            url,
+            database,
+            server_url: Some(server_url),
+            name: Some(name),
+            _directory: None,
+        })
+    }
+
+    /// A migrated copy of the SQLite database file `fixture` (a database written by an
+    /// earlier version, say).
+    pub async fn sqlite_copy_of(fixture: &Path) -> Self {
+        let directory = tempfile::tempdir().expect("a temporary directory");
+        let path: PathBuf = directory.path().join("sablier.db");
+        std::fs::copy(fixture, &path).expect("the fixture is readable");
+        let url = format!("sqlite://{}", path.display());
+        let database = Database::connect_and_migrate(&url)
+            .await
+            .expect("the copy opens and migrates");
+        Self {
+            url,
+            database,
+            server_url: None,
+            name: None,
+            _directory: Some(directory),
+        }
+    }
+
+    /// A new PostgreSQL database loaded from the plain `pg_dump` file `dump` with `psql`,
+    /// then migrated; `None` when PostgreSQL tests are off (panics under CI).
+    pub async fn postgres_restored_from(dump: &Path) -> Option<Self> {
+        let server_url = postgres_server_url()?;
+        let name = format!("sablier_test_{}", Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&format!("{server_url}/postgres"))
+            .await
+            .expect("PostgreSQL is reachable at SABLIER_TEST_POSTGRES_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("a fresh PostgreSQL database");
+        let url = format!("{server_url}/{name}");
+        let restored = std::process::Command::new("psql")
+            .args(["-q", "-v", "ON_ERROR_STOP=1", "-d", &url, "-f"])
+            .arg(dump)
+            .output()
+            .expect("psql runs");
+        assert!(
+            restored.status.success(),
+            "psql could not load {}: {}",
+            dump.display(),
+            String::from_utf8_lossy(&restored.stderr)
+        );
+        let database = Database::connect_and_migrate(&url)
+            .await
+            .expect("the restored database migrates");
         Some(Self {
             url,
             database,

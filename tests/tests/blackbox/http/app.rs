@@ -72,12 +72,16 @@ impl TestApp {
         let server = Server::start(db.database.clone(), "127.0.0.1:0".parse().unwrap(), limits)
             .await
             .expect("the server starts");
-        let admin = server
-            .first_admin_token
-            .as_ref()
-            .expect("a fresh database gets a first admin token")
-            .secret
-            .clone();
+        let admin = match &server.first_admin_token {
+            Some(first) => first.secret.clone(),
+            // A database written before (an upgrade test's): an administrator's token of
+            // its own, as `sablier token create` would issue it.
+            None => sablier_store::access::Tokens::new(db.database.clone())
+                .issue("test.admin", "admin", "test admin", "test", chrono::Utc::now())
+                .await
+                .expect("an admin token")
+                .secret,
+        };
         Self {
             base: format!("http://{}", server.address),
             admin,
