@@ -7,6 +7,16 @@
 //! server ended (a restart, `pg_terminate_backend`, a network cut it noticed) has freed the
 //! lock for a standby, so the process that held it must stop projecting and stand by too.
 //!
+//! The periods are `sablier`'s (`api::project`): standbys try every 500 ms, a PostgreSQL
+//! leader checks its lock every second and, when its session has ended, finishes its round
+//! and stands by; a process that cannot reach the database to compete (a restart, a
+//! failover) tries again every second instead of stopping its projector. A standby takes
+//! over within 5 s of the leader's process dying: its OS closes the socket, the server ends
+//! the session and frees the lock. If the leader's host or network vanishes without
+//! closing it, the server keeps the session (and the lock) until its TCP keepalive gives
+//! up (`tcp_keepalives_*` in postgresql.conf; hours by default): set them on the server
+//! where that case must meet the same bound.
+//!
 //! Exactly-once does not rest on this: the projector's conditional checkpoint update already
 //! makes a second projector harmless. Leadership only keeps it from doing work in vain.
 

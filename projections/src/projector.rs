@@ -4,8 +4,33 @@
 //! events past its own checkpoint, and moves every checkpoint in the same transaction. The
 //! checkpoint moves only if it still holds the value this round read
 //! (`UPDATE … WHERE position = $old`), so two projectors racing on one database can never
-//! both apply a batch: the loser rolls back and reads again. A projection added later
-//! starts at 0 and backfills while the others wait at their checkpoints.
+//! both apply a batch: the loser rolls back and reads again. A projection with no
+//! checkpoint (added later, or renamed because its meaning changed) starts at 0 over
+//! emptied tables and backfills while the others wait at their checkpoints: the process
+//! whose insert creates the checkpoint empties the view's tables in the same transaction.
+//! [`Projector::reset`] (and `sablier rebuild [VIEW…]`, which refuses an unknown name
+//! before anything changes) sets views back to 0 over emptied tables.
+//!
+//! Catching up (a rebuild, a restart behind), a batch holds at most
+//! [`DEFAULT_BATCH_SIZE`] events; following the log, it is what arrived since the last.
+//! While a batch is applied, the next is read, decoded and prepared by each projection
+//! ([`Projection::prepare`]) on a runtime worker beside the applying thread. Full batches
+//! go on in one transaction for up to [`DEFAULT_TRANSACTION_SPAN`]; a batch that is not
+//! full commits at once, and [`Projector::reached`] moves only on commit.
+//!
+//! Where a batch is applied, by backend:
+//! - an SQLite file: a [`crate::sql::NativeTx`] (SQLite's own API) on a connection kept
+//!   between batches ([`crate::sql::ConnectionSlot`]), run with [`crate::sql::off_runtime`]
+//!   so the runtime's other tasks go on; the write turn is shared with command appends;
+//! - in-memory SQLite and PostgreSQL: sqlx. On PostgreSQL a batch's rows of a table are
+//!   one statement of arrays ([`crate::sql`]'s `columns`) and keyed reads bind one array
+//!   (`= ANY($1)`), so each statement is prepared once;
+//! - PostgreSQL, a catch-up that starts with a full batch: in [`lanes`], one transaction
+//!   and connection per projection. One that starts with less keeps one transaction for
+//!   every view.
+//!
+//! Readers wait for views across processes by reading the checkpoints
+//! ([`wait_for_position`]); [`views_position`] is the lowest of them.
 //!
 //! A view that cannot apply an event stops at that event, alone ([`Stall`]): each view
 //! applies a batch inside a savepoint; when it fails for a reason of the event or the

@@ -1,4 +1,7 @@
 //! Every view table's rows as text, sorted: what "this view equals a rebuild" compares.
+//! For tables too large to hold, [`stream_rows`] reads one table in key order, row by
+//! row, as values that compare equal across backends (`sablier-replay rebuild` merges two
+//! such streams).
 
 use std::collections::BTreeMap;
 

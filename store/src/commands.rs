@@ -4,11 +4,18 @@
 //! conflicts fails with [`CommandError::Conflict`], which callers may retry later.
 //!
 //! A command that creates its aggregate ([`Creating`]) skips the load: its stream should
-//! be empty, and the append at sequence 1 conflicts if it is not.
+//! be empty, and the append at sequence 1 conflicts if it is not. Only an accepted
+//! decision is kept from that guess: a refusal, or a decision with no event, is made again
+//! on the stored stream, so the answer is always the stored stream's.
+//!
+//! Nothing is appended whose stored form does not read back as the same event
+//! ([`CommandError::Unstorable`], naming the field): what the log could not give back is
+//! never acknowledged.
 //!
 //! What the decision read of other aggregates through the ports (its [`read_set`]) is
 //! checked by the append: the ports may answer from their caches, and a stale answer
-//! costs one more decision, on facts read afresh.
+//! costs one more decision, on facts read afresh; so does a refusal or a decision with no
+//! event made on cached facts, so no answer rests on a cache.
 //!
 //! Within one process, commands on the same aggregate queue on a per-aggregate lock rather
 //! than race: a hot aggregate then costs one load per command instead of one per lost

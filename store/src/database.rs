@@ -1,4 +1,10 @@
 //! Opening the database named by a URL, and running its migrations.
+//!
+//! `sqlite://…` opens an SQLite file (or an in-memory database) in WAL mode with
+//! `synchronous = FULL`, so a commit is on disk before it is acknowledged; `postgres://…`
+//! opens a PostgreSQL pool. Migrations are in `store/migrations/{sqlite,postgres}`.
+//! [`open_sqlite_file`] opens a connection of SQLite's own API with the pool's settings,
+//! for the readers and writers that move many rows (the feed, group commit, the views).
 
 use std::str::FromStr;
 use std::time::Duration;

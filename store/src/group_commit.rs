@@ -16,7 +16,22 @@
 //!
 //! On PostgreSQL a group commits without waiting for its WAL flush, and its commands are
 //! answered only once a flush covers it ([`crate::wal`]): the next group is written while
-//! this one's flush is awaited.
+//! this one's flush is awaited. A command written alone (it found no write in progress)
+//! commits durably, on an ordinary connection.
+//!
+//! How a group is written, by backend:
+//! - SQLite: the group is sealed (positions, hashes) inside the write transaction, each
+//!   command in a savepoint. On a file, through SQLite's own API on a blocking thread, on
+//!   a connection kept between groups (one hand-off between threads per group, where
+//!   sqlx hands every statement to its worker thread and back); in memory, through sqlx.
+//!   Writers queue on an in-process lock shared with the projector's view transactions.
+//! - PostgreSQL: the writer remembers where it left the head and seals the group itself;
+//!   `sablier_append_sealed` (migration 0009) moves the head only if it is still there,
+//!   checks the read sets and inserts every row, in one statement. When another process
+//!   moved the head, a read set is stale or a sequence is taken, it writes nothing and
+//!   the group goes through `sablier_append_group` (migration 0007): a subtransaction per
+//!   command around `sablier_append_checked`, which seals on the server, so a conflict
+//!   rejects only its own command.
 
 use std::sync::{Arc, Mutex};
 

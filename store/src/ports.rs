@@ -1,4 +1,9 @@
 //! The domain's ports, answered from the event log.
+//!
+//! What a decision reads through them is recorded in its [`crate::read_set`], and its
+//! append is conditioned on it. So [`LogContractFacts`] may keep contracts in memory
+//! between commands (up to 50,000): opening an incident then costs one round trip, and a
+//! stale copy costs one more decision, never a wrong answer ([`crate::commands`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

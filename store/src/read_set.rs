@@ -3,7 +3,8 @@
 //!
 //! The command's append is conditioned on its read set: the log refuses it as stale when
 //! one of those streams has grown since ([`StoreError::Stale`]), checked under the append
-//! lock, so no decision is ever committed on outdated facts, and the ports may answer
+//! lock (in the write transaction on SQLite, by `sablier_append_checked` or
+//! `sablier_append_sealed` on PostgreSQL), so no decision is ever committed on outdated facts, and the ports may answer
 //! from a cache of those streams (saving a database read per command) without changing
 //! any answer. The command bus then decides again with every stream read afresh.
 //!

@@ -8,6 +8,9 @@
 //! ([`crate::EventLog::read_after`]'s, same batches, same order) and builds each
 //! [`StoredEvent`] straight from SQLite's buffers. Each batch is its own read transaction,
 //! as with sqlx: events committed while the stream runs are seen when it reaches them.
+//! [`crate::EventLog::read_after`]'s read connections are kept between reads; a stream
+//! ([`crate::EventLog::batches_after`]) reads one batch ahead of its reader, on a
+//! blocking thread of its own.
 
 use std::path::Path;
 

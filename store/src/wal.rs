@@ -1,5 +1,6 @@
-//! Durability on PostgreSQL: appends commit without waiting for the WAL flush, and nothing
-//! is acknowledged or read from the log before the flush that covers it.
+//! Durability on PostgreSQL: queued groups of appends commit without waiting for the WAL
+//! flush (a command written alone commits durably), and nothing is acknowledged or read
+//! from the log before the flush that covers it.
 //!
 //! Every append holds the `event_log_head` row until its transaction ends
 //! ([`crate::event_log`]). Committed the usual way, it would hold the row through its WAL
@@ -10,11 +11,12 @@
 //!
 //! What is not yet flushed could still vanish with the machine, so:
 //! - an append is acknowledged only after [`flush`] returned on an ordinary connection:
-//!   its commit is after the append's in the WAL, and waits for the WAL to be on disk up
-//!   to itself (concurrent flushes share the disk write, as plain commits do);
-//! - a read of the log ([`crate::EventLog::read_after`], [`crate::EventLog::load_stream`])
-//!   returns events only after [`ensure_durable`]: no reader sees a position that a crash
-//!   could give to another event;
+//!   its commit (of `pg_logical_emit_message`, the smallest write whose commit waits for
+//!   the disk) is after the append's in the WAL, and waits for the WAL to be on disk up to
+//!   itself (concurrent flushes share the disk write, as plain commits do);
+//! - a read of the log ([`crate::EventLog::read_after`], [`crate::EventLog::load_stream`],
+//!   [`crate::EventLog::head`]) answers only after [`ensure_durable`]: no reader sees a
+//!   position that a crash could give to another event;
 //! - whatever is written after reading an unflushed event (a projection's view rows, a
 //!   command decided on the stream) commits after it in the WAL, so it cannot outlive it.
 //!

@@ -12,6 +12,15 @@
 //! needs manager on Contract; managing users needs manager on Users; billing amounts need
 //! manager on Invoices. What only the kind of actor decides (staff-only steps) the
 //! aggregates check themselves.
+//!
+//! A request is read by its section ([`section_of`]): incidents on Support, changes and
+//! orders on Services; lists follow the same rule ([`Caller::readable_requests`] gives the
+//! request list and the breach watch, per contract, the kinds the caller may read there).
+//! A change draft answers 404 to anyone but its author and its contract's Services
+//! managers ([`Caller::may_see_draft`]). Once the token is known, a `Sablier-Read-After:
+//! <position>` header makes the request wait for the views to reach that position
+//! ([`crate::http::state::AppState::views_reach`]); `Sablier-Channel` names the channel
+//! the events record.
 
 use std::collections::BTreeMap;
 

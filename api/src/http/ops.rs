@@ -1,6 +1,7 @@
 //! Operations routes, without authentication: liveness, readiness (the database answers
 //! and the views are within reach of the log), Prometheus metrics and the OpenAPI
-//! document.
+//! document. Readiness and metrics read the views' position from the checkpoints, so a
+//! server whose projector stands by reports it right too.
 
 use axum::Json;
 use axum::extract::State;

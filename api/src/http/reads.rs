@@ -1,6 +1,11 @@
 //! Read routes over the views: the request list, one request with its live clocks, its
 //! history, one clock explained, and the breach watch. Every read first waits for the
 //! views to show the writes this server acknowledged (read-your-writes).
+//!
+//! A query parameter a route cannot honour is refused as a problem naming it (422): an
+//! unknown detailed status, a cursor it did not hand out or handed out for another sort
+//! or other filters (a cursor carries their fingerprint, `RequestQuery::check_cursor`),
+//! an `as_of` more than a year ahead (`AS_OF_HORIZON_DAYS`).
 
 use axum::Json;
 use axum::extract::State;

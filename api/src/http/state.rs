@@ -1,6 +1,14 @@
 //! What every handler shares: the command buses, the view reader, tokens and idempotency
 //! records, the throttles, the wall clock, and the gate that gives a caller
 //! read-your-writes.
+//!
+//! Read-your-writes has two waits, each at most 5 s: every read waits for the views it is
+//! served by to show the writes this server acknowledged ([`AppState::views_caught_up`]),
+//! and a request naming a position (`Sablier-Read-After`, any server on the database)
+//! waits for every checkpoint to reach it, else 503 with Retry-After
+//! ([`AppState::views_reach`]). The second reads the checkpoints, not this server's own
+//! projector, which learns of a rebuild started elsewhere only at its next round (its
+//! report is lowered to the checkpoints at each round and forgotten while it stands by).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -13,6 +13,9 @@
 //! reader (and the memory it may use) back. SQLite has one writer per database, so there
 //! the projector keeps one transaction for every view.
 //!
+//! A lane commits before it waits for the reader, so it never holds locks that another
+//! projector may wait for while it waits itself (a cycle PostgreSQL cannot see).
+//!
 //! A lane whose view cannot apply an event stalls it there (`apply_or_stall`), commits
 //! what it applied before it, and ends; the reader goes on feeding the other lanes. A
 //! batch ending before an event no view can read goes to the projector's own loop instead.

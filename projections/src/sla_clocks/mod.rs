@@ -7,6 +7,10 @@
 //! sablier-sla for any instant. What the breach watch sorts on
 //! (deadline, when the at-risk threshold is crossed, breach instant) is computed at each
 //! transition and holds until the next one, since nothing else moves a clock.
+//!
+//! An incident clock's at-risk ratio is its pinned policy version's, looked up in the
+//! policies Sablier ships (those the command side decides with); a change's delivery
+//! clock, which pauses while a quote awaits the customer, takes the engine's default.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, LazyLock};

@@ -1,4 +1,8 @@
 //! Opening the database a replay reads, on a runtime of its own.
+//!
+//! Every subcommand opens an existing database and never migrates it; only `import`
+//! creates or migrates its target, once `sablier_store::import::why_not_empty` has found
+//! no log there.
 
 use anyhow::{Context, bail};
 use sablier_store::Database;

@@ -1,4 +1,5 @@
-//! The dependency direction of ARCHITECTURE.md, checked over `cargo metadata`.
+//! The rules of ARCHITECTURE.md checked by tests: the dependency direction (over `cargo
+//! metadata`), and that the document stays a short map with a paragraph per crate.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
@@ -164,4 +165,55 @@ fn dependencies_point_one_way() {
             .collect();
         assert!(extra.is_empty(), "{package} depends on {extra:?}, above it");
     }
+}
+
+/// The workspace's crate directories, relative to its root (`sla-rules`, `tests`…).
+fn crate_directories() -> Vec<String> {
+    let output = Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--locked", "--no-deps"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let root = std::path::Path::new(metadata["workspace_root"].as_str().unwrap());
+    metadata["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|package| {
+            let manifest = std::path::Path::new(package["manifest_path"].as_str().unwrap());
+            let directory = manifest.parent().unwrap().strip_prefix(root).unwrap();
+            directory.to_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn issue_21_architecture_md_stays_a_short_map() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../ARCHITECTURE.md");
+    let text = std::fs::read_to_string(path).expect("ARCHITECTURE.md is readable");
+    // Counted as `wc -w` counts.
+    let words = text.split_whitespace().count();
+    assert!(
+        words <= 1_500,
+        "ARCHITECTURE.md has {words} words, over 1,500: mechanics go to the `//!` comments of \
+         their modules, measurements to docs/benchmarks.md"
+    );
+    let code_map = text
+        .split("\n## ")
+        .find(|section| section.starts_with("Code map"))
+        .expect("ARCHITECTURE.md has a `## Code map` section");
+    let missing: Vec<String> = crate_directories()
+        .into_iter()
+        .filter(|directory| !code_map.contains(&format!("\n### `{directory}/`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the code map of ARCHITECTURE.md has no `### `dir/`` paragraph for {missing:?}"
+    );
 }
