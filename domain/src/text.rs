@@ -31,7 +31,7 @@ impl InvalidField {
 }
 
 /// Text without control characters other than tab and line feed, as a JSON-Schema
-/// (ECMA-262) pattern: the rule every [`bounded_text!`] type checks, stated for the API's
+/// (ECMA-262) pattern: the rule every `bounded_text!` type checks, stated for the API's
 /// document.
 pub const PLAIN_TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$";
 

@@ -1,7 +1,7 @@
 //! What a view is to the projector: a name, tables it owns, and how an event changes them.
 //!
 //! A view applies a batch at once ([`Projection::apply_batch`]). The request list, the
-//! SLA clocks and the directory do it through [`InMemoryBatch`]: the rows the batch
+//! SLA clocks and the directory do it through `InMemoryBatch`: the rows the batch
 //! touches read together, changed in memory, each written back once in multi-row
 //! statements; billing does the same in `billing::batch`; the audit trail only inserts
 //! rows made in [`Projection::prepare`]. A view reads only its own tables.

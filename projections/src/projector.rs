@@ -25,7 +25,7 @@
 //! - in-memory SQLite and PostgreSQL: sqlx. On PostgreSQL a batch's rows of a table are
 //!   one statement of arrays ([`crate::sql`]'s `columns`) and keyed reads bind one array
 //!   (`= ANY($1)`), so each statement is prepared once;
-//! - PostgreSQL, a catch-up that starts with a full batch: in [`lanes`], one transaction
+//! - PostgreSQL, a catch-up that starts with a full batch: in `lanes`, one transaction
 //!   and connection per projection. One that starts with less keeps one transaction for
 //!   every view.
 //!
@@ -395,7 +395,7 @@ impl Projector {
     /// the log runs out, and only then does [`Projector::reached`] move.
     ///
     /// On PostgreSQL, a catch-up that starts with a full batch (a rebuild, a restart far
-    /// behind) goes on in lanes, one transaction per projection ([`lanes`]).
+    /// behind) goes on in lanes, one transaction per projection (`lanes`).
     pub async fn catch_up(&self) -> Result<i64, ProjectionError> {
         let mut checkpoints = self.checkpoints().await?;
         let mut active = self.active();

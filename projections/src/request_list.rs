@@ -24,7 +24,7 @@
 //!   of at most a page each, whatever the size of the table; 4 entries per request instead
 //!   of one per filter combination (12) is what a rebuild writes (docs/benchmarks.md).
 //! - `request_list_terms(term, request_id)` and `request_list_contract_terms(term,
-//!   contract_id)`: prefix-searchable terms ([`search`]) of request ids, names and
+//!   contract_id)`: prefix-searchable terms (`search`) of request ids, names and
 //!   references, and of contract ids and names.
 //! - `request_list_contracts(contract_id, name)`: this view's own copy of contract names
 //!   (from `ContractCreated`), since a projection never reads another's tables.

@@ -33,7 +33,7 @@ pub enum StoreError {
     SnapshotsUnsupported,
     #[error("the group of appends this one was committed with failed")]
     GroupFailed(#[source] std::sync::Arc<StoreError>),
-    /// Committed, but the WAL flush that makes it durable failed ([`crate::wal`]): the
+    /// Committed, but the WAL flush that makes it durable failed (`wal`): the
     /// command may or may not be in the log; read it to know.
     #[error("the append was committed but not confirmed durable; read the log to know its outcome")]
     Unconfirmed(#[source] std::sync::Arc<sqlx::Error>),

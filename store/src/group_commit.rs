@@ -15,7 +15,7 @@
 //! after the head row is taken, so no append can slip in between the check and the write.
 //!
 //! On PostgreSQL a group commits without waiting for its WAL flush, and its commands are
-//! answered only once a flush covers it ([`crate::wal`]): the next group is written while
+//! answered only once a flush covers it (`wal`): the next group is written while
 //! this one's flush is awaited. A command written alone (it found no write in progress)
 //! commits durably, on an ordinary connection.
 //!
@@ -180,7 +180,7 @@ impl GroupCommit {
     }
 
     /// The outcomes of a written group, once what it committed is durable: on PostgreSQL
-    /// after a WAL flush ([`crate::wal`]); a flush that fails leaves the commands'
+    /// after a WAL flush (`wal`); a flush that fails leaves the commands'
     /// outcomes unknown ([`StoreError::Unconfirmed`]).
     async fn confirmed(&self, outcomes: Vec<Appended>) -> Vec<Appended> {
         let Database::Postgres(pool) = &self.database else {
@@ -353,7 +353,7 @@ impl GroupCommit {
     }
 }
 
-/// How a PostgreSQL group commits: waiting for its WAL flush, or not ([`crate::wal`],
+/// How a PostgreSQL group commits: waiting for its WAL flush, or not (`wal`,
 /// the group answered after [`GroupCommit::confirmed`]). SQLite commits are durable.
 #[derive(Clone, Copy)]
 enum Commit {
