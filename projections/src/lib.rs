@@ -24,7 +24,7 @@ pub use error::ProjectionError;
 pub use event::{Audit, DomainEvent, FeedEvent};
 pub use projection::Projection;
 pub use projector::{
-    Projector, Stall, ViewsWait, stalled_views, view_positions, views_position, wait_for_position,
-    wait_for_views,
+    Checkpoints, Projector, Stall, ViewCheckpoint, ViewsWait, stalled_views, views_position,
+    wait_for_position, wait_for_views,
 };
 pub use sql::{Param, ViewReader, ViewTx};

@@ -117,15 +117,9 @@ impl std::fmt::Display for Stall {
     }
 }
 
-/// The stalled views of the database, in name order (any process: it reads the
-/// checkpoints).
+/// Every stalled view, in name order (any process).
 pub async fn stalled_views(reader: &ViewReader) -> Result<Vec<Stall>, ProjectionError> {
-    reader
-        .fetch_all(
-            "SELECT name AS view, position, stalled_at AS event_position, stall_reason AS reason, stalled_since AS since FROM projection_checkpoints WHERE stalled_at IS NOT NULL ORDER BY name",
-            &[],
-        )
-        .await
+    Ok(Checkpoints::read(reader).await?.stalls().cloned().collect())
 }
 
 pub struct Projector {
@@ -989,18 +983,7 @@ pub async fn views_position(
     reader: &ViewReader,
     projection_names: &[&str],
 ) -> Result<i64, ProjectionError> {
-    let rows: Vec<Checkpoint> = reader
-        .fetch_all("SELECT name, position FROM projection_checkpoints", &[])
-        .await?;
-    Ok(projection_names
-        .iter()
-        .map(|name| {
-            rows.iter()
-                .find(|row| row.name == *name)
-                .map_or(0, |row| row.position)
-        })
-        .min()
-        .unwrap_or(0))
+    Ok(Checkpoints::read(reader).await?.lowest(projection_names))
 }
 
 /// How a wait for the views ended.
@@ -1036,24 +1019,15 @@ pub async fn wait_for_views(
 ) -> Result<ViewsWait, ProjectionError> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        let rows: Vec<CheckpointRow> = reader
-            .fetch_all(
-                "SELECT name, position, stalled_at, stall_reason, stalled_since FROM projection_checkpoints",
-                &[],
-            )
-            .await?;
-        let mut behind = false;
-        for name in projection_names {
-            let row = rows.iter().find(|row| row.name == *name);
-            if row.is_none_or(|row| row.position < position) {
-                behind = true;
-                if let Some(stall) = row.and_then(CheckpointRow::stall) {
-                    return Ok(ViewsWait::Stalled(stall));
-                }
-            }
-        }
-        if !behind {
+        let checkpoints = Checkpoints::read(reader).await?;
+        if checkpoints.lowest(projection_names) >= position {
             return Ok(ViewsWait::Reached);
+        }
+        let stalled_below = checkpoints.stalls().find(|stall| {
+            stall.position < position && projection_names.contains(&stall.view.as_str())
+        });
+        if let Some(stall) = stalled_below {
+            return Ok(ViewsWait::Stalled(stall.clone()));
         }
         if tokio::time::Instant::now() >= deadline {
             return Ok(ViewsWait::TimedOut);
@@ -1084,22 +1058,65 @@ impl CheckpointRow {
     }
 }
 
-/// Every view's checkpoint with its stall, if any, in name order (any process).
-pub async fn view_positions(
-    reader: &ViewReader,
-) -> Result<Vec<(String, i64, Option<Stall>)>, ProjectionError> {
-    let mut rows: Vec<CheckpointRow> = reader
-        .fetch_all(
-            "SELECT name, position, stalled_at, stall_reason, stalled_since FROM projection_checkpoints",
-            &[],
-        )
-        .await?;
-    rows.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let stall = row.stall();
-            (row.name, row.position, stall)
-        })
-        .collect())
+/// Every view's checkpoint with its stall, read at once, in name order (any process).
+#[derive(Clone, Debug, Default)]
+pub struct Checkpoints(Vec<ViewCheckpoint>);
+
+/// One view's checkpoint: the last position it applied, and its stall if it has one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ViewCheckpoint {
+    pub view: String,
+    pub position: i64,
+    pub stall: Option<Stall>,
+}
+
+impl Checkpoints {
+    pub async fn read(reader: &ViewReader) -> Result<Self, ProjectionError> {
+        let mut rows: Vec<CheckpointRow> = reader
+            .fetch_all(
+                "SELECT name, position, stalled_at, stall_reason, stalled_since FROM projection_checkpoints",
+                &[],
+            )
+            .await?;
+        rows.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Self(
+            rows.into_iter()
+                .map(|row| {
+                    let stall = row.stall();
+                    ViewCheckpoint {
+                        view: row.name,
+                        position: row.position,
+                        stall,
+                    }
+                })
+                .collect(),
+        ))
+    }
+
+    /// The lowest position among the named views; 0 when one of them never ran.
+    pub fn lowest(&self, names: &[&str]) -> i64 {
+        names
+            .iter()
+            .map(|name| self.position_of(name))
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// The view's position; 0 when it never ran.
+    pub fn position_of(&self, view: &str) -> i64 {
+        self.0
+            .iter()
+            .find(|checkpoint| checkpoint.view == view)
+            .map_or(0, |checkpoint| checkpoint.position)
+    }
+
+    pub fn stalls(&self) -> impl Iterator<Item = &Stall> {
+        self.0
+            .iter()
+            .filter_map(|checkpoint| checkpoint.stall.as_ref())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &ViewCheckpoint> {
+        self.0.iter()
+    }
 }

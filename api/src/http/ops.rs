@@ -63,13 +63,10 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, Pr
             Err(error) => return Err(not_ready(&error)),
         }
     }
-    let views = sablier_projections::view_positions(&state.reader)
+    let checkpoints = sablier_projections::Checkpoints::read(&state.reader)
         .await
         .map_err(|error| not_ready(&error))?;
-    let stalls: Vec<String> = views
-        .iter()
-        .filter_map(|(_, _, stall)| stall.as_ref().map(ToString::to_string))
-        .collect();
+    let stalls: Vec<String> = checkpoints.stalls().map(ToString::to_string).collect();
     if !stalls.is_empty() {
         return Err(Problem::unavailable(stalls.join("; "), 60).with_type("view-stalled"));
     }
@@ -79,17 +76,17 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, Pr
         .head()
         .await
         .map_err(|error| not_ready(&error))?;
-    let views_reached = state
-        .views_position()
-        .await
-        .map_err(|error| not_ready(&error))?;
+    let views_reached = checkpoints.lowest(state.view_names());
     Ok(Json(Readiness {
         status: "ready".to_owned(),
         log_head,
         views_reached,
-        views: views
-            .into_iter()
-            .map(|(view, position, _)| ViewReadiness { view, position })
+        views: checkpoints
+            .iter()
+            .map(|checkpoint| ViewReadiness {
+                view: checkpoint.view.clone(),
+                position: checkpoint.position,
+            })
             .collect(),
     }))
 }
@@ -105,12 +102,19 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         .await
         .map(|(position, _)| position)
         .unwrap_or(0);
-    let views_reached = state.views_position().await.unwrap_or(0);
-    let views = sablier_projections::view_positions(&state.reader)
+    let checkpoints = sablier_projections::Checkpoints::read(&state.reader)
         .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(view, position, stall)| (view, position, stall.is_some()))
+        .unwrap_or_default();
+    let views_reached = checkpoints.lowest(state.view_names());
+    let views = checkpoints
+        .iter()
+        .map(|checkpoint| {
+            (
+                checkpoint.view.clone(),
+                checkpoint.position,
+                checkpoint.stall.is_some(),
+            )
+        })
         .collect::<Vec<_>>();
     (
         StatusCode::OK,

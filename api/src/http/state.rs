@@ -184,6 +184,11 @@ impl AppState {
         ))
     }
 
+    /// The views this server's reads wait for.
+    pub fn view_names(&self) -> &[&'static str] {
+        &self.views.names
+    }
+
     /// The position every view has reached, read from their checkpoints (so it is right in
     /// a process that does not run the projector too).
     pub async fn views_position(&self) -> Result<i64, sablier_projections::ProjectionError> {

@@ -270,6 +270,49 @@ impl SlaClocks {
             .await
     }
 
+    /// The incident clocks of one contract, by request and metric.
+    pub async fn of_contract_incidents(
+        reader: &ViewReader,
+        contract_id: &str,
+    ) -> Result<Vec<ClockRow>, ProjectionError> {
+        reader
+            .fetch_all(
+                "SELECT * FROM sla_clocks WHERE contract_id = $1 AND request_kind = 'incident' \
+                 ORDER BY request_id, metric",
+                &[contract_id.into()],
+            )
+            .await
+    }
+
+    /// At most `limit` incident clocks after `after` (request, metric) in that order, of
+    /// one contract and of one request when named: a walk through the whole view that
+    /// never loads it whole.
+    pub async fn incident_clocks_after(
+        reader: &ViewReader,
+        after: (&str, &str),
+        contract_id: Option<&str>,
+        request_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<ClockRow>, ProjectionError> {
+        let mut params = vec![after.0.into(), after.1.into(), Param::Int(limit)];
+        let mut filter = String::new();
+        for (column, value) in [("contract_id", contract_id), ("request_id", request_id)] {
+            if let Some(value) = value {
+                params.push(value.into());
+                filter.push_str(&format!(" AND {column} = ${}", params.len()));
+            }
+        }
+        reader
+            .fetch_all(
+                &format!(
+                    "SELECT * FROM sla_clocks WHERE (request_id > $1 OR (request_id = $1 AND metric > $2)) \
+                     AND request_kind = 'incident'{filter} ORDER BY request_id, metric LIMIT $3"
+                ),
+                &params,
+            )
+            .await
+    }
+
     /// The breach watch as of `now`: running clocks by deadline (overdue first), and those
     /// past their at-risk threshold but not yet breached. `contracts`: `None` for every
     /// clock; otherwise only the clocks of these contracts' requests of the kinds each

@@ -157,100 +157,25 @@ async fn as_of(arguments: &AsOfArgs) -> anyhow::Result<Outcome> {
     let mut out = std::io::stdout().lock();
     let (found, fed) = match &arguments.view {
         AsOfView::Requests { contract, json } => {
-            let (scratch, fed) = rebuilt_at(
-                &log,
-                instant,
-                Arc::new(RequestList),
-                selection(Some(contract), None),
-            )
-            .await?;
-            let reader = ViewReader::new(scratch.database.clone());
-            let mut query = RequestQuery::for_staff();
-            query.contract = Some(
-                ContractId::parse(contract.clone())
-                    .map_err(|error| anyhow!("--contract: {error}"))?,
-            );
-            query.sort = SortOrder::OldestFirst;
-            query.limit = PageLimit::new(PageLimit::MAX)?;
-            let mut found = false;
-            loop {
-                let page = RequestList::page(&reader, &query)
-                    .await
-                    .context("reading the rebuilt request list")?;
-                for row in &page.rows {
-                    found = true;
-                    let listed = ListedRequest::of(row);
-                    if *json {
-                        writeln!(out, "{}", serde_json::to_string(&listed)?)?;
-                    } else {
-                        writeln!(
-                            out,
-                            "{}  {}  {}  {} ({})  {}",
-                            listed.created_at,
-                            listed.request_id,
-                            listed.kind,
-                            listed.portal_status,
-                            listed.detailed_status,
-                            listed.name
-                        )?;
-                    }
-                }
-                match page.next {
-                    Some(next) => query.after = Some(next),
-                    None => break,
-                }
-            }
-            scratch.close().await;
-            (found, fed)
+            requests_at(&log, instant, contract, *json, &mut out).await?
         }
         AsOfView::Clocks {
             request_id,
             metric,
             json,
         } => {
-            let (scratch, fed) = rebuilt_at(
+            clocks_at(
                 &log,
                 instant,
-                Arc::new(SlaClocks),
-                selection(None, Some(request_id)),
+                request_id,
+                metric.as_deref(),
+                *json,
+                &mut out,
             )
-            .await?;
-            let reader = ViewReader::new(scratch.database.clone());
-            let clocks = SlaClocks::for_request(&reader, request_id)
-                .await
-                .context("reading the rebuilt SLA clocks")?;
-            scratch.close().await;
-            let clocks: Vec<&ClockRow> = clocks
-                .iter()
-                .filter(|clock| {
-                    metric
-                        .as_deref()
-                        .is_none_or(|metric| clock.metric.eq_ignore_ascii_case(metric))
-                })
-                .collect();
-            super::explain::print_clocks(&clocks, instant, *json, &mut out)?;
-            (!clocks.is_empty(), fed)
+            .await?
         }
         AsOfView::Billing { contract, month } => {
-            let contract_id = ContractId::parse(contract.clone())
-                .map_err(|error| anyhow!("--contract: {error}"))?;
-            let month: YearMonth = month.parse().map_err(|error| anyhow!("--month: {error}"))?;
-            let (scratch, fed) = rebuilt_at(
-                &log,
-                instant,
-                Arc::new(Billing::default()),
-                selection(Some(contract), None),
-            )
-            .await?;
-            let reader = ViewReader::new(scratch.database.clone());
-            let bill = Billing::month(&reader, &contract_id, month)
-                .await
-                .context("reading the rebuilt billing")?;
-            scratch.close().await;
-            if let Some(bill) = &bill {
-                writeln!(out, "{}", serde_json::to_string(bill)?)?;
-            }
-            (bill.is_some(), fed)
+            billing_at(&log, instant, contract, month, &mut out).await?
         }
     };
     database.close().await;
@@ -265,4 +190,117 @@ async fn as_of(arguments: &AsOfArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::ProblemsFound
     })
+}
+
+/// Prints the contract's requests as they were listed at `instant`, oldest first; tells
+/// whether there was any.
+async fn requests_at(
+    log: &EventLog,
+    instant: DateTime<Utc>,
+    contract: &str,
+    json: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<(bool, Fed)> {
+    let mut query = RequestQuery::for_staff();
+    query.contract = Some(
+        ContractId::parse(contract.to_owned()).map_err(|error| anyhow!("--contract: {error}"))?,
+    );
+    query.sort = SortOrder::OldestFirst;
+    query.limit = PageLimit::new(PageLimit::MAX)?;
+    let (scratch, fed) = rebuilt_at(
+        log,
+        instant,
+        Arc::new(RequestList),
+        selection(Some(contract), None),
+    )
+    .await?;
+    let reader = ViewReader::new(scratch.database.clone());
+    let mut found = false;
+    loop {
+        let page = RequestList::page(&reader, &query)
+            .await
+            .context("reading the rebuilt request list")?;
+        for row in &page.rows {
+            found = true;
+            let listed = ListedRequest::of(row);
+            if json {
+                writeln!(out, "{}", serde_json::to_string(&listed)?)?;
+            } else {
+                writeln!(
+                    out,
+                    "{}  {}  {}  {} ({})  {}",
+                    listed.created_at,
+                    listed.request_id,
+                    listed.kind,
+                    listed.portal_status,
+                    listed.detailed_status,
+                    listed.name
+                )?;
+            }
+        }
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => break,
+        }
+    }
+    scratch.close().await;
+    Ok((found, fed))
+}
+
+/// Prints the request's clocks (or one metric's) as they stood at `instant`.
+async fn clocks_at(
+    log: &EventLog,
+    instant: DateTime<Utc>,
+    request_id: &str,
+    metric: Option<&str>,
+    json: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<(bool, Fed)> {
+    let (scratch, fed) = rebuilt_at(
+        log,
+        instant,
+        Arc::new(SlaClocks),
+        selection(None, Some(request_id)),
+    )
+    .await?;
+    let reader = ViewReader::new(scratch.database.clone());
+    let clocks = SlaClocks::for_request(&reader, request_id)
+        .await
+        .context("reading the rebuilt SLA clocks")?;
+    scratch.close().await;
+    let clocks: Vec<&ClockRow> = clocks
+        .iter()
+        .filter(|clock| metric.is_none_or(|metric| clock.metric.eq_ignore_ascii_case(metric)))
+        .collect();
+    super::explain::print_clocks(&clocks, instant, json, out)?;
+    Ok((!clocks.is_empty(), fed))
+}
+
+/// Prints the contract's bill for `month` as it stood at `instant`.
+async fn billing_at(
+    log: &EventLog,
+    instant: DateTime<Utc>,
+    contract: &str,
+    month: &str,
+    out: &mut impl Write,
+) -> anyhow::Result<(bool, Fed)> {
+    let contract_id =
+        ContractId::parse(contract.to_owned()).map_err(|error| anyhow!("--contract: {error}"))?;
+    let month: YearMonth = month.parse().map_err(|error| anyhow!("--month: {error}"))?;
+    let (scratch, fed) = rebuilt_at(
+        log,
+        instant,
+        Arc::new(Billing::default()),
+        selection(Some(contract), None),
+    )
+    .await?;
+    let reader = ViewReader::new(scratch.database.clone());
+    let bill = Billing::month(&reader, &contract_id, month)
+        .await
+        .context("reading the rebuilt billing")?;
+    scratch.close().await;
+    if let Some(bill) = &bill {
+        writeln!(out, "{}", serde_json::to_string(bill)?)?;
+    }
+    Ok((bill.is_some(), fed))
 }

@@ -12,8 +12,8 @@ use std::io::Write;
 use anyhow::Context;
 use chrono::{DateTime, SubsecRound, Utc};
 use clap::Args;
+use sablier_projections::ViewReader;
 use sablier_projections::sla_clocks::{ClockRow, SlaClocks};
-use sablier_projections::{Param, ViewReader};
 use sablier_sla::{ClockEvaluation, TransitionKind};
 use sablier_store::{DEFAULT_DATABASE_URL, EventLog};
 use serde::Serialize;
@@ -176,13 +176,7 @@ pub(super) async fn warn_if_behind(
         .head()
         .await
         .context("cannot read the log's head")?;
-    let reached: Option<(i64,)> = reader
-        .fetch_optional(
-            "SELECT position FROM projection_checkpoints WHERE name = $1",
-            &[Param::Text(view.to_owned())],
-        )
-        .await?;
-    let reached = reached.map_or(0, |(position,)| position);
+    let reached = sablier_projections::views_position(reader, &[view]).await?;
     if reached < head {
         eprintln!(
             "sablier-replay: warning: the view {view} has applied the log up to position \

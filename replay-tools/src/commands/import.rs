@@ -13,13 +13,13 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use clap::Args;
-use sablier_store::Database;
 use sablier_store::import::{LogImport, ReferenceCounter, why_not_empty};
 use sablier_store::seal::{GENESIS_HASH, chain_hash};
+use sablier_store::{Database, StoredEvent};
 use serde::Deserialize;
 
 use crate::export_format::{END_PREFIX, End, EndLine, EventLine, FORMAT, Header, VERSION};
@@ -58,8 +58,43 @@ async fn import(arguments: &ImportArgs) -> anyhow::Result<Outcome> {
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut lines = std::io::BufReader::with_capacity(1 << 20, file).lines();
-    let header = lines
-        .next()
+    check_header(path, lines.next())?;
+
+    let url = &arguments.database_url;
+    let database = Database::connect(url)
+        .await
+        .with_context(|| format!("cannot open {url}"))?;
+    if let Some(reason) = why_not_empty(&database).await? {
+        database.close().await;
+        bail!("refusing to import into {url}: {reason}; import only into an empty database");
+    }
+    database
+        .migrate()
+        .await
+        .with_context(|| format!("cannot migrate {url}"))?;
+    let mut import = LogImport::begin(&database)
+        .await
+        .with_context(|| format!("refusing to import into {url}"))?;
+    let (read, counters) = import_events(path, lines, &mut import).await?;
+    import
+        .finish(&counters)
+        .await
+        .context("committing the import")?;
+    database.close().await;
+    writeln!(
+        std::io::stdout(),
+        "imported {} events; head position {} hash {}",
+        read.events,
+        read.last_position,
+        read.last_hash
+    )?;
+    Ok(Outcome::Clean)
+}
+
+/// Refuses a file whose first line is not the header of a complete export in a version
+/// this build reads.
+fn check_header(path: &Path, first: Option<std::io::Result<String>>) -> anyhow::Result<()> {
+    let header = first
         .transpose()
         .with_context(|| format!("reading {}", path.display()))?
         .with_context(|| format!("{} is empty", path.display()))?;
@@ -87,29 +122,23 @@ async fn import(arguments: &ImportArgs) -> anyhow::Result<Outcome> {
             header.selection
         );
     }
+    Ok(())
+}
 
-    let url = &arguments.database_url;
-    let database = Database::connect(url)
-        .await
-        .with_context(|| format!("cannot open {url}"))?;
-    if let Some(reason) = why_not_empty(&database).await? {
-        database.close().await;
-        bail!("refusing to import into {url}: {reason}; import only into an empty database");
-    }
-    database
-        .migrate()
-        .await
-        .with_context(|| format!("cannot migrate {url}"))?;
-    let mut import = LogImport::begin(&database)
-        .await
-        .with_context(|| format!("refusing to import into {url}"))?;
-
+/// Pushes every event line after the header into `import`, checking positions, the hash
+/// chain and the end line; returns what was read and the order reference counters the
+/// events fix.
+async fn import_events(
+    path: &Path,
+    lines: impl Iterator<Item = std::io::Result<String>>,
+    import: &mut LogImport,
+) -> anyhow::Result<(End, Vec<ReferenceCounter>)> {
     let mut read = End {
         events: 0,
         last_position: 0,
         last_hash: GENESIS_HASH.to_owned(),
     };
-    let mut counters: BTreeMap<(String, String), i64> = BTreeMap::new();
+    let mut counters = Counters::default();
     let mut end: Option<End> = None;
     let progress = Progress::new("import", 0);
     for (index, line) in lines.enumerate() {
@@ -127,36 +156,10 @@ async fn import(arguments: &ImportArgs) -> anyhow::Result<Outcome> {
         }
         let event: EventLine<'_> = serde_json::from_str(&line)
             .with_context(|| format!("{}: not an event line", place()))?;
-        if event.position != read.last_position + 1 {
-            bail!(
-                "{}: position {} follows {}: positions must run without gaps from 1",
-                place(),
-                event.position,
-                read.last_position
-            );
-        }
-        let event = event.into_stored();
-        let sealed = chain_hash(&read.last_hash, event.sealed());
-        if sealed != event.hash {
-            bail!(
-                "{}: position {} ({} {} #{}): the stored hash {} is not the chain's {sealed}: \
-                 the file was altered, or the log it came from does not verify",
-                place(),
-                event.position,
-                event.aggregate_type,
-                event.aggregate_id,
-                event.sequence,
-                event.hash
-            );
-        }
-        if event.aggregate_type == "Order" && event.event_type == "OrderPlaced" {
-            let placed: OrderPlacedPayload = serde_json::from_str(&event.payload)
-                .with_context(|| format!("{}: unreadable OrderPlaced", place()))?;
-            let counter = counters
-                .entry((placed.placed.contract, placed.placed.reference_month))
-                .or_insert(0);
-            *counter = (*counter).max(placed.placed.reference_sequence);
-        }
+        let event = chained(event, &read).map_err(|error| anyhow!("{}: {error}", place()))?;
+        counters
+            .count(&event)
+            .with_context(|| format!("{}: unreadable OrderPlaced", place()))?;
         read.events += 1;
         read.last_position = event.position;
         read.last_hash.clone_from(&event.hash);
@@ -170,27 +173,62 @@ async fn import(arguments: &ImportArgs) -> anyhow::Result<Outcome> {
             "{}: the end line states {stated:?} but the file holds {read:?}",
             path.display()
         ),
-        Some(_) => {}
+        Some(_) => Ok((read, counters.into_rows())),
     }
-    let counters: Vec<ReferenceCounter> = counters
-        .into_iter()
-        .map(|((contract_id, month), last_sequence)| ReferenceCounter {
-            contract_id,
-            month,
-            last_sequence,
-        })
-        .collect();
-    import
-        .finish(&counters)
-        .await
-        .context("committing the import")?;
-    database.close().await;
-    writeln!(
-        std::io::stdout(),
-        "imported {} events; head position {} hash {}",
-        read.events,
-        read.last_position,
-        read.last_hash
-    )?;
-    Ok(Outcome::Clean)
+}
+
+/// The event of `line`, once it is checked to follow `read` without a gap and to carry the
+/// chain's hash.
+fn chained(line: EventLine<'_>, read: &End) -> anyhow::Result<StoredEvent> {
+    if line.position != read.last_position + 1 {
+        bail!(
+            "position {} follows {}: positions must run without gaps from 1",
+            line.position,
+            read.last_position
+        );
+    }
+    let event = line.into_stored();
+    let sealed = chain_hash(&read.last_hash, event.sealed());
+    if sealed != event.hash {
+        bail!(
+            "position {} ({} {} #{}): the stored hash {} is not the chain's {sealed}: \
+             the file was altered, or the log it came from does not verify",
+            event.position,
+            event.aggregate_type,
+            event.aggregate_id,
+            event.sequence,
+            event.hash
+        );
+    }
+    Ok(event)
+}
+
+/// The highest order reference sequence per (contract, month), which the imported
+/// database's counters must continue from.
+#[derive(Default)]
+struct Counters(BTreeMap<(String, String), i64>);
+
+impl Counters {
+    fn count(&mut self, event: &StoredEvent) -> serde_json::Result<()> {
+        if event.aggregate_type == "Order" && event.event_type == "OrderPlaced" {
+            let placed: OrderPlacedPayload = serde_json::from_str(&event.payload)?;
+            let counter = self
+                .0
+                .entry((placed.placed.contract, placed.placed.reference_month))
+                .or_insert(0);
+            *counter = (*counter).max(placed.placed.reference_sequence);
+        }
+        Ok(())
+    }
+
+    fn into_rows(self) -> Vec<ReferenceCounter> {
+        self.0
+            .into_iter()
+            .map(|((contract_id, month), last_sequence)| ReferenceCounter {
+                contract_id,
+                month,
+                last_sequence,
+            })
+            .collect()
+    }
 }

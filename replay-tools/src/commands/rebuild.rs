@@ -18,14 +18,14 @@ use anyhow::Context;
 use clap::Args;
 use futures::TryStreamExt;
 use sablier_projections::snapshot::{Column, rows_in_key_order_sql, sqlite_layout, stream_rows};
-use sablier_projections::{ViewReader, catalogue};
+use sablier_projections::{Checkpoints, ViewReader, catalogue};
 use sablier_store::{DEFAULT_DATABASE_URL, Database, EventLog, FeedFilter};
 use serde_json::Value;
 
 use super::database::open_existing;
 use crate::outcome::Outcome;
 use crate::progress::Progress;
-use crate::scratch::{Scratch, Target};
+use crate::scratch::{Fed, Scratch, Target};
 
 #[derive(Debug, Args)]
 pub struct RebuildArgs {
@@ -40,11 +40,13 @@ pub fn run(arguments: &RebuildArgs) -> anyhow::Result<Outcome> {
 
 /// Each projection's live checkpoint (0 when it never ran).
 async fn checkpoints(database: &Database) -> anyhow::Result<HashMap<String, i64>> {
-    let rows: Vec<(String, i64)> = ViewReader::new(database.clone())
-        .fetch_all("SELECT name, position FROM projection_checkpoints", &[])
+    let checkpoints = Checkpoints::read(&ViewReader::new(database.clone()))
         .await
         .context("cannot read the projection checkpoints")?;
-    Ok(rows.into_iter().collect())
+    Ok(checkpoints
+        .iter()
+        .map(|checkpoint| (checkpoint.view.clone(), checkpoint.position))
+        .collect())
 }
 
 async fn rebuild(arguments: &RebuildArgs) -> anyhow::Result<Outcome> {
@@ -52,26 +54,7 @@ async fn rebuild(arguments: &RebuildArgs) -> anyhow::Result<Outcome> {
     let log = EventLog::new(live.clone());
     let (head, _) = log.head().await.context("cannot read the log's head")?;
     let before = checkpoints(&live).await?;
-    let mut out = std::io::stdout().lock();
-    let targets: Vec<Target> = catalogue::all()
-        .into_iter()
-        .map(|projection| {
-            let up_to = before.get(projection.name()).copied().unwrap_or(0);
-            Target { projection, up_to }
-        })
-        .collect();
-    for target in &targets {
-        if target.up_to != head {
-            eprintln!(
-                "sablier-replay: the view {} has applied the log up to position {} of {head}: \
-                 compared with a rebuild up to {}",
-                target.projection.name(),
-                target.up_to,
-                target.up_to
-            );
-        }
-    }
-
+    let targets = targets_up_to(&before, head);
     let scratch = Scratch::new().await?;
     let progress = Progress::new("rebuild", head);
     let fed = scratch
@@ -84,25 +67,8 @@ async fn rebuild(arguments: &RebuildArgs) -> anyhow::Result<Outcome> {
         )
         .await?;
     progress.finish();
-    let mut problems = 0_usize;
-    for stall in sablier_projections::stalled_views(&ViewReader::new(live.clone()))
-        .await
-        .context("cannot read the views' checkpoints")?
-    {
-        problems += 1;
-        writeln!(
-            out,
-            "{stall}; its rows are compared up to position {}",
-            stall.position
-        )?;
-    }
-    for (position, reason) in &fed.damaged {
-        problems += 1;
-        writeln!(
-            out,
-            "position {position}: unreadable, left out of the rebuild: {reason}"
-        )?;
-    }
+    let mut out = std::io::stdout().lock();
+    let mut problems = report_stalls_and_damage(&live, &fed, &mut out).await?;
     for target in &targets {
         for table in target.projection.tables() {
             problems += compare_table(&live, &scratch.database, table, &mut out).await?;
@@ -132,6 +98,59 @@ async fn rebuild(arguments: &RebuildArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::ProblemsFound
     })
+}
+
+/// Every view, to be compared up to its live checkpoint; says on stderr which views have
+/// not applied the whole log.
+fn targets_up_to(before: &HashMap<String, i64>, head: i64) -> Vec<Target> {
+    let targets: Vec<Target> = catalogue::all()
+        .into_iter()
+        .map(|projection| {
+            let up_to = before.get(projection.name()).copied().unwrap_or(0);
+            Target { projection, up_to }
+        })
+        .collect();
+    for target in &targets {
+        if target.up_to != head {
+            eprintln!(
+                "sablier-replay: the view {} has applied the log up to position {} of {head}: \
+                 compared with a rebuild up to {}",
+                target.projection.name(),
+                target.up_to,
+                target.up_to
+            );
+        }
+    }
+    targets
+}
+
+/// Reports each stalled live view and each event the rebuild could not read; returns how
+/// many.
+async fn report_stalls_and_damage(
+    live: &Database,
+    fed: &Fed,
+    out: &mut impl Write,
+) -> anyhow::Result<usize> {
+    let mut problems = 0_usize;
+    for stall in sablier_projections::stalled_views(&ViewReader::new(live.clone()))
+        .await
+        .context("cannot read the views' checkpoints")?
+    {
+        problems += 1;
+        writeln!(
+            out,
+            "{stall}; its rows are compared up to position {}",
+            stall.position
+        )?;
+    }
+    for (position, reason) in &fed.damaged {
+        problems += 1;
+        writeln!(
+            out,
+            "position {position}: unreadable, left out of the rebuild: {reason}"
+        )?;
+    }
+    Ok(problems)
 }
 
 /// Merges the live and rebuilt rows of `table` in key order and reports each difference;

@@ -24,8 +24,8 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 use chrono_tz::Tz;
 use clap::{Args, ValueEnum};
 use sablier_domain::YearMonth;
+use sablier_projections::ViewReader;
 use sablier_projections::sla_clocks::{ClockRow, SlaClocks};
-use sablier_projections::{Param, ViewReader};
 use sablier_sla::clock::evaluate_without_explanation;
 use sablier_sla::{ClockEvaluation, Metric, TransitionKind, Verdict};
 use sablier_store::DEFAULT_DATABASE_URL;
@@ -105,41 +105,93 @@ async fn report(
     let database = open_existing(&arguments.database_url).await?;
     let reader = ViewReader::new(database.clone());
     super::explain::warn_if_behind(&database, &reader, SlaClocks::NAME).await?;
-    let clocks: Vec<ClockRow> = reader
-        .fetch_all(
-            "SELECT * FROM sla_clocks WHERE contract_id = $1 AND request_kind = 'incident' \
-             ORDER BY request_id, metric",
-            &[Param::Text(arguments.contract.clone())],
-        )
+    let clocks = SlaClocks::of_contract_incidents(&reader, &arguments.contract)
         .await
         .context("cannot read the SLA clocks view")?;
     database.close().await;
 
-    let mut lines: BTreeMap<(String, String), Compliance> = BTreeMap::new();
-    let mut bars = Vec::new();
-    let mut time_zone: Option<Tz> = None;
-    for clock in &clocks {
-        let zone: Tz = clock.time_zone()?;
-        let transitions = clock.transitions()?;
-        let Some(start) = transitions.first().map(|first| first.at) else {
-            continue;
-        };
-        if start < month.starts_at(zone) || start >= month.next().starts_at(zone) || start > as_of {
-            continue;
+    let tally = Tally::of(&clocks, month, as_of)?;
+    let zone_name = tally
+        .time_zone
+        .map_or_else(|| "-".to_owned(), |zone| zone.name().to_owned());
+    let heading = Heading {
+        contract: &arguments.contract,
+        month,
+        zone_name: &zone_name,
+        as_of,
+    };
+    let lines = tally.lines();
+    let mut out = std::io::stdout().lock();
+    match arguments.format {
+        Format::Json => print_json(&mut out, &heading, &lines)?,
+        Format::Csv => print_csv(&mut out, &lines)?,
+        Format::Text => print_text(&mut out, &heading, &lines)?,
+    }
+    if let Some(path) = &arguments.chart {
+        std::fs::write(path, chart(&arguments.contract, month, as_of, &tally.bars))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(Outcome::Clean)
+}
+
+/// The month's clocks counted per metric and priority, and the GTR bars of the chart.
+#[derive(Default)]
+struct Tally {
+    lines: BTreeMap<(String, String), Compliance>,
+    bars: Vec<Bar>,
+    time_zone: Option<Tz>,
+}
+
+impl Tally {
+    /// Counts each clock that started in `month` (in its contract's zone) by `as_of`.
+    fn of(clocks: &[ClockRow], month: YearMonth, as_of: DateTime<Utc>) -> anyhow::Result<Self> {
+        let mut tally = Self::default();
+        for clock in clocks {
+            let zone: Tz = clock.time_zone()?;
+            let transitions = clock.transitions()?;
+            let Some(start) = transitions.first().map(|first| first.at) else {
+                continue;
+            };
+            if start < month.starts_at(zone)
+                || start >= month.next().starts_at(zone)
+                || start > as_of
+            {
+                continue;
+            }
+            tally.time_zone = Some(zone);
+            let evaluation = evaluate(clock, as_of)?;
+            let stopped_at = transitions
+                .iter()
+                .rev()
+                .find(|transition| {
+                    transition.at <= as_of && matches!(transition.kind, TransitionKind::Stop)
+                })
+                .map(|transition| transition.at)
+                .filter(|_| evaluation.state == sablier_sla::ClockState::Stopped);
+            let end = stopped_at.unwrap_or(as_of);
+            tally.count(clock, &evaluation, end);
+            if clock.metric == Metric::Gtr.as_str() {
+                tally.bars.push(Bar {
+                    request_id: clock.request_id.clone(),
+                    start,
+                    end,
+                    deadline: chart_deadline(clock, &evaluation, stopped_at)?,
+                    verdict: evaluation.verdict,
+                });
+            }
         }
-        time_zone = Some(zone);
-        let evaluation = evaluate(clock, as_of)?;
-        let stopped_at = transitions
-            .iter()
-            .rev()
-            .find(|transition| {
-                transition.at <= as_of && matches!(transition.kind, TransitionKind::Stop)
-            })
-            .map(|transition| transition.at)
-            .filter(|_| evaluation.state == sablier_sla::ClockState::Stopped);
-        let end = stopped_at.unwrap_or(as_of);
+        for line in tally.lines.values_mut() {
+            line.met_per_mille = line.share_met();
+        }
+        Ok(tally)
+    }
+
+    /// Counts one clock in its metric and priority's line; `end` is its stop, or the
+    /// evaluation instant while it runs.
+    fn count(&mut self, clock: &ClockRow, evaluation: &ClockEvaluation, end: DateTime<Utc>) {
         let priority = clock.priority.clone().unwrap_or_else(|| "-".to_owned());
-        let line = lines
+        let line = self
+            .lines
             .entry((clock.metric.clone(), priority.clone()))
             .or_insert_with(|| Compliance {
                 metric: clock.metric.clone(),
@@ -164,105 +216,118 @@ async fn report(
             }
             _ => line.pending += 1,
         }
-        if clock.metric == Metric::Gtr.as_str() {
-            let deadline = match (evaluation.breached_at, stopped_at) {
-                (Some(breached_at), _) => Some(breached_at),
-                (None, Some(stopped_at)) => evaluate(clock, stopped_at - Duration::seconds(1))?
-                    .deadline
-                    .or(evaluation.deadline),
-                (None, None) => evaluation.deadline,
-            };
-            bars.push(Bar {
-                request_id: clock.request_id.clone(),
-                start,
-                end,
-                deadline,
-                verdict: evaluation.verdict,
-            });
-        }
     }
-    for line in lines.values_mut() {
-        let decided = line.met + line.breached;
-        line.met_per_mille = (decided > 0).then(|| (line.met * 1000 + decided / 2) / decided);
-    }
-    let lines: Vec<Compliance> = lines.into_values().collect();
 
-    let mut out = std::io::stdout().lock();
-    let zone_name = time_zone.map_or_else(|| "-".to_owned(), |zone| zone.name().to_owned());
-    match arguments.format {
-        Format::Json => {
-            let report = serde_json::json!({
-                "contract_id": arguments.contract,
-                "month": month.to_string(),
-                "time_zone": zone_name,
-                "as_of": format_instant(as_of),
-                "lines": lines,
-            });
-            writeln!(out, "{report}")?;
-        }
-        Format::Csv => {
-            writeln!(
-                out,
-                "metric,priority,requests,met,breached,pending,percent_met,worst_overrun_seconds,worst_overrun_request"
-            )?;
-            for line in &lines {
-                writeln!(
-                    out,
-                    "{},{},{},{},{},{},{},{},{}",
-                    line.metric,
-                    line.priority,
-                    line.requests,
-                    line.met,
-                    line.breached,
-                    line.pending,
-                    line.met_per_mille.map(percent).unwrap_or_default(),
-                    line.worst_overrun_seconds
-                        .map(|seconds| seconds.to_string())
-                        .unwrap_or_default(),
-                    line.worst_overrun_request.as_deref().unwrap_or_default(),
-                )?;
-            }
-        }
-        Format::Text => {
-            writeln!(
-                out,
-                "SLA compliance of contract {}, {month} ({zone_name}), as of {}",
-                arguments.contract,
-                format_instant(as_of)
-            )?;
-            writeln!(
-                out,
-                "{:<8} {:<8} {:>8} {:>6} {:>8} {:>8} {:>7}  worst overrun",
-                "metric", "priority", "requests", "met", "breached", "pending", "% met"
-            )?;
-            for line in &lines {
-                writeln!(
-                    out,
-                    "{:<8} {:<8} {:>8} {:>6} {:>8} {:>8} {:>7}  {}",
-                    line.metric,
-                    line.priority,
-                    line.requests,
-                    line.met,
-                    line.breached,
-                    line.pending,
-                    line.met_per_mille.map_or_else(|| "-".to_owned(), percent),
-                    match (&line.worst_overrun_seconds, &line.worst_overrun_request) {
-                        (Some(seconds), Some(request)) =>
-                            format!("{} ({request})", duration(*seconds)),
-                        _ => "-".to_owned(),
-                    }
-                )?;
-            }
-            if lines.is_empty() {
-                writeln!(out, "no incident clock started that month")?;
-            }
-        }
+    /// The lines in (metric, priority) order.
+    fn lines(&self) -> Vec<&Compliance> {
+        self.lines.values().collect()
     }
-    if let Some(path) = &arguments.chart {
-        std::fs::write(path, chart(&arguments.contract, month, as_of, &bars))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+}
+
+impl Compliance {
+    /// Met over met plus breached, in tenths of a percent, rounded half up.
+    fn share_met(&self) -> Option<u64> {
+        let decided = self.met + self.breached;
+        (decided > 0).then(|| (self.met * 1000 + decided / 2) / decided)
     }
-    Ok(Outcome::Clean)
+}
+
+/// The deadline a GTR bar marks: its breach, or the deadline as it stood just before the
+/// clock stopped, or its deadline now.
+fn chart_deadline(
+    clock: &ClockRow,
+    evaluation: &ClockEvaluation,
+    stopped_at: Option<DateTime<Utc>>,
+) -> anyhow::Result<Option<DateTime<Utc>>> {
+    Ok(match (evaluation.breached_at, stopped_at) {
+        (Some(breached_at), _) => Some(breached_at),
+        (None, Some(stopped_at)) => evaluate(clock, stopped_at - Duration::seconds(1))?
+            .deadline
+            .or(evaluation.deadline),
+        (None, None) => evaluation.deadline,
+    })
+}
+
+/// What the report is of, as its heading says.
+struct Heading<'a> {
+    contract: &'a str,
+    month: YearMonth,
+    zone_name: &'a str,
+    as_of: DateTime<Utc>,
+}
+
+fn print_json(out: &mut dyn Write, heading: &Heading, lines: &[&Compliance]) -> anyhow::Result<()> {
+    let report = serde_json::json!({
+        "contract_id": heading.contract,
+        "month": heading.month.to_string(),
+        "time_zone": heading.zone_name,
+        "as_of": format_instant(heading.as_of),
+        "lines": lines,
+    });
+    writeln!(out, "{report}")?;
+    Ok(())
+}
+
+fn print_csv(out: &mut dyn Write, lines: &[&Compliance]) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "metric,priority,requests,met,breached,pending,percent_met,worst_overrun_seconds,worst_overrun_request"
+    )?;
+    for line in lines {
+        writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{}",
+            line.metric,
+            line.priority,
+            line.requests,
+            line.met,
+            line.breached,
+            line.pending,
+            line.met_per_mille.map(percent).unwrap_or_default(),
+            line.worst_overrun_seconds
+                .map(|seconds| seconds.to_string())
+                .unwrap_or_default(),
+            line.worst_overrun_request.as_deref().unwrap_or_default(),
+        )?;
+    }
+    Ok(())
+}
+
+fn print_text(out: &mut dyn Write, heading: &Heading, lines: &[&Compliance]) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "SLA compliance of contract {}, {} ({}), as of {}",
+        heading.contract,
+        heading.month,
+        heading.zone_name,
+        format_instant(heading.as_of)
+    )?;
+    writeln!(
+        out,
+        "{:<8} {:<8} {:>8} {:>6} {:>8} {:>8} {:>7}  worst overrun",
+        "metric", "priority", "requests", "met", "breached", "pending", "% met"
+    )?;
+    for line in lines {
+        let worst = match (&line.worst_overrun_seconds, &line.worst_overrun_request) {
+            (Some(seconds), Some(request)) => format!("{} ({request})", duration(*seconds)),
+            _ => "-".to_owned(),
+        };
+        writeln!(
+            out,
+            "{:<8} {:<8} {:>8} {:>6} {:>8} {:>8} {:>7}  {worst}",
+            line.metric,
+            line.priority,
+            line.requests,
+            line.met,
+            line.breached,
+            line.pending,
+            line.met_per_mille.map_or_else(|| "-".to_owned(), percent),
+        )?;
+    }
+    if lines.is_empty() {
+        writeln!(out, "no incident clock started that month")?;
+    }
+    Ok(())
 }
 
 /// The clock's figures as of `as_of` (the report shows no explanation).
@@ -293,6 +358,45 @@ fn escape(text: &str) -> String {
 }
 
 /// The chart: one row per GTR clock, time flowing right.
+/// One bar of the chart at height `y`: the clock from creation to its end, coloured by
+/// verdict, and a tick at its deadline; `x` places an instant.
+fn draw_bar(svg: &mut String, bar: &Bar, y: i64, x: &dyn Fn(DateTime<Utc>) -> i64) {
+    let colour = match bar.verdict {
+        Verdict::Met => "#2e7d32",
+        Verdict::Breached => "#c62828",
+        _ => "#9e9e9e",
+    };
+    let (from, to) = (x(bar.start), x(bar.end));
+    let _ = writeln!(
+        svg,
+        "<text x=\"10\" y=\"{}\">{}</text>",
+        y + 14,
+        escape(&bar.request_id)
+    );
+    let _ = writeln!(
+        svg,
+        "<rect x=\"{from}\" y=\"{}\" width=\"{}\" height=\"14\" fill=\"{colour}\">\
+         <title>{} {}: {} to {}</title></rect>",
+        y + 3,
+        (to - from).max(1),
+        escape(&bar.request_id),
+        bar.verdict.as_str(),
+        format_instant(bar.start),
+        format_instant(bar.end)
+    );
+    if let Some(deadline) = bar.deadline {
+        let at = x(deadline);
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{at}\" y1=\"{}\" x2=\"{at}\" y2=\"{}\" stroke=\"black\" \
+             stroke-width=\"2\"><title>deadline {}</title></line>",
+            y,
+            y + 20,
+            format_instant(deadline)
+        );
+    }
+}
+
 fn chart(contract: &str, month: YearMonth, as_of: DateTime<Utc>, bars: &[Bar]) -> String {
     const LEFT: i64 = 300;
     const WIDTH: i64 = 640;
@@ -331,41 +435,7 @@ fn chart(contract: &str, month: YearMonth, as_of: DateTime<Utc>, bars: &[Bar]) -
         format_instant(last)
     );
     for (index, bar) in bars.iter().enumerate() {
-        let y = TOP + ROW * index as i64;
-        let colour = match bar.verdict {
-            Verdict::Met => "#2e7d32",
-            Verdict::Breached => "#c62828",
-            _ => "#9e9e9e",
-        };
-        let (from, to) = (x(bar.start), x(bar.end));
-        let _ = writeln!(
-            svg,
-            "<text x=\"10\" y=\"{}\">{}</text>",
-            y + 14,
-            escape(&bar.request_id)
-        );
-        let _ = writeln!(
-            svg,
-            "<rect x=\"{from}\" y=\"{}\" width=\"{}\" height=\"14\" fill=\"{colour}\">\
-             <title>{} {}: {} to {}</title></rect>",
-            y + 3,
-            (to - from).max(1),
-            escape(&bar.request_id),
-            bar.verdict.as_str(),
-            format_instant(bar.start),
-            format_instant(bar.end)
-        );
-        if let Some(deadline) = bar.deadline {
-            let at = x(deadline);
-            let _ = writeln!(
-                svg,
-                "<line x1=\"{at}\" y1=\"{}\" x2=\"{at}\" y2=\"{}\" stroke=\"black\" \
-                 stroke-width=\"2\"><title>deadline {}</title></line>",
-                y,
-                y + 20,
-                format_instant(deadline)
-            );
-        }
+        draw_bar(&mut svg, bar, TOP + ROW * index as i64, &x);
     }
     let _ = writeln!(
         svg,

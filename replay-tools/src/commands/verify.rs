@@ -24,7 +24,7 @@ use clap::Args;
 use futures::TryStreamExt;
 use sablier_projections::FeedEvent;
 use sablier_store::seal::{GENESIS_HASH, chain_hash};
-use sablier_store::{DEFAULT_DATABASE_URL, EventLog, FeedFilter, StoredEvent};
+use sablier_store::{DEFAULT_DATABASE_URL, Database, EventLog, FeedFilter, StoredEvent};
 
 use super::database::open_existing;
 use crate::outcome::Outcome;
@@ -146,6 +146,42 @@ impl Walk<'_> {
     }
 }
 
+impl Walk<'_> {
+    /// Checks every event of the log in order. Three stages overlap: the feed reads batch
+    /// k+1 while batch k decodes on a blocking thread and the chain and sequences of batch
+    /// k-1 are checked here, in order.
+    async fn through(&mut self, log: &EventLog, findings: &mut Findings) -> anyhow::Result<()> {
+        let mut batches = std::pin::pin!(log.batches_after(0, FeedFilter::all()));
+        let mut decoding: Option<tokio::task::JoinHandle<Decoded>> = None;
+        loop {
+            let next = batches
+                .try_next()
+                .await
+                .context("cannot read the event log")?
+                .map(|batch| tokio::task::spawn_blocking(move || decode(batch)));
+            if let Some(decoded) = decoding.take() {
+                self.check(decoded.await.context("decoding a batch")?, findings)?;
+            }
+            match next {
+                Some(handle) => decoding = Some(handle),
+                None => return Ok(()),
+            }
+        }
+    }
+}
+
+/// Reports each view stalled at an event it cannot apply.
+async fn report_stalls(database: &Database, findings: &mut Findings) -> anyhow::Result<()> {
+    let stalls =
+        sablier_projections::stalled_views(&sablier_projections::ViewReader::new(database.clone()))
+            .await
+            .context("cannot read the views' checkpoints")?;
+    for stall in stalls {
+        findings.report(stall.to_string())?;
+    }
+    Ok(())
+}
+
 async fn verify(arguments: &VerifyArgs) -> anyhow::Result<Outcome> {
     let database = open_existing(&arguments.database_url).await?;
     let log = EventLog::new(database.clone());
@@ -163,24 +199,7 @@ async fn verify(arguments: &VerifyArgs) -> anyhow::Result<Outcome> {
         recorded_head: arguments.head.as_deref(),
         recorded_head_seen: arguments.head.as_deref() == Some(GENESIS_HASH),
     };
-    // Three stages overlap: the feed reads batch k+1 while batch k decodes on a blocking
-    // thread and the chain and sequences of batch k-1 are checked here, in order.
-    let mut batches = std::pin::pin!(log.batches_after(0, FeedFilter::all()));
-    let mut decoding: Option<tokio::task::JoinHandle<Decoded>> = None;
-    loop {
-        let next = batches
-            .try_next()
-            .await
-            .context("cannot read the event log")?
-            .map(|batch| tokio::task::spawn_blocking(move || decode(batch)));
-        if let Some(decoded) = decoding.take() {
-            walk.check(decoded.await.context("decoding a batch")?, &mut findings)?;
-        }
-        match next {
-            Some(handle) => decoding = Some(handle),
-            None => break,
-        }
-    }
+    walk.through(&log, &mut findings).await?;
     let Walk {
         checked,
         previous_position,
@@ -207,13 +226,7 @@ async fn verify(arguments: &VerifyArgs) -> anyhow::Result<Outcome> {
         ))?;
     }
     // A view stalled at an event it cannot apply: the log may be sound, the views are not.
-    let stalls =
-        sablier_projections::stalled_views(&sablier_projections::ViewReader::new(database.clone()))
-            .await
-            .context("cannot read the views' checkpoints")?;
-    for stall in stalls {
-        findings.report(stall.to_string())?;
-    }
+    report_stalls(&database, &mut findings).await?;
     database.close().await;
     findings.say(format!(
         "checked {checked} events in {} streams: {}; head position {head_position} \

@@ -19,8 +19,8 @@ use anyhow::{Context, anyhow};
 use chrono::{DateTime, SubsecRound, Utc};
 use clap::Args;
 use sablier_domain::incident::IncidentEvent;
-use sablier_projections::sla_clocks::ClockRow;
-use sablier_projections::{DomainEvent, FeedEvent, Param, ViewReader};
+use sablier_projections::sla_clocks::{ClockRow, SlaClocks};
+use sablier_projections::{DomainEvent, FeedEvent, ViewReader};
 use sablier_sla::clock::{ClockInput, evaluate_without_explanation};
 use sablier_sla::{
     ClockEvaluation, Metric, Policy, Priority, Tier, Transition, TransitionKind, Verdict,
@@ -98,20 +98,170 @@ async fn what_if(
     let database = open_existing(&arguments.database_url).await?;
     let reader = ViewReader::new(database.clone());
     let log = EventLog::new(database.clone());
-    super::explain::warn_if_behind(
-        &database,
-        &reader,
-        sablier_projections::sla_clocks::SlaClocks::NAME,
-    )
-    .await?;
-    let selection = &arguments.selection;
+    super::explain::warn_if_behind(&database, &reader, SlaClocks::NAME).await?;
     let mut out = std::io::stdout().lock();
-    let (mut compared, mut differing, mut unreadable) = (0_u64, 0_u64, 0_u64);
-    let mut after = (String::new(), String::new());
     if !arguments.json {
-        writeln!(
-            out,
-            "{:<36} {:<6} {:<8} {:<4} {:<28} {:<28} {:<20} {:<20}",
+        print_header(&mut out)?;
+    }
+    let mut tally = Tally::default();
+    let mut priorities = Priorities::default();
+    let mut after = (String::new(), String::new());
+    loop {
+        let page = clocks_after(&reader, &arguments.selection, &after).await?;
+        let Some(last) = page.last() else { break };
+        after = (last.request_id.clone(), last.metric.clone());
+        for clock in &page {
+            if !is_selected(clock, &arguments.selection)? {
+                continue;
+            }
+            let Some(history) = priorities.of(&log, clock, &mut tally).await else {
+                continue;
+            };
+            tally.compared += 1;
+            if let Some(difference) = compare(clock, policy, history, as_of)? {
+                tally.differing += 1;
+                print_difference(&mut out, &difference, arguments.json)?;
+            }
+        }
+    }
+    database.close().await;
+    let summary = format!(
+        "compared {} clocks as of {} under {}: {} verdicts differ",
+        tally.compared,
+        format_instant(as_of),
+        policy.version(),
+        tally.differing
+    );
+    if arguments.json {
+        eprintln!("sablier-replay: {summary}");
+    } else {
+        writeln!(out, "{summary}")?;
+    }
+    Ok(if tally.differing == 0 && tally.unreadable == 0 {
+        Outcome::Clean
+    } else {
+        Outcome::ProblemsFound
+    })
+}
+
+/// What the comparison went through.
+#[derive(Default)]
+struct Tally {
+    compared: u64,
+    differing: u64,
+    /// Requests left out because their events could not be read.
+    unreadable: u64,
+}
+
+/// The priorities of the request being compared: its clocks may span two pages.
+#[derive(Default)]
+struct Priorities(Option<(String, PriorityHistory)>);
+
+impl Priorities {
+    /// The clock's request's priority history, read once per request; `None` when it is
+    /// empty or unreadable (then counted and said on stderr once).
+    async fn of(
+        &mut self,
+        log: &EventLog,
+        clock: &ClockRow,
+        tally: &mut Tally,
+    ) -> Option<&PriorityHistory> {
+        if self
+            .0
+            .as_ref()
+            .is_none_or(|(id, _)| *id != clock.request_id)
+        {
+            let history = match priority_history(log, &clock.request_id).await {
+                Ok(history) => history,
+                Err(error) => {
+                    tally.unreadable += 1;
+                    eprintln!(
+                        "sablier-replay: {}: cannot read its priorities, left out: {error:#}",
+                        clock.request_id
+                    );
+                    Vec::new()
+                }
+            };
+            self.0 = Some((clock.request_id.clone(), history));
+        }
+        self.0
+            .as_ref()
+            .map(|(_, history)| history)
+            .filter(|history| !history.is_empty())
+    }
+}
+
+/// Whether the clock started within the selection's `--from`/`--to`.
+fn is_selected(clock: &ClockRow, selection: &SelectionArgs) -> anyhow::Result<bool> {
+    let Some(started) = clock.started_at()? else {
+        return Ok(false);
+    };
+    Ok(!(selection.from.is_some_and(|from| started < from)
+        || selection.to.is_some_and(|to| started > to)))
+}
+
+/// The clock's verdict as pinned and under `policy`; `Some` when they differ.
+fn compare(
+    clock: &ClockRow,
+    policy: &Policy,
+    history: &[(DateTime<Utc>, Priority)],
+    as_of: DateTime<Utc>,
+) -> anyhow::Result<Option<Difference>> {
+    let actual = clock
+        .input(as_of)
+        .map_err(anyhow::Error::from)
+        .and_then(|input| Ok(evaluate_without_explanation(&input)?))
+        .with_context(|| format!("evaluating {} {}", clock.request_id, clock.metric))?;
+    let under = evaluate_under(clock, policy, history, as_of).with_context(|| {
+        format!(
+            "evaluating {} {} under {}",
+            clock.request_id,
+            clock.metric,
+            policy.version()
+        )
+    })?;
+    if actual.verdict == under.verdict {
+        return Ok(None);
+    }
+    Ok(Some(Difference {
+        request_id: clock.request_id.clone(),
+        metric: clock.metric.clone(),
+        tier: clock.tier.clone().unwrap_or_default(),
+        priority: clock.priority.clone().unwrap_or_default(),
+        actual_policy: clock.policy_version.clone().unwrap_or_default(),
+        actual_verdict: actual.verdict,
+        actual_deadline: actual.deadline,
+        actual_breached_at: actual.breached_at,
+        what_if_policy: policy.version().to_owned(),
+        what_if_verdict: under.verdict,
+        what_if_deadline: under.deadline,
+        what_if_breached_at: under.breached_at,
+    }))
+}
+
+/// One line of the text table.
+fn row(out: &mut dyn Write, cells: [&str; 8]) -> std::io::Result<()> {
+    let [
+        request,
+        metric,
+        tier,
+        priority,
+        actual,
+        what_if,
+        actual_deadline,
+        what_if_deadline,
+    ] = cells;
+    writeln!(
+        out,
+        "{request:<36} {metric:<6} {tier:<8} {priority:<4} {actual:<28} {what_if:<28} \
+         {actual_deadline:<20} {what_if_deadline:<20}"
+    )
+}
+
+fn print_header(out: &mut dyn Write) -> std::io::Result<()> {
+    row(
+        out,
+        [
             "request",
             "metric",
             "tier",
@@ -119,123 +269,43 @@ async fn what_if(
             "actual verdict (policy)",
             "what-if verdict (policy)",
             "actual deadline",
-            "what-if deadline"
-        )?;
+            "what-if deadline",
+        ],
+    )
+}
+
+fn print_difference(
+    out: &mut dyn Write,
+    difference: &Difference,
+    json: bool,
+) -> anyhow::Result<()> {
+    if json {
+        writeln!(out, "{}", serde_json::to_string(difference)?)?;
+        return Ok(());
     }
-    // The priorities of the request being compared: its clocks may span two pages.
-    let mut priorities: Option<(String, PriorityHistory)> = None;
-    loop {
-        let page = clocks_after(&reader, selection, &after).await?;
-        let Some(last) = page.last() else { break };
-        after = (last.request_id.clone(), last.metric.clone());
-        for clock in &page {
-            let Some(started) = clock.started_at()? else {
-                continue;
-            };
-            if selection.from.is_some_and(|from| started < from)
-                || selection.to.is_some_and(|to| started > to)
-            {
-                continue;
-            }
-            if priorities
-                .as_ref()
-                .is_none_or(|(id, _)| *id != clock.request_id)
-            {
-                match priority_history(&log, &clock.request_id).await {
-                    Ok(history) => priorities = Some((clock.request_id.clone(), history)),
-                    Err(error) => {
-                        unreadable += 1;
-                        eprintln!(
-                            "sablier-replay: {}: cannot read its priorities, left out: {error:#}",
-                            clock.request_id
-                        );
-                        priorities = Some((clock.request_id.clone(), Vec::new()));
-                        continue;
-                    }
-                }
-            }
-            let (_, history) = priorities
-                .as_ref()
-                .expect("the request's priorities were read just above");
-            if history.is_empty() {
-                continue;
-            }
-            compared += 1;
-            let actual = clock
-                .input(as_of)
-                .map_err(anyhow::Error::from)
-                .and_then(|input| Ok(evaluate_without_explanation(&input)?))
-                .with_context(|| format!("evaluating {} {}", clock.request_id, clock.metric))?;
-            let under = evaluate_under(clock, policy, history, as_of).with_context(|| {
-                format!(
-                    "evaluating {} {} under {}",
-                    clock.request_id,
-                    clock.metric,
-                    policy.version()
-                )
-            })?;
-            if actual.verdict == under.verdict {
-                continue;
-            }
-            differing += 1;
-            let difference = Difference {
-                request_id: clock.request_id.clone(),
-                metric: clock.metric.clone(),
-                tier: clock.tier.clone().unwrap_or_default(),
-                priority: clock.priority.clone().unwrap_or_default(),
-                actual_policy: clock.policy_version.clone().unwrap_or_default(),
-                actual_verdict: actual.verdict,
-                actual_deadline: actual.deadline,
-                actual_breached_at: actual.breached_at,
-                what_if_policy: policy.version().to_owned(),
-                what_if_verdict: under.verdict,
-                what_if_deadline: under.deadline,
-                what_if_breached_at: under.breached_at,
-            };
-            if arguments.json {
-                writeln!(out, "{}", serde_json::to_string(&difference)?)?;
-            } else {
-                let instant =
-                    |at: Option<DateTime<Utc>>| at.map_or_else(|| "-".to_owned(), format_instant);
-                writeln!(
-                    out,
-                    "{:<36} {:<6} {:<8} {:<4} {:<28} {:<28} {:<20} {:<20}",
-                    difference.request_id,
-                    difference.metric,
-                    difference.tier,
-                    difference.priority,
-                    format!(
-                        "{} ({})",
-                        difference.actual_verdict.as_str(),
-                        difference.actual_policy
-                    ),
-                    format!(
-                        "{} ({})",
-                        difference.what_if_verdict.as_str(),
-                        difference.what_if_policy
-                    ),
-                    instant(difference.actual_deadline),
-                    instant(difference.what_if_deadline),
-                )?;
-            }
-        }
-    }
-    database.close().await;
-    let summary = format!(
-        "compared {compared} clocks as of {} under {}: {differing} verdicts differ",
-        format_instant(as_of),
-        policy.version()
-    );
-    if arguments.json {
-        eprintln!("sablier-replay: {summary}");
-    } else {
-        writeln!(out, "{summary}")?;
-    }
-    Ok(if differing == 0 && unreadable == 0 {
-        Outcome::Clean
-    } else {
-        Outcome::ProblemsFound
-    })
+    let instant = |at: Option<DateTime<Utc>>| at.map_or_else(|| "-".to_owned(), format_instant);
+    row(
+        out,
+        [
+            &difference.request_id,
+            &difference.metric,
+            &difference.tier,
+            &difference.priority,
+            &format!(
+                "{} ({})",
+                difference.actual_verdict.as_str(),
+                difference.actual_policy
+            ),
+            &format!(
+                "{} ({})",
+                difference.what_if_verdict.as_str(),
+                difference.what_if_policy
+            ),
+            &instant(difference.actual_deadline),
+            &instant(difference.what_if_deadline),
+        ],
+    )?;
+    Ok(())
 }
 
 /// The next page of selected clocks after `after` in (request, metric) order.
@@ -244,31 +314,15 @@ async fn clocks_after(
     selection: &SelectionArgs,
     after: &(String, String),
 ) -> anyhow::Result<Vec<ClockRow>> {
-    let mut params = vec![
-        Param::Text(after.0.clone()),
-        Param::Text(after.1.clone()),
-        Param::Int(PAGE),
-    ];
-    let mut filter = String::new();
-    if let Some(contract) = &selection.contract {
-        params.push(Param::Text(contract.clone()));
-        filter.push_str(&format!(" AND contract_id = ${}", params.len()));
-    }
-    if let Some(request) = &selection.request {
-        params.push(Param::Text(request.clone()));
-        filter.push_str(&format!(" AND request_id = ${}", params.len()));
-    }
-    reader
-        .fetch_all(
-            &format!(
-                "SELECT * FROM sla_clocks WHERE (request_id > $1 OR (request_id = $1 AND metric > $2)) \
-                 AND request_kind = 'incident'{filter} \
-                 ORDER BY request_id, metric LIMIT $3"
-            ),
-            &params,
-        )
-        .await
-        .context("cannot read the SLA clocks view")
+    SlaClocks::incident_clocks_after(
+        reader,
+        (&after.0, &after.1),
+        selection.contract.as_deref(),
+        selection.request.as_deref(),
+        PAGE,
+    )
+    .await
+    .context("cannot read the SLA clocks view")
 }
 
 /// The incident's priorities, read from its own events.
