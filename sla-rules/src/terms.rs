@@ -90,7 +90,9 @@ pub struct UnknownTerm {
     pub expected: &'static str,
 }
 
-macro_rules! display_and_parse {
+/// `Display` as `as_str()`, and `FromStr` that takes any case of one of `ALL`'s names (`gold`
+/// is `Gold`), refusing anything else with an [`UnknownTerm`].
+macro_rules! display_and_parse_any_case {
     ($ty:ty, $what:literal, $expected:literal) => {
         impl fmt::Display for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -115,9 +117,9 @@ macro_rules! display_and_parse {
     };
 }
 
-display_and_parse!(Tier, "tier", "Standard, Bronze, Silver, Gold");
-display_and_parse!(Priority, "priority", "P1, P2, P3, P4");
-display_and_parse!(Metric, "metric", "GTI, GTD, GTR, delivery");
+display_and_parse_any_case!(Tier, "tier", "Standard, Bronze, Silver, Gold");
+display_and_parse_any_case!(Priority, "priority", "P1, P2, P3, P4");
+display_and_parse_any_case!(Metric, "metric", "GTI, GTD, GTR, delivery");
 
 #[cfg(test)]
 mod tests {

@@ -81,7 +81,10 @@ impl PortalStatus {
     }
 }
 
-macro_rules! display_and_parse {
+/// `Display` as `as_str()`, and `FromStr` that takes exactly one of `ALL`'s names (spaces
+/// around it trimmed; case matters, as in the query string the API documents), refusing
+/// anything else with an [`InvalidRequestQuery`] naming the field.
+macro_rules! display_and_parse_exact {
     ($ty:ty, $field:literal) => {
         impl fmt::Display for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -112,8 +115,8 @@ macro_rules! display_and_parse {
     };
 }
 
-display_and_parse!(RequestKind, "kind");
-display_and_parse!(PortalStatus, "portal_status");
+display_and_parse_exact!(RequestKind, "kind");
+display_and_parse_exact!(PortalStatus, "portal_status");
 
 /// By creation instant, then by request id (the tie-breaker that makes the order total).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
