@@ -379,6 +379,31 @@ impl Projector {
         names
     }
 
+    /// Reads the checkpoints and the active views again, after lanes or a failed round:
+    /// where the next batch starts, or where every view stands when no active view is
+    /// left to follow.
+    async fn resume(&self) -> Result<Resume, ProjectionError> {
+        let checkpoints = self.checkpoints().await?;
+        let active = self.active();
+        Ok(match lowest(&self.projections, &checkpoints, &active) {
+            Some(from) => Resume::From((checkpoints, active, from)),
+            None => Resume::Done(lowest_of_all(&self.projections, &checkpoints)),
+        })
+    }
+
+    /// Takes the views that just stalled out of this round.
+    fn set_aside(&self, active: &mut [bool], stalls: &[Stall]) {
+        for stall in stalls {
+            if let Some(index) = self
+                .projections
+                .iter()
+                .position(|projection| projection.name() == stall.view)
+            {
+                active[index] = false;
+            }
+        }
+    }
+
     /// Applies everything in the log now; returns the position every view reached (a
     /// stalled view holds it back: see [`Projector::stalled`]).
     ///
@@ -417,12 +442,10 @@ impl Projector {
             }
             if open.is_none() && batch.unreadable.is_none() && self.fits_lanes(&batch) {
                 self.catch_up_in_lanes(&checkpoints, &active, batch).await?;
-                checkpoints = self.checkpoints().await?;
-                active = self.active();
-                let Some(after) = self::lowest(&self.projections, &checkpoints, &active) else {
-                    return Ok(lowest_of_all(&self.projections, &checkpoints));
-                };
-                lowest = after;
+                match self.resume().await? {
+                    Resume::From(read) => (checkpoints, active, lowest) = read,
+                    Resume::Done(reached) => return Ok(reached),
+                }
                 next = self.prefetch(lowest);
                 continue;
             }
@@ -438,24 +461,14 @@ impl Projector {
             let Some(stalls) = applied else {
                 drop(span);
                 next.abort();
-                checkpoints = self.checkpoints().await?;
-                active = self.active();
-                let Some(after) = self::lowest(&self.projections, &checkpoints, &active) else {
-                    return Ok(lowest_of_all(&self.projections, &checkpoints));
-                };
-                lowest = after;
+                match self.resume().await? {
+                    Resume::From(read) => (checkpoints, active, lowest) = read,
+                    Resume::Done(reached) => return Ok(reached),
+                }
                 next = self.prefetch(lowest);
                 continue;
             };
-            for stall in &stalls {
-                if let Some(index) = self
-                    .projections
-                    .iter()
-                    .position(|projection| projection.name() == stall.view)
-                {
-                    active[index] = false;
-                }
-            }
+            self.set_aside(&mut active, &stalls);
             let following = self::lowest(&self.projections, &checkpoints, &active);
             if stalls.is_empty()
                 && following.is_some()
@@ -886,6 +899,14 @@ fn cause_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// Where a catch-up goes on after reading the checkpoints again.
+enum Resume {
+    /// The checkpoints, the active views, and the lowest position among them.
+    From((HashMap<String, i64>, Vec<bool>, i64)),
+    /// No active view is left: every view's lowest position.
+    Done(i64),
 }
 
 /// The lowest checkpoint of the `active` projections: where the next batch starts (none

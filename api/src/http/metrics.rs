@@ -68,17 +68,40 @@ impl Metrics {
     ) -> String {
         let registry = self.registry.lock().expect("metrics poisoned");
         let mut out = String::new();
-        out.push_str("# HELP sablier_http_requests_total HTTP requests answered.\n");
-        out.push_str("# TYPE sablier_http_requests_total counter\n");
-        for ((method, route, status), count) in &registry.requests {
+        registry.render_requests(&mut out);
+        registry.render_commands(&mut out);
+        render_log_and_views(&mut out, log_head, views_reached, views);
+        out
+    }
+}
+
+/// A metric's `# HELP` and `# TYPE` lines.
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+impl Registry {
+    fn render_requests(&self, out: &mut String) {
+        family(
+            out,
+            "sablier_http_requests_total",
+            "counter",
+            "HTTP requests answered.",
+        );
+        for ((method, route, status), count) in &self.requests {
             let _ = writeln!(
                 out,
                 "sablier_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {count}"
             );
         }
-        out.push_str("# HELP sablier_http_request_duration_seconds Time to answer.\n");
-        out.push_str("# TYPE sablier_http_request_duration_seconds histogram\n");
-        for ((method, route), histogram) in &registry.latencies {
+        family(
+            out,
+            "sablier_http_request_duration_seconds",
+            "histogram",
+            "Time to answer.",
+        );
+        for ((method, route), histogram) in &self.latencies {
             let labels = format!("method=\"{method}\",route=\"{route}\"");
             for (bucket, bound) in histogram.buckets.iter().zip(BUCKETS) {
                 let _ = writeln!(
@@ -86,62 +109,84 @@ impl Metrics {
                     "sablier_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {bucket}"
                 );
             }
+            let count = histogram.count;
+            let sum = histogram.sum_seconds;
             let _ = writeln!(
                 out,
-                "sablier_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                histogram.count
+                "sablier_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}"
             );
             let _ = writeln!(
                 out,
-                "sablier_http_request_duration_seconds_sum{{{labels}}} {}",
-                histogram.sum_seconds
+                "sablier_http_request_duration_seconds_sum{{{labels}}} {sum}"
             );
             let _ = writeln!(
                 out,
-                "sablier_http_request_duration_seconds_count{{{labels}}} {}",
-                histogram.count
+                "sablier_http_request_duration_seconds_count{{{labels}}} {count}"
             );
         }
-        out.push_str(
-            "# HELP sablier_commands_total Commands executed, by aggregate and outcome.\n",
+    }
+
+    fn render_commands(&self, out: &mut String) {
+        family(
+            out,
+            "sablier_commands_total",
+            "counter",
+            "Commands executed, by aggregate and outcome.",
         );
-        out.push_str("# TYPE sablier_commands_total counter\n");
-        for ((aggregate, outcome), count) in &registry.commands {
+        for ((aggregate, outcome), count) in &self.commands {
             let _ = writeln!(
                 out,
                 "sablier_commands_total{{aggregate=\"{aggregate}\",outcome=\"{outcome}\"}} {count}"
             );
         }
-        out.push_str(
-            "# HELP sablier_event_log_head_position Position of the last event in the log.\n",
-        );
-        out.push_str("# TYPE sablier_event_log_head_position gauge\n");
-        let _ = writeln!(out, "sablier_event_log_head_position {log_head}");
-        out.push_str(
-            "# HELP sablier_projector_lag_events Events written but not yet in every view.\n",
-        );
-        out.push_str("# TYPE sablier_projector_lag_events gauge\n");
+    }
+}
+
+/// The log's head, the projector's lag, and each view's position and stall flag.
+fn render_log_and_views(
+    out: &mut String,
+    log_head: i64,
+    views_reached: i64,
+    views: &[(String, i64, bool)],
+) {
+    family(
+        out,
+        "sablier_event_log_head_position",
+        "gauge",
+        "Position of the last event in the log.",
+    );
+    let _ = writeln!(out, "sablier_event_log_head_position {log_head}");
+    family(
+        out,
+        "sablier_projector_lag_events",
+        "gauge",
+        "Events written but not yet in every view.",
+    );
+    let _ = writeln!(
+        out,
+        "sablier_projector_lag_events {}",
+        (log_head - views_reached).max(0)
+    );
+    family(
+        out,
+        "sablier_view_position",
+        "gauge",
+        "Last log position each view applied.",
+    );
+    for (view, position, _) in views {
+        let _ = writeln!(out, "sablier_view_position{{view=\"{view}\"}} {position}");
+    }
+    family(
+        out,
+        "sablier_view_stalled",
+        "gauge",
+        "1 when the view cannot apply the next event and has stopped there (see /readyz).",
+    );
+    for (view, _, stalled) in views {
         let _ = writeln!(
             out,
-            "sablier_projector_lag_events {}",
-            (log_head - views_reached).max(0)
+            "sablier_view_stalled{{view=\"{view}\"}} {}",
+            u8::from(*stalled)
         );
-        out.push_str("# HELP sablier_view_position Last log position each view applied.\n");
-        out.push_str("# TYPE sablier_view_position gauge\n");
-        for (view, position, _) in views {
-            let _ = writeln!(out, "sablier_view_position{{view=\"{view}\"}} {position}");
-        }
-        out.push_str(
-            "# HELP sablier_view_stalled 1 when the view cannot apply the next event and has stopped there (see /readyz).\n",
-        );
-        out.push_str("# TYPE sablier_view_stalled gauge\n");
-        for (view, _, stalled) in views {
-            let _ = writeln!(
-                out,
-                "sablier_view_stalled{{view=\"{view}\"}} {}",
-                u8::from(*stalled)
-            );
-        }
-        out
     }
 }
