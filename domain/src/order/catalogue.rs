@@ -123,111 +123,117 @@ impl ServiceCatalogue {
     }
 }
 
-/// The Flexible Computing Advanced catalogue of seed 003 (figure 13), prices excluding tax.
+/// The Flexible Computing Advanced catalogue of seed 003 (figure 13): id, name, category,
+/// description, and the price in euros excluding tax (`None`: on quote).
+const SEED_003: [(&str, &str, &str, &str, Option<u64>); 12] = [
+    (
+        "pack-formation-vcloud-director",
+        "Pack Formation vCloud Director",
+        "FORMATION",
+        "Vous former à l'administration de votre solution Cloud computing et \
+                 bénéficier de premiers conseils de mise en œuvre",
+        Some(600),
+    ),
+    (
+        "prestation-migration",
+        "Prestation de migration",
+        "MIGRATION",
+        "Assurer le succès de la migration dans votre solution Cloud Computing grâce \
+                 aux conseils et savoir-faire de nos experts migration",
+        None,
+    ),
+    (
+        "pack-expert-4h",
+        "Pack Expert 4H",
+        "EXPERTISE",
+        "Bénéficier des conseils et recommandations d'un expert pour vous aider à \
+                 maîtriser votre solution et optimiser votre projet",
+        Some(450),
+    ),
+    (
+        "pack-formation-api",
+        "Pack Formation API",
+        "FORMATION",
+        "Vous former à l'utilisation de l'API de votre solution Cloud computing",
+        Some(400),
+    ),
+    (
+        "prestation-sur-mesure",
+        "Prestation sur mesure",
+        "EXPERTISE",
+        "Bénéficier d'une prestation d'expertise ou de conseil sur mesure pour vous \
+                 accompagner dans votre projet Cloud",
+        None,
+    ),
+    (
+        "pack-expert-8h",
+        "Pack Expert 8H",
+        "EXPERTISE",
+        "Bénéficier des conseils et recommandations d'un expert pour vous aider à \
+                 maîtriser votre solution et optimiser votre projet",
+        Some(800),
+    ),
+    (
+        "pack-logiciel-wamp",
+        "Pack logiciel WAMP",
+        "LOGICIEL",
+        "Disposer d'un serveur virtuel WAMP prêt à l'emploi",
+        Some(300),
+    ),
+    (
+        "pack-logiciel-proxy-squid",
+        "Pack logiciel Proxy Squid",
+        "LOGICIEL",
+        "Disposer d'un serveur virtuel Proxy prêt à l'emploi pour contrôler les \
+                 connexions sortantes de votre solution Cloud Computing vers Internet",
+        Some(1_000),
+    ),
+    (
+        "pack-logiciel-reverse-proxy-nginx",
+        "Pack logiciel Reverse-Proxy Nginx",
+        "LOGICIEL",
+        "Disposer d'un serveur virtuel Reverse-Proxy prêt à l'emploi pour contrôler \
+                 les connexions entrantes d'Internet vers votre solution Cloud Computing",
+        Some(1_000),
+    ),
+    (
+        "pack-logiciel-openvpn",
+        "Pack logiciel OpenVPN",
+        "LOGICIEL",
+        "Disposer d'un serveur virtuel OpenVPN prêt à l'emploi pour sécuriser les \
+                 connexions entre l'un de vos sites et votre solution Cloud Computing",
+        Some(1_000),
+    ),
+    (
+        "pack-logiciel-owncloud",
+        "Pack logiciel OwnCloud",
+        "LOGICIEL",
+        "Disposer d'un serveur virtuel OwnCloud prêt à l'emploi pour partager et \
+                 synchroniser des documents entre vos utilisateurs",
+        Some(550),
+    ),
+    (
+        "pack-logiciel-lamp",
+        "Pack logiciel LAMP",
+        "LOGICIEL",
+        "Disposer d'un serveur virtuel LAMP prêt à l'emploi",
+        Some(300),
+    ),
+];
+
 impl Default for ServiceCatalogue {
     fn default() -> Self {
-        let item =
-            |id: &str, name: &str, category: &str, description: &str, price: Price| ServiceItem {
-                id: ServiceItemId::parse(id).expect("a valid default item id"),
-                name: Title::parse(name).expect("a valid default item name"),
-                category: ServiceCategory::parse(category).expect("a valid default category"),
-                description: FreeText::parse(description).expect("a valid default description"),
-                price,
-            };
-        Self::new(vec![
-            item(
-                "pack-formation-vcloud-director",
-                "Pack Formation vCloud Director",
-                "FORMATION",
-                "Vous former à l'administration de votre solution Cloud computing et \
-                 bénéficier de premiers conseils de mise en œuvre",
-                Price::euros(600),
-            ),
-            item(
-                "prestation-migration",
-                "Prestation de migration",
-                "MIGRATION",
-                "Assurer le succès de la migration dans votre solution Cloud Computing grâce \
-                 aux conseils et savoir-faire de nos experts migration",
-                Price::OnQuote,
-            ),
-            item(
-                "pack-expert-4h",
-                "Pack Expert 4H",
-                "EXPERTISE",
-                "Bénéficier des conseils et recommandations d'un expert pour vous aider à \
-                 maîtriser votre solution et optimiser votre projet",
-                Price::euros(450),
-            ),
-            item(
-                "pack-formation-api",
-                "Pack Formation API",
-                "FORMATION",
-                "Vous former à l'utilisation de l'API de votre solution Cloud computing",
-                Price::euros(400),
-            ),
-            item(
-                "prestation-sur-mesure",
-                "Prestation sur mesure",
-                "EXPERTISE",
-                "Bénéficier d'une prestation d'expertise ou de conseil sur mesure pour vous \
-                 accompagner dans votre projet Cloud",
-                Price::OnQuote,
-            ),
-            item(
-                "pack-expert-8h",
-                "Pack Expert 8H",
-                "EXPERTISE",
-                "Bénéficier des conseils et recommandations d'un expert pour vous aider à \
-                 maîtriser votre solution et optimiser votre projet",
-                Price::euros(800),
-            ),
-            item(
-                "pack-logiciel-wamp",
-                "Pack logiciel WAMP",
-                "LOGICIEL",
-                "Disposer d'un serveur virtuel WAMP prêt à l'emploi",
-                Price::euros(300),
-            ),
-            item(
-                "pack-logiciel-proxy-squid",
-                "Pack logiciel Proxy Squid",
-                "LOGICIEL",
-                "Disposer d'un serveur virtuel Proxy prêt à l'emploi pour contrôler les \
-                 connexions sortantes de votre solution Cloud Computing vers Internet",
-                Price::euros(1_000),
-            ),
-            item(
-                "pack-logiciel-reverse-proxy-nginx",
-                "Pack logiciel Reverse-Proxy Nginx",
-                "LOGICIEL",
-                "Disposer d'un serveur virtuel Reverse-Proxy prêt à l'emploi pour contrôler \
-                 les connexions entrantes d'Internet vers votre solution Cloud Computing",
-                Price::euros(1_000),
-            ),
-            item(
-                "pack-logiciel-openvpn",
-                "Pack logiciel OpenVPN",
-                "LOGICIEL",
-                "Disposer d'un serveur virtuel OpenVPN prêt à l'emploi pour sécuriser les \
-                 connexions entre l'un de vos sites et votre solution Cloud Computing",
-                Price::euros(1_000),
-            ),
-            item(
-                "pack-logiciel-owncloud",
-                "Pack logiciel OwnCloud",
-                "LOGICIEL",
-                "Disposer d'un serveur virtuel OwnCloud prêt à l'emploi pour partager et \
-                 synchroniser des documents entre vos utilisateurs",
-                Price::euros(550),
-            ),
-            item(
-                "pack-logiciel-lamp",
-                "Pack logiciel LAMP",
-                "LOGICIEL",
-                "Disposer d'un serveur virtuel LAMP prêt à l'emploi",
-                Price::euros(300),
-            ),
-        ])
+        Self::new(
+            SEED_003
+                .iter()
+                .map(|&(id, name, category, description, euros)| ServiceItem {
+                    id: ServiceItemId::parse(id).expect("a valid default item id"),
+                    name: Title::parse(name).expect("a valid default item name"),
+                    category: ServiceCategory::parse(category).expect("a valid default category"),
+                    description: FreeText::parse(description).expect("a valid default description"),
+                    price: euros.map_or(Price::OnQuote, Price::euros),
+                })
+                .collect(),
+        )
     }
 }

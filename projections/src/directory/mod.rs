@@ -214,36 +214,7 @@ impl InMemoryBatch for Batch {
         };
         let entries = self.entries(&event.aggregate_id);
         match contract {
-            ContractEvent::ContractCreated {
-                at,
-                name,
-                offer,
-                company,
-                time_zone,
-                tier,
-                referent,
-                ..
-            } => {
-                if entries.contract.is_some() {
-                    return Err(ProjectionError::Malformed(format!(
-                        "contract {} created twice (position {})",
-                        event.aggregate_id, event.position
-                    )));
-                }
-                entries.contract = Some(ContractEntry {
-                    contract_id: event.aggregate_id.clone(),
-                    name: name.to_string(),
-                    offer: offer.as_str().to_owned(),
-                    company: company.to_string(),
-                    time_zone: time_zone.name().to_owned(),
-                    referent: referent.login.to_string(),
-                    created_at: instant_text(*at),
-                    last_position: event.position,
-                });
-                entries.add_user(event, referent, &SectionRoles::all_managers())?;
-                let created_on = at.with_timezone(time_zone).date_naive().to_string();
-                entries.add_tier(event, *at, tier.to_string(), "created", created_on);
-            }
+            ContractEvent::ContractCreated { .. } => entries.create(event, contract)?,
             ContractEvent::SupportTierUpgraded {
                 to,
                 sla_effective_at,
@@ -382,6 +353,47 @@ impl Batch {
 }
 
 impl ContractEntries {
+    /// The contract's entry, its referent as a manager of every section, and its first tier.
+    fn create(
+        &mut self,
+        event: &FeedEvent,
+        created: &ContractEvent,
+    ) -> Result<(), ProjectionError> {
+        let ContractEvent::ContractCreated {
+            at,
+            name,
+            offer,
+            company,
+            time_zone,
+            tier,
+            referent,
+            ..
+        } = created
+        else {
+            return Ok(());
+        };
+        if self.contract.is_some() {
+            return Err(ProjectionError::Malformed(format!(
+                "contract {} created twice (position {})",
+                event.aggregate_id, event.position
+            )));
+        }
+        self.contract = Some(ContractEntry {
+            contract_id: event.aggregate_id.clone(),
+            name: name.to_string(),
+            offer: offer.as_str().to_owned(),
+            company: company.to_string(),
+            time_zone: time_zone.name().to_owned(),
+            referent: referent.login.to_string(),
+            created_at: instant_text(*at),
+            last_position: event.position,
+        });
+        self.add_user(event, referent, &SectionRoles::all_managers())?;
+        let created_on = at.with_timezone(time_zone).date_naive().to_string();
+        self.add_tier(event, *at, tier.to_string(), "created", created_on);
+        Ok(())
+    }
+
     fn add_user(
         &mut self,
         event: &FeedEvent,

@@ -180,6 +180,53 @@ impl ClockRow {
 
 /// The transition a clock change states; a pause names its actor, from the event's
 /// metadata (`actor`, empty when the metadata had none).
+/// The row of a clock that `change` starts; a change to a clock that never started is
+/// malformed.
+fn started_clock(
+    event: &FeedEvent,
+    change: &ClockChange,
+    opened: Option<&Opened>,
+) -> Result<ClockRow, ProjectionError> {
+    let (
+        ClockChangeKind::Start {
+            target_seconds,
+            calendar,
+            pausable,
+        },
+        Some(opened),
+    ) = (&change.kind, opened)
+    else {
+        return Err(ProjectionError::Malformed(format!(
+            "{} {}: a clock change before the clock started (position {})",
+            event.aggregate_id,
+            change.metric.as_str(),
+            event.position
+        )));
+    };
+    Ok(ClockRow {
+        request_id: event.aggregate_id.clone(),
+        metric: change.metric.as_str().to_owned(),
+        request_kind: opened.kind.to_owned(),
+        contract_id: opened.contract_id.clone(),
+        tier: opened.tier.clone(),
+        policy_version: opened.policy_version.clone(),
+        priority: opened.priority.clone(),
+        calendar: calendar.clone(),
+        time_zone: opened.time_zone.clone(),
+        pausable: i64::from(*pausable),
+        initial_target_seconds: *target_seconds,
+        target_seconds: *target_seconds,
+        at_risk_numerator: i64::from(opened.at_risk_ratio.numerator()),
+        at_risk_denominator: i64::from(opened.at_risk_ratio.denominator()),
+        transitions: "[]".to_owned(),
+        state: "running".to_owned(),
+        deadline: None,
+        at_risk_from: None,
+        breached_at: None,
+        last_position: event.position,
+    })
+}
+
 fn transition(at: DateTime<Utc>, change: &ClockChangeKind, actor: &str) -> Transition {
     match change {
         ClockChangeKind::Start { .. } => Transition::start(at),
@@ -691,45 +738,7 @@ impl Clocks {
         for change in changes {
             let key = (event.aggregate_id.clone(), change.metric);
             if !self.clocks.contains_key(&key) {
-                let row = match (&change.kind, opened) {
-                    (
-                        ClockChangeKind::Start {
-                            target_seconds,
-                            calendar,
-                            pausable,
-                        },
-                        Some(opened),
-                    ) => ClockRow {
-                        request_id: event.aggregate_id.clone(),
-                        metric: change.metric.as_str().to_owned(),
-                        request_kind: opened.kind.to_owned(),
-                        contract_id: opened.contract_id.clone(),
-                        tier: opened.tier.clone(),
-                        policy_version: opened.policy_version.clone(),
-                        priority: opened.priority.clone(),
-                        calendar: calendar.clone(),
-                        time_zone: opened.time_zone.clone(),
-                        pausable: i64::from(*pausable),
-                        initial_target_seconds: *target_seconds,
-                        target_seconds: *target_seconds,
-                        at_risk_numerator: i64::from(opened.at_risk_ratio.numerator()),
-                        at_risk_denominator: i64::from(opened.at_risk_ratio.denominator()),
-                        transitions: "[]".to_owned(),
-                        state: "running".to_owned(),
-                        deadline: None,
-                        at_risk_from: None,
-                        breached_at: None,
-                        last_position: event.position,
-                    },
-                    _ => {
-                        return Err(ProjectionError::Malformed(format!(
-                            "{} {}: a clock change before the clock started (position {})",
-                            event.aggregate_id,
-                            change.metric.as_str(),
-                            event.position
-                        )));
-                    }
-                };
+                let row = started_clock(event, change, opened)?;
                 self.clocks.insert(
                     key.clone(),
                     Clock {
