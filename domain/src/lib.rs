@@ -17,6 +17,8 @@ pub mod money;
 pub mod month;
 pub mod order;
 pub mod services;
+/// Fakes and fixtures for tests (the `testing` feature): never in a release build.
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod text;
 

@@ -18,6 +18,8 @@ pub mod request_list;
 pub mod sla_clocks;
 pub mod snapshot;
 pub mod sql;
+/// Fakes and fixtures for tests (the `testing` feature): never in a release build.
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use error::ProjectionError;

@@ -32,6 +32,8 @@ pub mod ports;
 pub mod read_set;
 pub mod seal;
 mod sqlite_feed;
+/// Fakes and fixtures for tests (the `testing` feature): never in a release build.
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod wal;
 

@@ -202,9 +202,8 @@ async fn requests_at(
     out: &mut impl Write,
 ) -> anyhow::Result<(bool, Fed)> {
     let mut query = RequestQuery::for_staff();
-    query.contract = Some(
-        ContractId::parse(contract.to_owned()).map_err(|error| anyhow!("--contract: {error}"))?,
-    );
+    query.contract =
+        Some(ContractId::parse(contract).map_err(|error| anyhow!("--contract: {error}"))?);
     query.sort = SortOrder::OldestFirst;
     query.limit = PageLimit::new(PageLimit::MAX)?;
     let (scratch, fed) = rebuilt_at(
@@ -285,7 +284,7 @@ async fn billing_at(
     out: &mut impl Write,
 ) -> anyhow::Result<(bool, Fed)> {
     let contract_id =
-        ContractId::parse(contract.to_owned()).map_err(|error| anyhow!("--contract: {error}"))?;
+        ContractId::parse(contract).map_err(|error| anyhow!("--contract: {error}"))?;
     let month: YearMonth = month.parse().map_err(|error| anyhow!("--month: {error}"))?;
     let (scratch, fed) = rebuilt_at(
         log,

@@ -217,3 +217,42 @@ fn issue_21_architecture_md_stays_a_short_map() {
         "the code map of ARCHITECTURE.md has no `### `dir/`` paragraph for {missing:?}"
     );
 }
+
+/// Issue 21: the fakes of the `testing` modules (fake ports, test databases) stay out of
+/// the binaries: no crate the two binaries are built from enables a `testing` feature.
+#[test]
+fn issue_21_the_binaries_are_built_without_the_testing_fakes() {
+    for binary in ["sablier-api", "sablier-replay"] {
+        let output = Command::new(env!("CARGO"))
+            .args([
+                "tree",
+                "--offline",
+                "-e",
+                "normal",
+                "--prefix",
+                "none",
+                "-f",
+                "{p} [{f}]",
+                "-p",
+            ])
+            .arg(binary)
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .output()
+            .expect("cargo tree runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let tree = String::from_utf8_lossy(&output.stdout);
+        assert!(tree.contains("sablier-store"), "{tree}");
+        let with_fakes: Vec<&str> = tree
+            .lines()
+            .filter(|line| line.starts_with("sablier-") && line.contains("testing"))
+            .collect();
+        assert!(
+            with_fakes.is_empty(),
+            "{binary} is built with test fakes: {with_fakes:?}"
+        );
+    }
+}
