@@ -179,21 +179,32 @@ impl EventLog {
 }
 
 impl EventLog {
-    /// Writes without changing anything (the head row set to itself): whether the database
-    /// takes a write now, e.g. after its storage was found full.
+    /// Whether the database takes a write of some size now, e.g. after its storage was
+    /// found full: [`PROBE_BYTES`] of random bytes written to `storage_probe` and deleted,
+    /// each committed. A write that rewrites a row in place would succeed on a full disk
+    /// (in a page the file already holds) while an append fails.
     pub async fn probe_write(&self) -> Result<(), StoreError> {
-        let query = "UPDATE event_log_head SET last_hash = last_hash WHERE id = 1";
+        let payload: Vec<u8> = (0..PROBE_BYTES).map(|_| rand::random::<u8>()).collect();
+        let insert = "INSERT INTO storage_probe (id, payload) VALUES (1, $1)";
+        let delete = "DELETE FROM storage_probe WHERE id = 1";
         match &self.inner.database {
             Database::Sqlite(pool) => {
-                sqlx::query(query).execute(pool).await?;
+                sqlx::query(delete).execute(pool).await?;
+                sqlx::query(insert).bind(payload).execute(pool).await?;
+                sqlx::query(delete).execute(pool).await?;
             }
             Database::Postgres(pool) => {
-                sqlx::query(query).execute(pool).await?;
+                sqlx::query(delete).execute(pool).await?;
+                sqlx::query(insert).bind(payload).execute(pool).await?;
+                sqlx::query(delete).execute(pool).await?;
             }
         }
         Ok(())
     }
 }
+
+/// The size of [`EventLog::probe_write`]'s write: room for many commands.
+pub const PROBE_BYTES: usize = 256 * 1024;
 
 fn persistence_error(error: StoreError) -> PersistenceError {
     match error {

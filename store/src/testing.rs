@@ -65,6 +65,47 @@ impl TestDatabase {
         })
     }
 
+    /// A new, migrated SQLite database in `directory`, which the caller owns (a small
+    /// filesystem of its own, say).
+    pub async fn sqlite_in(directory: &Path) -> Self {
+        let url = format!("sqlite://{}", directory.join("sablier.db").display());
+        let database = Database::connect_and_migrate(&url)
+            .await
+            .expect("a fresh SQLite database");
+        Self {
+            url,
+            database,
+            server_url: None,
+            name: None,
+            _directory: None,
+        }
+    }
+
+    /// A new, migrated PostgreSQL database whose tables live in `tablespace`; `None` when
+    /// PostgreSQL tests are off (panics under CI).
+    pub async fn postgres_in_tablespace(tablespace: &str) -> Option<Self> {
+        let server_url = postgres_server_url()?;
+        let name = format!("sablier_test_{}", Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&format!("{server_url}/postgres"))
+            .await
+            .expect("PostgreSQL is reachable at SABLIER_TEST_POSTGRES_URL");
+        sqlx::query(&format!("CREATE DATABASE {name} TABLESPACE {tablespace}"))
+            .execute(&mut admin)
+            .await
+            .expect("a fresh PostgreSQL database in the tablespace");
+        let url = format!("{server_url}/{name}");
+        let database = Database::connect_and_migrate(&url)
+            .await
+            .expect("migrations run");
+        Some(Self {
+            url,
+            database,
+            server_url: Some(server_url),
+            name: Some(name),
+            _directory: None,
+        })
+    }
+
     /// A migrated copy of the SQLite database file `fixture` (a database written by an
     /// earlier version, say).
     pub async fn sqlite_copy_of(fixture: &Path) -> Self {

@@ -97,11 +97,6 @@ where
                 CommandError::Store(_) => "failed",
             };
             state.metrics.record_command(A::TYPE, outcome);
-            if let CommandError::Store(store) = &error
-                && store.condition() == Some(sablier_store::Condition::StorageFull)
-            {
-                state.storage.full();
-            }
             Err(error.into())
         }
     }

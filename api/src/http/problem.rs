@@ -27,7 +27,16 @@ pub struct Problem {
     /// Seconds to wait before retrying (also sent as `Retry-After`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u32>,
+    /// A write was refused because the storage is full: the answer carries a
+    /// [`StorageFullAnswer`] so the server reports not ready (`telemetry::observe`).
+    #[serde(skip)]
+    pub storage_full: bool,
 }
+
+/// Marks an answer that refused a write because the storage is full, whichever layer
+/// produced it.
+#[derive(Clone, Copy, Debug)]
+pub struct StorageFullAnswer;
 
 const TYPE_BASE: &str = "https://sablier.dev/problems/";
 
@@ -41,6 +50,7 @@ impl Problem {
             field: None,
             rule: None,
             retry_after: None,
+            storage_full: false,
         }
     }
 
@@ -107,6 +117,12 @@ impl Problem {
             30,
         )
         .with_type("storage-full")
+        .refusing_a_full_storage()
+    }
+
+    fn refusing_a_full_storage(mut self) -> Self {
+        self.storage_full = true;
+        self
     }
 
     /// The database cannot answer now (503 with `Retry-After`).
@@ -167,6 +183,9 @@ impl IntoResponse for Problem {
         );
         if let Some(seconds) = retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if self.storage_full {
+            response.extensions_mut().insert(StorageFullAnswer);
         }
         response
     }

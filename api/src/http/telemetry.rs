@@ -44,6 +44,14 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
     let mut response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();
+    if response
+        .extensions()
+        .get::<crate::http::problem::StorageFullAnswer>()
+        .is_some()
+    {
+        // Whichever layer the write was refused in: not ready until a write succeeds.
+        state.storage.full();
+    }
     let elapsed = started.elapsed();
     state
         .metrics

@@ -10,6 +10,7 @@ mod authorization;
 mod bad_input;
 mod document;
 mod edges;
+mod full_disk;
 mod read_after;
 mod scenarios;
 mod smaller_defects;
