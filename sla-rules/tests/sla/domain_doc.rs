@@ -18,7 +18,10 @@ fn domain_md() -> String {
 fn table(document: &str, header_start: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let cells = |line: &str| -> Vec<String> {
         let inner = line.trim().trim_start_matches('|').trim_end_matches('|');
-        inner.split('|').map(|cell| cell.trim().to_owned()).collect()
+        inner
+            .split('|')
+            .map(|cell| cell.trim().to_owned())
+            .collect()
     };
     let mut lines = document
         .lines()
@@ -51,7 +54,7 @@ fn document_target(cell: &str) -> Option<(i64, String)> {
         _ => "24x7",
     };
     assert!(
-        tokens.len() % 2 == 0 && !tokens.is_empty(),
+        tokens.len().is_multiple_of(2) && !tokens.is_empty(),
         "targets cell '{cell}' is not AMOUNT UNIT pairs"
     );
     let seconds = tokens
@@ -190,7 +193,10 @@ fn issue_21_docs_domain_md_states_the_public_holidays_the_calendars_observe() {
     let (header, rows) = table(&document, "| holiday | date |");
     for (set, calendar) in [
         (PublicHolidays::France, "business-hours-fr"),
-        (PublicHolidays::FranceAlsaceMoselle, "business-hours-fr-alsace"),
+        (
+            PublicHolidays::FranceAlsaceMoselle,
+            "business-hours-fr-alsace",
+        ),
     ] {
         let column = header
             .iter()
