@@ -7,6 +7,7 @@
 
 mod calendar_cases;
 mod clock_cases;
+mod domain_doc;
 mod laws;
 mod policy_cases;
 mod support;
