@@ -107,6 +107,9 @@ enum Field {
 struct Input {
     rng: StdRng,
     contracts_made: u32,
+    /// Bodies that are not valid break one field only (the others valid), rather than
+    /// each field at random.
+    one_broken: bool,
 }
 
 impl Input {
@@ -341,7 +344,7 @@ impl Input {
 
     /// A value `field` refuses.
     fn invalid(&mut self, field: Field) -> Value {
-        if self.chance(30) {
+        if self.chance(10) {
             return self.any_json();
         }
         match field {
@@ -385,9 +388,12 @@ impl Input {
             Field::Minutes => {
                 json!(self.pick(&[0_i64, 1441, -1, 4_294_967_295, 4_294_967_296, i64::MAX]))
             }
+            // Beyond what a signed 64-bit column holds, most often.
             Field::Cents => json!(self.pick(&[
                 100_000_000_001_u64,
                 9_223_372_036_854_775_807,
+                9_223_372_036_854_775_808,
+                u64::MAX,
                 9_223_372_036_854_775_808,
                 u64::MAX
             ])),
@@ -418,11 +424,21 @@ impl Input {
         }
     }
 
-    /// An object with `fields`: every value accepted (`valid`), or each field accepted,
-    /// refused, of another type or left out at random.
+    /// An object with `fields`: every value accepted (`valid`); or one field refused, of
+    /// another type or beyond its bound (`one_broken`); or each field accepted, refused
+    /// or left out at random.
     fn body(&mut self, fields: &[(&str, Field, bool)], valid: bool) -> Value {
         let mut body = Map::new();
-        for &(name, field, required) in fields {
+        let broken = self.rng.gen_range(0..fields.len().max(1));
+        for (index, &(name, field, required)) in fields.iter().enumerate() {
+            if !valid && self.one_broken {
+                if index == broken {
+                    body.insert(name.into(), self.invalid(field));
+                } else if required || self.chance(70) {
+                    body.insert(name.into(), self.valid(field));
+                }
+                continue;
+            }
             if valid {
                 if required || self.chance(70) {
                     body.insert(name.into(), self.valid(field));
@@ -430,10 +446,10 @@ impl Input {
                 continue;
             }
             match self.rng.gen_range(0..10) {
-                0..=5 => {
+                0..=4 => {
                     body.insert(name.into(), self.valid(field));
                 }
-                6..=8 => {
+                5..=8 => {
                     body.insert(name.into(), self.invalid(field));
                 }
                 _ => {}
@@ -514,7 +530,8 @@ impl Run {
         }
     }
 
-    /// Tries a command with arbitrary bodies, then with one whose every field is valid;
+    /// Tries a command with a body where one field is beyond its rule, then with one where
+    /// any field may be, then with one whose every field is valid;
     /// gives the answer of the first accepted.
     async fn step(
         &mut self,
@@ -525,7 +542,8 @@ impl Run {
         make: impl Fn(&mut Input, bool) -> Value,
         must: Must,
     ) -> Option<Value> {
-        for _ in 0..2 {
+        for one_broken in [true, false] {
+            self.input.one_broken = one_broken;
             let body = make(&mut self.input, false);
             if let Some(answer) = self
                 .send(route, method.clone(), path, token, Some(&body))
@@ -617,6 +635,9 @@ const AS_OF: &[&str] = &[
     "2026-03-27",
     "now",
 ];
+
+/// Contracts walked through their lifecycles, per backend.
+const CONTRACTS: usize = 3;
 
 /// Commands sent at random after the lifecycles, per contract.
 const NOISE: usize = 40;
@@ -1049,6 +1070,7 @@ async fn contract_lifecycle(run: &mut Run, articles: &[Offered], items: &[Offere
     }
     for (ending, pool) in [
         ("accept", &study),
+        ("accept", &study),
         ("decline", &study),
         ("cancel", &fixed),
         ("reject", &fixed),
@@ -1164,6 +1186,7 @@ async fn contract_lifecycle(run: &mut Run, articles: &[Offered], items: &[Offere
     let on_quote: Vec<&Offered> = items.iter().filter(|i| i.on_quote).collect();
     let priced: Vec<&Offered> = items.iter().filter(|i| !i.on_quote).collect();
     for (ending, pool) in [
+        ("accept", &on_quote),
         ("accept", &on_quote),
         ("decline", &on_quote),
         ("complete", &priced),
@@ -1534,6 +1557,7 @@ async fn issue_20_every_command_with_any_input_is_refused_or_stored_so_that_it_r
             input: Input {
                 rng: StdRng::seed_from_u64(seed),
                 contracts_made: 0,
+                one_broken: false,
             },
             seed,
             agent,
@@ -1541,7 +1565,7 @@ async fn issue_20_every_command_with_any_input_is_refused_or_stored_so_that_it_r
             sent: 0,
             last_problem: Value::Null,
         };
-        for _ in 0..2 {
+        for _ in 0..CONTRACTS {
             contract_lifecycle(&mut run, &articles, &items).await;
         }
         // Tokens (not events, but arbitrary input all the same).
