@@ -6,7 +6,7 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use sablier_domain::text::Login;
+use sablier_domain::text::{Login, TokenLabel};
 use sablier_store::access::{IdempotencyRetention, Tokens};
 use sablier_store::{DEFAULT_DATABASE_URL, Database};
 
@@ -180,6 +180,8 @@ async fn token(database: &Database, command: TokenCommand) -> anyhow::Result<()>
             let role = token_role(&role).map_err(|problem| {
                 anyhow::anyhow!("--role: {}", problem.rule.unwrap_or_default())
             })?;
+            let label = TokenLabel::parse(&label)
+                .map_err(|error| anyhow::anyhow!("--label: {}", error.rule))?;
             let issued = tokens
                 .issue(
                     login.as_str(),

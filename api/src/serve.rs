@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sablier_domain::services::{DomainSettings, StaticPolicyBook};
+use sablier_domain::text::TokenLabel;
 use sablier_domain::{Clock, SystemClock};
 use sablier_projections::{Projector, catalogue};
 use sablier_store::access::{IssuedToken, Tokens};
@@ -146,7 +147,7 @@ async fn first_admin_token(database: &Database) -> anyhow::Result<Option<IssuedT
         .issue(
             FIRST_ADMIN_LOGIN,
             "admin",
-            "first admin token",
+            &TokenLabel::parse("first admin token").expect("a valid label"),
             "sablier",
             chrono::Utc::now(),
         )

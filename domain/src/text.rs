@@ -126,6 +126,10 @@ bounded_text!(
     /// The asset a change concerns (élément de parc).
     AssetRef, "asset", 128, allow_empty = false
 );
+bounded_text!(
+    /// What an API token is for, shown in listings; may be empty.
+    TokenLabel, "label", 200, allow_empty = true
+);
 
 /// A user's login: 8 to 64 characters among ASCII letters, digits and `. _ -`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use rand::RngCore;
+use sablier_domain::text::TokenLabel;
 use sha2::{Digest, Sha256};
 
 use crate::database::{Database, on_pool};
@@ -93,12 +94,14 @@ impl Tokens {
         Self { database }
     }
 
-    /// Creates a token of 256 random bits for `login` acting as `role`.
+    /// Creates a token of 256 random bits for `login` acting as `role`. The label is a
+    /// parsed [`TokenLabel`]: free text reaches the table only through its parser (no
+    /// control character, which PostgreSQL's text could not hold in the case of NUL).
     pub async fn issue(
         &self,
         login: &str,
         role: &str,
-        label: &str,
+        label: &TokenLabel,
         created_by: &str,
         now: DateTime<Utc>,
     ) -> Result<IssuedToken, StoreError> {
@@ -111,7 +114,7 @@ impl Tokens {
             token_id: format!("tok_{}", hex::encode(id_bytes)),
             login: login.to_owned(),
             role: role.to_owned(),
-            label: label.to_owned(),
+            label: label.as_str().to_owned(),
             created_at: instant(now),
             created_by: created_by.to_owned(),
             revoked_at: None,

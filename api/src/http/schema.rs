@@ -57,6 +57,7 @@ bounded_text_schema!(
 );
 bounded_text_schema!(Comment, "A change request's comment; may be empty.");
 bounded_text_schema!(IncidentComment, "A comment on an incident; never empty.");
+bounded_text_schema!(TokenLabel, "What an API token is for; may be empty.");
 
 /// 8 to 64 characters among letters, digits and `. _ -`.
 pub struct Login;

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use sablier_domain::ActorRole;
-use sablier_domain::text::Login;
+use sablier_domain::text::{Login, TokenLabel};
 use sablier_store::access::TokenGrant;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -27,7 +27,7 @@ pub struct NewToken {
     pub role: String,
     /// What the token is for (shown in listings).
     #[serde(default)]
-    #[schema(max_length = 200)]
+    #[schema(value_type = Option<schema::TokenLabel>)]
     pub label: Option<String>,
 }
 
@@ -90,13 +90,11 @@ pub async fn create(
     caller.require_admin("create tokens")?;
     let login = fields::parse("login", &body.login, Login::parse)?;
     let role = token_role(&body.role)?;
-    let label = body.label.unwrap_or_default();
-    if label.chars().count() > 200 {
-        return Err(Problem::invalid_field(
-            "label",
-            "must be at most 200 characters",
-        ));
-    }
+    let label = fields::parse(
+        "label",
+        body.label.as_deref().unwrap_or_default(),
+        TokenLabel::parse,
+    )?;
     let issued = state
         .tokens
         .issue(

@@ -81,7 +81,7 @@ impl TestApp {
                     .issue(
                         "test.admin",
                         "admin",
-                        "test admin",
+                        &sablier_domain::text::TokenLabel::parse("test admin").expect("a label"),
                         "test",
                         chrono::Utc::now(),
                     )

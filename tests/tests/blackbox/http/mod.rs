@@ -4,6 +4,7 @@
 //! (admission), and attachments across an upgrade.
 
 mod admission;
+mod any_input;
 mod app;
 mod attachments;
 mod authorization;
