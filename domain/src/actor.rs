@@ -51,6 +51,11 @@ impl ActorRole {
         self.require(self.is_staff(), action)
     }
 
+    /// Administrators, and Sablier itself replaying what they did (imports).
+    pub fn admin_only(self, action: &'static str) -> Result<(), Forbidden> {
+        self.require(matches!(self, ActorRole::Admin | ActorRole::System), action)
+    }
+
     /// Customers, and Sablier itself replaying what customers did (imports, demo data).
     pub fn customer_only(self, action: &'static str) -> Result<(), Forbidden> {
         self.require(

@@ -37,6 +37,13 @@
 //!   gets no line (logged as a warning). A free change is never billed, quoted or not.
 //! - An order's line is effective on its completion date (contract time zone) for its
 //!   `amount_cents`. A cancelled order never completes, so it never has a line.
+//! - An amount above `Cents::MAX` (a quote written before amounts were bounded) is not
+//!   billed and never stops the view: its line keeps no amount, only the amount as
+//!   written ([`LineAmount::Refused`]), until an administrator's quote correction
+//!   (`OrderQuoteCorrected`, `ChangeQuoteCorrected`) gives it the corrected one. A
+//!   correction applies to the line whenever it comes, after completion included; a
+//!   change billed its catalogue price is not billed its quote, so a correction leaves
+//!   its line as it is.
 //! - An event naming a contract (or a change, an order) this view never saw is an error:
 //!   the log always creates a contract before anything refers to it.
 //! - The free quota is a constructor parameter, for the submissions that do not say
@@ -53,7 +60,7 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use sablier_domain::ContractId;
+use sablier_domain::{Cents, ContractId};
 use sablier_domain::month::YearMonth;
 use sablier_sla::Tier;
 use serde::Serialize;
@@ -120,12 +127,57 @@ pub struct BillingLine {
     pub reference: Option<String>,
     /// The ordered item's name, or the changed article's name.
     pub label: String,
-    /// Euro cents excluding tax.
-    pub amount_cents: u64,
+    /// Euro cents excluding tax; `None` when the amount the log holds cannot be billed
+    /// (see `refused_amount_cents`).
+    pub amount_cents: Option<u64>,
+    /// The amount as the log wrote it when it is above [`Cents::MAX`] and so not billed:
+    /// a quote written before amounts were bounded, awaiting an administrator's
+    /// correction. `None` when the line is billed.
+    pub refused_amount_cents: Option<u64>,
     pub effective_on: NaiveDate,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+impl BillingLine {
+    /// Why the line has no amount, in a sentence; `None` when it is billed.
+    pub fn amount_refused(&self) -> Option<String> {
+        self.refused_amount_cents.map(|written| {
+            format!(
+                "the quoted {written} cents exceed the maximum of {} cents; an \
+                 administrator's quote correction is awaited",
+                Cents::MAX
+            )
+        })
+    }
+}
+
+/// What a line is billed, as the view stores it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LineAmount {
+    /// Euro cents excluding tax, within [`Cents::MAX`].
+    Billed(i64),
+    /// An amount above [`Cents::MAX`], as written: not billed.
+    Refused(u64),
+}
+
+impl LineAmount {
+    /// `cents` as a line amount: billed within [`Cents::MAX`], refused above.
+    pub(crate) fn of(cents: u64) -> Self {
+        match i64::try_from(cents) {
+            Ok(billed) if cents <= Cents::MAX => LineAmount::Billed(billed),
+            _ => LineAmount::Refused(cents),
+        }
+    }
+
+    /// The `amount_cents` and `refused_amount_cents` columns: one of them is NULL.
+    pub(crate) fn columns(self) -> (Param, Param) {
+        match self {
+            LineAmount::Billed(cents) => (Some(cents).into(), Param::NullText),
+            LineAmount::Refused(written) => (Param::NullInt, Some(written.to_string()).into()),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LineKind {
     Order,
@@ -210,8 +262,8 @@ impl Billing {
 
         let lines = reader
             .fetch_all::<LineRow>(
-                "SELECT kind, source_id, reference, label, amount_cents, effective_on \
-                 FROM billing_lines WHERE contract_id = $1 AND month = $2 \
+                "SELECT kind, source_id, reference, label, amount_cents, refused_amount_cents, \
+                 effective_on FROM billing_lines WHERE contract_id = $1 AND month = $2 \
                  ORDER BY effective_on, position",
                 &[contract_param(), month.to_string().into()],
             )
@@ -335,7 +387,8 @@ struct LineRow {
     source_id: String,
     reference: Option<String>,
     label: String,
-    amount_cents: i64,
+    amount_cents: Option<i64>,
+    refused_amount_cents: Option<String>,
     effective_on: String,
 }
 
@@ -351,8 +404,18 @@ impl LineRow {
             id: self.source_id,
             reference: self.reference,
             label: self.label,
-            amount_cents: u64::try_from(self.amount_cents)
-                .map_err(|_| malformed(format!("{} cents", self.amount_cents)))?,
+            amount_cents: self
+                .amount_cents
+                .map(|cents| u64::try_from(cents).map_err(|_| malformed(format!("{cents} cents"))))
+                .transpose()?,
+            refused_amount_cents: self
+                .refused_amount_cents
+                .map(|written| {
+                    written
+                        .parse::<u64>()
+                        .map_err(|_| malformed(format!("refused amount '{written}'")))
+                })
+                .transpose()?,
             effective_on: parse_date(&self.effective_on)?,
         })
     }

@@ -21,6 +21,19 @@ pub struct Quote {
     pub note: Option<String>,
 }
 
+/// An administrator's correction of a quote: the amount it should have been, and why.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteCorrection {
+    /// The corrected quote: euro cents excluding tax, at most `Cents::MAX`
+    /// (€1,000,000,000.00).
+    #[schema(maximum = 100_000_000_000_u64)]
+    pub amount_cents: u64,
+    /// Why the quote is corrected (kept in the audit trail).
+    #[schema(value_type = schema::FreeText)]
+    pub reason: String,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OptionalReason {

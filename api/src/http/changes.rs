@@ -1,5 +1,5 @@
 //! Change request routes: draft, submit (with the same-asset warning), quote, accept or
-//! decline, start, complete, cancel, reject; attachments uploaded by content for one
+//! decline, start, complete, cancel, reject, correct a quote (administrators); attachments uploaded by content for one
 //! contract, listed only by that contract's changes and downloadable by whoever may read
 //! the change.
 
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::auth::{Caller, Need};
-use crate::http::bodies::{Empty, OptionalNote, OptionalReason, Quote, Reason};
+use crate::http::bodies::{Empty, OptionalNote, OptionalReason, Quote, QuoteCorrection, Reason};
 use crate::http::command::{self, Answered, CommandAnswer, action_route};
 use crate::http::extract::{Body, Path, Query};
 use crate::http::fields;
@@ -408,6 +408,26 @@ action_route!(
         reason: fields::parse("reason", &body.reason, FreeText::parse)?,
     }
 );
+
+/// Administrators: replaces the quote of a change that has one, in any status (a
+/// completed change's bill included), with a reason kept in the audit trail.
+#[utoipa::path(post, path = "/v1/changes/{change_id}/quote-correction", tag = "changes",
+    request_body = QuoteCorrection, params(("change_id" = String, Path)),
+    responses((status = 200, body = CommandAnswer), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn correct_quote(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(change_id): Path<String>,
+    Body(body): Body<QuoteCorrection>,
+) -> Result<Answered, Problem> {
+    caller.require_admin("correct a quote (an administrator does)")?;
+    let command = ChangeCommand::CorrectQuote {
+        amount_cents: sablier_domain::Cents::parse("amount_cents", body.amount_cents)?,
+        reason: fields::parse("reason", &body.reason, FreeText::parse)?,
+    };
+    act(&state, &caller, &change_id, command).await
+}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -502,8 +502,22 @@ pub struct BillingLineView {
     pub reference: Option<String>,
     #[schema(max_length = 200)]
     pub label: String,
-    /// Euro cents excluding tax; absent for a visitor on Invoices.
+    /// Euro cents excluding tax; `null` for a visitor on Invoices, and on a line whose
+    /// amount cannot be billed (`amount_refused` says why).
+    #[schema(maximum = 100_000_000_000_u64)]
     pub amount_cents: Option<u64>,
+    /// Present when the line has no amount because the amount the log holds exceeds the
+    /// maximum (a quote written before amounts were bounded): the amount as written, in
+    /// decimal digits (it may exceed what a JSON number carries exactly). An
+    /// administrator's quote correction gives the line its amount. Amounts are shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9]+$", example = "9223372036854775808")]
+    pub written_amount_cents: Option<String>,
+    /// Present with `written_amount_cents`: why the line has no amount, and what is
+    /// awaited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "the quoted 9223372036854775808 cents exceed the maximum of 100000000000 cents; an administrator's quote correction is awaited")]
+    pub amount_refused: Option<String>,
     pub effective_on: NaiveDate,
 }
 
@@ -572,7 +586,12 @@ pub async fn billing(
                 id: line.id.clone(),
                 reference: line.reference.clone(),
                 label: line.label.clone(),
-                amount_cents: amounts_shown.then_some(line.amount_cents),
+                amount_cents: line.amount_cents.filter(|_| amounts_shown),
+                written_amount_cents: line
+                    .refused_amount_cents
+                    .filter(|_| amounts_shown)
+                    .map(|written| written.to_string()),
+                amount_refused: line.amount_refused().filter(|_| amounts_shown),
                 effective_on: line.effective_on,
             })
             .collect(),

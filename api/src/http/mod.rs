@@ -142,6 +142,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/changes/{change_id}/cancel", post(changes::cancel))
         .route("/v1/changes/{change_id}/reject", post(changes::reject))
         .route(
+            "/v1/changes/{change_id}/quote-correction",
+            post(changes::correct_quote),
+        )
+        .route(
             "/v1/changes/{change_id}/attachments/{sha256}",
             get(changes::download),
         )
@@ -159,6 +163,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/orders/{order_id}/start", post(orders::start))
         .route("/v1/orders/{order_id}/complete", post(orders::complete))
         .route("/v1/orders/{order_id}/cancel", post(orders::cancel))
+        .route(
+            "/v1/orders/{order_id}/quote-correction",
+            post(orders::correct_quote),
+        )
         .route("/v1/requests", get(reads::list))
         .route("/v1/requests/{request_id}/history", get(reads::history))
         .route(

@@ -1,5 +1,6 @@
 //! Order routes: place an order (manager on Services; definitive), quote and accept for
-//! items sold on quote, start, complete, cancel; read it with its status.
+//! items sold on quote, start, complete, cancel, correct a quote (administrators); read it
+//! with its status.
 
 use axum::Json;
 use axum::extract::State;
@@ -14,7 +15,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::http::auth::{Caller, Need};
-use crate::http::bodies::{Empty, OptionalNote, OptionalReason, Quote, Reason};
+use crate::http::bodies::{Empty, OptionalNote, OptionalReason, Quote, QuoteCorrection, Reason};
 use crate::http::command::{self, Answered, CommandAnswer, action_route};
 use crate::http::extract::{Body, Path, Query};
 use crate::http::fields;
@@ -203,3 +204,23 @@ action_route!(
         reason: fields::parse("reason", &body.reason, FreeText::parse)?,
     }
 );
+
+/// Administrators: replaces the quote of an order that has one, in any status (a completed
+/// order's bill included), with a reason kept in the audit trail.
+#[utoipa::path(post, path = "/v1/orders/{order_id}/quote-correction", tag = "orders",
+    request_body = QuoteCorrection, params(("order_id" = String, Path)),
+    responses((status = 200, body = CommandAnswer), (status = "4XX", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn correct_quote(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(order_id): Path<String>,
+    Body(body): Body<QuoteCorrection>,
+) -> Result<Answered, Problem> {
+    caller.require_admin("correct a quote (an administrator does)")?;
+    let command = OrderCommand::CorrectQuote {
+        amount_cents: sablier_domain::Cents::parse("amount_cents", body.amount_cents)?,
+        reason: fields::parse("reason", &body.reason, FreeText::parse)?,
+    };
+    act(&state, &caller, &order_id, command).await
+}

@@ -72,6 +72,8 @@ impl Refusal for ChangeError {
             | ChangeError::TooManyAttachments { .. }
             | ChangeError::AttachmentTooLarge { .. } => field_problem(&message),
             ChangeError::WrongStatus { .. } | ChangeError::QuoteRequired => wrong_status(message),
+            ChangeError::NoQuoteToCorrect => Problem::conflict("no-quote-to-correct", message),
+            ChangeError::QuoteUnchanged(_) => field_problem(&message),
             ChangeError::DeliveryClock(_) => Problem::internal(self),
             ChangeError::Unavailable(_) => unavailable(message),
         }
@@ -92,6 +94,8 @@ impl Refusal for OrderError {
             OrderError::WrongStatus { .. } | OrderError::NotOnQuote | OrderError::QuoteRequired => {
                 wrong_status(message)
             }
+            OrderError::NoQuoteToCorrect => Problem::conflict("no-quote-to-correct", message),
+            OrderError::QuoteUnchanged(_) => field_problem(&message),
             OrderError::Unavailable(_) => unavailable(message),
         }
     }

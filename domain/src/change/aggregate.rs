@@ -1,5 +1,6 @@
 //! The change request aggregate: decides drafting, submission (with its delivery clock and
-//! the "changes already in progress on this asset" warning), quotes and the work itself.
+//! the "changes already in progress on this asset" warning), quotes (and an administrator's
+//! correction of them) and the work itself.
 
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
@@ -60,7 +61,8 @@ impl Change {
         self.requires_study
     }
 
-    /// The quote issued, in euro cents excluding tax.
+    /// The quote issued (or as an administrator corrected it), in euro cents excluding
+    /// tax.
     pub fn quote_cents(&self) -> Option<u64> {
         self.quote_cents
     }
@@ -228,6 +230,25 @@ impl Change {
                     at,
                     previous_status,
                     reason,
+                }
+            }
+            ChangeCommand::CorrectQuote {
+                amount_cents,
+                reason,
+            } => {
+                role.admin_only("correct a quote (an administrator does)")?;
+                let status = self.existing_status()?;
+                let previous_amount_cents =
+                    self.quote_cents.ok_or(ChangeError::NoQuoteToCorrect)?;
+                if previous_amount_cents == amount_cents.get() {
+                    return Err(ChangeError::QuoteUnchanged(previous_amount_cents));
+                }
+                ChangeEvent::ChangeQuoteCorrected {
+                    at,
+                    amount_cents: amount_cents.get(),
+                    previous_amount_cents,
+                    reason,
+                    status,
                 }
             }
         };
@@ -446,7 +467,8 @@ impl Aggregate for Change {
                 self.submitted_at = Some(at);
                 self.due_at = Some(due_at);
             }
-            ChangeEvent::ChangeQuoted { amount_cents, .. } => {
+            ChangeEvent::ChangeQuoted { amount_cents, .. }
+            | ChangeEvent::ChangeQuoteCorrected { amount_cents, .. } => {
                 self.quote_cents = Some(amount_cents);
             }
             ChangeEvent::ChangeQuoteAccepted { .. } => {

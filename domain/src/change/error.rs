@@ -48,6 +48,10 @@ pub enum ChangeError {
     QuoteRequired,
     #[error("the delivery clock could not be computed: {0}")]
     DeliveryClock(String),
+    #[error("the change has no quote to correct (only a change that needs a study is quoted)")]
+    NoQuoteToCorrect,
+    #[error("amount_cents: the quote is already {0} cents")]
+    QuoteUnchanged(u64),
     #[error(transparent)]
     Unavailable(#[from] PortError),
 }

@@ -96,6 +96,19 @@ pub enum ChangeEvent {
         previous_status: ChangeStatus,
         reason: FreeText,
     },
+    /// An administrator replaced the quote, in any status: what the study costs from now
+    /// on, a completed change's bill included. The actor and the instant are the event's.
+    ChangeQuoteCorrected {
+        at: DateTime<Utc>,
+        /// The corrected quote, euro cents excluding tax.
+        amount_cents: u64,
+        /// The quote as the log held it until now (which may be an amount written before
+        /// amounts were bounded).
+        previous_amount_cents: u64,
+        reason: FreeText,
+        /// The change's status, which the correction leaves as it is.
+        status: ChangeStatus,
+    },
 }
 
 impl ChangeEvent {
@@ -112,7 +125,8 @@ impl ChangeEvent {
             | ChangeEvent::ChangeStarted { at }
             | ChangeEvent::ChangeCompleted { at, .. }
             | ChangeEvent::ChangeCancelled { at, .. }
-            | ChangeEvent::ChangeRejected { at, .. } => *at,
+            | ChangeEvent::ChangeRejected { at, .. }
+            | ChangeEvent::ChangeQuoteCorrected { at, .. } => *at,
         }
     }
 
@@ -128,6 +142,7 @@ impl ChangeEvent {
             ChangeEvent::ChangeCompleted { .. } => "ChangeCompleted",
             ChangeEvent::ChangeCancelled { .. } => "ChangeCancelled",
             ChangeEvent::ChangeRejected { .. } => "ChangeRejected",
+            ChangeEvent::ChangeQuoteCorrected { .. } => "ChangeQuoteCorrected",
         }
     }
 
@@ -145,6 +160,7 @@ impl ChangeEvent {
             ChangeEvent::ChangeCompleted { .. } => ChangeStatus::Completed,
             ChangeEvent::ChangeCancelled { .. } => ChangeStatus::Cancelled,
             ChangeEvent::ChangeRejected { .. } => ChangeStatus::Rejected,
+            ChangeEvent::ChangeQuoteCorrected { status, .. } => *status,
         }
     }
 }

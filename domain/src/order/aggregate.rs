@@ -1,5 +1,6 @@
 //! The order aggregate: decides placing an order (its reference and confirmation), the
-//! quote of an item sold on quote, and the delivery of the service.
+//! quote of an item sold on quote (and an administrator's correction of it), and the
+//! delivery of the service.
 
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
@@ -52,7 +53,8 @@ impl Order {
         self.price
     }
 
-    /// The quote issued, in euro cents excluding tax.
+    /// The quote issued (or as an administrator corrected it), in euro cents excluding
+    /// tax.
     pub fn quote_cents(&self) -> Option<u64> {
         self.quote_cents
     }
@@ -182,6 +184,28 @@ impl Order {
                     reason,
                 }
             }
+            OrderCommand::CorrectQuote {
+                amount_cents,
+                reason,
+            } => {
+                role.admin_only("correct a quote (an administrator does)")?;
+                let (Some(reference), Some(status)) = (&self.reference, self.status) else {
+                    return Err(OrderError::NotFound);
+                };
+                let previous_amount_cents =
+                    self.quote_cents.ok_or(OrderError::NoQuoteToCorrect)?;
+                if previous_amount_cents == amount_cents.get() {
+                    return Err(OrderError::QuoteUnchanged(previous_amount_cents));
+                }
+                OrderEvent::OrderQuoteCorrected {
+                    at,
+                    reference: reference.clone(),
+                    amount_cents: amount_cents.get(),
+                    previous_amount_cents,
+                    reason,
+                    status,
+                }
+            }
         };
         Ok(vec![event])
     }
@@ -287,7 +311,8 @@ impl Aggregate for Order {
             OrderEvent::OrderConfirmationRecorded { .. } => {
                 self.confirmation_recorded = true;
             }
-            OrderEvent::OrderQuoted { amount_cents, .. } => {
+            OrderEvent::OrderQuoted { amount_cents, .. }
+            | OrderEvent::OrderQuoteCorrected { amount_cents, .. } => {
                 self.quote_cents = Some(amount_cents);
             }
             OrderEvent::OrderQuoteAccepted { .. } => {

@@ -34,6 +34,10 @@ pub enum OrderError {
     NotOnQuote,
     #[error("the item is sold on quote: work starts once the customer accepts a quote")]
     QuoteRequired,
+    #[error("the order has no quote to correct (only an item sold on quote is quoted)")]
+    NoQuoteToCorrect,
+    #[error("amount_cents: the quote is already {0} cents")]
+    QuoteUnchanged(u64),
     #[error(transparent)]
     Unavailable(#[from] PortError),
 }

@@ -77,6 +77,20 @@ pub enum OrderEvent {
         previous_status: OrderStatus,
         reason: FreeText,
     },
+    /// An administrator replaced the quote, in any status: what the order costs from now
+    /// on, a completed order's bill included. The actor and the instant are the event's.
+    OrderQuoteCorrected {
+        at: DateTime<Utc>,
+        reference: OrderReference,
+        /// The corrected quote, euro cents excluding tax.
+        amount_cents: u64,
+        /// The quote as the log held it until now (which may be an amount written before
+        /// amounts were bounded).
+        previous_amount_cents: u64,
+        reason: FreeText,
+        /// The order's status, which the correction leaves as it is.
+        status: OrderStatus,
+    },
 }
 
 impl OrderEvent {
@@ -91,7 +105,8 @@ impl OrderEvent {
             | OrderEvent::OrderQuoteDeclined { at, .. }
             | OrderEvent::OrderStarted { at, .. }
             | OrderEvent::OrderCompleted { at, .. }
-            | OrderEvent::OrderCancelled { at, .. } => *at,
+            | OrderEvent::OrderCancelled { at, .. }
+            | OrderEvent::OrderQuoteCorrected { at, .. } => *at,
         }
     }
 
@@ -105,6 +120,7 @@ impl OrderEvent {
             OrderEvent::OrderStarted { .. } => "OrderStarted",
             OrderEvent::OrderCompleted { .. } => "OrderCompleted",
             OrderEvent::OrderCancelled { .. } => "OrderCancelled",
+            OrderEvent::OrderQuoteCorrected { .. } => "OrderQuoteCorrected",
         }
     }
 
@@ -112,7 +128,8 @@ impl OrderEvent {
     pub fn status_after(&self) -> Option<OrderStatus> {
         match self {
             OrderEvent::OrderPlaced { .. } => Some(OrderStatus::Transmitted),
-            OrderEvent::OrderConfirmationRecorded { .. } => None,
+            OrderEvent::OrderConfirmationRecorded { .. }
+            | OrderEvent::OrderQuoteCorrected { .. } => None,
             OrderEvent::OrderQuoted { .. } => Some(OrderStatus::Quoted),
             OrderEvent::OrderQuoteAccepted { .. } => Some(OrderStatus::QuoteAccepted),
             OrderEvent::OrderQuoteDeclined { .. } => Some(OrderStatus::QuoteDeclined),

@@ -275,6 +275,18 @@ fn change(event: &ChangeEvent) -> String {
             "Change rejected (was {previous_status}): {}",
             one_line(reason.as_str())
         ),
+        ChangeEvent::ChangeQuoteCorrected {
+            amount_cents,
+            previous_amount_cents,
+            reason,
+            status,
+            ..
+        } => format!(
+            "Quote corrected from {} to {} (change {status}): {}",
+            euros(*previous_amount_cents),
+            euros(*amount_cents),
+            one_line(reason.as_str())
+        ),
     }
 }
 
@@ -349,6 +361,19 @@ fn order(event: &OrderEvent) -> String {
             ..
         } => format!(
             "Order {reference} cancelled (was {previous_status}): {}",
+            one_line(reason.as_str())
+        ),
+        OrderEvent::OrderQuoteCorrected {
+            reference,
+            amount_cents,
+            previous_amount_cents,
+            reason,
+            status,
+            ..
+        } => format!(
+            "Quote of order {reference} corrected from {} to {} (order {status}): {}",
+            euros(*previous_amount_cents),
+            euros(*amount_cents),
             one_line(reason.as_str())
         ),
     }

@@ -15,7 +15,7 @@ use sablier_domain::order::OrderEvent;
 use sablier_sla::Tier;
 
 use super::{
-    ChangeRow, LineKind, OrderRow, cents_to_i64, local_date, parse_date, parse_tier,
+    ChangeRow, LineAmount, LineKind, OrderRow, cents_to_i64, local_date, parse_date, parse_tier,
     parse_time_zone, unknown,
 };
 use crate::error::ProjectionError;
@@ -41,12 +41,15 @@ pub(super) struct Batch {
     new_contracts: Vec<Param>,
     new_changes: Vec<Param>,
     new_orders: Vec<Param>,
-    new_lines: Vec<Param>,
+    new_lines: Vec<Line>,
+    /// The amounts quote corrections give lines written by earlier batches, by line key;
+    /// the last correction of a line wins.
+    corrected_lines: BTreeMap<(LineKind, String), LineAmount>,
 }
 
 impl Batch {
-    /// Reads what applying `events` needs: the changes and orders it completes, the time
-    /// zones of the contracts it names (or whose changes and orders it completes), the
+    /// Reads what applying `events` needs: the changes and orders it completes (and the
+    /// changes whose quote it corrects), the time zones of the contracts it names (or whose changes and orders it completes), the
     /// changes already submitted by the contracts that submit, and the tier schedules of
     /// the contracts created or deciding a tier (a creation schedules its first tier).
     pub(super) async fn load(
@@ -74,7 +77,9 @@ impl Batch {
                 DomainEvent::Order(OrderEvent::OrderPlaced { contract, .. }) => {
                     named.insert(contract.as_str().to_owned());
                 }
-                DomainEvent::Change(ChangeEvent::ChangeCompleted { .. }) => {
+                DomainEvent::Change(
+                    ChangeEvent::ChangeCompleted { .. } | ChangeEvent::ChangeQuoteCorrected { .. },
+                ) => {
                     completed_changes.insert(event.aggregate_id.clone());
                 }
                 DomainEvent::Order(OrderEvent::OrderCompleted { .. }) => {
@@ -139,6 +144,7 @@ impl Batch {
             new_changes: Vec::new(),
             new_orders: Vec::new(),
             new_lines: Vec::new(),
+            corrected_lines: BTreeMap::new(),
         };
         for row in time_zones {
             batch
@@ -293,8 +299,9 @@ impl Batch {
                 if !change.billable {
                     return Ok(());
                 }
-                let quote = accepted_quote_cents.map(cents_to_i64).transpose()?;
-                let Some(amount_cents) = change.catalogue_price_cents.or(quote) else {
+                let quote = accepted_quote_cents.map(LineAmount::of);
+                let catalogue_price = change.catalogue_price_cents.map(LineAmount::Billed);
+                let Some(amount) = catalogue_price.or(quote) else {
                     tracing::warn!(
                         change_id = %feed_event.aggregate_id,
                         position = feed_event.position,
@@ -303,14 +310,29 @@ impl Batch {
                     );
                     return Ok(());
                 };
-                let line = Line {
-                    kind: LineKind::Change,
-                    contract_id: &change.contract_id,
-                    reference: change.customer_reference.as_deref(),
-                    label: &change.label,
-                    amount_cents,
-                };
-                line.push(&mut self.new_lines, &self.time_zones, feed_event, *at)
+                let line = Line::new(
+                    LineKind::Change,
+                    &change.contract_id,
+                    change.customer_reference.clone(),
+                    &change.label,
+                    amount,
+                    &self.time_zones,
+                    feed_event,
+                    *at,
+                )?;
+                self.new_lines.push(line);
+                Ok(())
+            }
+            ChangeEvent::ChangeQuoteCorrected { amount_cents, .. } => {
+                let change = self
+                    .changes
+                    .get(&feed_event.aggregate_id)
+                    .ok_or_else(|| unknown("change", &feed_event.aggregate_id, feed_event))?;
+                // Only a billable change without a catalogue price is billed its quote.
+                if change.billable && change.catalogue_price_cents.is_none() {
+                    self.correct_line(LineKind::Change, feed_event, *amount_cents);
+                }
+                Ok(())
             }
             ChangeEvent::ChangeDraftSaved { .. }
             | ChangeEvent::ChangeDraftEdited { .. }
@@ -358,14 +380,24 @@ impl Batch {
                     .orders
                     .get(&feed_event.aggregate_id)
                     .ok_or_else(|| unknown("order", &feed_event.aggregate_id, feed_event))?;
-                let line = Line {
-                    kind: LineKind::Order,
-                    contract_id: &order.contract_id,
-                    reference: Some(&order.reference),
-                    label: &order.label,
-                    amount_cents: cents_to_i64(*amount_cents)?,
-                };
-                line.push(&mut self.new_lines, &self.time_zones, feed_event, *at)
+                let line = Line::new(
+                    LineKind::Order,
+                    &order.contract_id,
+                    Some(order.reference.clone()),
+                    &order.label,
+                    LineAmount::of(*amount_cents),
+                    &self.time_zones,
+                    feed_event,
+                    *at,
+                )?;
+                self.new_lines.push(line);
+                Ok(())
+            }
+            OrderEvent::OrderQuoteCorrected { amount_cents, .. } => {
+                // An order sold on quote is billed its quote: a completed order's line
+                // takes the correction; one completed later carries the corrected amount.
+                self.correct_line(LineKind::Order, feed_event, *amount_cents);
+                Ok(())
             }
             OrderEvent::OrderConfirmationRecorded { .. }
             | OrderEvent::OrderQuoted { .. }
@@ -373,6 +405,26 @@ impl Batch {
             | OrderEvent::OrderQuoteDeclined { .. }
             | OrderEvent::OrderStarted { .. }
             | OrderEvent::OrderCancelled { .. } => Ok(()),
+        }
+    }
+
+    /// The line of `feed_event`'s order or change, if it has one, is billed `amount_cents`
+    /// from now on: changed in place when this batch wrote it, else remembered for the
+    /// stored line (none when the order or change has not completed: its completion
+    /// carries the corrected amount).
+    fn correct_line(&mut self, kind: LineKind, feed_event: &FeedEvent, amount_cents: u64) {
+        let amount = LineAmount::of(amount_cents);
+        let source_id = &feed_event.aggregate_id;
+        match self
+            .new_lines
+            .iter_mut()
+            .find(|line| line.kind == kind && &line.source_id == source_id)
+        {
+            Some(line) => line.amount = amount,
+            None => {
+                self.corrected_lines
+                    .insert((kind, source_id.clone()), amount);
+            }
         }
     }
 
@@ -439,50 +491,94 @@ impl Batch {
             self.new_orders,
         )
         .await?;
+        let lines = self.new_lines.into_iter().flat_map(Line::into_row).collect();
         tx.execute_rows(
             "INSERT INTO billing_lines (kind, source_id, contract_id, month, effective_on, \
-             reference, label, amount_cents, position) VALUES",
+             reference, label, amount_cents, refused_amount_cents, position) VALUES",
             "",
-            9,
-            self.new_lines,
+            10,
+            lines,
         )
         .await?;
+        for ((kind, source_id), amount) in self.corrected_lines {
+            let (amount_cents, refused_amount_cents) = amount.columns();
+            tx.execute(
+                "UPDATE billing_lines SET amount_cents = $1, refused_amount_cents = $2 \
+                 WHERE kind = $3 AND source_id = $4",
+                &[
+                    amount_cents,
+                    refused_amount_cents,
+                    kind.as_str().into(),
+                    source_id.into(),
+                ],
+            )
+            .await?;
+        }
         Ok(())
     }
 }
 
-/// A one-off line of the event being applied, about to be written.
-struct Line<'a> {
+/// A one-off line made by an event of this batch, about to be written.
+struct Line {
     kind: LineKind,
-    contract_id: &'a str,
-    reference: Option<&'a str>,
-    label: &'a str,
-    amount_cents: i64,
+    /// The order's or change's id.
+    source_id: String,
+    contract_id: String,
+    month: String,
+    effective_on: String,
+    reference: Option<String>,
+    label: String,
+    amount: LineAmount,
+    /// The feed position of the event that made the line.
+    position: i64,
 }
 
-impl Line<'_> {
-    /// Adds the line's row to `rows`: the line of `feed_event`'s aggregate, effective on
-    /// the date of `at` in its contract's time zone.
-    fn push(
-        self,
-        rows: &mut Vec<Param>,
+impl Line {
+    /// The line of `feed_event`'s aggregate, effective on the date of `at` in its
+    /// contract's time zone.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one line's facts, each from a different place; a struct would only repeat them"
+    )]
+    fn new(
+        kind: LineKind,
+        contract_id: &str,
+        reference: Option<String>,
+        label: &str,
+        amount: LineAmount,
         time_zones: &HashMap<String, Tz>,
         feed_event: &FeedEvent,
         at: DateTime<Utc>,
-    ) -> Result<(), ProjectionError> {
-        let effective_on = local_date(at, time_zone(time_zones, self.contract_id, feed_event)?);
-        rows.extend([
+    ) -> Result<Self, ProjectionError> {
+        let effective_on = local_date(at, time_zone(time_zones, contract_id, feed_event)?);
+        Ok(Self {
+            kind,
+            source_id: feed_event.aggregate_id.clone(),
+            contract_id: contract_id.to_owned(),
+            month: YearMonth::of(effective_on).to_string(),
+            effective_on: effective_on.to_string(),
+            reference,
+            label: label.to_owned(),
+            amount,
+            position: feed_event.position,
+        })
+    }
+
+    /// Its row of `billing_lines`, in the insert's column order.
+    fn into_row(self) -> [Param; 10] {
+        let (amount_cents, refused_amount_cents) = self.amount.columns();
+        [
             self.kind.as_str().into(),
-            feed_event.aggregate_id.as_str().into(),
+            self.source_id.into(),
             self.contract_id.into(),
-            YearMonth::of(effective_on).to_string().into(),
-            effective_on.to_string().into(),
-            self.reference.map(str::to_owned).into(),
+            self.month.into(),
+            self.effective_on.into(),
+            self.reference.into(),
             self.label.into(),
-            self.amount_cents.into(),
-            feed_event.position.into(),
-        ]);
-        Ok(())
+            amount_cents,
+            refused_amount_cents,
+            self.position.into(),
+        ]
     }
 }
 

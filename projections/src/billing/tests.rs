@@ -374,7 +374,8 @@ fn change_line(number: u32, label: &str, amount_cents: u64, effective_on: &str) 
         id: change_id(number).to_string(),
         reference: None,
         label: label.to_owned(),
-        amount_cents,
+        amount_cents: Some(amount_cents),
+        refused_amount_cents: None,
         effective_on: date(effective_on),
     }
 }
@@ -391,7 +392,8 @@ fn order_line(
         id: order_id(number).to_string(),
         reference: Some(reference.to_owned()),
         label: label.to_owned(),
-        amount_cents,
+        amount_cents: Some(amount_cents),
+        refused_amount_cents: None,
         effective_on: date(effective_on),
     }
 }
