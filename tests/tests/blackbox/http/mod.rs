@@ -16,3 +16,4 @@ mod read_after;
 mod scenarios;
 mod smaller_defects;
 mod stalls;
+mod upgrade;
