@@ -1524,7 +1524,7 @@ async fn issue_20_every_command_with_any_input_is_refused_or_stored_so_that_it_r
         .ok()
         .and_then(|seed| seed.parse().ok())
         .unwrap_or_else(rand::random::<u64>);
-    println!("SABLIER_ANY_INPUT_SEED={seed}");
+    eprintln!("SABLIER_ANY_INPUT_SEED={seed}");
     on_every_backend(|app| async move {
         let started = Instant::now();
         let agent = app.token("agent.anyinput", "agent").await;
@@ -1592,7 +1592,7 @@ async fn issue_20_every_command_with_any_input_is_refused_or_stored_so_that_it_r
         }
         every_view_reaches_the_head(&run.app, seed).await;
         let events = every_event_decodes(&run.app, seed).await;
-        println!(
+        eprintln!(
             "{}: seed {seed}: {} requests, {events} events, {:?}; accepted by route: {:?}",
             run.app.backend(),
             run.sent,
