@@ -60,8 +60,8 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use sablier_domain::{Cents, ContractId};
 use sablier_domain::month::YearMonth;
+use sablier_domain::{Cents, ContractId};
 use sablier_sla::Tier;
 use serde::Serialize;
 

@@ -516,7 +516,9 @@ pub struct BillingLineView {
     /// Present with `written_amount_cents`: why the line has no amount, and what is
     /// awaited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = "the quoted 9223372036854775808 cents exceed the maximum of 100000000000 cents; an administrator's quote correction is awaited")]
+    #[schema(
+        example = "the quoted 9223372036854775808 cents exceed the maximum of 100000000000 cents; an administrator's quote correction is awaited"
+    )]
     pub amount_refused: Option<String>,
     pub effective_on: NaiveDate,
 }

@@ -62,5 +62,8 @@ pub enum ChangeCommand {
     /// Administrators: replaces the quote of a change that has one, in any status (a
     /// completed change's bill included), with a reason. The audited way to amend an
     /// amount, such as one written before amounts were bounded.
-    CorrectQuote { amount_cents: Cents, reason: FreeText },
+    CorrectQuote {
+        amount_cents: Cents,
+        reason: FreeText,
+    },
 }

@@ -192,8 +192,7 @@ impl Order {
                 let (Some(reference), Some(status)) = (&self.reference, self.status) else {
                     return Err(OrderError::NotFound);
                 };
-                let previous_amount_cents =
-                    self.quote_cents.ok_or(OrderError::NoQuoteToCorrect)?;
+                let previous_amount_cents = self.quote_cents.ok_or(OrderError::NoQuoteToCorrect)?;
                 if previous_amount_cents == amount_cents.get() {
                     return Err(OrderError::QuoteUnchanged(previous_amount_cents));
                 }

@@ -28,7 +28,10 @@ pub enum OrderCommand {
     /// Administrators: replaces the quote of an order that has one, in any status
     /// (a completed order's bill included), with a reason. The audited way to amend an
     /// amount, such as one written before amounts were bounded.
-    CorrectQuote { amount_cents: Cents, reason: FreeText },
+    CorrectQuote {
+        amount_cents: Cents,
+        reason: FreeText,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -491,7 +491,11 @@ impl Batch {
             self.new_orders,
         )
         .await?;
-        let lines = self.new_lines.into_iter().flat_map(Line::into_row).collect();
+        let lines = self
+            .new_lines
+            .into_iter()
+            .flat_map(Line::into_row)
+            .collect();
         tx.execute_rows(
             "INSERT INTO billing_lines (kind, source_id, contract_id, month, effective_on, \
              reference, label, amount_cents, refused_amount_cents, position) VALUES",

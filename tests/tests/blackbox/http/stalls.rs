@@ -10,12 +10,13 @@ use serde_json::{Value, json};
 
 use super::app::{TestApp, on_every_backend};
 
-/// Appends `events` (type, payload) to the stream of `aggregate_id` after its last event,
-/// as an older server would have written them, with that event's metadata.
+/// Appends `events` (type, payload) to the stream `to` (aggregate type and id) after its
+/// last event, if any, as an older server would have written them, with the metadata of
+/// the last event of the stream `like`.
 async fn append_as_written_before(
     app: &TestApp,
-    aggregate_type: &str,
-    aggregate_id: &str,
+    like: (&str, &str),
+    to: (&str, &str),
     events: &[(&str, Value)],
 ) -> Vec<i64> {
     let log = EventLog::new(app.db.database.clone());
@@ -23,20 +24,22 @@ async fn append_as_written_before(
         .read_after(0, &sablier_store::FeedFilter::all(), 100_000)
         .await
         .unwrap();
-    let last = stored
-        .iter()
-        .rev()
-        .find(|event| event.aggregate_id == aggregate_id)
-        .expect("the stream exists");
-    let metadata: Value = serde_json::from_str(&last.metadata).unwrap();
+    let last_of = |(aggregate_type, aggregate_id): (&str, &str)| {
+        stored.iter().rev().find(|event| {
+            event.aggregate_type == aggregate_type && event.aggregate_id == aggregate_id
+        })
+    };
+    let metadata: Value =
+        serde_json::from_str(&last_of(like).expect("the stream exists").metadata).unwrap();
+    let after = last_of(to).map_or(0, |last| usize::try_from(last.sequence).unwrap());
     let serialized: Vec<SerializedEvent> = events
         .iter()
         .enumerate()
         .map(|(offset, (event_type, payload))| {
             SerializedEvent::new(
-                aggregate_id.to_owned(),
-                usize::try_from(last.sequence).unwrap() + offset + 1,
-                aggregate_type.to_owned(),
+                to.1.to_owned(),
+                after + offset + 1,
+                to.0.to_owned(),
                 (*event_type).to_owned(),
                 "1".to_owned(),
                 json!({ *event_type: payload }),
@@ -135,23 +138,21 @@ async fn issue_20_a_view_that_cannot_apply_an_event_stops_alone_and_says_so() {
         app.contract("OCB0000911", "Gold", "paul.durand").await;
         let customer = app.token("paul.durand", "customer").await;
         let (order, reference) = place_order_on_quote(&app, "OCB0000911", &customer).await;
-        // A quote of 2^63 cents, accepted before amounts were bounded: billing cannot
-        // store it when the order completes.
-        let huge = json!(9_223_372_036_854_775_808_u64);
+        // An order completed that was never placed: a log no aggregate writes, which the
+        // billing view cannot apply (it bills only orders it saw placed).
+        let never_placed = "ORD00000000000000000000000000000911";
         let at = "2026-12-01T10:00:00Z";
         let positions = append_as_written_before(
             &app,
-            "Order",
-            &order,
-            &[
-                ("OrderQuoted", json!({"at": at, "reference": reference, "amount_cents": huge, "note": null})),
-                ("OrderQuoteAccepted", json!({"at": at, "reference": reference, "amount_cents": huge})),
-                ("OrderStarted", json!({"at": at, "reference": reference})),
-                ("OrderCompleted", json!({"at": at, "reference": reference, "amount_cents": huge, "note": null})),
-            ],
+            ("Order", &order),
+            ("Order", never_placed),
+            &[(
+                "OrderCompleted",
+                json!({"at": at, "reference": reference, "amount_cents": 1000, "note": null}),
+            )],
         )
         .await;
-        let completed = positions[3];
+        let completed = positions[0];
 
         // The other views go on: an incident opened afterwards is found at once.
         let opened = app
@@ -164,8 +165,7 @@ async fn issue_20_a_view_that_cannot_apply_an_event_stops_alone_and_says_so() {
             .expect(201);
         let incident = opened["id"].as_str().unwrap();
         app.get(&format!("/v1/incidents/{incident}"), &customer).await.expect(200);
-        let done = app.get(&format!("/v1/orders/{order}"), &customer).await.expect(200);
-        assert_eq!(done["detailed_status"], "completed", "{done:#}");
+        app.get(&format!("/v1/orders/{order}"), &customer).await.expect(200);
 
         // Readiness names the view, its position and the event.
         let ready = app.send(reqwest::Method::GET, "/readyz", None, None).await.problem(503);
@@ -201,11 +201,18 @@ async fn issue_20_a_view_that_cannot_apply_an_event_stops_alone_and_says_so() {
         assert!(stale.headers.get("retry-after").is_some(), "{:#}", stale.body);
         stale.problem(503);
 
-        // The tools report the stalled view and exit 1.
+        // The tools report the stalled view and exit 1; `sablier rebuild` rebuilds here
+        // (and so reports) once no other process runs the projector.
+        let mut app = app;
         for (tool, args) in [
             ("sablier", vec!["project", "--once"]),
             ("sablier-replay", vec!["verify"]),
+            ("sablier-replay", vec!["rebuild"]),
+            ("sablier", vec!["rebuild"]),
         ] {
+            if args == ["rebuild"] && tool == "sablier" {
+                app.stop_server().await;
+            }
             let output = std::process::Command::new(crate::cli::binary(tool))
                 .args(&args)
                 .env("DATABASE_URL", &app.db.url)
@@ -234,8 +241,8 @@ async fn issue_20_an_expert_time_month_written_before_dates_were_bounded_reads_a
         let agent = app.token("agent.martin", "agent").await;
         append_as_written_before(
             &app,
-            "Contract",
-            "OCB0000912",
+            ("Contract", "OCB0000912"),
+            ("Contract", "OCB0000912"),
             &[(
                 "ExpertTimeLogged",
                 json!({"at": "2026-12-01T10:00:00Z", "expert": "agent.martin", "performed_on": "-0001-12-31", "billing_month": "-001-12", "minutes": 30, "note": null}),

@@ -9,12 +9,13 @@ use std::path::Path;
 
 use sablier_store::testing::TestDatabase;
 use sablier_store::{EventLog, FeedFilter};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::app::TestApp;
 
 const SQLITE_FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/before-ranges.sqlite");
-const POSTGRES_FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/before-ranges.pg.sql");
+const POSTGRES_FIXTURE: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/before-ranges.pg.sql");
 
 /// Runs `scenario` on a server started on a copy of each fixture whose backend is enabled.
 async fn on_every_old_database<F, Fut>(scenario: F)
@@ -45,7 +46,10 @@ async fn old_story(app: &TestApp) -> (String, String) {
             .aggregate_id
             .clone()
     };
-    (aggregate_of("ExpertTimeLogged"), aggregate_of("OrderQuoted"))
+    (
+        aggregate_of("ExpertTimeLogged"),
+        aggregate_of("OrderQuoted"),
+    )
 }
 
 #[tokio::test]
@@ -79,6 +83,29 @@ async fn issue_20_databases_written_before_the_ranges_recover_after_the_upgrade(
         let done = app.get(&format!("/v1/orders/{order}"), &customer).await.expect(200);
         assert_eq!(done["detailed_status"], "completed", "{backend}: {done:#}");
 
+        // Billing follows the log: the order's line keeps no amount, only the amount as
+        // written and why, until an administrator corrects the quote.
+        let month = chrono::Utc::now().format("%Y-%m").to_string();
+        let billing = format!("/v1/contracts/{contract}/billing/{month}");
+        let bill = app.get(&billing, &app.admin).await.expect(200);
+        let line = order_line(&bill, &order);
+        assert_eq!(line["amount_cents"], Value::Null, "{backend}: {line:#}");
+        assert_eq!(line["written_amount_cents"], "9223372036854775808", "{backend}: {line:#}");
+        assert!(line["amount_refused"].as_str().is_some_and(|why| why.contains("correction")), "{line:#}");
+        let correction = json!({"amount_cents": 1_250_000, "reason": "Quote re-issued: 12,500.00 EUR for 40 VMs"});
+        let correct = format!("/v1/orders/{order}/quote-correction");
+        app.post(&correct, &agent, correction.clone()).await.problem(403);
+        app.post(&correct, &customer, correction.clone()).await.problem(403);
+        app.post(&correct, &app.admin, correction).await.expect(200);
+        let bill = app.get(&billing, &app.admin).await.expect(200);
+        let line = order_line(&bill, &order);
+        assert_eq!(line["amount_cents"], 1_250_000, "{backend}: {line:#}");
+        assert!(line.get("written_amount_cents").is_none(), "{backend}: {line:#}");
+        assert!(line.get("amount_refused").is_none(), "{backend}: {line:#}");
+        let history = app.get(&format!("/v1/requests/{order}/history"), &app.admin).await.expect(200);
+        let text = history.to_string();
+        assert!(text.contains("OrderQuoteCorrected") && text.contains("40 VMs") && text.contains("test.admin"), "{backend}: {history:#}");
+
         // Every view reached the head of the log.
         let ready = app.send(reqwest::Method::GET, "/readyz", None, None).await.expect(200);
         assert_eq!(ready["views_reached"], ready["log_head"], "{backend}: {ready:#}");
@@ -106,4 +133,13 @@ async fn issue_20_databases_written_before_the_ranges_recover_after_the_upgrade(
         app
     })
     .await;
+}
+
+/// The bill's line for `order`.
+fn order_line(bill: &Value, order: &str) -> Value {
+    bill["lines"]
+        .as_array()
+        .and_then(|lines| lines.iter().find(|line| line["id"] == order))
+        .unwrap_or_else(|| panic!("a line for {order}: {bill:#}"))
+        .clone()
 }
