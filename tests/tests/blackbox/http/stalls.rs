@@ -2,71 +2,11 @@
 //! the edge; a view that cannot apply an event stops alone, at that event, and says so;
 //! events written before the bounds still read.
 
-use cqrs_es::persist::SerializedEvent;
 use sablier_projections::billing::Billing;
 use sablier_projections::request_list::RequestList;
-use sablier_store::EventLog;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::app::{TestApp, on_every_backend};
-
-/// Appends `events` (type, payload) to the stream of `aggregate_id` after its last event,
-/// as an older server would have written them, with that event's metadata.
-async fn append_as_written_before(
-    app: &TestApp,
-    aggregate_type: &str,
-    aggregate_id: &str,
-    events: &[(&str, Value)],
-) -> Vec<i64> {
-    let log = EventLog::new(app.db.database.clone());
-    let stored = log
-        .read_after(0, &sablier_store::FeedFilter::all(), 100_000)
-        .await
-        .unwrap();
-    let last = stored
-        .iter()
-        .rev()
-        .find(|event| event.aggregate_id == aggregate_id)
-        .expect("the stream exists");
-    let metadata: Value = serde_json::from_str(&last.metadata).unwrap();
-    let serialized: Vec<SerializedEvent> = events
-        .iter()
-        .enumerate()
-        .map(|(offset, (event_type, payload))| {
-            SerializedEvent::new(
-                aggregate_id.to_owned(),
-                usize::try_from(last.sequence).unwrap() + offset + 1,
-                aggregate_type.to_owned(),
-                (*event_type).to_owned(),
-                "1".to_owned(),
-                json!({ *event_type: payload }),
-                metadata.clone(),
-            )
-        })
-        .collect();
-    log.append(&serialized).await.expect("appended")
-}
-
-async fn place_order_on_quote(app: &TestApp, contract: &str, customer: &str) -> (String, String) {
-    let contact = json!({
-        "civility": "mr", "last_name": "Durand", "first_name": "Paul",
-        "email": "paul@acme.example", "mobile": "+33 6 12 34 56 78"
-    });
-    let placed = app
-        .post(
-            "/v1/orders",
-            customer,
-            json!({"contract_id": contract, "item": "prestation-migration", "contact": contact}),
-        )
-        .await
-        .expect(201);
-    let id = placed["id"].as_str().unwrap().to_owned();
-    let order = app
-        .get(&format!("/v1/orders/{id}"), customer)
-        .await
-        .expect(200);
-    (id, order["reference"].as_str().unwrap().to_owned())
-}
+use super::app::{append_as_written_before, on_every_backend, place_order_on_quote};
 
 #[tokio::test]
 async fn issue_20_amounts_and_dates_out_of_range_are_refused_naming_the_field() {
@@ -135,23 +75,22 @@ async fn issue_20_a_view_that_cannot_apply_an_event_stops_alone_and_says_so() {
         app.contract("OCB0000911", "Gold", "paul.durand").await;
         let customer = app.token("paul.durand", "customer").await;
         let (order, reference) = place_order_on_quote(&app, "OCB0000911", &customer).await;
-        // A quote of 2^63 cents, accepted before amounts were bounded: billing cannot
-        // store it when the order completes.
-        let huge = json!(9_223_372_036_854_775_808_u64);
-        let at = "2026-12-01T10:00:00Z";
+        // An order completed that the log never placed (its stream holds only the
+        // completion, as a damaged copy of a log could): billing cannot tell whose bill
+        // the line belongs to and stops there. (A quote above the maximum, which stopped
+        // billing before, is now a line awaiting correction: see quote_correction.rs.)
+        let orphan = format!("ORD{}", "0d".repeat(16));
         let positions = append_as_written_before(
             &app,
             "Order",
-            &order,
-            &[
-                ("OrderQuoted", json!({"at": at, "reference": reference, "amount_cents": huge, "note": null})),
-                ("OrderQuoteAccepted", json!({"at": at, "reference": reference, "amount_cents": huge})),
-                ("OrderStarted", json!({"at": at, "reference": reference})),
-                ("OrderCompleted", json!({"at": at, "reference": reference, "amount_cents": huge, "note": null})),
-            ],
+            &orphan,
+            &[(
+                "OrderCompleted",
+                json!({"at": "2026-12-01T10:00:00Z", "reference": reference, "amount_cents": 45_000, "note": null}),
+            )],
         )
         .await;
-        let completed = positions[3];
+        let completed = positions[0];
 
         // The other views go on: an incident opened afterwards is found at once.
         let opened = app
@@ -164,8 +103,8 @@ async fn issue_20_a_view_that_cannot_apply_an_event_stops_alone_and_says_so() {
             .expect(201);
         let incident = opened["id"].as_str().unwrap();
         app.get(&format!("/v1/incidents/{incident}"), &customer).await.expect(200);
-        let done = app.get(&format!("/v1/orders/{order}"), &customer).await.expect(200);
-        assert_eq!(done["detailed_status"], "completed", "{done:#}");
+        let placed = app.get(&format!("/v1/orders/{order}"), &customer).await.expect(200);
+        assert_eq!(placed["detailed_status"], "transmitted", "{placed:#}");
 
         // Readiness names the view, its position and the event.
         let ready = app.send(reqwest::Method::GET, "/readyz", None, None).await.problem(503);
