@@ -55,13 +55,20 @@ fn one_of_each() -> Vec<ChangeEvent> {
             previous_status: ChangeStatus::QuoteAccepted,
             reason: text("Hors périmètre du contrat."),
         },
+        ChangeEvent::ChangeQuoteCorrected {
+            at: utc(2026, 4, 2, 9, 0, 0),
+            amount_cents: 120_000,
+            previous_amount_cents: 9_223_372_036_854_775_808,
+            reason: text("Devis saisi avant le plafonnement des montants."),
+            status: ChangeStatus::Completed,
+        },
     ]
 }
 
 #[test]
 fn every_event_variant_keeps_its_stored_form() {
     let events = one_of_each();
-    assert_eq!(events.len(), 10, "one event of each variant");
+    assert_eq!(events.len(), 11, "one event of each variant");
     for event in events {
         insta::assert_json_snapshot!(event.event_type(), event);
     }

@@ -1084,3 +1084,121 @@ fn the_default_catalogue_is_the_one_of_domain_md() {
     }
     assert!(catalogue.find(&study()).unwrap().requires_study);
 }
+
+// --- CorrectQuote (issue 20) ---------------------------------------------------------------
+
+fn correction(amount_cents: u64) -> ChangeCommand {
+    ChangeCommand::CorrectQuote {
+        amount_cents: Cents::parse("amount_cents", amount_cents).unwrap(),
+        reason: text("Devis saisi avant le plafonnement des montants."),
+    }
+}
+
+/// A study quoted at 2^63 cents, as a server written before amounts were bounded stored
+/// it, accepted and completed.
+fn completed_before_bounds_history() -> Vec<ChangeEvent> {
+    let huge = 1_u64 << 63;
+    vec![
+        study_submitted(),
+        ChangeEvent::ChangeQuoted {
+            at: utc(2026, 3, 30, 9, 0, 0),
+            amount_cents: huge,
+            note: None,
+        },
+        ChangeEvent::ChangeQuoteAccepted {
+            at: utc(2026, 3, 30, 14, 0, 0),
+            amount_cents: huge,
+        },
+        started(),
+        ChangeEvent::ChangeCompleted {
+            at: utc(2026, 4, 1, 12, 0, 0),
+            note: None,
+            accepted_quote_cents: Some(huge),
+        },
+    ]
+}
+
+#[test]
+fn issue_20_an_administrator_corrects_the_quote_of_a_completed_change_written_before_bounds() {
+    framework(&services())
+        .given(completed_before_bounds_history())
+        .when(by(admin(), correction(120_000)))
+        .then_expect_events(vec![ChangeEvent::ChangeQuoteCorrected {
+            at: friday_evening(),
+            amount_cents: 120_000,
+            previous_amount_cents: 1 << 63,
+            reason: text("Devis saisi avant le plafonnement des montants."),
+            status: ChangeStatus::Completed,
+        }]);
+}
+
+#[test]
+fn issue_20_a_change_completes_at_its_corrected_quote() {
+    let history = vec![
+        study_submitted(),
+        quoted(),
+        ChangeEvent::ChangeQuoteCorrected {
+            at: utc(2026, 3, 30, 10, 0, 0),
+            amount_cents: 100_000,
+            previous_amount_cents: 120_000,
+            reason: text("Remise accordée."),
+            status: ChangeStatus::Quoted,
+        },
+        ChangeEvent::ChangeQuoteAccepted {
+            at: utc(2026, 3, 30, 14, 0, 0),
+            amount_cents: 100_000,
+        },
+        started(),
+    ];
+    framework(&services())
+        .given(history)
+        .when(by(agent(), ChangeCommand::Complete { note: None }))
+        .then_expect_events(vec![ChangeEvent::ChangeCompleted {
+            at: friday_evening(),
+            note: None,
+            accepted_quote_cents: Some(100_000),
+        }]);
+}
+
+#[test]
+fn issue_20_only_an_administrator_corrects_a_change_quote() {
+    for actor in [agent(), customer()] {
+        let role = actor.role;
+        framework(&services())
+            .given(completed_before_bounds_history())
+            .when(by(actor, correction(120_000)))
+            .then_expect_error(not_permitted(
+                role,
+                "correct a quote (an administrator does)",
+            ));
+    }
+    framework(&services())
+        .given(completed_before_bounds_history())
+        .when(by(analyst(), correction(120_000)))
+        .then_expect_error(not_permitted(
+            ActorRole::Analyst,
+            "change a change request (analysts are read-only)",
+        ));
+}
+
+#[test]
+fn issue_20_a_change_quote_is_corrected_only_once_there_is_one_and_to_another_amount() {
+    framework(&services())
+        .given_no_previous_events()
+        .when(by(admin(), correction(120_000)))
+        .then_expect_error(ChangeError::NotFound);
+    for history in [
+        vec![submitted()],
+        vec![study_submitted()],
+        vec![submitted(), started(), completed()],
+    ] {
+        framework(&services())
+            .given(history)
+            .when(by(admin(), correction(120_000)))
+            .then_expect_error(ChangeError::NoQuoteToCorrect);
+    }
+    framework(&services())
+        .given(vec![study_submitted(), quoted()])
+        .when(by(admin(), correction(120_000)))
+        .then_expect_error(ChangeError::QuoteUnchanged(120_000));
+}

@@ -35,6 +35,10 @@ pub fn agent() -> Actor {
     actor("agent.martin", ActorRole::Agent)
 }
 
+pub fn admin() -> Actor {
+    actor("admin.leroy", ActorRole::Admin)
+}
+
 pub fn analyst() -> Actor {
     actor("analyst.durand", ActorRole::Analyst)
 }

@@ -33,13 +33,21 @@ fn one_of_each() -> Vec<OrderEvent> {
             previous_status: OrderStatus::Transmitted,
             reason: text("Demande du client par téléphone."),
         },
+        OrderEvent::OrderQuoteCorrected {
+            at: utc(2026, 2, 11, 9, 0, 0),
+            reference: reference(),
+            amount_cents: 480_000,
+            previous_amount_cents: 9_223_372_036_854_775_808,
+            reason: text("Devis saisi avant le plafonnement des montants."),
+            status: OrderStatus::Completed,
+        },
     ]
 }
 
 #[test]
 fn every_event_variant_keeps_its_stored_form() {
     let events = one_of_each();
-    assert_eq!(events.len(), 8, "one event of each variant");
+    assert_eq!(events.len(), 9, "one event of each variant");
     for event in events {
         insta::assert_json_snapshot!(event.event_type(), event);
     }

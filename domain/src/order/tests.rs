@@ -657,3 +657,123 @@ fn the_default_catalogue_holds_the_seed_items_and_prices() {
     ids.dedup();
     assert_eq!(ids.len(), 12, "item ids are unique");
 }
+
+// --- CorrectQuote (issue 20) ---------------------------------------------------------------
+
+fn correction(amount_cents: u64) -> OrderCommand {
+    OrderCommand::CorrectQuote {
+        amount_cents: Cents::parse("amount_cents", amount_cents).unwrap(),
+        reason: text("Devis saisi avant le plafonnement des montants."),
+    }
+}
+
+/// A quote of 2^63 cents, as a server written before amounts were bounded stored it,
+/// accepted and completed.
+fn completed_before_bounds_history() -> Vec<OrderEvent> {
+    let huge = 1_u64 << 63;
+    let mut history = placed_history(migration());
+    history.extend([
+        OrderEvent::OrderQuoted {
+            at: utc(2026, 2, 4, 9, 0, 0),
+            reference: reference(),
+            amount_cents: huge,
+            note: None,
+        },
+        OrderEvent::OrderQuoteAccepted {
+            at: utc(2026, 2, 5, 9, 0, 0),
+            reference: reference(),
+            amount_cents: huge,
+        },
+        started(),
+        completed(huge),
+    ]);
+    history
+}
+
+#[test]
+fn issue_20_an_administrator_corrects_the_quote_of_a_completed_order_written_before_bounds() {
+    framework(&services())
+        .given(completed_before_bounds_history())
+        .when(by(admin(), correction(480_000)))
+        .then_expect_events(vec![OrderEvent::OrderQuoteCorrected {
+            at: tuesday_morning(),
+            reference: reference(),
+            amount_cents: 480_000,
+            previous_amount_cents: 1 << 63,
+            reason: text("Devis saisi avant le plafonnement des montants."),
+            status: OrderStatus::Completed,
+        }]);
+}
+
+#[test]
+fn issue_20_an_order_completes_at_its_corrected_quote() {
+    let mut history = quoted_history();
+    history.push(OrderEvent::OrderQuoteCorrected {
+        at: utc(2026, 2, 4, 10, 0, 0),
+        reference: reference(),
+        amount_cents: 450_000,
+        previous_amount_cents: 480_000,
+        reason: text("Remise accordée."),
+        status: OrderStatus::Quoted,
+    });
+    history.push(OrderEvent::OrderQuoteAccepted {
+        at: utc(2026, 2, 5, 9, 0, 0),
+        reference: reference(),
+        amount_cents: 450_000,
+    });
+    history.push(started());
+    framework(&services())
+        .given(history)
+        .when(by(agent(), OrderCommand::Complete { note: None }))
+        .then_expect_events(vec![OrderEvent::OrderCompleted {
+            at: tuesday_morning(),
+            reference: reference(),
+            amount_cents: 450_000,
+            note: None,
+        }]);
+}
+
+#[test]
+fn issue_20_only_an_administrator_corrects_a_quote() {
+    for actor in [agent(), customer()] {
+        let role = actor.role;
+        framework(&services())
+            .given(completed_before_bounds_history())
+            .when(by(actor, correction(480_000)))
+            .then_expect_error(not_permitted(
+                role,
+                "correct a quote (an administrator does)",
+            ));
+    }
+    framework(&services())
+        .given(completed_before_bounds_history())
+        .when(by(analyst(), correction(480_000)))
+        .then_expect_error(not_permitted(
+            ActorRole::Analyst,
+            "change an order (analysts are read-only)",
+        ));
+}
+
+#[test]
+fn issue_20_a_quote_is_corrected_only_once_there_is_one_and_to_another_amount() {
+    framework(&services())
+        .given_no_previous_events()
+        .when(by(admin(), correction(480_000)))
+        .then_expect_error(OrderError::NotFound);
+    // A fixed price, and an item on quote not quoted yet: no quote to correct.
+    framework(&services())
+        .given(placed_history(expert_pack()))
+        .when(by(admin(), correction(480_000)))
+        .then_expect_error(OrderError::NoQuoteToCorrect);
+    framework(&services())
+        .given(placed_history(migration()))
+        .when(by(admin(), correction(480_000)))
+        .then_expect_error(OrderError::NoQuoteToCorrect);
+    framework(&services())
+        .given(quoted_history())
+        .when(by(admin(), correction(480_000)))
+        .then_expect_error(OrderError::QuoteUnchanged(480_000));
+    // The corrected amount is bounded like a quote.
+    let refused = Cents::parse("amount_cents", Cents::MAX + 1).unwrap_err();
+    assert_eq!(refused.field, "amount_cents");
+}

@@ -1156,6 +1156,119 @@ async fn an_order_placed_and_completed_in_one_batch_after_its_contract_is_billed
     assert_bills(&Billing::default(), events, expected).await;
 }
 
+fn order_quote_corrected(
+    number: u32,
+    instant: &str,
+    reference: &OrderReference,
+    previous_amount_cents: u64,
+    amount_cents: u64,
+) -> Fed {
+    order(
+        number,
+        OrderEvent::OrderQuoteCorrected {
+            at: at(instant),
+            reference: reference.clone(),
+            amount_cents,
+            previous_amount_cents,
+            reason: FreeText::parse("Devis saisi avant le plafonnement des montants.").unwrap(),
+            status: OrderStatus::Completed,
+        },
+    )
+}
+
+fn change_quote_corrected(
+    number: u32,
+    instant: &str,
+    previous_amount_cents: u64,
+    amount_cents: u64,
+) -> Fed {
+    change(
+        number,
+        ChangeEvent::ChangeQuoteCorrected {
+            at: at(instant),
+            amount_cents,
+            previous_amount_cents,
+            reason: FreeText::parse("Devis saisi avant le plafonnement des montants.").unwrap(),
+            status: ChangeStatus::Completed,
+        },
+    )
+}
+
+/// Issue 20: an amount above `Cents::MAX` (2^63 cents, written before amounts were
+/// bounded) never stops billing. Its line keeps no amount, only the amount as written,
+/// until an administrator's correction, after completion, gives it the corrected one;
+/// the last correction wins; a change billed its catalogue price keeps it. `assert_bills`
+/// also applies these events in one batch and in batches of 2 and 3, so corrections land
+/// both in the batch that wrote the line and in later ones.
+#[tokio::test]
+async fn issue_20_a_quote_above_the_maximum_is_not_billed_until_an_administrator_corrects_it() {
+    let huge = 1_u64 << 63;
+    let contract = Contract::paris(124);
+    let references: Vec<OrderReference> = (1..=3)
+        .map(|sequence| contract.order_reference("2026-03", sequence))
+        .collect();
+    let mut events = vec![contract.created("2026-01-05T09:00:00Z", Tier::Silver)];
+    for (number, reference) in (1..=3).zip(&references) {
+        events.push(contract.order_placed(number, "2026-03-20T09:00:00Z", reference));
+    }
+    events.extend([
+        contract.study_submitted(7, "2026-03-20T10:00:00Z"),
+        contract.change_submitted(8, "2026-03-20T11:00:00Z", Some(9_000)),
+        order_completed(1, "2026-03-24T09:00:00Z", &references[0], huge),
+        order_completed(2, "2026-03-25T09:00:00Z", &references[1], Cents::MAX + 1),
+        order_completed(3, "2026-03-26T09:00:00Z", &references[2], huge),
+        change_completed(7, "2026-03-27T09:00:00Z", Some(huge)),
+        change_completed(8, "2026-03-27T10:00:00Z", None),
+        order_quote_corrected(1, "2026-04-02T09:00:00Z", &references[0], huge, 480_000),
+        order_quote_corrected(
+            2,
+            "2026-04-02T09:05:00Z",
+            &references[1],
+            Cents::MAX + 1,
+            50_000,
+        ),
+        order_quote_corrected(2, "2026-04-02T09:10:00Z", &references[1], 50_000, 60_000),
+        change_quote_corrected(7, "2026-04-02T09:15:00Z", huge, 120_000),
+        change_quote_corrected(8, "2026-04-02T09:20:00Z", 9_000, 1),
+    ]);
+    let mut refused = order_line(3, "FCA0124-2603-0003", "Pack Expert 4H", 0, "2026-03-26");
+    refused.amount_cents = None;
+    refused.refused_amount_cents = Some(huge);
+    assert_eq!(
+        refused.amount_refused().as_deref(),
+        Some(
+            "the quoted 9223372036854775808 cents exceed the maximum of 100000000000 cents; \
+             an administrator's quote correction is awaited"
+        )
+    );
+    let expected = vec![bill(
+        &contract,
+        "2026-03",
+        vec![billed(Tier::Silver, "2026-03-01", "2026-03-31")],
+        minutes(120, 0, 120, 0),
+        vec![
+            order_line(
+                1,
+                "FCA0124-2603-0001",
+                "Pack Expert 4H",
+                480_000,
+                "2026-03-24",
+            ),
+            order_line(
+                2,
+                "FCA0124-2603-0002",
+                "Pack Expert 4H",
+                60_000,
+                "2026-03-25",
+            ),
+            refused,
+            change_line(7, "Faire une demande sur étude", 120_000, "2026-03-27"),
+            change_line(8, "Modifier mes quotas", 9_000, "2026-03-27"),
+        ],
+    )];
+    assert_bills(&Billing::new(0), events, expected).await;
+}
+
 #[tokio::test]
 async fn a_change_for_a_contract_the_log_never_created_is_an_error() {
     let contract = Contract::paris(1);

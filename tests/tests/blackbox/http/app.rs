@@ -1,6 +1,7 @@
 //! The server under test: `sablier_api::Server` started on port 0 against a fresh
 //! database (zero2prod's `spawn_app`), driven over real HTTP.
 
+use cqrs_es::persist::SerializedEvent;
 use reqwest::{Method, StatusCode};
 use sablier_api::Server;
 use sablier_api::http::state::Limits;
@@ -274,4 +275,72 @@ where
         let app = scenario(app).await;
         app.stop().await;
     }
+}
+
+/// Appends `events` (type, payload) to the stream of `aggregate_id` after its last event,
+/// as an older server would have written them, with that event's metadata; a stream the
+/// log does not hold yet starts at sequence 1, with the metadata of the log's last event.
+pub async fn append_as_written_before(
+    app: &TestApp,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    events: &[(&str, Value)],
+) -> Vec<i64> {
+    let log = EventLog::new(app.db.database.clone());
+    let stored = log
+        .read_after(0, &sablier_store::FeedFilter::all(), 100_000)
+        .await
+        .unwrap();
+    let (last_sequence, metadata) = match stored
+        .iter()
+        .rev()
+        .find(|event| event.aggregate_id == aggregate_id)
+    {
+        Some(last) => (usize::try_from(last.sequence).unwrap(), &last.metadata),
+        None => (0, &stored.last().expect("the log holds events").metadata),
+    };
+    let metadata: Value = serde_json::from_str(metadata).unwrap();
+    let serialized: Vec<SerializedEvent> = events
+        .iter()
+        .enumerate()
+        .map(|(offset, (event_type, payload))| {
+            SerializedEvent::new(
+                aggregate_id.to_owned(),
+                last_sequence + offset + 1,
+                aggregate_type.to_owned(),
+                (*event_type).to_owned(),
+                "1".to_owned(),
+                json!({ *event_type: payload }),
+                metadata.clone(),
+            )
+        })
+        .collect();
+    log.append(&serialized).await.expect("appended")
+}
+
+/// Places an order for `Prestation de migration` (sold on quote) on `contract` as
+/// `customer`; its id and reference.
+pub async fn place_order_on_quote(
+    app: &TestApp,
+    contract: &str,
+    customer: &str,
+) -> (String, String) {
+    let contact = json!({
+        "civility": "mr", "last_name": "Durand", "first_name": "Paul",
+        "email": "paul@acme.example", "mobile": "+33 6 12 34 56 78"
+    });
+    let placed = app
+        .post(
+            "/v1/orders",
+            customer,
+            json!({"contract_id": contract, "item": "prestation-migration", "contact": contact}),
+        )
+        .await
+        .expect(201);
+    let id = placed["id"].as_str().unwrap().to_owned();
+    let order = app
+        .get(&format!("/v1/orders/{id}"), customer)
+        .await
+        .expect(200);
+    (id, order["reference"].as_str().unwrap().to_owned())
 }

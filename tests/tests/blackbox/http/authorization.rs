@@ -492,6 +492,13 @@ fn routes(f: &Fixture) -> Vec<(Method, String, Option<Value>, Rule)> {
             None,
             Rule::Read,
         ),
+        // Issue 20: correcting money is for administrators (the change has no quote: 409).
+        (
+            M::POST,
+            format!("/v1/changes/{chg}/quote-correction"),
+            Some(json!({"amount_cents": 1, "reason": "typo"})),
+            Rule::AdminOnly,
+        ),
         (
             M::POST,
             "/v1/orders".into(),
@@ -528,6 +535,14 @@ fn routes(f: &Fixture) -> Vec<(Method, String, Option<Value>, Rule)> {
             format!("/v1/orders/{ord}/complete"),
             Some(json!({"note": "delivered"})),
             STAFF_ONLY,
+        ),
+        // Issue 20: before the cancellation, which no correction follows in this matrix
+        // (a fixed price has no quote: 409 for the administrator).
+        (
+            M::POST,
+            format!("/v1/orders/{ord}/quote-correction"),
+            Some(json!({"amount_cents": 1, "reason": "typo"})),
+            Rule::AdminOnly,
         ),
         (
             M::POST,

@@ -154,6 +154,12 @@ fn command_routes(incident: &str, change: &str, order: &str) -> Vec<Route> {
         ),
         route(
             M::POST,
+            format!("/v1/changes/{change}/quote-correction"),
+            json!({"amount_cents": 100, "reason": "typo"}),
+            &["amount_cents", "reason"],
+        ),
+        route(
+            M::POST,
             format!("/v1/changes/{change}/accept-quote"),
             json!({}),
             &[],
@@ -200,6 +206,12 @@ fn command_routes(incident: &str, change: &str, order: &str) -> Vec<Route> {
             format!("/v1/orders/{order}/quote"),
             json!({"amount_cents": 100}),
             &["amount_cents"],
+        ),
+        route(
+            M::POST,
+            format!("/v1/orders/{order}/quote-correction"),
+            json!({"amount_cents": 100, "reason": "typo"}),
+            &["amount_cents", "reason"],
         ),
         route(
             M::POST,

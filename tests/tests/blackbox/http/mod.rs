@@ -1,7 +1,8 @@
 //! The HTTP API, driven from outside: one scenario per DOMAIN.md section, the
 //! authorization matrix, bad input on every command route, the edges (idempotency,
 //! limits, unknown routes, tokens), what reaches the server before its caller is known
-//! (admission), and attachments across an upgrade.
+//! (admission), attachments across an upgrade, and the recovery of quotes written before
+//! amounts were bounded.
 
 mod admission;
 mod any_input;
@@ -12,6 +13,7 @@ mod bad_input;
 mod document;
 mod edges;
 mod full_disk;
+mod quote_correction;
 mod read_after;
 mod scenarios;
 mod smaller_defects;

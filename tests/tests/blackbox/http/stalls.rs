@@ -2,74 +2,11 @@
 //! the edge; a view that cannot apply an event stops alone, at that event, and says so;
 //! events written before the bounds still read.
 
-use cqrs_es::persist::SerializedEvent;
 use sablier_projections::billing::Billing;
 use sablier_projections::request_list::RequestList;
-use sablier_store::EventLog;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::app::{TestApp, on_every_backend};
-
-/// Appends `events` (type, payload) to the stream `to` (aggregate type and id) after its
-/// last event, if any, as an older server would have written them, with the metadata of
-/// the last event of the stream `like`.
-async fn append_as_written_before(
-    app: &TestApp,
-    like: (&str, &str),
-    to: (&str, &str),
-    events: &[(&str, Value)],
-) -> Vec<i64> {
-    let log = EventLog::new(app.db.database.clone());
-    let stored = log
-        .read_after(0, &sablier_store::FeedFilter::all(), 100_000)
-        .await
-        .unwrap();
-    let last_of = |(aggregate_type, aggregate_id): (&str, &str)| {
-        stored.iter().rev().find(|event| {
-            event.aggregate_type == aggregate_type && event.aggregate_id == aggregate_id
-        })
-    };
-    let metadata: Value =
-        serde_json::from_str(&last_of(like).expect("the stream exists").metadata).unwrap();
-    let after = last_of(to).map_or(0, |last| usize::try_from(last.sequence).unwrap());
-    let serialized: Vec<SerializedEvent> = events
-        .iter()
-        .enumerate()
-        .map(|(offset, (event_type, payload))| {
-            SerializedEvent::new(
-                to.1.to_owned(),
-                after + offset + 1,
-                to.0.to_owned(),
-                (*event_type).to_owned(),
-                "1".to_owned(),
-                json!({ *event_type: payload }),
-                metadata.clone(),
-            )
-        })
-        .collect();
-    log.append(&serialized).await.expect("appended")
-}
-
-async fn place_order_on_quote(app: &TestApp, contract: &str, customer: &str) -> (String, String) {
-    let contact = json!({
-        "civility": "mr", "last_name": "Durand", "first_name": "Paul",
-        "email": "paul@acme.example", "mobile": "+33 6 12 34 56 78"
-    });
-    let placed = app
-        .post(
-            "/v1/orders",
-            customer,
-            json!({"contract_id": contract, "item": "prestation-migration", "contact": contact}),
-        )
-        .await
-        .expect(201);
-    let id = placed["id"].as_str().unwrap().to_owned();
-    let order = app
-        .get(&format!("/v1/orders/{id}"), customer)
-        .await
-        .expect(200);
-    (id, order["reference"].as_str().unwrap().to_owned())
-}
+use super::app::{append_as_written_before, on_every_backend, place_order_on_quote};
 
 #[tokio::test]
 async fn issue_20_amounts_and_dates_out_of_range_are_refused_naming_the_field() {
@@ -138,17 +75,18 @@ async fn issue_20_a_view_that_cannot_apply_an_event_stops_alone_and_says_so() {
         app.contract("OCB0000911", "Gold", "paul.durand").await;
         let customer = app.token("paul.durand", "customer").await;
         let (order, reference) = place_order_on_quote(&app, "OCB0000911", &customer).await;
-        // An order completed that was never placed: a log no aggregate writes, which the
-        // billing view cannot apply (it bills only orders it saw placed).
-        let never_placed = "ORD00000000000000000000000000000911";
-        let at = "2026-12-01T10:00:00Z";
+        // An order completed that the log never placed (its stream holds only the
+        // completion, as a damaged copy of a log could): billing cannot tell whose bill
+        // the line belongs to and stops there. (A quote above the maximum, which stopped
+        // billing before, is now a line awaiting correction: see quote_correction.rs.)
+        let orphan = format!("ORD{}", "0d".repeat(16));
         let positions = append_as_written_before(
             &app,
-            ("Order", &order),
-            ("Order", never_placed),
+            "Order",
+            &orphan,
             &[(
                 "OrderCompleted",
-                json!({"at": at, "reference": reference, "amount_cents": 1000, "note": null}),
+                json!({"at": "2026-12-01T10:00:00Z", "reference": reference, "amount_cents": 45_000, "note": null}),
             )],
         )
         .await;
@@ -165,7 +103,8 @@ async fn issue_20_a_view_that_cannot_apply_an_event_stops_alone_and_says_so() {
             .expect(201);
         let incident = opened["id"].as_str().unwrap();
         app.get(&format!("/v1/incidents/{incident}"), &customer).await.expect(200);
-        app.get(&format!("/v1/orders/{order}"), &customer).await.expect(200);
+        let placed = app.get(&format!("/v1/orders/{order}"), &customer).await.expect(200);
+        assert_eq!(placed["detailed_status"], "transmitted", "{placed:#}");
 
         // Readiness names the view, its position and the event.
         let ready = app.send(reqwest::Method::GET, "/readyz", None, None).await.problem(503);
@@ -201,8 +140,9 @@ async fn issue_20_a_view_that_cannot_apply_an_event_stops_alone_and_says_so() {
         assert!(stale.headers.get("retry-after").is_some(), "{:#}", stale.body);
         stale.problem(503);
 
-        // The tools report the stalled view and exit 1; `sablier rebuild` rebuilds here
-        // (and so reports) once no other process runs the projector.
+        // The tools report the stalled view and exit 1.
+        // `sablier rebuild` rebuilds here (and so reports) once no other process runs the
+        // projector.
         let mut app = app;
         for (tool, args) in [
             ("sablier", vec!["project", "--once"]),
@@ -241,8 +181,8 @@ async fn issue_20_an_expert_time_month_written_before_dates_were_bounded_reads_a
         let agent = app.token("agent.martin", "agent").await;
         append_as_written_before(
             &app,
-            ("Contract", "OCB0000912"),
-            ("Contract", "OCB0000912"),
+            "Contract",
+            "OCB0000912",
             &[(
                 "ExpertTimeLogged",
                 json!({"at": "2026-12-01T10:00:00Z", "expert": "agent.martin", "performed_on": "-0001-12-31", "billing_month": "-001-12", "minutes": 30, "note": null}),
