@@ -179,16 +179,44 @@ impl EventLog {
 }
 
 impl EventLog {
-    /// Writes without changing anything (the head row set to itself): whether the database
-    /// takes a write now, e.g. after its storage was found full.
+    /// Writes without changing anything: whether the database takes a write now that needs
+    /// new space, e.g. after its storage was found full. On SQLite the head row set to
+    /// itself (a commit appends to the WAL file); on PostgreSQL a row in a temporary table
+    /// in the events' tablespace, rolled back (an update of the head row would find room in
+    /// its own page on a full disk, where appends must extend the tables).
     pub async fn probe_write(&self) -> Result<(), StoreError> {
-        let query = "UPDATE event_log_head SET last_hash = last_hash WHERE id = 1";
         match &self.inner.database {
             Database::Sqlite(pool) => {
-                sqlx::query(query).execute(pool).await?;
+                let probed =
+                    sqlx::query("UPDATE event_log_head SET last_hash = last_hash WHERE id = 1")
+                        .execute(pool)
+                        .await;
+                if let Err(error) = probed {
+                    let error = StoreError::from(error);
+                    return Err(match self.inner.database.sqlite_file() {
+                        Some(path) => error.in_sqlite_file(&path),
+                        None => error,
+                    });
+                }
             }
             Database::Postgres(pool) => {
-                sqlx::query(query).execute(pool).await?;
+                let mut tx = pool.begin().await?;
+                let tablespace: Option<String> = sqlx::query_scalar(
+                    "SELECT quote_ident(spcname) FROM pg_class \
+                     JOIN pg_tablespace ON pg_tablespace.oid = pg_class.reltablespace \
+                     WHERE pg_class.oid = 'events'::regclass",
+                )
+                .fetch_optional(&mut *tx)
+                .await?;
+                let tablespace = tablespace
+                    .map(|name| format!(" TABLESPACE {name}"))
+                    .unwrap_or_default();
+                sqlx::query(&format!(
+                    "CREATE TEMPORARY TABLE sablier_storage_probe{tablespace} AS SELECT 1 AS one"
+                ))
+                .execute(&mut *tx)
+                .await?;
+                tx.rollback().await?;
             }
         }
         Ok(())
