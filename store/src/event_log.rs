@@ -180,18 +180,16 @@ impl EventLog {
 
 impl EventLog {
     /// Writes without changing anything: whether the database takes a write now that needs
-    /// new space, e.g. after its storage was found full. On SQLite the head row set to
-    /// itself (a commit appends to the WAL file); on PostgreSQL a row in a temporary table
+    /// new space, e.g. after its storage was found full. On SQLite the head row changed and
+    /// changed back in one transaction (its commit appends the page to the WAL file; a row
+    /// merely set to itself leaves the page clean, and the commit writes nothing); on
+    /// PostgreSQL a row in a temporary table
     /// in the events' tablespace, rolled back (an update of the head row would find room in
     /// its own page on a full disk, where appends must extend the tables).
     pub async fn probe_write(&self) -> Result<(), StoreError> {
         match &self.inner.database {
             Database::Sqlite(pool) => {
-                let probed =
-                    sqlx::query("UPDATE event_log_head SET last_hash = last_hash WHERE id = 1")
-                        .execute(pool)
-                        .await;
-                if let Err(error) = probed {
+                if let Err(error) = probe_sqlite(pool).await {
                     let error = StoreError::from(error);
                     return Err(match self.inner.database.sqlite_file() {
                         Some(path) => error.in_sqlite_file(&path),
@@ -221,6 +219,21 @@ impl EventLog {
         }
         Ok(())
     }
+}
+
+/// [`EventLog::probe_write`] on SQLite.
+async fn probe_sqlite(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    sqlx::query("UPDATE event_log_head SET last_hash = last_hash || '.' WHERE id = 1")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE event_log_head SET last_hash = substr(last_hash, 1, length(last_hash) - 1) \
+         WHERE id = 1",
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
 }
 
 fn persistence_error(error: StoreError) -> PersistenceError {
