@@ -233,6 +233,23 @@ fn assert_storage_full(answer: Answer, what: &str) {
     );
 }
 
+/// Waits until `/readyz` reports every view at `position` (30 s at most).
+async fn views_reach(app: &TestApp, position: i64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ready = app.get("/readyz", &app.admin).await.expect(200);
+        if ready["views_reached"] == position {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{}: the views did not reach position {position}: {ready:#}",
+            app.backend()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The scenario on `app`, whose database lives on `disk` alone.
 async fn a_full_disk_is_said_then_gotten_over(app: TestApp, disk: &Path) -> TestApp {
     let backend = app.backend();
@@ -241,7 +258,7 @@ async fn a_full_disk_is_said_then_gotten_over(app: TestApp, disk: &Path) -> Test
         let body = create_contract(&app, contract_id).await.expect(201);
         acknowledged.extend(positions(&body).into_iter().map(|p| (contract_id.to_owned(), p)));
     }
-    app.get("/readyz", &app.admin).await.expect(200);
+    views_reach(&app, app.log_head().await).await;
 
     let filler = Filler::fill(disk);
 
@@ -306,18 +323,7 @@ async fn a_full_disk_is_said_then_gotten_over(app: TestApp, disk: &Path) -> Test
     );
 
     // The views catch up with the log by themselves.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let ready = app.get("/readyz", &app.admin).await.expect(200);
-        if ready["views_reached"] == head {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{backend}: the views did not catch up with the log: {ready:#}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    views_reach(&app, head).await;
     let read = app.get(&format!("/v1/contracts/{refused}"), &app.admin).await.expect(200);
     assert_eq!(read["contract_id"], refused.as_str(), "{backend}: {read:#}");
     app
