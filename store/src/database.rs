@@ -74,6 +74,20 @@ pub fn open_sqlite_file(
     Ok(connection)
 }
 
+/// Whether a released SQLite connection may go back to the pool: only outside any
+/// transaction. A commit that fails for a full disk (or an I/O error) is rolled back by
+/// SQLite itself; sqlx still counts the transaction open, the `ROLLBACK` it sends on drop
+/// fails, and every later `BEGIN` on that connection would be refused. Such a connection
+/// is closed instead (the ping first lets the `ROLLBACK` queued on drop run).
+async fn outside_transaction(connection: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::{Connection, TransactionManager};
+    connection.ping().await?;
+    Ok(
+        <sqlx::Sqlite as sqlx::Database>::TransactionManager::get_transaction_depth(connection)
+            == 0,
+    )
+}
+
 /// The embedded default: a file `sablier.db` in the current directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://sablier.db";
 
@@ -110,6 +124,7 @@ impl Database {
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
+                .after_release(|connection, _| Box::pin(outside_transaction(connection)))
                 .connect_with(options)
                 .await?;
             Ok(Database::Sqlite(pool))

@@ -39,6 +39,10 @@ pub enum StoreError {
     Unconfirmed(#[source] std::sync::Arc<sqlx::Error>),
     #[error("the database is not empty: {0}; import only into an empty database")]
     NotEmpty(String),
+    /// A write failed with an I/O error on a filesystem left with no room: the full disk
+    /// that SQLite does not name as such (see [`StoreError::in_sqlite_file`]).
+    #[error("the storage holding the database is full")]
+    StorageFull(#[source] Box<StoreError>),
     #[error("{0}")]
     Unexpected(String),
 }
@@ -70,11 +74,54 @@ impl StoreError {
             StoreError::Database(error) => sqlx_condition(error),
             StoreError::Sqlite(error) => sqlite_condition(error),
             StoreError::GroupFailed(error) => error.condition(),
+            StoreError::StorageFull(_) => Some(Condition::StorageFull),
             StoreError::Unconfirmed(error) => {
                 sqlx_condition(error).or(Some(Condition::Unavailable))
             }
             _ => None,
         }
+    }
+}
+
+/// Space left below which an I/O error on a filesystem is taken for a full disk.
+const NEARLY_FULL_BYTES: u64 = 1 << 20;
+
+impl StoreError {
+    /// This error of a write to the SQLite database file at `path`, told apart as
+    /// [`StoreError::StorageFull`] when it is an I/O error (`SQLITE_IOERR_*`) and the file's
+    /// filesystem has (nearly) no space left. SQLite answers `SQLITE_FULL` only when a write
+    /// to the database or its WAL runs out of space; extending the WAL index (`-shm`),
+    /// syncing or checkpointing on a full disk answer `SQLITE_IOERR_SHMSIZE`,
+    /// `SQLITE_IOERR_FSYNC`, `SQLITE_IOERR_WRITE`…, and its API does not give the `ENOSPC`
+    /// behind them.
+    pub fn in_sqlite_file(self, path: &std::path::Path) -> StoreError {
+        const SQLITE_IOERR: i32 = 10;
+        let code = match &self {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(failure, _)) => {
+                Some(failure.extended_code)
+            }
+            StoreError::Database(sqlx::Error::Database(error)) => {
+                error.code().and_then(|code| code.parse::<i32>().ok())
+            }
+            _ => None,
+        };
+        if code.is_some_and(|code| code & 0xff == SQLITE_IOERR) && filesystem_full(path) {
+            StoreError::StorageFull(Box::new(self))
+        } else {
+            self
+        }
+    }
+}
+
+/// Whether the filesystem holding `path` has (nearly) no space left for a writer that is
+/// not privileged.
+fn filesystem_full(path: &std::path::Path) -> bool {
+    let directory = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty());
+    match rustix::fs::statvfs(directory.unwrap_or(std::path::Path::new("."))) {
+        Ok(stats) => stats.f_bavail.saturating_mul(stats.f_frsize) < NEARLY_FULL_BYTES,
+        Err(_) => false,
     }
 }
 

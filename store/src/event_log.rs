@@ -8,7 +8,7 @@
 //! in-process mutex so SQLite writers queue instead of polling). Positions are taken from
 //! that row, so they are dense and a rolled-back append leaves no gap. Commands appended
 //! together share one transaction ([`crate::group_commit`]); on PostgreSQL the row is
-//! held until the commit, not through the WAL flush (`wal`).
+//! held until the commit, not through the WAL flush ([`crate::wal`]).
 
 use std::sync::Arc;
 
@@ -179,32 +179,62 @@ impl EventLog {
 }
 
 impl EventLog {
-    /// Whether the database takes a write of some size now, e.g. after its storage was
-    /// found full: [`PROBE_BYTES`] of random bytes written to `storage_probe` and deleted,
-    /// each committed. A write that rewrites a row in place would succeed on a full disk
-    /// (in a page the file already holds) while an append fails.
+    /// Writes without changing anything: whether the database takes a write now that needs
+    /// new space, e.g. after its storage was found full. On SQLite the head row changed and
+    /// changed back in one transaction (its commit appends the page to the WAL file; a row
+    /// merely set to itself leaves the page clean, and the commit writes nothing); on
+    /// PostgreSQL a row in a temporary table
+    /// in the events' tablespace, rolled back (an update of the head row would find room in
+    /// its own page on a full disk, where appends must extend the tables).
     pub async fn probe_write(&self) -> Result<(), StoreError> {
-        let payload: Vec<u8> = (0..PROBE_BYTES).map(|_| rand::random::<u8>()).collect();
-        let insert = "INSERT INTO storage_probe (id, payload) VALUES (1, $1)";
-        let delete = "DELETE FROM storage_probe WHERE id = 1";
         match &self.inner.database {
             Database::Sqlite(pool) => {
-                sqlx::query(delete).execute(pool).await?;
-                sqlx::query(insert).bind(payload).execute(pool).await?;
-                sqlx::query(delete).execute(pool).await?;
+                if let Err(error) = probe_sqlite(pool).await {
+                    let error = StoreError::from(error);
+                    return Err(match self.inner.database.sqlite_file() {
+                        Some(path) => error.in_sqlite_file(&path),
+                        None => error,
+                    });
+                }
             }
             Database::Postgres(pool) => {
-                sqlx::query(delete).execute(pool).await?;
-                sqlx::query(insert).bind(payload).execute(pool).await?;
-                sqlx::query(delete).execute(pool).await?;
+                let mut tx = pool.begin().await?;
+                let tablespace: Option<String> = sqlx::query_scalar(
+                    "SELECT quote_ident(spcname) FROM pg_class \
+                     JOIN pg_tablespace ON pg_tablespace.oid = pg_class.reltablespace \
+                     WHERE pg_class.oid = 'events'::regclass",
+                )
+                .fetch_optional(&mut *tx)
+                .await?;
+                let tablespace = tablespace
+                    .map(|name| format!(" TABLESPACE {name}"))
+                    .unwrap_or_default();
+                sqlx::query(&format!(
+                    "CREATE TEMPORARY TABLE sablier_storage_probe{tablespace} AS SELECT 1 AS one"
+                ))
+                .execute(&mut *tx)
+                .await?;
+                tx.rollback().await?;
             }
         }
         Ok(())
     }
 }
 
-/// The size of [`EventLog::probe_write`]'s write: room for many commands.
-pub const PROBE_BYTES: usize = 256 * 1024;
+/// [`EventLog::probe_write`] on SQLite.
+async fn probe_sqlite(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    sqlx::query("UPDATE event_log_head SET last_hash = last_hash || '.' WHERE id = 1")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE event_log_head SET last_hash = substr(last_hash, 1, length(last_hash) - 1) \
+         WHERE id = 1",
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
 
 fn persistence_error(error: StoreError) -> PersistenceError {
     match error {

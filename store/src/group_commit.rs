@@ -290,9 +290,11 @@ impl GroupCommit {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             let connection = match kept.take() {
                 Some(connection) => connection,
-                None => crate::database::open_sqlite_file(&path, false)?,
+                None => crate::database::open_sqlite_file(&path, false)
+                    .map_err(|error| error.in_sqlite_file(&path))?,
             };
-            let written = write_sqlite_native(&connection, &commands)?;
+            let written = write_sqlite_native(&connection, &commands)
+                .map_err(|error| error.in_sqlite_file(&path))?;
             *kept = Some(connection);
             Ok(written)
         })

@@ -1,6 +1,7 @@
 //! Fresh databases for tests: a temporary SQLite file always, and a new PostgreSQL
 //! database when `SABLIER_TEST_POSTGRES_URL` names a server (`.ci/run` sets it). Under CI
-//! (`CI` set) a missing PostgreSQL is a failure, never a silent skip.
+//! (`CI` set) a missing PostgreSQL is a failure, never a silent skip. Tests that fill a
+//! disk (they mount one, so need root) run when `SABLIER_TEST_FULL_DISK` is `1`, likewise.
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +13,10 @@ use crate::database::Database;
 /// The variable that turns the PostgreSQL tests on: a server URL without a database name,
 /// e.g. `postgres://postgres@127.0.0.1:5432`.
 pub const POSTGRES_URL_VARIABLE: &str = "SABLIER_TEST_POSTGRES_URL";
+
+/// The variable that turns on the tests that fill a filesystem: `1` where the tests may
+/// mount a small tmpfs (as root) and give PostgreSQL a tablespace on it.
+pub const FULL_DISK_VARIABLE: &str = "SABLIER_TEST_FULL_DISK";
 
 /// A database that exists for one test. SQLite files live in a temporary directory removed
 /// on drop; PostgreSQL databases are dropped on [`TestDatabase::cleanup`].
@@ -40,35 +45,11 @@ impl TestDatabase {
         }
     }
 
-    /// A new, migrated PostgreSQL database, or `None` when PostgreSQL tests are off.
-    /// Panics under CI when they are off.
-    pub async fn postgres() -> Option<Self> {
-        let server_url = postgres_server_url()?;
-        let name = format!("sablier_test_{}", Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&format!("{server_url}/postgres"))
-            .await
-            .expect("PostgreSQL is reachable at SABLIER_TEST_POSTGRES_URL");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .expect("a fresh PostgreSQL database");
-        let url = format!("{server_url}/{name}");
-        let database = Database::connect_and_migrate(&url)
-            .await
-            .expect("migrations run");
-        Some(Self {
-            url,
-            database,
-            server_url: Some(server_url),
-            name: Some(name),
-            _directory: None,
-        })
-    }
-
-    /// A new, migrated SQLite database in `directory`, which the caller owns (a small
-    /// filesystem of its own, say).
+    /// A fresh, migrated SQLite database in the existing `directory` (a filesystem a test
+    /// set up), left there when dropped.
     pub async fn sqlite_in(directory: &Path) -> Self {
-        let url = format!("sqlite://{}", directory.join("sablier.db").display());
+        let path: PathBuf = directory.join("sablier.db");
+        let url = format!("sqlite://{}", path.display());
         let database = Database::connect_and_migrate(&url)
             .await
             .expect("a fresh SQLite database");
@@ -81,18 +62,27 @@ impl TestDatabase {
         }
     }
 
-    /// A new, migrated PostgreSQL database whose tables live in `tablespace`; `None` when
-    /// PostgreSQL tests are off (panics under CI).
+    /// A new, migrated PostgreSQL database, or `None` when PostgreSQL tests are off.
+    /// Panics under CI when they are off.
+    pub async fn postgres() -> Option<Self> {
+        Self::postgres_with("").await
+    }
+
+    /// The same, its tables in the existing `tablespace`.
     pub async fn postgres_in_tablespace(tablespace: &str) -> Option<Self> {
+        Self::postgres_with(&format!(" TABLESPACE {tablespace}")).await
+    }
+
+    async fn postgres_with(create_options: &str) -> Option<Self> {
         let server_url = postgres_server_url()?;
         let name = format!("sablier_test_{}", Uuid::new_v4().simple());
         let mut admin = sqlx::PgConnection::connect(&format!("{server_url}/postgres"))
             .await
             .expect("PostgreSQL is reachable at SABLIER_TEST_POSTGRES_URL");
-        sqlx::query(&format!("CREATE DATABASE {name} TABLESPACE {tablespace}"))
+        sqlx::query(&format!("CREATE DATABASE {name}{create_options}"))
             .execute(&mut admin)
             .await
-            .expect("a fresh PostgreSQL database in the tablespace");
+            .expect("a fresh PostgreSQL database");
         let url = format!("{server_url}/{name}");
         let database = Database::connect_and_migrate(&url)
             .await
@@ -201,4 +191,15 @@ pub fn postgres_server_url() -> Option<String> {
             None
         }
     }
+}
+
+/// Whether the tests that fill a filesystem may run here ([`FULL_DISK_VARIABLE`] is `1`).
+/// Under CI they must.
+pub fn full_disk_tests_enabled() -> bool {
+    let enabled = std::env::var(FULL_DISK_VARIABLE).is_ok_and(|value| value.trim() == "1");
+    assert!(
+        enabled || std::env::var_os("CI").is_none(),
+        "CI is set but {FULL_DISK_VARIABLE} is not 1: the full-disk tests must run in CI"
+    );
+    enabled
 }

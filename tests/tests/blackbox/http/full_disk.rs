@@ -1,285 +1,390 @@
-//! Issue 20: a full disk is said, not hidden. The database is put on a filesystem of its
-//! own (a small tmpfs; for PostgreSQL, a tablespace on it), which the test fills for real:
-//! commands are refused with 503 `storage-full` and `Retry-After` (never an opaque 500),
-//! `/readyz` says not ready until a write succeeds again, nothing acknowledged is lost,
-//! and writes resume once space is freed.
+//! Issue 20: a full disk is said, not hidden. The database's filesystem is filled for real
+//! (a small tmpfs, written until `ENOSPC`): a command answers 503 `storage-full` with
+//! `Retry-After`, `/readyz` says so, reads go on, nothing acknowledged is lost, and once
+//! space is freed the same command succeeds and the server is ready again.
 //!
-//! Mounting needs root, so these tests run only with `SABLIER_TEST_FULL_DISK=1` (which
-//! `.ci/run` sets); without it they are skipped, except under `CI`, where that is a
-//! failure.
+//! These tests mount filesystems, so they run as root and only when
+//! `SABLIER_TEST_FULL_DISK=1` (`sablier_store::testing::full_disk_tests_enabled`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use sablier_store::testing::{TestDatabase, postgres_server_url};
+use sablier_store::testing::{TestDatabase, full_disk_tests_enabled, postgres_server_url};
+use sablier_store::{EventLog, FeedFilter};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use super::app::{Answer, TestApp};
 
-const VARIABLE: &str = "SABLIER_TEST_FULL_DISK";
+/// Commands tried on a full disk before one must be refused: PostgreSQL takes rows while
+/// the pages its tables already have hold them.
+const COMMANDS_UNTIL_REFUSED: usize = 2_000;
 
-/// Whether the full-disk tests run here.
-fn enabled() -> bool {
-    if std::env::var(VARIABLE).is_ok_and(|value| value == "1") {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI is set but {VARIABLE} is not: the full-disk tests must run in CI"
-    );
-    eprintln!("skipped: set {VARIABLE}=1 to fill a filesystem (needs root to mount a tmpfs)");
-    false
-}
-
-/// A small tmpfs of the test's own, unmounted when dropped.
-struct SmallDisk {
+/// A tmpfs of `size` mounted on a new temporary directory, unmounted on drop (lazily if
+/// something still holds a file open on it, after a failed test).
+struct Tmpfs {
     directory: tempfile::TempDir,
 }
 
-impl SmallDisk {
-    fn mount(megabytes: u32) -> Self {
-        let directory = tempfile::tempdir().expect("a mount point");
-        run(Command::new("mount")
+impl Tmpfs {
+    /// `options` are added to the mount options (an owner, say).
+    fn mount(size: &str, options: &str) -> Self {
+        let directory = tempfile::tempdir().expect("a temporary directory");
+        let mounted = Command::new("mount")
             .args([
                 "-t",
                 "tmpfs",
                 "-o",
-                &format!("size={megabytes}m,mode=0777"),
+                &format!("size={size}{options}"),
                 "tmpfs",
             ])
-            .arg(directory.path()));
+            .arg(directory.path())
+            .output()
+            .expect("mount runs");
+        assert!(
+            mounted.status.success(),
+            "cannot mount a tmpfs (the full-disk tests need root): {}",
+            String::from_utf8_lossy(&mounted.stderr)
+        );
         Self { directory }
     }
 
     fn path(&self) -> &Path {
         self.directory.path()
     }
-
-    /// Writes a file until the filesystem refuses another byte; returns it.
-    fn fill(&self) -> PathBuf {
-        let path = self.path().join("filler");
-        let mut filler = std::fs::File::create(&path).expect("a filler file");
-        for chunk in [1 << 16, 1 << 12, 1 << 9, 1] {
-            let bytes = vec![0_u8; chunk];
-            loop {
-                match filler.write_all(&bytes).and_then(|()| filler.sync_all()) {
-                    Ok(()) => {}
-                    Err(error) if error.raw_os_error() == Some(28) => break,
-                    Err(error) => panic!("filling {}: {error}", path.display()),
-                }
-            }
-        }
-        path
-    }
 }
 
-impl Drop for SmallDisk {
+impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(self.path()).status();
+        let unmounted = Command::new("umount").arg(self.path()).status();
+        if !unmounted.is_ok_and(|status| status.success()) {
+            let _ = Command::new("umount").arg("-l").arg(self.path()).status();
+        }
     }
 }
 
-fn run(command: &mut Command) {
-    let output = command.output().expect("the command runs");
-    assert!(
-        output.status.success(),
-        "{command:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+/// A file written until its filesystem is full.
+struct Filler {
+    path: PathBuf,
 }
 
-async fn open_incident(app: &TestApp, customer: &str, contract: &str) -> Answer {
-    app.post(
-        "/v1/incidents",
-        customer,
-        json!({"contract_id": contract, "title": "VM down", "description": "The VM does not answer.", "priority": "P2"}),
-    )
-    .await
-}
-
-/// The scenario on a database whose files live on `disk`.
-async fn a_full_disk_is_said_and_writes_resume(app: TestApp, disk: &SmallDisk) -> TestApp {
-    let backend = app.backend();
-    let contract = app.contract("OCB0000931", "Gold", "paul.durand").await;
-    let customer = app.token("paul.durand", "customer").await;
-    let mut acknowledged: Vec<String> = Vec::new();
-    let first = open_incident(&app, &customer, &contract).await.expect(201);
-    acknowledged.push(first["id"].as_str().unwrap().to_owned());
-
-    let filler = disk.fill();
-    // A command may still fit in room the database's files already hold; then the first
-    // that needs more is refused as storage-full, never with an opaque 500.
-    let mut refused = None;
-    for _ in 0..2_000 {
-        let answer = open_incident(&app, &customer, &contract).await;
-        match answer.status.as_u16() {
-            201 => acknowledged.push(answer.body["id"].as_str().unwrap().to_owned()),
-            _ => {
-                refused = Some(answer);
-                break;
+impl Filler {
+    fn fill(directory: &Path) -> Self {
+        let path = directory.join("filler");
+        let mut file = std::fs::File::create(&path).expect("the filler file");
+        let chunk = vec![0x5a_u8; 1 << 20];
+        loop {
+            match file.write_all(&chunk) {
+                Ok(()) => {}
+                Err(error) if error.raw_os_error() == Some(28) => break,
+                Err(error) => panic!("writing the filler failed otherwise: {error}"),
             }
         }
+        // Whatever a smaller write still finds.
+        while file.write(&[0x5a]).is_ok_and(|written| written == 1) {}
+        Self { path }
     }
-    let refused = refused.unwrap_or_else(|| panic!("{backend}: the disk never filled"));
-    assert!(
-        refused.headers.get("retry-after").is_some(),
-        "{backend}: {refused:?}"
-    );
-    let problem = refused.problem(503);
-    assert!(
-        problem["type"].as_str().unwrap().ends_with("/storage-full"),
-        "{backend}: {problem:#}"
-    );
-    let ready = app
-        .send(reqwest::Method::GET, "/readyz", None, None)
-        .await
-        .problem(503);
-    assert!(
-        ready["type"].as_str().unwrap().ends_with("/storage-full"),
-        "{backend}: {ready:#}"
-    );
-    // Still full: still not ready, and commands still refused the same way.
-    let again = open_incident(&app, &customer, &contract).await.problem(503);
-    assert_eq!(again["type"], problem["type"], "{backend}: {again:#}");
-    app.send(reqwest::Method::GET, "/readyz", None, None)
-        .await
-        .problem(503);
 
-    std::fs::remove_file(&filler).expect("the filler is removed");
-    let mut ready = Value::Null;
-    for _ in 0..100 {
-        let answer = app.send(reqwest::Method::GET, "/readyz", None, None).await;
-        if answer.status == 200 {
-            ready = answer.body;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    fn free(self) {
+        std::fs::remove_file(&self.path).expect("the filler is removed");
     }
-    assert_eq!(
-        ready["status"], "ready",
-        "{backend}: not ready once space returned"
-    );
-    let resumed = open_incident(&app, &customer, &contract).await.expect(201);
-    acknowledged.push(resumed["id"].as_str().unwrap().to_owned());
-
-    // Nothing acknowledged was lost, and the log is whole.
-    for id in &acknowledged {
-        app.get(&format!("/v1/incidents/{id}"), &customer)
-            .await
-            .expect(200);
-    }
-    let verify = Command::new(crate::cli::binary("sablier-replay"))
-        .arg("verify")
-        .env("DATABASE_URL", &app.db.url)
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("verify runs");
-    assert_eq!(
-        verify.status.code(),
-        Some(0),
-        "{backend}: {}",
-        String::from_utf8_lossy(&verify.stdout)
-    );
-    app
 }
 
-#[tokio::test]
-async fn issue_20_a_full_disk_under_sqlite_answers_storage_full_until_space_returns() {
-    if !enabled() {
-        return;
-    }
-    let disk = SmallDisk::mount(8);
-    let app = TestApp::spawn(TestDatabase::sqlite_in(disk.path()).await).await;
-    let app = a_full_disk_is_said_and_writes_resume(app, &disk).await;
-    app.stop().await;
-}
-
-/// A tablespace on a [`SmallDisk`] of its own. Dropped (even after a failed assertion),
-/// it drops the database in it, then itself, and only then unmounts the disk: PostgreSQL
-/// must never keep files on a filesystem that is gone. When it cannot drop them, it leaves
-/// the disk mounted.
+/// A PostgreSQL tablespace on its own tmpfs. On drop, the databases in it and the
+/// tablespace are dropped, then the tmpfs unmounted; if they could not be dropped, the tmpfs
+/// stays mounted: the server may still hold pages of those databases to write, and taking
+/// their files away would fail its checkpoints from then on.
 struct Tablespace {
+    server_url: String,
     name: String,
-    server: String,
-    database: Option<String>,
-    disk: Option<SmallDisk>,
+    disk: Option<Tmpfs>,
 }
 
 impl Tablespace {
-    fn create(server: String) -> Self {
-        let disk = SmallDisk::mount(48);
-        let location = disk.path().join("tablespace");
-        std::fs::create_dir(&location).unwrap();
-        run(Command::new("chown")
-            .arg("postgres:postgres")
-            .arg(&location));
-        let name = format!("sablier_full_{}", std::process::id());
-        let tablespace = Self {
-            name,
-            server,
-            database: None,
-            disk: Some(disk),
+    fn create(server_url: &str, size: &str) -> Self {
+        let owner = |field: &str| {
+            let output = Command::new("id")
+                .args([field, "postgres"])
+                .output()
+                .expect("id runs");
+            assert!(output.status.success(), "a user postgres");
+            String::from_utf8_lossy(&output.stdout).trim().to_owned()
         };
-        tablespace
-            .psql(&format!(
-                "CREATE TABLESPACE {} LOCATION '{}'",
-                tablespace.name,
-                location.display()
-            ))
-            .expect("the tablespace is created");
-        tablespace
+        let disk = Tmpfs::mount(
+            size,
+            &format!(",mode=0700,uid={},gid={}", owner("-u"), owner("-g")),
+        );
+        let name = format!("sablier_full_{}", Uuid::new_v4().simple());
+        psql(
+            server_url,
+            &format!(
+                "CREATE TABLESPACE {name} LOCATION '{}'",
+                disk.path().display()
+            ),
+        )
+        .expect("the tablespace is created");
+        Self {
+            server_url: server_url.to_owned(),
+            name,
+            disk: Some(disk),
+        }
     }
 
-    fn psql(&self, sql: &str) -> Result<(), String> {
-        let output = Command::new("psql")
-            .args(["-q", "-v", "ON_ERROR_STOP=1", "-d"])
-            .arg(format!("{}/postgres", self.server))
-            .args(["-c", sql])
-            .output()
-            .map_err(|error| error.to_string())?;
-        if output.status.success() {
-            Ok(())
-        } else {
-            Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    fn path(&self) -> &Path {
+        self.disk.as_ref().expect("mounted").path()
+    }
+
+    fn drop_all(&self) -> Result<(), String> {
+        let databases = psql(
+            &self.server_url,
+            &format!(
+                "SELECT datname FROM pg_database WHERE dattablespace = \
+                 (SELECT oid FROM pg_tablespace WHERE spcname = '{}')",
+                self.name
+            ),
+        )?;
+        for database in databases.lines().filter(|line| !line.is_empty()) {
+            psql(
+                &self.server_url,
+                &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
+            )?;
         }
+        psql(
+            &self.server_url,
+            &format!("DROP TABLESPACE IF EXISTS {}", self.name),
+        )
+        .map(drop)
     }
 }
 
 impl Drop for Tablespace {
     fn drop(&mut self) {
-        let dropped = self
-            .database
-            .iter()
-            .map(|database| self.psql(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")))
-            .chain([self.psql(&format!("DROP TABLESPACE IF EXISTS {}", self.name))])
-            .collect::<Result<Vec<()>, String>>();
-        if let Err(error) = dropped {
+        if let Err(error) = self.drop_all() {
+            let disk = self.disk.take().expect("mounted");
             eprintln!(
-                "the tablespace {} stays, and its disk mounted: {error}",
-                self.name
+                "tablespace {} left on {} (still mounted): {error}",
+                self.name,
+                disk.path().display()
             );
-            std::mem::forget(self.disk.take());
+            std::mem::forget(disk);
         }
     }
 }
 
-#[tokio::test]
-async fn issue_20_a_full_disk_under_postgresql_answers_storage_full_until_space_returns() {
-    if !enabled() {
+/// Runs one statement on the server's `postgres` database; its rows, one a line.
+fn psql(server_url: &str, statement: &str) -> Result<String, String> {
+    let output = Command::new("psql")
+        .args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d"])
+        .arg(format!("{server_url}/postgres"))
+        .args(["-c", statement])
+        .output()
+        .map_err(|error| format!("psql does not run: {error}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "psql failed on {statement}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+async fn create_contract(app: &TestApp, contract_id: &str) -> Answer {
+    app.send(
+        reqwest::Method::POST,
+        "/v1/contracts",
+        Some(&app.admin),
+        Some(&json!({
+            "contract_id": contract_id,
+            "name": format!("SI_{contract_id}"),
+            "offer": "Flexible Computing Advanced",
+            "company": "ACME SA",
+            "tier": "Silver",
+            "referent": {
+                "login": format!("ref.{}", contract_id.to_lowercase()),
+                "email": format!("ref.{}@acme.example", contract_id.to_lowercase()),
+                "first_name": "Jean",
+                "last_name": "Dupont"
+            }
+        })),
+    )
+    .await
+}
+
+/// The positions a command's answer acknowledged.
+fn positions(body: &Value) -> Vec<i64> {
+    body["events"]
+        .as_array()
+        .expect("the events written")
+        .iter()
+        .map(|event| event["position"].as_i64().expect("a position"))
+        .collect()
+}
+
+#[track_caller]
+fn assert_storage_full(answer: Answer, what: &str) {
+    let retry_after = answer
+        .headers
+        .get("retry-after")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    let body = answer.problem(503);
+    assert!(
+        body["type"]
+            .as_str()
+            .is_some_and(|kind| kind.ends_with("storage-full")),
+        "{what}: a storage-full problem, got {body:#}"
+    );
+    assert!(
+        retry_after.is_some_and(|seconds| seconds > 0),
+        "{what}: a Retry-After in seconds"
+    );
+}
+
+/// Waits until `/readyz` reports every view at `position` (30 s at most).
+async fn views_reach(app: &TestApp, position: i64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ready = app.get("/readyz", &app.admin).await.expect(200);
+        if ready["views_reached"] == position {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{}: the views did not reach position {position}: {ready:#}",
+            app.backend()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The scenario on `app`, whose database lives on `disk` alone.
+async fn a_full_disk_is_said_then_gotten_over(app: TestApp, disk: &Path) -> TestApp {
+    let backend = app.backend();
+    let mut acknowledged: Vec<(String, i64)> = Vec::new();
+    for contract_id in ["OCB0002001", "OCB0002002"] {
+        let body = create_contract(&app, contract_id).await.expect(201);
+        acknowledged.extend(
+            positions(&body)
+                .into_iter()
+                .map(|p| (contract_id.to_owned(), p)),
+        );
+    }
+    views_reach(&app, app.log_head().await).await;
+
+    let filler = Filler::fill(disk);
+
+    // Commands are taken while the database's files still hold them, then refused.
+    let mut refused = None;
+    for number in 0..COMMANDS_UNTIL_REFUSED {
+        let contract_id = format!("OCB{:07}", 2_100 + number);
+        let answer = create_contract(&app, &contract_id).await;
+        if answer.status.as_u16() == 201 {
+            acknowledged.extend(
+                positions(&answer.body)
+                    .into_iter()
+                    .map(|p| (contract_id.clone(), p)),
+            );
+            continue;
+        }
+        assert_storage_full(answer, &format!("{backend}: the command on a full disk"));
+        refused = Some(contract_id);
+        break;
+    }
+    let refused = refused.unwrap_or_else(|| {
+        panic!("{backend}: {COMMANDS_UNTIL_REFUSED} commands taken on a full disk")
+    });
+
+    // Refused again while the disk stays full; the server says it is not ready.
+    assert_storage_full(
+        create_contract(&app, &refused).await,
+        &format!("{backend}: the same command again"),
+    );
+    assert_storage_full(
+        app.get("/readyz", &app.admin).await,
+        &format!("{backend}: /readyz on a full disk"),
+    );
+    assert_storage_full(
+        app.get("/readyz", &app.admin).await,
+        &format!("{backend}: /readyz asked again"),
+    );
+    // Reads go on.
+    let read = app
+        .get("/v1/contracts/OCB0002001", &app.admin)
+        .await
+        .expect(200);
+    assert_eq!(read["contract_id"], "OCB0002001", "{backend}: {read:#}");
+
+    filler.free();
+
+    let ready = app.get("/readyz", &app.admin).await.expect(200);
+    assert_eq!(ready["status"], "ready", "{backend}: {ready:#}");
+    let body = create_contract(&app, &refused).await.expect(201);
+    acknowledged.extend(positions(&body).into_iter().map(|p| (refused.clone(), p)));
+
+    // Everything acknowledged is in the log, where it was acknowledged, and nothing else.
+    let log = EventLog::new(app.db.database.clone())
+        .read_after(0, &FeedFilter::all(), 1_000_000)
+        .await
+        .expect("the log reads");
+    let head = log.last().map_or(0, |event| event.position);
+    for (contract_id, position) in &acknowledged {
+        let event = log
+            .iter()
+            .find(|event| event.position == *position)
+            .unwrap_or_else(|| panic!("{backend}: acknowledged position {position} is lost"));
+        assert_eq!(
+            &event.aggregate_id, contract_id,
+            "{backend}: position {position}"
+        );
+    }
+    assert_eq!(
+        head,
+        acknowledged
+            .iter()
+            .map(|(_, position)| *position)
+            .max()
+            .unwrap(),
+        "{backend}: events written but not acknowledged"
+    );
+
+    // The views catch up with the log by themselves.
+    views_reach(&app, head).await;
+    let read = app
+        .get(&format!("/v1/contracts/{refused}"), &app.admin)
+        .await
+        .expect(200);
+    assert_eq!(read["contract_id"], refused.as_str(), "{backend}: {read:#}");
+    app
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_20_a_full_disk_under_sqlite_answers_503_storage_full_and_recovers_when_space_returns()
+ {
+    if !full_disk_tests_enabled() {
         return;
     }
-    let Some(server) = postgres_server_url() else {
+    let disk = Tmpfs::mount("16m", "");
+    let app = TestApp::spawn(TestDatabase::sqlite_in(disk.path()).await).await;
+    let app = a_full_disk_is_said_then_gotten_over(app, disk.path()).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_20_a_full_disk_under_postgresql_answers_503_storage_full_and_recovers_when_space_returns()
+ {
+    if !full_disk_tests_enabled() {
+        return;
+    }
+    let Some(server_url) = postgres_server_url() else {
         return;
     };
-    let mut tablespace = Tablespace::create(server);
-    let database = TestDatabase::postgres_in_tablespace(&tablespace.name)
+    let tablespace = Tablespace::create(&server_url, "48m");
+    let db = TestDatabase::postgres_in_tablespace(&tablespace.name)
         .await
-        .unwrap();
-    tablespace.database = database.url.rsplit('/').next().map(str::to_owned);
-    let app = TestApp::spawn(database).await;
-    let disk = tablespace.disk.as_ref().unwrap();
-    let app = a_full_disk_is_said_and_writes_resume(app, disk).await;
+        .expect("PostgreSQL tests are on");
+    let app = TestApp::spawn(db).await;
+    let app = a_full_disk_is_said_then_gotten_over(app, tablespace.path()).await;
     app.stop().await;
 }

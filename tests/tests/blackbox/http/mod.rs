@@ -1,8 +1,8 @@
 //! The HTTP API, driven from outside: one scenario per DOMAIN.md section, the
 //! authorization matrix, bad input on every command route, the edges (idempotency,
 //! limits, unknown routes, tokens), what reaches the server before its caller is known
-//! (admission), attachments across an upgrade, and the recovery of quotes written before
-//! amounts were bounded.
+//! (admission), attachments across an upgrade, the recovery of quotes written before
+//! amounts were bounded, and a full disk.
 
 mod admission;
 mod any_input;
