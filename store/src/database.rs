@@ -73,9 +73,7 @@ pub fn open_sqlite_file(
 /// SQLite itself; sqlx still counts the transaction open, the `ROLLBACK` it sends on drop
 /// fails, and every later `BEGIN` on that connection would be refused. Such a connection
 /// is closed instead (the ping first lets the `ROLLBACK` queued on drop run).
-async fn outside_transaction(
-    connection: &mut sqlx::SqliteConnection,
-) -> Result<bool, sqlx::Error> {
+async fn outside_transaction(connection: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
     use sqlx::{Connection, TransactionManager};
     connection.ping().await?;
     Ok(

@@ -116,7 +116,9 @@ impl StoreError {
 /// Whether the filesystem holding `path` has (nearly) no space left for a writer that is
 /// not privileged.
 fn filesystem_full(path: &std::path::Path) -> bool {
-    let directory = path.parent().filter(|parent| !parent.as_os_str().is_empty());
+    let directory = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty());
     match rustix::fs::statvfs(directory.unwrap_or(std::path::Path::new("."))) {
         Ok(stats) => stats.f_bavail.saturating_mul(stats.f_frsize) < NEARLY_FULL_BYTES,
         Err(_) => false,

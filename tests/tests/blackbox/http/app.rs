@@ -76,11 +76,19 @@ impl TestApp {
             Some(first) => first.secret.clone(),
             // A database written before (an upgrade test's): an administrator's token of
             // its own, as `sablier token create` would issue it.
-            None => sablier_store::access::Tokens::new(db.database.clone())
-                .issue("test.admin", "admin", "test admin", "test", chrono::Utc::now())
-                .await
-                .expect("an admin token")
-                .secret,
+            None => {
+                sablier_store::access::Tokens::new(db.database.clone())
+                    .issue(
+                        "test.admin",
+                        "admin",
+                        "test admin",
+                        "test",
+                        chrono::Utc::now(),
+                    )
+                    .await
+                    .expect("an admin token")
+                    .secret
+            }
         };
         Self {
             base: format!("http://{}", server.address),

@@ -33,7 +33,13 @@ impl Tmpfs {
     fn mount(size: &str, options: &str) -> Self {
         let directory = tempfile::tempdir().expect("a temporary directory");
         let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}{options}"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size}{options}"),
+                "tmpfs",
+            ])
             .arg(directory.path())
             .output()
             .expect("mount runs");
@@ -113,7 +119,10 @@ impl Tablespace {
         let name = format!("sablier_full_{}", Uuid::new_v4().simple());
         psql(
             server_url,
-            &format!("CREATE TABLESPACE {name} LOCATION '{}'", disk.path().display()),
+            &format!(
+                "CREATE TABLESPACE {name} LOCATION '{}'",
+                disk.path().display()
+            ),
         )
         .expect("the tablespace is created");
         Self {
@@ -256,7 +265,11 @@ async fn a_full_disk_is_said_then_gotten_over(app: TestApp, disk: &Path) -> Test
     let mut acknowledged: Vec<(String, i64)> = Vec::new();
     for contract_id in ["OCB0002001", "OCB0002002"] {
         let body = create_contract(&app, contract_id).await.expect(201);
-        acknowledged.extend(positions(&body).into_iter().map(|p| (contract_id.to_owned(), p)));
+        acknowledged.extend(
+            positions(&body)
+                .into_iter()
+                .map(|p| (contract_id.to_owned(), p)),
+        );
     }
     views_reach(&app, app.log_head().await).await;
 
@@ -268,7 +281,11 @@ async fn a_full_disk_is_said_then_gotten_over(app: TestApp, disk: &Path) -> Test
         let contract_id = format!("OCB{:07}", 2_100 + number);
         let answer = create_contract(&app, &contract_id).await;
         if answer.status.as_u16() == 201 {
-            acknowledged.extend(positions(&answer.body).into_iter().map(|p| (contract_id.clone(), p)));
+            acknowledged.extend(
+                positions(&answer.body)
+                    .into_iter()
+                    .map(|p| (contract_id.clone(), p)),
+            );
             continue;
         }
         assert_storage_full(answer, &format!("{backend}: the command on a full disk"));
@@ -293,7 +310,10 @@ async fn a_full_disk_is_said_then_gotten_over(app: TestApp, disk: &Path) -> Test
         &format!("{backend}: /readyz asked again"),
     );
     // Reads go on.
-    let read = app.get("/v1/contracts/OCB0002001", &app.admin).await.expect(200);
+    let read = app
+        .get("/v1/contracts/OCB0002001", &app.admin)
+        .await
+        .expect(200);
     assert_eq!(read["contract_id"], "OCB0002001", "{backend}: {read:#}");
 
     filler.free();
@@ -314,17 +334,27 @@ async fn a_full_disk_is_said_then_gotten_over(app: TestApp, disk: &Path) -> Test
             .iter()
             .find(|event| event.position == *position)
             .unwrap_or_else(|| panic!("{backend}: acknowledged position {position} is lost"));
-        assert_eq!(&event.aggregate_id, contract_id, "{backend}: position {position}");
+        assert_eq!(
+            &event.aggregate_id, contract_id,
+            "{backend}: position {position}"
+        );
     }
     assert_eq!(
         head,
-        acknowledged.iter().map(|(_, position)| *position).max().unwrap(),
+        acknowledged
+            .iter()
+            .map(|(_, position)| *position)
+            .max()
+            .unwrap(),
         "{backend}: events written but not acknowledged"
     );
 
     // The views catch up with the log by themselves.
     views_reach(&app, head).await;
-    let read = app.get(&format!("/v1/contracts/{refused}"), &app.admin).await.expect(200);
+    let read = app
+        .get(&format!("/v1/contracts/{refused}"), &app.admin)
+        .await
+        .expect(200);
     assert_eq!(read["contract_id"], refused.as_str(), "{backend}: {read:#}");
     app
 }
