@@ -1,6 +1,6 @@
 //! The ports through which a command handler learns facts another aggregate or the
 //! configuration owns. Declared here, implemented by `sablier-store` (and by in-memory
-//! fakes in [`crate::testing`]). One [`Services`] value serves every aggregate.
+//! fakes in `testing` (the `testing` feature)). One [`Services`] value serves every aggregate.
 
 use std::sync::Arc;
 

@@ -39,7 +39,7 @@
 //!   `amount_cents`. A cancelled order never completes, so it never has a line.
 //! - An amount above `Cents::MAX` (a quote written before amounts were bounded) is not
 //!   billed and never stops the view: its line keeps no amount, only the amount as
-//!   written ([`LineAmount::Refused`]), until an administrator's quote correction
+//!   written (`LineAmount::Refused`), until an administrator's quote correction
 //!   (`OrderQuoteCorrected`, `ChangeQuoteCorrected`) gives it the corrected one. A
 //!   correction applies to the line whenever it comes, after completion included; a
 //!   change billed its catalogue price is not billed its quote, so a correction leaves
