@@ -8,7 +8,7 @@
 //! in-process mutex so SQLite writers queue instead of polling). Positions are taken from
 //! that row, so they are dense and a rolled-back append leaves no gap. Commands appended
 //! together share one transaction ([`crate::group_commit`]); on PostgreSQL the row is
-//! held until the commit, not through the WAL flush ([`crate::wal`]).
+//! held until the commit, not through the WAL flush (`wal`).
 
 use std::sync::Arc;
 

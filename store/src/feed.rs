@@ -211,7 +211,7 @@ impl EventLog {
 }
 
 /// The events of `rows`, once durable: PostgreSQL appends are visible before their WAL
-/// flush ([`crate::wal`]), and a reader must not see what a crash could undo.
+/// flush (`wal`), and a reader must not see what a crash could undo.
 async fn durable_events(
     pool: &sqlx::PgPool,
     rows: Vec<sqlx::postgres::PgRow>,
