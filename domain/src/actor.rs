@@ -87,8 +87,15 @@ impl fmt::Display for ActorRole {
     }
 }
 
+/// A text that names no actor role.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown actor role '{value}'")]
+pub struct UnknownRole {
+    pub value: String,
+}
+
 impl FromStr for ActorRole {
-    type Err = String;
+    type Err = UnknownRole;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         [
@@ -100,7 +107,9 @@ impl FromStr for ActorRole {
         ]
         .into_iter()
         .find(|role| role.as_str() == value)
-        .ok_or_else(|| format!("unknown actor role '{value}'"))
+        .ok_or_else(|| UnknownRole {
+            value: value.to_owned(),
+        })
     }
 }
 

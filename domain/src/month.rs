@@ -89,11 +89,20 @@ impl fmt::Display for YearMonth {
     }
 }
 
+/// A text that is not a month `YYYY-MM`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("'{value}' is not a month (expected YYYY-MM)")]
+pub struct NotAMonth {
+    pub value: String,
+}
+
 impl FromStr for YearMonth {
-    type Err = String;
+    type Err = NotAMonth;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("'{value}' is not a month (expected YYYY-MM)");
+        let bad = || NotAMonth {
+            value: value.to_owned(),
+        };
         let (year, month) = value.split_once('-').ok_or_else(bad)?;
         if year.len() != 4 || month.len() != 2 {
             return Err(bad());
@@ -110,10 +119,10 @@ impl FromStr for YearMonth {
 /// keeps the aggregates and views that hold them going. Input from outside goes through
 /// the strict [`FromStr`].
 impl TryFrom<String> for YearMonth {
-    type Error = String;
+    type Error = NotAMonth;
 
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        value.parse().or_else(|strict: String| {
+        value.parse().or_else(|strict: NotAMonth| {
             let (year, month) = value.rsplit_once('-').ok_or_else(|| strict.clone())?;
             let unpadded = year.len() > 4 || year.starts_with('-');
             match (unpadded, year.parse::<i32>(), month.parse::<u32>()) {
@@ -187,7 +196,7 @@ mod tests {
     #[test]
     fn bad_months_are_named() {
         assert_eq!(
-            "2026-13".parse::<YearMonth>().unwrap_err(),
+            "2026-13".parse::<YearMonth>().unwrap_err().to_string(),
             "'2026-13' is not a month (expected YYYY-MM)"
         );
         assert!("26-01".parse::<YearMonth>().is_err());

@@ -7,8 +7,9 @@ use axum::http::StatusCode;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use sablier_domain::contract::{
-    ContractCommand, DeclareUser, DeclaredUser, Offer, Section, SectionRoles,
+    ContractCommand, DeclareUser, DeclaredUser, Offer, Section, SectionRoles, UnknownOffer,
 };
+use sablier_domain::month::NotAMonth;
 use sablier_domain::text::{Email, FreeText, Login, Name, Title};
 use sablier_domain::{Authored, ContractId, YearMonth};
 use sablier_projections::billing::Billing;
@@ -86,7 +87,7 @@ pub async fn create(
     let offer: Offer = body
         .offer
         .parse()
-        .map_err(|rule: String| Problem::invalid_field("offer", rule))?;
+        .map_err(|error: UnknownOffer| Problem::invalid_field("offer", error.to_string()))?;
     let time_zone: Tz = match &body.time_zone {
         Some(zone) => zone.parse().map_err(|_| {
             Problem::invalid_field("time_zone", format!("'{zone}' is not an IANA time zone"))
@@ -554,7 +555,7 @@ pub async fn billing(
     let contract = ContractId::parse(&contract_id).map_err(|_| Problem::not_found("contract"))?;
     let month: YearMonth = month
         .parse()
-        .map_err(|rule: String| Problem::invalid_field("month", rule))?;
+        .map_err(|error: NotAMonth| Problem::invalid_field("month", error.to_string()))?;
     state.views_caught_up(&[Billing::NAME]).await?;
     let bill = Billing::month(&state.reader, &contract, month)
         .await?

@@ -14,4 +14,4 @@ pub use aggregate::{Contract, ContractUser};
 pub use command::{ContractCommand, DeclareUser};
 pub use error::ContractError;
 pub use event::{ContractEvent, DeclaredUser};
-pub use rights::{Offer, Section, SectionRole, SectionRoles};
+pub use rights::{Offer, Section, SectionRole, SectionRoles, UnknownOffer};

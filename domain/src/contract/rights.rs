@@ -41,15 +41,24 @@ impl Offer {
     }
 }
 
+/// A text that names none of the offers.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown offer '{value}' (expected Flexible Computing Advanced, Flexible Engine or Cloud Avenue)"
+)]
+pub struct UnknownOffer {
+    pub value: String,
+}
+
 impl FromStr for Offer {
-    type Err = String;
+    type Err = UnknownOffer;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Self::ALL
             .into_iter()
             .find(|offer| offer.as_str().eq_ignore_ascii_case(value.trim()))
-            .ok_or_else(|| {
-                format!("unknown offer '{value}' (expected Flexible Computing Advanced, Flexible Engine or Cloud Avenue)")
+            .ok_or_else(|| UnknownOffer {
+                value: value.to_owned(),
             })
     }
 }
