@@ -31,18 +31,13 @@ pub struct TestDatabase {
 impl TestDatabase {
     pub async fn sqlite() -> Self {
         let directory = tempfile::tempdir().expect("a temporary directory");
-        let path: PathBuf = directory.path().join("sablier.db");
-        let url = format!("sqlite://{}", path.display());
-        let database = Database::connect_and_migrate(&url)
-            .await
-            .expect("a fresh SQLite database");
-        Self {
-            url,
-            database,
-            server_url: None,
-            name: None,
-            _directory: Some(directory),
-        }
+        Self::sqlite_in(directory.path()).await.owning(directory)
+    }
+
+    /// The same database, its directory removed when dropped.
+    fn owning(mut self, directory: tempfile::TempDir) -> Self {
+        self._directory = Some(directory);
+        self
     }
 
     /// A fresh, migrated SQLite database in the existing `directory` (a filesystem a test
@@ -100,19 +95,9 @@ impl TestDatabase {
     /// earlier version, say).
     pub async fn sqlite_copy_of(fixture: &Path) -> Self {
         let directory = tempfile::tempdir().expect("a temporary directory");
-        let path: PathBuf = directory.path().join("sablier.db");
-        std::fs::copy(fixture, &path).expect("the fixture is readable");
-        let url = format!("sqlite://{}", path.display());
-        let database = Database::connect_and_migrate(&url)
-            .await
-            .expect("the copy opens and migrates");
-        Self {
-            url,
-            database,
-            server_url: None,
-            name: None,
-            _directory: Some(directory),
-        }
+        std::fs::copy(fixture, directory.path().join("sablier.db"))
+            .expect("the fixture is readable");
+        Self::sqlite_in(directory.path()).await.owning(directory)
     }
 
     /// A new PostgreSQL database loaded from the plain `pg_dump` file `dump` with `psql`,
