@@ -28,5 +28,5 @@ pub use creating::Creating;
 pub use ids::{ChangeId, ContractId, IncidentId, OrderId};
 pub use money::Cents;
 pub use month::YearMonth;
-pub use services::{PortError, Services};
+pub use services::{Port, PortError, Services};
 pub use text::InvalidField;

@@ -18,10 +18,56 @@ use crate::month::YearMonth;
 use crate::order::ServiceCatalogue;
 use crate::text::{AssetRef, Email, Login, Title};
 
-/// A port could not answer (its storage failed). Retrying the command may succeed.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct PortError(pub String);
+/// A port could not answer: its storage failed, or what it stored no longer reads.
+/// Retrying the command may succeed.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("the {port} port could not answer: {cause}")]
+pub struct PortError {
+    pub port: Port,
+    /// What failed underneath, kept whole for the log.
+    #[source]
+    pub cause: Arc<dyn std::error::Error + Send + Sync>,
+}
+
+impl PortError {
+    pub fn new(port: Port, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self {
+            port,
+            cause: Arc::new(cause),
+        }
+    }
+}
+
+/// Two port errors are the same when the same port failed for the same stated cause.
+impl PartialEq for PortError {
+    fn eq(&self, other: &Self) -> bool {
+        self.port == other.port && self.cause.to_string() == other.cause.to_string()
+    }
+}
+
+impl Eq for PortError {}
+
+/// The ports a command handler reads through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Port {
+    ContractFacts,
+    IdentityDirectory,
+    ChangesOnAsset,
+    SubmittedChanges,
+    OrderReferences,
+}
+
+impl std::fmt::Display for Port {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Port::ContractFacts => "contract facts",
+            Port::IdentityDirectory => "identity directory",
+            Port::ChangesOnAsset => "changes on asset",
+            Port::SubmittedChanges => "submitted changes",
+            Port::OrderReferences => "order references",
+        })
+    }
+}
 
 /// What other aggregates need to know of a contract at one instant.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use sablier_domain::contract::Contract;
 use sablier_domain::order::ServiceCatalogue;
 use sablier_domain::services::{
     ChangesOnAsset, ContractAt, ContractFacts, DomainSettings, IdentityDirectory, OrderReferences,
-    PolicyBook, PortError, SubmittedChanges,
+    PolicyBook, Port, PortError, SubmittedChanges,
 };
 use sablier_domain::text::{AssetRef, Email, Login};
 use sablier_domain::{ChangeId, Clock, ContractId, Services, YearMonth};
@@ -26,8 +26,12 @@ use crate::database::Database;
 use crate::event_log::EventLog;
 use crate::read_set::{self, StreamRead};
 
-fn port_error(error: impl std::fmt::Display) -> PortError {
-    PortError(format!("storage unavailable: {error}"))
+/// Turns what failed under `port` into its [`PortError`].
+fn failed<E>(port: Port) -> impl Fn(E) -> PortError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    move |cause| PortError::new(port, cause)
 }
 
 /// Contracts as their own event streams say they stood at an instant.
@@ -81,7 +85,7 @@ impl LogContractFacts {
             .contracts
             .load_aggregate(id.as_str())
             .await
-            .map_err(port_error)?;
+            .map_err(failed(Port::ContractFacts))?;
         let read = CachedContract {
             contract: Arc::new(context.aggregate),
             sequence: context.current_sequence,
@@ -186,7 +190,7 @@ impl LogIdentities {
                     .await
             }
         };
-        found.map_err(port_error)
+        found.map_err(failed(Port::IdentityDirectory))
     }
 }
 
@@ -194,14 +198,18 @@ impl LogIdentities {
 impl IdentityDirectory for LogIdentities {
     async fn login_for_email(&self, email: &Email) -> Result<Option<Login>, PortError> {
         match self.find("email", email.as_str()).await? {
-            Some((login, _)) => Login::parse(login).map(Some).map_err(port_error),
+            Some((login, _)) => Login::parse(login)
+                .map(Some)
+                .map_err(failed(Port::IdentityDirectory)),
             None => Ok(None),
         }
     }
 
     async fn email_for_login(&self, login: &Login) -> Result<Option<Email>, PortError> {
         match self.find("login", login.as_str()).await? {
-            Some((_, email)) => Email::parse(email).map(Some).map_err(port_error),
+            Some((_, email)) => Email::parse(email)
+                .map(Some)
+                .map_err(failed(Port::IdentityDirectory)),
             None => Ok(None),
         }
     }
@@ -248,8 +256,8 @@ impl OrderReferences for CounterOrderReferences {
                     .await
             }
         };
-        let sequence = sequence.map_err(port_error)?;
-        u32::try_from(sequence).map_err(port_error)
+        let sequence = sequence.map_err(failed(Port::OrderReferences))?;
+        u32::try_from(sequence).map_err(failed(Port::OrderReferences))
     }
 }
 
@@ -297,9 +305,9 @@ impl ChangesOnAsset for LogChangesOnAsset {
                 .await
             }
         };
-        ids.map_err(port_error)?
+        ids.map_err(failed(Port::ChangesOnAsset))?
             .into_iter()
-            .map(|id| ChangeId::parse(id).map_err(port_error))
+            .map(|id| ChangeId::parse(id).map_err(failed(Port::ChangesOnAsset)))
             .collect()
     }
 }
@@ -380,7 +388,8 @@ impl SubmittedChanges for LogSubmittedChanges {
                 .await
             }
         };
-        u32::try_from(count.map_err(port_error)?).map_err(port_error)
+        u32::try_from(count.map_err(failed(Port::SubmittedChanges))?)
+            .map_err(failed(Port::SubmittedChanges))
     }
 }
 

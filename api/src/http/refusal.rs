@@ -7,6 +7,7 @@ use sablier_domain::change::ChangeError;
 use sablier_domain::contract::ContractError;
 use sablier_domain::incident::IncidentError;
 use sablier_domain::order::OrderError;
+use sablier_domain::services::PortError;
 use sablier_store::CommandError;
 
 use crate::http::problem::Problem;
@@ -16,11 +17,19 @@ pub trait Refusal: std::error::Error {
     fn problem(&self) -> Problem;
 }
 
-/// The field a "field: rule" message names, split from its rule.
-fn field_problem(message: &str) -> Problem {
-    match message.split_once(": ") {
-        Some((field, rule)) => Problem::invalid_field(field, rule),
-        None => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "rule-broken", message),
+/// 422: the field the refusal names (as data) breaks the rule its message states.
+fn broken_rule(field: Option<&str>, rule: String) -> Problem {
+    match field {
+        Some(field) => Problem::invalid_field(field, rule),
+        None => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "rule-broken", rule),
+    }
+}
+
+/// The refusal's message led by the field it names, for answers other than 422.
+fn naming_field(field: Option<&str>, message: String) -> String {
+    match field {
+        Some(field) => format!("{field}: {message}"),
+        None => message,
     }
 }
 
@@ -32,8 +41,8 @@ fn wrong_status(message: String) -> Problem {
     Problem::conflict("invalid-transition", message)
 }
 
-fn unavailable(message: String) -> Problem {
-    tracing::warn!(error = %message, "a port the command needs is unavailable");
+fn unavailable(error: &PortError) -> Problem {
+    tracing::warn!(port = %error.port, cause = %error.cause, "a port the command needs is unavailable");
     Problem::unavailable("a service the command needs is unavailable; retry later", 1)
 }
 
@@ -45,14 +54,14 @@ impl Refusal for IncidentError {
             IncidentError::NotPermitted { .. } => not_permitted(message),
             IncidentError::NotFound => Problem::not_found("incident"),
             IncidentError::AlreadyExists => Problem::conflict("already-exists", message),
-            IncidentError::UnknownContract => field_problem(&message),
+            IncidentError::UnknownContract => broken_rule(self.field(), message),
             IncidentError::InvalidTransition { .. } => wrong_status(message),
             IncidentError::ReopenWindowClosed { .. } => {
                 Problem::conflict("reopen-window-closed", message)
             }
-            IncidentError::SamePriority(_) => field_problem(&message),
+            IncidentError::SamePriority(_) => broken_rule(self.field(), message),
             IncidentError::UnknownPolicyVersion(_) => Problem::internal(self),
-            IncidentError::Unavailable(_) => unavailable(message),
+            IncidentError::Unavailable(error) => unavailable(error),
         }
     }
 }
@@ -70,12 +79,12 @@ impl Refusal for ChangeError {
             | ChangeError::NotInCatalogue { .. }
             | ChangeError::LeadTimeNotOffered { .. }
             | ChangeError::TooManyAttachments { .. }
-            | ChangeError::AttachmentTooLarge { .. } => field_problem(&message),
+            | ChangeError::AttachmentTooLarge { .. } => broken_rule(self.field(), message),
             ChangeError::WrongStatus { .. } | ChangeError::QuoteRequired => wrong_status(message),
             ChangeError::NoQuoteToCorrect => Problem::conflict("no-quote-to-correct", message),
-            ChangeError::QuoteUnchanged(_) => field_problem(&message),
+            ChangeError::QuoteUnchanged(_) => broken_rule(self.field(), message),
             ChangeError::DeliveryClock(_) => Problem::internal(self),
-            ChangeError::Unavailable(_) => unavailable(message),
+            ChangeError::Unavailable(error) => unavailable(error),
         }
     }
 }
@@ -90,13 +99,13 @@ impl Refusal for OrderError {
             OrderError::AlreadyExists => Problem::conflict("already-exists", message),
             OrderError::UnknownContract(_)
             | OrderError::UnknownItem(_)
-            | OrderError::MissingPhone => field_problem(&message),
+            | OrderError::MissingPhone => broken_rule(self.field(), message),
             OrderError::WrongStatus { .. } | OrderError::NotOnQuote | OrderError::QuoteRequired => {
                 wrong_status(message)
             }
             OrderError::NoQuoteToCorrect => Problem::conflict("no-quote-to-correct", message),
-            OrderError::QuoteUnchanged(_) => field_problem(&message),
-            OrderError::Unavailable(_) => unavailable(message),
+            OrderError::QuoteUnchanged(_) => broken_rule(self.field(), message),
+            OrderError::Unavailable(error) => unavailable(error),
         }
     }
 }
@@ -113,12 +122,14 @@ impl Refusal for ContractError {
             | ContractError::NotADowngrade { .. }
             | ContractError::UserAlreadyDeclared(_)
             | ContractError::LoginTaken { .. }
-            | ContractError::InvalidMinutes(_) => field_problem(&message),
-            ContractError::UnknownUser(_) => Problem::not_found(message),
-            ContractError::ReferentIsPermanent(_) => {
-                Problem::conflict("referent-is-permanent", message)
+            | ContractError::InvalidMinutes(_) => broken_rule(self.field(), message),
+            ContractError::UnknownUser(_) => {
+                Problem::not_found(naming_field(self.field(), message))
             }
-            ContractError::Unavailable(_) => unavailable(message),
+            ContractError::ReferentIsPermanent(_) => {
+                Problem::conflict("referent-is-permanent", naming_field(self.field(), message))
+            }
+            ContractError::Unavailable(error) => unavailable(error),
         }
     }
 }

@@ -345,7 +345,7 @@ async fn submission(
     let lead_time = offer.lead_time;
     let delivery_target_seconds = i64::from(offer.business_days) * BUSINESS_DAY_SECONDS;
     let calendar = Calendar::named(DELIVERY_CALENDAR, contract_facts.time_zone)
-        .map_err(|error| ChangeError::DeliveryClock(error.to_string()))?;
+        .map_err(ChangeError::DeliveryClock)?;
     let due_at = calendar.add_open_seconds(at, delivery_target_seconds);
     let unfinished_changes_on_asset = services
         .changes_on_asset

@@ -1,5 +1,7 @@
 //! Why a change request command was refused.
 
+use sablier_sla::calendar::CalendarError;
+
 use crate::actor::ActorRole;
 use crate::change::{ChangeStatus, LeadTime};
 use crate::ids::ContractId;
@@ -19,26 +21,26 @@ pub enum ChangeError {
     NotFound,
     #[error("the change request already exists")]
     AlreadyExists,
-    #[error("contract: {0} does not exist")]
+    #[error("{0} does not exist")]
     UnknownContract(ContractId),
     #[error("cannot {action} a change that is {status}")]
     WrongStatus {
         status: ChangeStatus,
         action: &'static str,
     },
-    #[error("{field}: is required to submit a change")]
+    #[error("is required to submit a change")]
     MissingField { field: &'static str },
-    #[error("{field}: '{name}' is not in the change catalogue")]
+    #[error("'{name}' is not in the change catalogue")]
     NotInCatalogue { field: &'static str, name: Title },
-    #[error("lead_time: '{requested}' is not offered for '{article}' (offered: {offered:?})")]
+    #[error("'{requested}' is not offered for '{article}' (offered: {offered:?})")]
     LeadTimeNotOffered {
         requested: LeadTime,
         article: Title,
         offered: Vec<LeadTime>,
     },
-    #[error("attachments: at most {max} files (got {count})")]
+    #[error("at most {max} files (got {count})")]
     TooManyAttachments { count: usize, max: usize },
-    #[error("attachments: '{name}' is {size_bytes} bytes, more than the {max_bytes} allowed")]
+    #[error("'{name}' is {size_bytes} bytes, more than the {max_bytes} allowed")]
     AttachmentTooLarge {
         name: String,
         size_bytes: u64,
@@ -46,14 +48,32 @@ pub enum ChangeError {
     },
     #[error("the article needs a study: work starts once the customer accepts a quote")]
     QuoteRequired,
-    #[error("the delivery clock could not be computed: {0}")]
-    DeliveryClock(String),
+    #[error("the delivery clock could not be computed")]
+    DeliveryClock(#[source] CalendarError),
     #[error("the change has no quote to correct (only a change that needs a study is quoted)")]
     NoQuoteToCorrect,
-    #[error("amount_cents: the quote is already {0} cents")]
+    #[error("the quote is already {0} cents")]
     QuoteUnchanged(u64),
     #[error(transparent)]
     Unavailable(#[from] PortError),
+}
+
+impl ChangeError {
+    /// The input field the refusal is about, when it is about one; the message states
+    /// the rule it breaks.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::InvalidField(error) => Some(error.field),
+            Self::UnknownContract(_) => Some("contract"),
+            Self::MissingField { field } | Self::NotInCatalogue { field, .. } => Some(field),
+            Self::LeadTimeNotOffered { .. } => Some("lead_time"),
+            Self::TooManyAttachments { .. } | Self::AttachmentTooLarge { .. } => {
+                Some("attachments")
+            }
+            Self::QuoteUnchanged(_) => Some("amount_cents"),
+            _ => None,
+        }
+    }
 }
 
 impl From<crate::actor::Forbidden> for ChangeError {

@@ -14,7 +14,7 @@ use crate::change::{
 };
 use crate::ids::ContractId;
 use crate::month::YearMonth;
-use crate::services::{ContractAt, ContractFacts, PortError};
+use crate::services::{ContractAt, ContractFacts, Port, PortError};
 use crate::testing::{TestServices, contract_id, utc};
 use crate::text::InvalidField;
 
@@ -597,7 +597,7 @@ impl ContractFacts for ContractsDown {
         _id: &ContractId,
         _at: DateTime<Utc>,
     ) -> Result<Option<ContractAt>, PortError> {
-        Err(PortError("contract facts unavailable".to_owned()))
+        Err(port_down(Port::ContractFacts))
     }
 }
 
@@ -608,9 +608,7 @@ fn a_port_failure_refuses_the_command_and_may_be_retried() {
     framework(&services)
         .given_no_previous_events()
         .when(by(customer(), submit(complete_form())))
-        .then_expect_error(ChangeError::Unavailable(PortError(
-            "contract facts unavailable".to_owned(),
-        )));
+        .then_expect_error(ChangeError::Unavailable(port_down(Port::ContractFacts)));
 }
 
 // --- Quote, AcceptQuote, DeclineQuote ----------------------------------------------------
@@ -1019,22 +1017,22 @@ fn analysts_are_read_only() {
     }
 }
 
-// --- Errors name the field the API reports -----------------------------------------------
+// --- Errors name the field the API reports, as data ------------------------------------
 
+/// Issue 21: the API reads the field from the error, never from its text.
 #[test]
-fn field_errors_read_as_field_colon_rule() {
-    assert_eq!(
-        ChangeError::MissingField { field: "asset" }.to_string(),
-        "asset: is required to submit a change"
-    );
-    assert_eq!(
-        ChangeError::from(InvalidField::new(
-            "comment",
-            "must be at most 400 characters"
-        ))
-        .to_string(),
-        "comment: must be at most 400 characters"
-    );
+fn issue_21_a_refusal_names_its_field_as_data_and_its_message_states_the_rule() {
+    let missing = ChangeError::MissingField { field: "asset" };
+    assert_eq!(missing.field(), Some("asset"));
+    assert_eq!(missing.to_string(), "is required to submit a change");
+
+    let too_long = ChangeError::from(InvalidField::new(
+        "comment",
+        "must be at most 400 characters",
+    ));
+    assert_eq!(too_long.field(), Some("comment"));
+
+    assert_eq!(ChangeError::QuoteRequired.field(), None);
 }
 
 // --- The default catalogue ---------------------------------------------------------------
@@ -1201,4 +1199,8 @@ fn issue_20_a_change_quote_is_corrected_only_once_there_is_one_and_to_another_am
         .given(vec![study_submitted(), quoted()])
         .when(by(admin(), correction(120_000)))
         .then_expect_error(ChangeError::QuoteUnchanged(120_000));
+}
+
+fn port_down(port: Port) -> PortError {
+    PortError::new(port, std::io::Error::other("contract facts unavailable"))
 }

@@ -19,24 +19,39 @@ pub enum ContractError {
     NotFound,
     #[error("the contract already exists")]
     AlreadyExists,
-    #[error(
-        "to: {to} is not higher than the current tier {current}; only upgrades are possible here"
-    )]
+    #[error("{to} is not higher than the current tier {current}; only upgrades are possible here")]
     NotAnUpgrade { current: Tier, to: Tier },
-    #[error("to: {to} is not lower than the current tier {current}")]
+    #[error("{to} is not lower than the current tier {current}")]
     NotADowngrade { current: Tier, to: Tier },
-    #[error("login: {0} is already declared on this contract")]
+    #[error("{0} is already declared on this contract")]
     UserAlreadyDeclared(Login),
-    #[error("login: {0} is not declared on this contract")]
+    #[error("{0} is not declared on this contract")]
     UnknownUser(Login),
-    #[error("login: {0} is the referent user, who keeps every right and cannot be removed")]
+    #[error("{0} is the referent user, who keeps every right and cannot be removed")]
     ReferentIsPermanent(Login),
-    #[error("login: {login} already belongs to another identity ({email_hint})")]
+    #[error("{login} already belongs to another identity ({email_hint})")]
     LoginTaken { login: Login, email_hint: String },
-    #[error("minutes: must be between 1 and 1440 (got {0})")]
+    #[error("must be between 1 and 1440 (got {0})")]
     InvalidMinutes(u32),
     #[error(transparent)]
     Unavailable(#[from] PortError),
+}
+
+impl ContractError {
+    /// The input field the refusal is about, when it is about one; the message states
+    /// the rule it breaks.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::InvalidField(error) => Some(error.field),
+            Self::NotAnUpgrade { .. } | Self::NotADowngrade { .. } => Some("to"),
+            Self::UserAlreadyDeclared(_)
+            | Self::UnknownUser(_)
+            | Self::ReferentIsPermanent(_)
+            | Self::LoginTaken { .. } => Some("login"),
+            Self::InvalidMinutes(_) => Some("minutes"),
+            _ => None,
+        }
+    }
 }
 
 impl From<crate::actor::Forbidden> for ContractError {

@@ -21,7 +21,7 @@ pub enum IncidentError {
     NotFound,
     #[error("the incident already exists")]
     AlreadyExists,
-    #[error("contract_id: no such contract")]
+    #[error("no such contract")]
     UnknownContract,
     #[error("cannot {action} an incident that is {status}")]
     InvalidTransition {
@@ -33,12 +33,25 @@ pub enum IncidentError {
         closed_at: DateTime<Utc>,
         window_days: i64,
     },
-    #[error("to: the priority is already {0}")]
+    #[error("the priority is already {0}")]
     SamePriority(Priority),
     #[error("the pinned policy version '{0}' is not known to this installation")]
     UnknownPolicyVersion(String),
     #[error(transparent)]
     Unavailable(#[from] PortError),
+}
+
+impl IncidentError {
+    /// The input field the refusal is about, when it is about one; the message states
+    /// the rule it breaks.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::InvalidField(error) => Some(error.field),
+            Self::UnknownContract => Some("contract_id"),
+            Self::SamePriority(_) => Some("to"),
+            _ => None,
+        }
+    }
 }
 
 impl From<crate::actor::Forbidden> for IncidentError {

@@ -19,11 +19,11 @@ pub enum OrderError {
     NotFound,
     #[error("the order already exists")]
     AlreadyExists,
-    #[error("contract: {0} does not exist")]
+    #[error("{0} does not exist")]
     UnknownContract(ContractId),
-    #[error("item: '{0}' is not in the service catalogue")]
+    #[error("'{0}' is not in the service catalogue")]
     UnknownItem(ServiceItemId),
-    #[error("contact.phone: a landline or a mobile number is required")]
+    #[error("a landline or a mobile number is required")]
     MissingPhone,
     #[error("cannot {action} an order that is {status}")]
     WrongStatus {
@@ -36,10 +36,25 @@ pub enum OrderError {
     QuoteRequired,
     #[error("the order has no quote to correct (only an item sold on quote is quoted)")]
     NoQuoteToCorrect,
-    #[error("amount_cents: the quote is already {0} cents")]
+    #[error("the quote is already {0} cents")]
     QuoteUnchanged(u64),
     #[error(transparent)]
     Unavailable(#[from] PortError),
+}
+
+impl OrderError {
+    /// The input field the refusal is about, when it is about one; the message states
+    /// the rule it breaks.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::InvalidField(error) => Some(error.field),
+            Self::UnknownContract(_) => Some("contract"),
+            Self::UnknownItem(_) => Some("item"),
+            Self::MissingPhone => Some("contact.phone"),
+            Self::QuoteUnchanged(_) => Some("amount_cents"),
+            _ => None,
+        }
+    }
 }
 
 impl From<crate::actor::Forbidden> for OrderError {

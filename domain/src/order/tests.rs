@@ -14,7 +14,7 @@ use crate::order::{
     OrderCommand, OrderContact, OrderError, OrderEvent, OrderReference, OrderStatus, PlaceOrder,
     Price, ServiceCatalogue,
 };
-use crate::services::{OrderReferences, PortError};
+use crate::services::{OrderReferences, Port, PortError};
 use crate::testing::{TestServices, contract_id, utc};
 use crate::text::{Login, PhoneNumber};
 
@@ -254,7 +254,7 @@ impl OrderReferences for ReferencesDown {
         _contract: &ContractId,
         _month: YearMonth,
     ) -> Result<u32, PortError> {
-        Err(PortError("order references unavailable".to_owned()))
+        Err(port_down(Port::OrderReferences))
     }
 }
 
@@ -265,9 +265,7 @@ fn a_port_failure_refuses_the_order_and_may_be_retried() {
     framework(&services)
         .given_no_previous_events()
         .when(by(customer(), place(&expert_pack())))
-        .then_expect_error(OrderError::Unavailable(PortError(
-            "order references unavailable".to_owned(),
-        )));
+        .then_expect_error(OrderError::Unavailable(port_down(Port::OrderReferences)));
 }
 
 // --- Quote, AcceptQuote, DeclineQuote ----------------------------------------------------
@@ -776,4 +774,8 @@ fn issue_20_a_quote_is_corrected_only_once_there_is_one_and_to_another_amount() 
     // The corrected amount is bounded like a quote.
     let refused = Cents::parse("amount_cents", Cents::MAX + 1).unwrap_err();
     assert_eq!(refused.field, "amount_cents");
+}
+
+fn port_down(port: Port) -> PortError {
+    PortError::new(port, std::io::Error::other("order references unavailable"))
 }
