@@ -202,318 +202,222 @@ impl InMemoryBatch for Batch {
 
     fn apply(&mut self, event: &FeedEvent) -> Result<(), ProjectionError> {
         match &event.event {
-            DomainEvent::Contract(contract) => match contract {
-                ContractEvent::ContractCreated {
-                    contract_id, name, ..
-                } => {
-                    self.contract_names
-                        .insert(contract_id.to_string(), name.to_string());
-                    self.new_contracts
-                        .push((contract_id.to_string(), name.to_string()));
-                    Ok(())
-                }
-                _ => Ok(()),
-            },
-            DomainEvent::Incident(incident) => match incident {
-                IncidentEvent::IncidentOpened {
-                    contract_id,
-                    contract_name,
-                    title,
-                    ..
-                } => self.insert(
-                    event,
-                    NewRequest {
-                        kind: RequestKind::Incident,
-                        contract_id: contract_id.as_str(),
-                        contract_name: Some(contract_name.to_string()),
-                        name: title.as_str(),
-                        reference: None,
-                        detailed_status: "opened",
-                        portal_status: PortalStatus::Transmitted,
-                    },
-                ),
-                other => {
-                    let status = incident_status_after(other)
-                        .map(|status| (status.as_str(), incident_portal_status(status)));
-                    self.update(event, status);
-                    Ok(())
-                }
-            },
-            DomainEvent::Change(change) => match change {
-                ChangeEvent::ChangeDraftSaved { contract, form, .. } => {
-                    let contract_name = self.contract_names.get(contract.as_str()).cloned();
-                    self.insert(
-                        event,
-                        NewRequest {
-                            kind: RequestKind::Change,
-                            contract_id: contract.as_str(),
-                            contract_name,
-                            name: draft_name(form),
-                            reference: form
-                                .customer_reference
-                                .as_ref()
-                                .map(|reference| reference.as_str()),
-                            detailed_status: DRAFT,
-                            portal_status: PortalStatus::Draft,
-                        },
-                    )
-                }
-                ChangeEvent::ChangeDraftEdited { form, .. } => {
-                    if let Some(listed) = self.requests.get_mut(event.aggregate_id.as_str()) {
-                        listed.row.name = draft_name(form).to_owned();
-                        listed.row.reference = form
-                            .customer_reference
-                            .as_ref()
-                            .map(|reference| reference.as_str().to_owned());
-                    }
-                    self.update(event, None);
-                    Ok(())
-                }
-                ChangeEvent::ChangeSubmitted {
-                    contract,
-                    article,
-                    customer_reference,
-                    ..
-                } => {
-                    let contract_name = self.contract_names.get(contract.as_str()).cloned();
-                    if let Some(listed) = self.requests.get_mut(event.aggregate_id.as_str()) {
-                        // A draft submitted: listed from now on as created now, by whoever
-                        // submitted it.
-                        let row = &mut listed.row;
-                        row.contract_name = contract_name.or(row.contract_name.take());
-                        row.name = article.article.as_str().to_owned();
-                        row.reference = customer_reference
-                            .as_ref()
-                            .map(|reference| reference.as_str().to_owned());
-                        row.created_at = instant_text(event.at);
-                        row.created_by = event.audit.actor.clone();
-                        row.created_on_behalf_of = event.audit.on_behalf_of.clone();
-                        row.detailed_status = "submitted".to_owned();
-                        row.portal_status = PortalStatus::Transmitted.as_str().to_owned();
-                        self.update(event, None);
-                        return Ok(());
-                    }
-                    self.insert(
-                        event,
-                        NewRequest {
-                            kind: RequestKind::Change,
-                            contract_id: contract.as_str(),
-                            contract_name,
-                            name: article.article.as_str(),
-                            reference: customer_reference
-                                .as_ref()
-                                .map(|reference| reference.as_str()),
-                            detailed_status: "submitted",
-                            portal_status: PortalStatus::Transmitted,
-                        },
-                    )
-                }
-                ChangeEvent::ChangeCancelled {
-                    previous_status: ChangeStatus::Draft,
-                    ..
-                } => {
-                    // A draft cancelled before submission was never a request: it goes.
-                    if let Some(listed) = self.requests.get_mut(event.aggregate_id.as_str()) {
-                        listed.removed = true;
-                        listed.changed = true;
-                    }
-                    Ok(())
-                }
-                other => {
-                    let status = other.status_after();
-                    self.update(event, Some((status.as_str(), change_portal_status(status))));
-                    Ok(())
-                }
-            },
-            DomainEvent::Order(order) => match order {
-                OrderEvent::OrderPlaced {
-                    contract,
-                    reference,
-                    item,
-                    ..
-                } => {
-                    let contract_name = self.contract_names.get(contract.as_str()).cloned();
-                    self.insert(
-                        event,
-                        NewRequest {
-                            kind: RequestKind::Order,
-                            contract_id: contract.as_str(),
-                            contract_name,
-                            name: item.name.as_str(),
-                            reference: Some(reference.as_str()),
-                            detailed_status: "transmitted",
-                            portal_status: PortalStatus::Transmitted,
-                        },
-                    )
-                }
-                other => {
-                    let status = other
-                        .status_after()
-                        .map(|status| (status.as_str(), order_portal_status(status)));
-                    self.update(event, status);
-                    Ok(())
-                }
-            },
+            DomainEvent::Contract(contract) => {
+                self.apply_contract(contract);
+                Ok(())
+            }
+            DomainEvent::Incident(incident) => self.apply_incident(event, incident),
+            DomainEvent::Change(change) => self.apply_change(event, change),
+            DomainEvent::Order(order) => self.apply_order(event, order),
         }
     }
 
     /// Writes what changed: a few multi-row statements per table.
     async fn write(self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
-        let mut contracts = Vec::new();
-        let mut contract_terms = Vec::new();
+        let mut statements = Statements::default();
         for (contract_id, name) in self.new_contracts {
-            let mut terms = BTreeSet::new();
-            search::add_terms(&contract_id, &mut terms);
-            search::add_terms(&name, &mut terms);
-            for term in terms {
-                contract_terms.push((term, contract_id.clone()));
-            }
-            contracts.extend([contract_id.into(), name.into()]);
+            statements.add_contract(contract_id, name);
         }
         // Rows go in key order: each index is then written page after page.
-        let mut stale_facets = Vec::new();
-        let mut new_facets = Vec::new();
-        let mut terms_rows = Vec::new();
-        let mut rows = Vec::new();
         let mut changed: Vec<Listed> = self
             .requests
             .into_values()
             .filter(|listed| listed.changed)
             .collect();
         changed.sort_unstable_by(|a, b| a.row.request_id.cmp(&b.row.request_id));
-        let mut gone = Vec::new();
         for listed in changed {
-            let row = listed.row;
-            // Each index entry is (facet, created_at): those the row had as stored and
-            // those it has now; a removed row has none.
-            let had: BTreeSet<(String, String)> =
-                listed.stored.as_ref().map_or_else(BTreeSet::new, |stored| {
-                    facets::of_row(stored)
-                        .into_iter()
-                        .map(|facet| (facet, stored.created_at.clone()))
-                        .collect()
-                });
-            let has: BTreeSet<(String, String)> = if listed.removed {
-                BTreeSet::new()
-            } else {
-                facets::of_row(&row)
-                    .into_iter()
-                    .map(|facet| (facet, row.created_at.clone()))
-                    .collect()
-            };
-            for (facet, created_at) in had.difference(&has) {
-                stale_facets.push((facet.clone(), created_at.clone(), row.request_id.clone()));
-            }
-            for (facet, created_at) in has.difference(&had) {
-                new_facets.push((facet.clone(), created_at.clone(), row.request_id.clone()));
-            }
-            if listed.removed {
-                if listed.stored.is_some() {
-                    gone.push(Param::Text(row.request_id));
-                }
-                continue;
-            }
-            // Search terms from the submission on (a draft is not searched).
-            let searched_before = listed
-                .stored
-                .as_ref()
-                .is_some_and(|stored| stored.detailed_status != DRAFT);
-            if row.detailed_status != DRAFT && !searched_before {
-                let mut terms = BTreeSet::new();
-                search::add_terms(&row.request_id, &mut terms);
-                search::add_terms(&row.name, &mut terms);
-                if let Some(reference) = &row.reference {
-                    search::add_terms(reference, &mut terms);
-                }
-                for term in terms {
-                    terms_rows.push((term, row.request_id.clone()));
-                }
-            }
-            rows.extend([
-                row.request_id.into(),
-                row.kind.into(),
-                row.contract_id.into(),
-                row.contract_name.into(),
-                row.name.into(),
-                row.reference.into(),
-                row.created_at.into(),
-                row.created_by.into(),
-                row.created_on_behalf_of.into(),
-                row.detailed_status.into(),
-                row.portal_status.into(),
-                row.last_update_at.into(),
-                Param::Int(row.last_position),
-            ]);
+            statements.add_request(listed);
         }
-        if !contracts.is_empty() {
-            tx.execute_rows(
-                "INSERT INTO request_list_contracts (contract_id, name) VALUES",
-                "",
-                2,
-                contracts,
-            )
-            .await?;
-        }
-        if !contract_terms.is_empty() {
-            tx.execute_rows(
-                "INSERT INTO request_list_contract_terms (term, contract_id) VALUES",
-                "",
-                2,
-                pairs(contract_terms),
-            )
-            .await?;
-        }
-        if !stale_facets.is_empty() {
-            tx.delete_rows(
-                "request_list_facets",
-                &["facet", "created_at", "request_id"],
-                triples(stale_facets),
-            )
-            .await?;
-        }
-        if !new_facets.is_empty() {
-            tx.execute_rows(
-                "INSERT INTO request_list_facets (facet, created_at, request_id) VALUES",
-                "",
-                3,
-                triples(new_facets),
-            )
-            .await?;
-        }
-        if !terms_rows.is_empty() {
-            tx.execute_rows(
-                "INSERT INTO request_list_terms (term, request_id) VALUES",
-                "",
-                2,
-                pairs(terms_rows),
-            )
-            .await?;
-        }
-        if !gone.is_empty() {
-            tx.delete_rows("request_list", &["request_id"], gone)
-                .await?;
-        }
-        if !rows.is_empty() {
-            tx.execute_rows(
-                "INSERT INTO request_list (request_id, kind, contract_id, contract_name, name, reference, \
-                 created_at, created_by, created_on_behalf_of, detailed_status, portal_status, \
-                 last_update_at, last_position) VALUES",
-                "ON CONFLICT (request_id) DO UPDATE SET contract_name = excluded.contract_name, \
-                 name = excluded.name, reference = excluded.reference, created_at = excluded.created_at, \
-                 created_by = excluded.created_by, created_on_behalf_of = excluded.created_on_behalf_of, \
-                 detailed_status = excluded.detailed_status, \
-                 portal_status = excluded.portal_status, last_update_at = excluded.last_update_at, \
-                 last_position = excluded.last_position",
-                13,
-                rows,
-            )
-            .await?;
-        }
-        Ok(())
+        statements.execute(tx).await
     }
 }
 
 impl Batch {
+    /// A contract created: its name, for the requests that will name it.
+    fn apply_contract(&mut self, event: &ContractEvent) {
+        if let ContractEvent::ContractCreated {
+            contract_id, name, ..
+        } = event
+        {
+            self.contract_names
+                .insert(contract_id.to_string(), name.to_string());
+            self.new_contracts
+                .push((contract_id.to_string(), name.to_string()));
+        }
+    }
+
+    fn apply_incident(
+        &mut self,
+        event: &FeedEvent,
+        incident: &IncidentEvent,
+    ) -> Result<(), ProjectionError> {
+        match incident {
+            IncidentEvent::IncidentOpened {
+                contract_id,
+                contract_name,
+                title,
+                ..
+            } => self.insert(
+                event,
+                NewRequest {
+                    kind: RequestKind::Incident,
+                    contract_id: contract_id.as_str(),
+                    contract_name: Some(contract_name.to_string()),
+                    name: title.as_str(),
+                    reference: None,
+                    detailed_status: "opened",
+                    portal_status: PortalStatus::Transmitted,
+                },
+            ),
+            other => {
+                let status = incident_status_after(other)
+                    .map(|status| (status.as_str(), incident_portal_status(status)));
+                self.update(event, status);
+                Ok(())
+            }
+        }
+    }
+
+    fn apply_change(
+        &mut self,
+        event: &FeedEvent,
+        change: &ChangeEvent,
+    ) -> Result<(), ProjectionError> {
+        match change {
+            ChangeEvent::ChangeDraftSaved { contract, form, .. } => self.insert(
+                event,
+                NewRequest {
+                    kind: RequestKind::Change,
+                    contract_id: contract.as_str(),
+                    contract_name: self.contract_name(contract.as_str()),
+                    name: draft_name(form),
+                    reference: form
+                        .customer_reference
+                        .as_ref()
+                        .map(|reference| reference.as_str()),
+                    detailed_status: DRAFT,
+                    portal_status: PortalStatus::Draft,
+                },
+            ),
+            ChangeEvent::ChangeDraftEdited { form, .. } => {
+                self.edit_draft(event, form);
+                Ok(())
+            }
+            ChangeEvent::ChangeSubmitted {
+                contract,
+                article,
+                customer_reference,
+                ..
+            } => self.submit(
+                event,
+                NewRequest {
+                    kind: RequestKind::Change,
+                    contract_id: contract.as_str(),
+                    contract_name: self.contract_name(contract.as_str()),
+                    name: article.article.as_str(),
+                    reference: customer_reference
+                        .as_ref()
+                        .map(|reference| reference.as_str()),
+                    detailed_status: "submitted",
+                    portal_status: PortalStatus::Transmitted,
+                },
+            ),
+            ChangeEvent::ChangeCancelled {
+                previous_status: ChangeStatus::Draft,
+                ..
+            } => {
+                self.remove_draft(event);
+                Ok(())
+            }
+            other => {
+                let status = other.status_after();
+                self.update(event, Some((status.as_str(), change_portal_status(status))));
+                Ok(())
+            }
+        }
+    }
+
+    fn apply_order(
+        &mut self,
+        event: &FeedEvent,
+        order: &OrderEvent,
+    ) -> Result<(), ProjectionError> {
+        match order {
+            OrderEvent::OrderPlaced {
+                contract,
+                reference,
+                item,
+                ..
+            } => self.insert(
+                event,
+                NewRequest {
+                    kind: RequestKind::Order,
+                    contract_id: contract.as_str(),
+                    contract_name: self.contract_name(contract.as_str()),
+                    name: item.name.as_str(),
+                    reference: Some(reference.as_str()),
+                    detailed_status: "transmitted",
+                    portal_status: PortalStatus::Transmitted,
+                },
+            ),
+            other => {
+                let status = other
+                    .status_after()
+                    .map(|status| (status.as_str(), order_portal_status(status)));
+                self.update(event, status);
+                Ok(())
+            }
+        }
+    }
+
+    /// The name of a contract, if this view knows it.
+    fn contract_name(&self, contract_id: &str) -> Option<String> {
+        self.contract_names.get(contract_id).cloned()
+    }
+
+    /// A draft's row takes the article and reference of its edited form.
+    fn edit_draft(&mut self, event: &FeedEvent, form: &ChangeForm) {
+        if let Some(listed) = self.requests.get_mut(event.aggregate_id.as_str()) {
+            listed.row.name = draft_name(form).to_owned();
+            listed.row.reference = form
+                .customer_reference
+                .as_ref()
+                .map(|reference| reference.as_str().to_owned());
+        }
+        self.update(event, None);
+    }
+
+    /// A change submitted is listed from now on as created now, by whoever submitted it:
+    /// the row of its draft, if it had one, takes the submission's facts; else it is new.
+    fn submit(
+        &mut self,
+        event: &FeedEvent,
+        request: NewRequest<'_>,
+    ) -> Result<(), ProjectionError> {
+        let Some(listed) = self.requests.get_mut(event.aggregate_id.as_str()) else {
+            return self.insert(event, request);
+        };
+        let row = &mut listed.row;
+        row.contract_name = request.contract_name.or(row.contract_name.take());
+        row.name = request.name.to_owned();
+        row.reference = request.reference.map(str::to_owned);
+        row.created_at = instant_text(event.at);
+        row.created_by = event.audit.actor.clone();
+        row.created_on_behalf_of = event.audit.on_behalf_of.clone();
+        row.detailed_status = request.detailed_status.to_owned();
+        row.portal_status = request.portal_status.as_str().to_owned();
+        self.update(event, None);
+        Ok(())
+    }
+
+    /// A draft cancelled before submission was never a request: its row goes.
+    fn remove_draft(&mut self, event: &FeedEvent) {
+        if let Some(listed) = self.requests.get_mut(event.aggregate_id.as_str()) {
+            listed.removed = true;
+            listed.changed = true;
+        }
+    }
+
     fn insert(
         &mut self,
         event: &FeedEvent,
@@ -570,6 +474,176 @@ impl Batch {
         listed.row.last_position = event.position;
         listed.changed = true;
     }
+}
+
+/// The rows of each statement [`Batch::write`] runs, gathered from the batch's contracts
+/// and requests; a statement with no rows is not run.
+#[derive(Default)]
+struct Statements {
+    contracts: Vec<Param>,
+    contract_terms: Vec<(String, String)>,
+    stale_facets: Vec<(String, String, String)>,
+    new_facets: Vec<(String, String, String)>,
+    terms: Vec<(String, String)>,
+    /// The ids of stored rows that go.
+    gone: Vec<Param>,
+    rows: Vec<Param>,
+}
+
+impl Statements {
+    /// A new contract: its name and its search terms.
+    fn add_contract(&mut self, contract_id: String, name: String) {
+        for term in terms_of([contract_id.as_str(), name.as_str()]) {
+            self.contract_terms.push((term, contract_id.clone()));
+        }
+        self.contracts.extend([contract_id.into(), name.into()]);
+    }
+
+    /// A request the batch changed: its index entries, its search terms and its row (or
+    /// the removal of its row).
+    fn add_request(&mut self, listed: Listed) {
+        let row = listed.row;
+        // Each index entry is (facet, created_at): those the row had as stored and those
+        // it has now; a removed row has none.
+        let had = facet_entries(listed.stored.as_ref());
+        let has = facet_entries((!listed.removed).then_some(&row));
+        for (facet, created_at) in had.difference(&has) {
+            self.stale_facets
+                .push((facet.clone(), created_at.clone(), row.request_id.clone()));
+        }
+        for (facet, created_at) in has.difference(&had) {
+            self.new_facets
+                .push((facet.clone(), created_at.clone(), row.request_id.clone()));
+        }
+        if listed.removed {
+            if listed.stored.is_some() {
+                self.gone.push(Param::Text(row.request_id));
+            }
+            return;
+        }
+        // Search terms from the submission on (a draft is not searched).
+        let searched_before = listed
+            .stored
+            .as_ref()
+            .is_some_and(|stored| stored.detailed_status != DRAFT);
+        if row.detailed_status != DRAFT && !searched_before {
+            let texts = [row.request_id.as_str(), row.name.as_str()];
+            for term in terms_of(texts.into_iter().chain(row.reference.as_deref())) {
+                self.terms.push((term, row.request_id.clone()));
+            }
+        }
+        self.rows.extend(row.into_params());
+    }
+
+    /// One multi-row statement per table, in the order the indexes expect: contracts
+    /// and their terms, stale index entries out and new ones in, then the rows.
+    async fn execute(self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
+        if !self.contracts.is_empty() {
+            tx.execute_rows(
+                "INSERT INTO request_list_contracts (contract_id, name) VALUES",
+                "",
+                2,
+                self.contracts,
+            )
+            .await?;
+        }
+        if !self.contract_terms.is_empty() {
+            tx.execute_rows(
+                "INSERT INTO request_list_contract_terms (term, contract_id) VALUES",
+                "",
+                2,
+                pairs(self.contract_terms),
+            )
+            .await?;
+        }
+        if !self.stale_facets.is_empty() {
+            tx.delete_rows(
+                "request_list_facets",
+                &["facet", "created_at", "request_id"],
+                triples(self.stale_facets),
+            )
+            .await?;
+        }
+        if !self.new_facets.is_empty() {
+            tx.execute_rows(
+                "INSERT INTO request_list_facets (facet, created_at, request_id) VALUES",
+                "",
+                3,
+                triples(self.new_facets),
+            )
+            .await?;
+        }
+        if !self.terms.is_empty() {
+            tx.execute_rows(
+                "INSERT INTO request_list_terms (term, request_id) VALUES",
+                "",
+                2,
+                pairs(self.terms),
+            )
+            .await?;
+        }
+        if !self.gone.is_empty() {
+            tx.delete_rows("request_list", &["request_id"], self.gone)
+                .await?;
+        }
+        if !self.rows.is_empty() {
+            tx.execute_rows(
+                "INSERT INTO request_list (request_id, kind, contract_id, contract_name, name, reference, \
+                 created_at, created_by, created_on_behalf_of, detailed_status, portal_status, \
+                 last_update_at, last_position) VALUES",
+                "ON CONFLICT (request_id) DO UPDATE SET contract_name = excluded.contract_name, \
+                 name = excluded.name, reference = excluded.reference, created_at = excluded.created_at, \
+                 created_by = excluded.created_by, created_on_behalf_of = excluded.created_on_behalf_of, \
+                 detailed_status = excluded.detailed_status, \
+                 portal_status = excluded.portal_status, last_update_at = excluded.last_update_at, \
+                 last_position = excluded.last_position",
+                13,
+                self.rows,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+impl ListedRow {
+    /// Its row of `request_list`, in the insert's column order.
+    fn into_params(self) -> [Param; 13] {
+        [
+            self.request_id.into(),
+            self.kind.into(),
+            self.contract_id.into(),
+            self.contract_name.into(),
+            self.name.into(),
+            self.reference.into(),
+            self.created_at.into(),
+            self.created_by.into(),
+            self.created_on_behalf_of.into(),
+            self.detailed_status.into(),
+            self.portal_status.into(),
+            self.last_update_at.into(),
+            Param::Int(self.last_position),
+        ]
+    }
+}
+
+/// The index entries `(facet, created_at)` of a row; none without a row.
+fn facet_entries(row: Option<&ListedRow>) -> BTreeSet<(String, String)> {
+    row.map_or_else(BTreeSet::new, |row| {
+        facets::of_row(row)
+            .into_iter()
+            .map(|facet| (facet, row.created_at.clone()))
+            .collect()
+    })
+}
+
+/// The search terms of `texts`, together.
+fn terms_of<'a>(texts: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
+    let mut terms = BTreeSet::new();
+    for text in texts {
+        search::add_terms(text, &mut terms);
+    }
+    terms
 }
 
 /// The detailed status of a change draft.

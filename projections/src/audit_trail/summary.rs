@@ -2,10 +2,13 @@
 //! history ("Priority changed from P2 to P1: customer escalated; target now GTR 4 h").
 //! Free text is quoted on one line and cut to [`FREE_TEXT_CHARS`] characters.
 
-use sablier_domain::change::ChangeEvent;
-use sablier_domain::contract::{ContractEvent, SectionRole, SectionRoles};
+use std::fmt::Display;
+
+use sablier_domain::change::{ChangeEvent, ChangeForm};
+use sablier_domain::contract::{ContractEvent, DeclaredUser, SectionRole, SectionRoles};
 use sablier_domain::incident::{ClockChange, ClockChangeKind, IncidentEvent};
-use sablier_domain::order::{OrderEvent, Price};
+use sablier_domain::order::{OrderEvent, OrderReference, Price};
+use sablier_domain::text::{CustomerReference, FreeText, Login};
 
 use crate::event::DomainEvent;
 use crate::sql::instant_text;
@@ -92,42 +95,53 @@ fn contract(event: &ContractEvent) -> String {
             roles,
             requested_login,
             ..
-        } => {
-            let mut line = format!(
-                "User {} declared ({}): {}",
-                user.login,
-                user.email,
-                roles_text(roles)
-            );
-            if let Some(requested) = requested_login {
-                line.push_str(&format!(
-                    "; email already known, keeps login {} instead of {requested}",
-                    user.login
-                ));
-            }
-            line
-        }
+        } => user_declared(user, roles, requested_login.as_ref()),
         ContractEvent::UserRolesChanged {
             login,
             previous,
             roles,
             ..
-        } => {
-            let changes: Vec<String> = sections(previous)
-                .into_iter()
-                .zip(sections(roles))
-                .filter(|((_, before), (_, after))| before != after)
-                .map(|((section, before), (_, after))| {
-                    format!("{section} {} → {}", role_name(before), role_name(after))
-                })
-                .collect();
-            if changes.is_empty() {
-                format!("Roles of {login} confirmed unchanged")
-            } else {
-                format!("Roles of {login} changed: {}", changes.join(", "))
-            }
-        }
+        } => roles_changed(login, previous, roles),
         ContractEvent::UserRemoved { login, .. } => format!("User {login} removed"),
+    }
+}
+
+/// `User ada declared (ada@example.com): manager of contract`, and the login kept when
+/// the email was known already.
+fn user_declared(
+    user: &DeclaredUser,
+    roles: &SectionRoles,
+    requested_login: Option<&Login>,
+) -> String {
+    let mut line = format!(
+        "User {} declared ({}): {}",
+        user.login,
+        user.email,
+        roles_text(roles)
+    );
+    if let Some(requested) = requested_login {
+        line.push_str(&format!(
+            "; email already known, keeps login {} instead of {requested}",
+            user.login
+        ));
+    }
+    line
+}
+
+/// `Roles of ada changed: support visitor → manager`: each section whose role changed.
+fn roles_changed(login: &Login, previous: &SectionRoles, roles: &SectionRoles) -> String {
+    let changes: Vec<String> = sections(previous)
+        .into_iter()
+        .zip(sections(roles))
+        .filter(|((_, before), (_, after))| before != after)
+        .map(|((section, before), (_, after))| {
+            format!("{section} {} → {}", role_name(before), role_name(after))
+        })
+        .collect();
+    if changes.is_empty() {
+        format!("Roles of {login} confirmed unchanged")
+    } else {
+        format!("Roles of {login} changed: {}", changes.join(", "))
     }
 }
 
@@ -185,20 +199,8 @@ fn incident(event: &IncidentEvent) -> String {
 
 fn change(event: &ChangeEvent) -> String {
     match event {
-        ChangeEvent::ChangeDraftSaved { form, .. }
-        | ChangeEvent::ChangeDraftEdited { form, .. } => {
-            let mut line = match event {
-                ChangeEvent::ChangeDraftSaved { .. } => "Change draft saved".to_owned(),
-                _ => "Change draft edited".to_owned(),
-            };
-            if let Some(article) = &form.article {
-                line.push_str(&format!(": {}", article.article));
-            }
-            if let Some(asset) = &form.asset {
-                line.push_str(&format!(" on {asset}"));
-            }
-            line
-        }
+        ChangeEvent::ChangeDraftSaved { form, .. } => draft("Change draft saved", form),
+        ChangeEvent::ChangeDraftEdited { form, .. } => draft("Change draft edited", form),
         ChangeEvent::ChangeSubmitted {
             asset,
             article,
@@ -209,27 +211,16 @@ fn change(event: &ChangeEvent) -> String {
             customer_reference,
             unfinished_changes_on_asset,
             ..
-        } => {
-            let mut line = format!(
-                "Change submitted: {} on {asset}, {lead_time} lead time ({lead_time_business_days} business days), due {}",
-                article.article,
-                instant_text(*due_at)
-            );
-            if let Some(reference) = customer_reference {
-                line.push_str(&format!(", reference {reference}"));
-            }
-            if *requires_study {
-                line.push_str(", study required");
-            }
-            match unfinished_changes_on_asset.len() {
-                0 => {}
-                1 => line.push_str("; warning: 1 other change in progress on this asset"),
-                n => line.push_str(&format!(
-                    "; warning: {n} other changes in progress on this asset"
-                )),
-            }
-            line
-        }
+        } => format!(
+            "Change submitted: {} on {asset}, {lead_time} lead time ({lead_time_business_days} business days), due {}{}",
+            article.article,
+            instant_text(*due_at),
+            submission_notes(
+                customer_reference.as_ref(),
+                *requires_study,
+                unfinished_changes_on_asset.len()
+            )
+        ),
         ChangeEvent::ChangeQuoted {
             amount_cents, note, ..
         } => with_text(
@@ -237,16 +228,13 @@ fn change(event: &ChangeEvent) -> String {
             note.as_ref().map(|note| note.as_str()),
         ),
         ChangeEvent::ChangeQuoteAccepted { amount_cents, .. } => {
-            format!("Quote of {} accepted", euros(*amount_cents))
+            QuoteOf::TheChange.answered(*amount_cents, "accepted", None)
         }
         ChangeEvent::ChangeQuoteDeclined {
             amount_cents,
             reason,
             ..
-        } => with_text(
-            format!("Quote of {} declined", euros(*amount_cents)),
-            reason.as_ref().map(|reason| reason.as_str()),
-        ),
+        } => QuoteOf::TheChange.answered(*amount_cents, "declined", reason.as_ref()),
         ChangeEvent::ChangeStarted { .. } => "Work on the change started".to_owned(),
         ChangeEvent::ChangeCompleted {
             note,
@@ -281,12 +269,86 @@ fn change(event: &ChangeEvent) -> String {
             reason,
             status,
             ..
-        } => format!(
-            "Quote corrected from {} to {} (change {status}): {}",
-            euros(*previous_amount_cents),
-            euros(*amount_cents),
+        } => QuoteOf::TheChange.corrected(*previous_amount_cents, *amount_cents, status, reason),
+    }
+}
+
+/// `Change draft saved: <article> on <asset>`, each as far as the form has it.
+fn draft(what: &str, form: &ChangeForm) -> String {
+    let mut line = what.to_owned();
+    if let Some(article) = &form.article {
+        line.push_str(&format!(": {}", article.article));
+    }
+    if let Some(asset) = &form.asset {
+        line.push_str(&format!(" on {asset}"));
+    }
+    line
+}
+
+/// What a submission's line ends with: its reference, whether it needs a study, and a
+/// warning when other changes are in progress on its asset.
+fn submission_notes(
+    customer_reference: Option<&CustomerReference>,
+    requires_study: bool,
+    unfinished_changes_on_asset: usize,
+) -> String {
+    let mut notes = String::new();
+    if let Some(reference) = customer_reference {
+        notes.push_str(&format!(", reference {reference}"));
+    }
+    if requires_study {
+        notes.push_str(", study required");
+    }
+    match unfinished_changes_on_asset {
+        0 => {}
+        1 => notes.push_str("; warning: 1 other change in progress on this asset"),
+        n => notes.push_str(&format!(
+            "; warning: {n} other changes in progress on this asset"
+        )),
+    }
+    notes
+}
+
+/// What a quote's lines are about: the change whose history they are in (it needs no
+/// name), or an order, named by its reference.
+#[derive(Clone, Copy)]
+enum QuoteOf<'a> {
+    TheChange,
+    Order(&'a OrderReference),
+}
+
+impl QuoteOf<'_> {
+    /// `Quote of 450.00 € excl. tax accepted`, `Quote of … for order ORD-7 declined: <reason>`.
+    fn answered(self, amount_cents: u64, answer: &str, reason: Option<&FreeText>) -> String {
+        let line = match self {
+            QuoteOf::TheChange => format!("Quote of {} {answer}", euros(amount_cents)),
+            QuoteOf::Order(reference) => format!(
+                "Quote of {} for order {reference} {answer}",
+                euros(amount_cents)
+            ),
+        };
+        with_text(line, reason.map(FreeText::as_str))
+    }
+
+    /// `Quote corrected from 400.00 € excl. tax to 450.00 € excl. tax (change completed):
+    /// <reason>`, `Quote of order ORD-7 corrected from … (order completed): <reason>`.
+    fn corrected(
+        self,
+        previous_amount_cents: u64,
+        amount_cents: u64,
+        status: &dyn Display,
+        reason: &FreeText,
+    ) -> String {
+        let (quote, kind) = match self {
+            QuoteOf::TheChange => ("Quote".to_owned(), "change"),
+            QuoteOf::Order(reference) => (format!("Quote of order {reference}"), "order"),
+        };
+        format!(
+            "{quote} corrected from {} to {} ({kind} {status}): {}",
+            euros(previous_amount_cents),
+            euros(amount_cents),
             one_line(reason.as_str())
-        ),
+        )
     }
 }
 
@@ -294,13 +356,11 @@ fn order(event: &OrderEvent) -> String {
     match event {
         OrderEvent::OrderPlaced {
             reference, item, ..
-        } => {
-            let price = match item.price {
-                Price::Fixed { cents_excl_tax } => euros(cents_excl_tax),
-                Price::OnQuote => "on quote".to_owned(),
-            };
-            format!("Order {reference} placed: {} ({price})", item.name)
-        }
+        } => format!(
+            "Order {reference} placed: {} ({})",
+            item.name,
+            price(item.price)
+        ),
         OrderEvent::OrderConfirmationRecorded {
             reference,
             recipients,
@@ -325,22 +385,13 @@ fn order(event: &OrderEvent) -> String {
             reference,
             amount_cents,
             ..
-        } => format!(
-            "Quote of {} for order {reference} accepted",
-            euros(*amount_cents)
-        ),
+        } => QuoteOf::Order(reference).answered(*amount_cents, "accepted", None),
         OrderEvent::OrderQuoteDeclined {
             reference,
             amount_cents,
             reason,
             ..
-        } => with_text(
-            format!(
-                "Quote of {} for order {reference} declined",
-                euros(*amount_cents)
-            ),
-            reason.as_ref().map(|reason| reason.as_str()),
-        ),
+        } => QuoteOf::Order(reference).answered(*amount_cents, "declined", reason.as_ref()),
         OrderEvent::OrderStarted { reference, .. } => format!("Work on order {reference} started"),
         OrderEvent::OrderCompleted {
             reference,
@@ -370,11 +421,11 @@ fn order(event: &OrderEvent) -> String {
             reason,
             status,
             ..
-        } => format!(
-            "Quote of order {reference} corrected from {} to {} (order {status}): {}",
-            euros(*previous_amount_cents),
-            euros(*amount_cents),
-            one_line(reason.as_str())
+        } => QuoteOf::Order(reference).corrected(
+            *previous_amount_cents,
+            *amount_cents,
+            status,
+            reason,
         ),
     }
 }
@@ -478,6 +529,14 @@ fn duration(seconds: i64) -> String {
         parts.push(format!("{seconds} s"));
     }
     parts.join(" ")
+}
+
+/// An item's price: `450.00 € excl. tax`, or `on quote`.
+fn price(price: Price) -> String {
+    match price {
+        Price::Fixed { cents_excl_tax } => euros(cents_excl_tax),
+        Price::OnQuote => "on quote".to_owned(),
+    }
 }
 
 /// `450.00 € excl. tax`.

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use sablier_domain::change::ChangeEvent;
+use sablier_domain::change::{ChangeEvent, SubmissionBilling};
 use sablier_domain::contract::ContractEvent;
 use sablier_domain::month::YearMonth;
 use sablier_domain::order::OrderEvent;
@@ -23,6 +23,7 @@ use crate::event::{DomainEvent, FeedEvent};
 use crate::sql::{Param, ViewTx};
 
 /// The billing rows a batch reads and writes.
+#[derive(Default)]
 pub(super) struct Batch {
     free_changes_per_month: u32,
     /// The time zone of every contract known so far: read, or created earlier in the batch.
@@ -48,46 +49,22 @@ pub(super) struct Batch {
 }
 
 impl Batch {
-    /// Reads what applying `events` needs: the changes and orders it completes (and the
-    /// changes whose quote it corrects), the time zones of the contracts it names (or whose changes and orders it completes), the
-    /// changes already submitted by the contracts that submit, and the tier schedules of
-    /// the contracts created or deciding a tier (a creation schedules its first tier).
+    /// Reads what applying `events` needs ([`ReadKeys`]): the changes and orders they
+    /// complete, the time zones of the contracts they name or those changes and orders
+    /// name, the months of the changes already submitted by the contracts that submit, and
+    /// the tier schedules of the deciding contracts.
     pub(super) async fn load(
         tx: &mut ViewTx,
         events: &[FeedEvent],
         free_changes_per_month: u32,
     ) -> Result<Self, ProjectionError> {
-        let mut completed_changes = BTreeSet::new();
-        let mut completed_orders = BTreeSet::new();
-        let mut submitting = BTreeSet::new();
-        let mut named = BTreeSet::new();
-        let mut deciding = BTreeSet::new();
-        for event in events {
-            match &event.event {
-                DomainEvent::Contract(
-                    ContractEvent::ContractCreated { .. }
-                    | ContractEvent::SupportTierUpgraded { .. }
-                    | ContractEvent::SupportTierDowngradeScheduled { .. },
-                ) => {
-                    deciding.insert(event.aggregate_id.clone());
-                }
-                DomainEvent::Change(ChangeEvent::ChangeSubmitted { contract, .. }) => {
-                    submitting.insert(contract.as_str().to_owned());
-                }
-                DomainEvent::Order(OrderEvent::OrderPlaced { contract, .. }) => {
-                    named.insert(contract.as_str().to_owned());
-                }
-                DomainEvent::Change(
-                    ChangeEvent::ChangeCompleted { .. } | ChangeEvent::ChangeQuoteCorrected { .. },
-                ) => {
-                    completed_changes.insert(event.aggregate_id.clone());
-                }
-                DomainEvent::Order(OrderEvent::OrderCompleted { .. }) => {
-                    completed_orders.insert(event.aggregate_id.clone());
-                }
-                _ => {}
-            }
-        }
+        let ReadKeys {
+            completed_changes,
+            completed_orders,
+            submitting,
+            mut named,
+            deciding,
+        } = ReadKeys::of(events);
         let changes: Vec<ChangeRow> = fetch(
             tx,
             "SELECT change_id, contract_id, billable, catalogue_price_cents, label, \
@@ -122,16 +99,33 @@ impl Batch {
             deciding.iter().cloned().collect(),
         )
         .await?;
+        let stored = Stored {
+            changes,
+            orders,
+            time_zones,
+            submissions,
+            decisions,
+        };
+        Batch::of_stored(free_changes_per_month, deciding, stored)
+    }
 
+    /// The batch before its first event: the rows read, in memory, and a schedule for
+    /// each deciding contract (empty when it has none stored: a creation starts it).
+    fn of_stored(
+        free_changes_per_month: u32,
+        deciding: BTreeSet<String>,
+        stored: Stored,
+    ) -> Result<Self, ProjectionError> {
         let mut batch = Batch {
             free_changes_per_month,
-            time_zones: HashMap::with_capacity(time_zones.len()),
-            submitted: HashMap::new(),
-            changes: changes
+            time_zones: HashMap::with_capacity(stored.time_zones.len()),
+            changes: stored
+                .changes
                 .into_iter()
                 .map(|change| (change.change_id.clone(), change))
                 .collect(),
-            orders: orders
+            orders: stored
+                .orders
                 .into_iter()
                 .map(|order| (order.order_id.clone(), order))
                 .collect(),
@@ -139,25 +133,20 @@ impl Batch {
                 .into_iter()
                 .map(|contract_id| (contract_id, BTreeMap::new()))
                 .collect(),
-            expert_minutes: BTreeMap::new(),
-            new_contracts: Vec::new(),
-            new_changes: Vec::new(),
-            new_orders: Vec::new(),
-            new_lines: Vec::new(),
-            corrected_lines: BTreeMap::new(),
+            ..Batch::default()
         };
-        for row in time_zones {
+        for row in stored.time_zones {
             batch
                 .time_zones
                 .insert(row.contract_id, parse_time_zone(&row.time_zone)?);
         }
-        for row in submissions {
+        for row in stored.submissions {
             *batch
                 .submitted
                 .entry((row.contract_id, row.submitted_month))
                 .or_default() += 1;
         }
-        for row in decisions {
+        for row in stored.decisions {
             let schedule = batch.schedules.entry(row.contract_id).or_default();
             schedule.insert(parse_date(&row.effective_on)?, parse_tier(&row.tier)?);
         }
@@ -246,88 +235,28 @@ impl Batch {
             } => {
                 let time_zone = time_zone(&self.time_zones, contract.as_str(), feed_event)?;
                 let month = YearMonth::containing(*at, time_zone).to_string();
-                let submitted = self
-                    .submitted
-                    .entry((contract.as_str().to_owned(), month.clone()))
-                    .or_default();
-                *submitted += 1;
-                // The submission says whether it is billable; one stored before it said
-                // so is ranked here, among the contract's submissions of the month.
-                let (rank, billable) = match billing {
-                    Some(billing) => (i64::from(billing.rank_in_month), billing.billable),
-                    None => (
-                        *submitted,
-                        *submitted > i64::from(self.free_changes_per_month),
-                    ),
+                let (rank, billable) =
+                    self.rank_submission(contract.as_str(), &month, billing.as_ref());
+                let change = ChangeRow {
+                    change_id: change_id.as_str().to_owned(),
+                    contract_id: contract.as_str().to_owned(),
+                    billable,
+                    catalogue_price_cents: catalogue_price_cents.map(cents_to_i64).transpose()?,
+                    label: article.article.as_str().to_owned(),
+                    customer_reference: customer_reference
+                        .as_ref()
+                        .map(|reference| reference.as_str().to_owned()),
                 };
-                let price = catalogue_price_cents.map(cents_to_i64).transpose()?;
-                let customer_reference = customer_reference
-                    .as_ref()
-                    .map(|reference| reference.as_str().to_owned());
-                self.new_changes.extend([
-                    change_id.as_str().into(),
-                    contract.as_str().into(),
-                    month.into(),
-                    rank.into(),
-                    billable.into(),
-                    price.into(),
-                    article.article.as_str().into(),
-                    customer_reference.clone().into(),
-                ]);
-                self.changes.insert(
-                    change_id.as_str().to_owned(),
-                    ChangeRow {
-                        change_id: change_id.as_str().to_owned(),
-                        contract_id: contract.as_str().to_owned(),
-                        billable,
-                        catalogue_price_cents: price,
-                        label: article.article.as_str().to_owned(),
-                        customer_reference,
-                    },
-                );
+                self.record_submission(change, month, rank);
                 Ok(())
             }
             ChangeEvent::ChangeCompleted {
                 at,
                 accepted_quote_cents,
                 ..
-            } => {
-                let change = self
-                    .changes
-                    .get(&feed_event.aggregate_id)
-                    .ok_or_else(|| unknown("change", &feed_event.aggregate_id, feed_event))?;
-                if !change.billable {
-                    return Ok(());
-                }
-                let quote = accepted_quote_cents.map(LineAmount::of);
-                let catalogue_price = change.catalogue_price_cents.map(LineAmount::Billed);
-                let Some(amount) = catalogue_price.or(quote) else {
-                    tracing::warn!(
-                        change_id = %feed_event.aggregate_id,
-                        position = feed_event.position,
-                        "a billable change completed with neither a catalogue price nor an \
-                         accepted quote: no line"
-                    );
-                    return Ok(());
-                };
-                let line = Line::new(
-                    LineKind::Change,
-                    &change.contract_id,
-                    change.customer_reference.clone(),
-                    &change.label,
-                    amount,
-                    &self.time_zones,
-                    feed_event,
-                    *at,
-                )?;
-                self.new_lines.push(line);
-                Ok(())
-            }
+            } => self.complete_change(feed_event, *at, *accepted_quote_cents),
             ChangeEvent::ChangeQuoteCorrected { amount_cents, .. } => {
-                let change = self
-                    .changes
-                    .get(&feed_event.aggregate_id)
-                    .ok_or_else(|| unknown("change", &feed_event.aggregate_id, feed_event))?;
+                let change = self.known_change(feed_event)?;
                 // Only a billable change without a catalogue price is billed its quote.
                 if change.billable && change.catalogue_price_cents.is_none() {
                     self.correct_line(LineKind::Change, feed_event, *amount_cents);
@@ -343,6 +272,88 @@ impl Batch {
             | ChangeEvent::ChangeCancelled { .. }
             | ChangeEvent::ChangeRejected { .. } => Ok(()),
         }
+    }
+
+    /// Counts a submission among its contract's of `month` and returns its rank there and
+    /// whether it is billable. The submission says so; one stored before it said so is
+    /// ranked here.
+    fn rank_submission(
+        &mut self,
+        contract_id: &str,
+        month: &str,
+        billing: Option<&SubmissionBilling>,
+    ) -> (i64, bool) {
+        let submitted = self
+            .submitted
+            .entry((contract_id.to_owned(), month.to_owned()))
+            .or_default();
+        *submitted += 1;
+        match billing {
+            Some(billing) => (i64::from(billing.rank_in_month), billing.billable),
+            None => (
+                *submitted,
+                *submitted > i64::from(self.free_changes_per_month),
+            ),
+        }
+    }
+
+    /// A change submitted: a row to insert, and known to the events after it.
+    fn record_submission(&mut self, change: ChangeRow, month: String, rank: i64) {
+        self.new_changes.extend([
+            change.change_id.as_str().into(),
+            change.contract_id.as_str().into(),
+            month.into(),
+            rank.into(),
+            change.billable.into(),
+            change.catalogue_price_cents.into(),
+            change.label.as_str().into(),
+            change.customer_reference.clone().into(),
+        ]);
+        self.changes.insert(change.change_id.clone(), change);
+    }
+
+    /// A billable change completed makes a line, billed its catalogue price or else its
+    /// accepted quote (none, with a warning, when it has neither).
+    fn complete_change(
+        &mut self,
+        feed_event: &FeedEvent,
+        at: DateTime<Utc>,
+        accepted_quote_cents: Option<u64>,
+    ) -> Result<(), ProjectionError> {
+        let change = self.known_change(feed_event)?;
+        if !change.billable {
+            return Ok(());
+        }
+        let quote = accepted_quote_cents.map(LineAmount::of);
+        let catalogue_price = change.catalogue_price_cents.map(LineAmount::Billed);
+        let Some(amount) = catalogue_price.or(quote) else {
+            tracing::warn!(
+                change_id = %feed_event.aggregate_id,
+                position = feed_event.position,
+                "a billable change completed with neither a catalogue price nor an \
+                 accepted quote: no line"
+            );
+            return Ok(());
+        };
+        let line = Line::new(
+            LineKind::Change,
+            &change.contract_id,
+            change.customer_reference.clone(),
+            &change.label,
+            amount,
+            &self.time_zones,
+            feed_event,
+            at,
+        )?;
+        self.new_lines.push(line);
+        Ok(())
+    }
+
+    /// The change of `feed_event`, known so far; an error naming the event otherwise.
+    fn known_change(&self, feed_event: &FeedEvent) -> Result<&ChangeRow, ProjectionError> {
+        self.changes
+            .get(&feed_event.aggregate_id)
+            .ok_or_else(|| unknown("change", &feed_event.aggregate_id, feed_event))
     }
 
     fn apply_order(
@@ -438,29 +449,7 @@ impl Batch {
             self.new_contracts,
         )
         .await?;
-        let deciding: Vec<String> = self.schedules.keys().cloned().collect();
-        tx.execute_by_keys(
-            "DELETE FROM billing_tier_schedule WHERE contract_id",
-            &deciding,
-        )
-        .await?;
-        let mut decisions = Vec::new();
-        for (contract_id, schedule) in self.schedules {
-            for (effective_on, tier) in schedule {
-                decisions.extend([
-                    contract_id.as_str().into(),
-                    effective_on.to_string().into(),
-                    tier.as_str().into(),
-                ]);
-            }
-        }
-        tx.execute_rows(
-            "INSERT INTO billing_tier_schedule (contract_id, effective_on, tier) VALUES",
-            "",
-            3,
-            decisions,
-        )
-        .await?;
+        replace_schedules(tx, self.schedules).await?;
         let minutes = self
             .expert_minutes
             .into_iter()
@@ -504,22 +493,65 @@ impl Batch {
             lines,
         )
         .await?;
-        for ((kind, source_id), amount) in self.corrected_lines {
-            let (amount_cents, refused_amount_cents) = amount.columns();
-            tx.execute(
-                "UPDATE billing_lines SET amount_cents = $1, refused_amount_cents = $2 \
-                 WHERE kind = $3 AND source_id = $4",
-                &[
-                    amount_cents,
-                    refused_amount_cents,
-                    kind.as_str().into(),
-                    source_id.into(),
-                ],
-            )
-            .await?;
-        }
-        Ok(())
+        correct_stored_lines(tx, self.corrected_lines).await
     }
+}
+
+/// The keys of the rows a batch reads, by what its events do.
+#[derive(Default)]
+struct ReadKeys {
+    /// Changes completed or whose quote is corrected: their stored rows.
+    completed_changes: BTreeSet<String>,
+    /// Orders completed.
+    completed_orders: BTreeSet<String>,
+    /// Contracts submitting a change: the months of their stored changes.
+    submitting: BTreeSet<String>,
+    /// Contracts whose time zone is needed (placing an order, here).
+    named: BTreeSet<String>,
+    /// Contracts created or deciding a tier (a creation schedules its first tier).
+    deciding: BTreeSet<String>,
+}
+
+impl ReadKeys {
+    fn of(events: &[FeedEvent]) -> Self {
+        let mut keys = ReadKeys::default();
+        for event in events {
+            match &event.event {
+                DomainEvent::Contract(
+                    ContractEvent::ContractCreated { .. }
+                    | ContractEvent::SupportTierUpgraded { .. }
+                    | ContractEvent::SupportTierDowngradeScheduled { .. },
+                ) => {
+                    keys.deciding.insert(event.aggregate_id.clone());
+                }
+                DomainEvent::Change(ChangeEvent::ChangeSubmitted { contract, .. }) => {
+                    keys.submitting.insert(contract.as_str().to_owned());
+                }
+                DomainEvent::Order(OrderEvent::OrderPlaced { contract, .. }) => {
+                    keys.named.insert(contract.as_str().to_owned());
+                }
+                DomainEvent::Change(
+                    ChangeEvent::ChangeCompleted { .. } | ChangeEvent::ChangeQuoteCorrected { .. },
+                ) => {
+                    keys.completed_changes.insert(event.aggregate_id.clone());
+                }
+                DomainEvent::Order(OrderEvent::OrderCompleted { .. }) => {
+                    keys.completed_orders.insert(event.aggregate_id.clone());
+                }
+                _ => {}
+            }
+        }
+        keys
+    }
+}
+
+/// The rows [`Batch::load`] read.
+struct Stored {
+    changes: Vec<ChangeRow>,
+    orders: Vec<OrderRow>,
+    time_zones: Vec<TimeZoneRow>,
+    submissions: Vec<SubmissionRow>,
+    decisions: Vec<DecisionRow>,
 }
 
 /// A one-off line made by an event of this batch, about to be written.
@@ -584,6 +616,60 @@ impl Line {
             self.position.into(),
         ]
     }
+}
+
+/// The tier schedule of each deciding contract, in place of the stored one.
+async fn replace_schedules(
+    tx: &mut ViewTx,
+    schedules: BTreeMap<String, BTreeMap<NaiveDate, Tier>>,
+) -> Result<(), ProjectionError> {
+    let deciding: Vec<String> = schedules.keys().cloned().collect();
+    tx.execute_by_keys(
+        "DELETE FROM billing_tier_schedule WHERE contract_id",
+        &deciding,
+    )
+    .await?;
+    let mut decisions = Vec::new();
+    for (contract_id, schedule) in schedules {
+        for (effective_on, tier) in schedule {
+            decisions.extend([
+                contract_id.as_str().into(),
+                effective_on.to_string().into(),
+                tier.as_str().into(),
+            ]);
+        }
+    }
+    tx.execute_rows(
+        "INSERT INTO billing_tier_schedule (contract_id, effective_on, tier) VALUES",
+        "",
+        3,
+        decisions,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The amounts quote corrections give lines written by earlier batches: one update per
+/// line.
+async fn correct_stored_lines(
+    tx: &mut ViewTx,
+    corrected_lines: BTreeMap<(LineKind, String), LineAmount>,
+) -> Result<(), ProjectionError> {
+    for ((kind, source_id), amount) in corrected_lines {
+        let (amount_cents, refused_amount_cents) = amount.columns();
+        tx.execute(
+            "UPDATE billing_lines SET amount_cents = $1, refused_amount_cents = $2 \
+             WHERE kind = $3 AND source_id = $4",
+            &[
+                amount_cents,
+                refused_amount_cents,
+                kind.as_str().into(),
+                source_id.into(),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The time zone of a contract known so far; an error naming `feed_event` otherwise.
