@@ -17,6 +17,10 @@
 //! costs one more decision, on facts read afresh; so does a refusal or a decision with no
 //! event made on cached facts, so no answer rests on a cache.
 //!
+//! [`CommandBus::execute_on`] lets the caller make the command from the aggregate as it
+//! is loaded for the decision, or refuse: the API checks a caller's right there, on the
+//! state the command is decided on, so a command loads its aggregate once.
+//!
 //! Within one process, commands on the same aggregate queue on a per-aggregate lock rather
 //! than race: a hot aggregate then costs one load per command instead of one per lost
 //! race. Conflicts still come from other processes and are retried as above.
@@ -26,6 +30,7 @@
 //! Projections read the global feed instead.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -214,6 +219,41 @@ where
         command: A::Command,
         context: &CommandContext,
     ) -> Result<Committed<A::Event>, CommandError<A::Error>> {
+        let creates = command.creates();
+        let prepare = |_: &A| std::future::ready(Ok::<_, Infallible>(command.clone()));
+        let executed = self.run(aggregate_id, creates, prepare, context).await?;
+        Ok(executed.unwrap_or_else(|never| match never {}))
+    }
+
+    /// Executes the command `prepare` makes from the aggregate as loaded for this decision,
+    /// or writes nothing and answers `Ok(Err(refusal))` when `prepare` refuses. The caller
+    /// checks what it must on the very state the command is decided on (its right, say),
+    /// without a load of its own; `prepare` runs again on each reload after a conflict.
+    pub async fn execute_on<F, Fut, R>(
+        &self,
+        aggregate_id: &str,
+        prepare: F,
+        context: &CommandContext,
+    ) -> Result<Result<Committed<A::Event>, R>, CommandError<A::Error>>
+    where
+        F: Fn(&A) -> Fut,
+        Fut: Future<Output = Result<A::Command, R>>,
+    {
+        self.run(aggregate_id, false, prepare, context).await
+    }
+
+    /// One command on `aggregate_id`, queued behind the others on it in this process.
+    async fn run<F, Fut, R>(
+        &self,
+        aggregate_id: &str,
+        creates: bool,
+        prepare: F,
+        context: &CommandContext,
+    ) -> Result<Result<Committed<A::Event>, R>, CommandError<A::Error>>
+    where
+        F: Fn(&A) -> Fut,
+        Fut: Future<Output = Result<A::Command, R>>,
+    {
         let span = info_span!(
             "command",
             aggregate = A::TYPE,
@@ -224,7 +264,7 @@ where
         let lock = self.in_flight.lock_for(aggregate_id);
         let result = {
             let _turn = lock.lock().await;
-            self.execute_with_retries(aggregate_id, command, context)
+            self.execute_with_retries(aggregate_id, creates, prepare, context)
                 .instrument(span)
                 .await
         };
@@ -232,19 +272,24 @@ where
         result
     }
 
-    async fn execute_with_retries(
+    async fn execute_with_retries<F, Fut, R>(
         &self,
         aggregate_id: &str,
-        command: A::Command,
+        creates: bool,
+        prepare: F,
         context: &CommandContext,
-    ) -> Result<Committed<A::Event>, CommandError<A::Error>> {
+    ) -> Result<Result<Committed<A::Event>, R>, CommandError<A::Error>>
+    where
+        F: Fn(&A) -> Fut,
+        Fut: Future<Output = Result<A::Command, R>>,
+    {
         let metadata = serde_json::to_value(context.to_metadata()).map_err(StoreError::from)?;
         // A creating command is first decided against the empty aggregate, without reading
         // its stream, which should not exist yet. Only an accepted decision appended at
         // sequence 1 is kept from that guess: if the stream exists the append conflicts,
         // and a rejection or a decision with no event is made again on the stored stream,
         // so the answer is always the one the stored stream gives.
-        let mut guess_empty = command.creates();
+        let mut guess_empty = creates;
         // Likewise, the ports may answer from their caches; the append checks what they
         // answered, and a refusal or a decision with no event is made again on facts read
         // afresh, so no answer rests on a cache.
@@ -256,10 +301,14 @@ where
             } else {
                 self.load(aggregate_id).await?
             };
+            let command = match prepare(&aggregate).await {
+                Ok(command) => command,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
             let sink = EventSink::<A>::default();
             let (decided, read_set) = read_set::recording(
                 fresh_reads,
-                aggregate.handle(command.clone(), &self.services, &sink),
+                aggregate.handle(command, &self.services, &sink),
             )
             .await;
             let events = sink.collect().await;
@@ -271,10 +320,10 @@ where
             }
             decided.map_err(CommandError::Rejected)?;
             if events.is_empty() {
-                return Ok(Committed {
+                return Ok(Ok(Committed {
                     events,
                     positions: Vec::new(),
-                });
+                }));
             }
             for event in &events {
                 reads_back(event)?;
@@ -296,7 +345,7 @@ where
                 .collect::<Result<Vec<_>, serde_json::Error>>()
                 .map_err(StoreError::from)?;
             match self.log.append_checked(&serialized, &read_set.reads).await {
-                Ok(positions) => return Ok(Committed { events, positions }),
+                Ok(positions) => return Ok(Ok(Committed { events, positions })),
                 Err(StoreError::Stale { .. }) if !fresh_reads => {
                     debug!("a stream the decision read has grown; deciding on it read afresh");
                     fresh_reads = true;

@@ -803,6 +803,55 @@ async fn executing_reports_the_positions_written() {
     }
 }
 
+/// The API checks a caller's right on the aggregate the bus loads for the decision, not on
+/// a load of its own: `prepare` sees that state, and its refusal writes nothing.
+#[tokio::test]
+async fn issue_21_a_command_prepared_on_the_loaded_aggregate_writes_nothing_when_refused() {
+    for db in TestDatabase::all().await {
+        let log = EventLog::new(db.database.clone());
+        let bus = CommandBus::<Incident>::new(log.clone(), services(&log));
+        let id = opened_incident(&log, &bus).await;
+        let agent = context(ActorRole::Agent);
+        let (head, _) = log.head().await.unwrap();
+        let refused = bus
+            .execute_on(
+                id.as_str(),
+                |incident: &Incident| {
+                    let contract = incident.contract_id().map(|id| id.as_str().to_owned());
+                    std::future::ready(Err::<Authored<IncidentCommand>, _>(contract))
+                },
+                &agent,
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(&refused, Err(Some(_))),
+            "{}: prepare sees the loaded incident: {refused:?}",
+            db.backend_name()
+        );
+        assert_eq!(
+            log.head().await.unwrap().0,
+            head,
+            "a refusal appends nothing"
+        );
+        let committed = bus
+            .execute_on(
+                id.as_str(),
+                |_: &Incident| {
+                    let command =
+                        Authored::new(agent.actor.clone(), IncidentCommand::StartIntervention);
+                    std::future::ready(Ok::<_, ()>(command))
+                },
+                &agent,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(committed.last_position(), Some(head + 1));
+        db.cleanup().await;
+    }
+}
+
 /// Opening an incident is decided without reading its stream (it should have none); when
 /// the stream exists after all, the answer is the stored stream's, as without the shortcut:
 /// no conflict even with no retry allowed, no event appended, whatever else is wrong.

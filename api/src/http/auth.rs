@@ -4,6 +4,14 @@
 //! [`authenticate`] stands in front of every route that needs a caller and checks the
 //! bearer token first; [`Caller`] then reads what it found.
 //!
+//! Every route declares the [`Right`] it needs where it is registered (`http::routes`),
+//! and [`declared`] hands that right to the route's [`Caller`]. A handler applies it
+//! through [`Caller::authorize`], [`Caller::authorize_on`] or
+//! [`Caller::authorize_request`] at the point it knows the contract, and gets an
+//! [`Authorized`] caller, which running a command takes. A route that answers with
+//! success without having applied its right answers 500 instead, and a route that
+//! declares no right cannot build a [`Caller`].
+//!
 //! A bearer token names a login and a kind of actor (customer, agent, analyst, admin).
 //! Staff see every contract; analysts only read. A customer sees only the contracts they
 //! are declared on (another contract's objects answer 404, never 403), and within one
@@ -23,6 +31,8 @@
 //! the events record.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::header::AUTHORIZATION;
@@ -34,7 +44,9 @@ use sablier_domain::contract::{Section, SectionRole, SectionRoles};
 use sablier_domain::text::Login;
 use sablier_domain::{Actor, ActorRole, Channel, CommandContext, ContractId};
 use sablier_projections::directory::Directory;
-use sablier_projections::request_list::{RequestKind, VisibleContract, VisibleDrafts};
+use sablier_projections::request_list::{
+    PortalStatus, RequestKind, RequestRow, VisibleContract, VisibleDrafts,
+};
 use sablier_store::access::{TokenGrant, could_be_token};
 
 use crate::http::problem::Problem;
@@ -78,6 +90,100 @@ pub struct Caller {
     pub channel: Channel,
     /// Customers: their section roles per contract they are declared on. Staff: empty.
     memberships: BTreeMap<String, SectionRoles>,
+    /// The right the route declares, and whether it was applied.
+    right: DeclaredRight,
+}
+
+/// What a route needs of its caller, declared once where the route is registered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Right {
+    /// No caller at all: the probes, the metrics, the OpenAPI document.
+    Public,
+    /// Any authenticated caller: the answer shows only what they see.
+    Anyone,
+    /// Administrators; the refusal names the action.
+    Admin(&'static str),
+    /// `Need` on the contract the route is about: the one its path or body names, or the
+    /// one of the object its path names.
+    On(Need),
+    /// Staff (agents and administrators) on a contract they see (a customer declared on it
+    /// is refused naming the action, another gets 404).
+    StaffOn(&'static str),
+    /// Reading a request: visitor on the section of its kind ([`section_of`]); a change
+    /// draft only for whoever may see it ([`Caller::may_see_draft`]).
+    ReadRequest,
+}
+
+/// The right of the route a request reached, and whether the handler applied it.
+#[derive(Clone, Debug)]
+pub struct DeclaredRight {
+    right: Right,
+    applied: Arc<AtomicBool>,
+}
+
+impl DeclaredRight {
+    fn applied(&self) -> bool {
+        self.right == Right::Public || self.applied.load(Ordering::Relaxed)
+    }
+}
+
+/// The layer each route is registered with: it hands the route's [`Right`] to its
+/// [`Caller`], and turns a success answered without that right applied into a 500.
+pub async fn declared(State(right): State<Right>, mut request: Request, next: Next) -> Response {
+    let declared = DeclaredRight {
+        right,
+        applied: Arc::new(AtomicBool::new(right == Right::Anyone)),
+    };
+    request.extensions_mut().insert(declared.clone());
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    if response.status().is_success() && !declared.applied() {
+        tracing::error!(path, ?right, "a route answered without applying its right");
+        return unanswerable().into_response();
+    }
+    response
+}
+
+/// The opaque 500 of a route that is wired wrong; the cause is logged where it is found.
+fn unanswerable() -> Problem {
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the server failed to answer; the failure is logged",
+    )
+}
+
+/// A caller whose route's [`Right`] was applied: what running a command takes
+/// (`command::execute`).
+#[derive(Clone, Debug)]
+pub struct Authorized(Caller);
+
+impl std::ops::Deref for Authorized {
+    type Target = Caller;
+
+    fn deref(&self) -> &Caller {
+        &self.0
+    }
+}
+
+impl Authorized {
+    /// The same caller, acting for `login` (staff taking a customer's call): a user
+    /// declared on `contract` who may do there what `need` asks (DOMAIN.md, "Incident
+    /// comments and on-behalf actions"), else 422 naming `field`.
+    pub async fn on_behalf_of(
+        self,
+        state: &AppState,
+        login: Login,
+        contract: &str,
+        need: Need,
+        field: &str,
+    ) -> Result<Self, Problem> {
+        let represented = self
+            .0
+            .on_behalf_of(state, login, contract, need, field)
+            .await?;
+        Ok(Self(represented))
+    }
 }
 
 /// The section whose role decides who reads a request of `kind`: Support for incidents,
@@ -210,6 +316,67 @@ impl Caller {
         }
     }
 
+    /// Applies the route's right where it names no contract ([`Right::Anyone`],
+    /// [`Right::Admin`]).
+    pub fn authorize(&self) -> Result<Authorized, Problem> {
+        match self.right.right {
+            Right::Anyone => {}
+            Right::Admin(action) => self.require_admin(action)?,
+            _ => return Err(self.misapplied("without a contract")),
+        }
+        Ok(self.authorized())
+    }
+
+    /// Applies the route's right on `contract`; a contract the caller is not declared on
+    /// is reported as `not_found` (the object the route was about), never as forbidden.
+    pub fn authorize_on(&self, contract: &str, not_found: &str) -> Result<Authorized, Problem> {
+        match self.right.right {
+            Right::Anyone => {}
+            Right::Admin(action) => self.require_admin(action)?,
+            Right::On(need) => self.require(contract, need, not_found)?,
+            Right::StaffOn(action) => {
+                self.require(contract, Need::Declared, not_found)?;
+                self.require_staff(action)?;
+            }
+            Right::Public | Right::ReadRequest => {
+                return Err(self.misapplied("on a contract"));
+            }
+        }
+        Ok(self.authorized())
+    }
+
+    /// Applies the route's right ([`Right::ReadRequest`]) on the request `row`: a change
+    /// draft the caller may not see ([`Caller::may_see_draft`]) is `not_found`, like
+    /// another contract's request.
+    pub fn authorize_request(
+        &self,
+        row: &RequestRow,
+        not_found: &str,
+    ) -> Result<Authorized, Problem> {
+        if self.right.right != Right::ReadRequest {
+            return Err(self.misapplied("on a request"));
+        }
+        let contract = row.contract_id.as_str();
+        if row.portal_status == PortalStatus::Draft
+            && !self.may_see_draft(contract, &row.created_by)
+        {
+            return Err(Problem::not_found(not_found));
+        }
+        self.require(contract, Need::Read(section_of(row.kind)), not_found)?;
+        Ok(self.authorized())
+    }
+
+    fn authorized(&self) -> Authorized {
+        self.right.applied.store(true, Ordering::Relaxed);
+        Authorized(self.clone())
+    }
+
+    /// A handler applied its route's right the wrong way: the route is wired wrong.
+    fn misapplied(&self, how: &str) -> Problem {
+        tracing::error!(right = ?self.right.right, how, "a route's right was applied the wrong way");
+        unanswerable()
+    }
+
     /// Staff only (agents and admins; analysts only read).
     pub fn require_staff(&self, action: &str) -> Result<(), Problem> {
         match self.actor.role {
@@ -239,10 +406,8 @@ impl Caller {
         }
     }
 
-    /// The same caller, acting for `login` (staff taking a customer's call): a user
-    /// declared on `contract` who may do there what `need` asks (DOMAIN.md, "Incident
-    /// comments and on-behalf actions"), else 422 naming `field`.
-    pub async fn on_behalf_of(
+    /// The same caller, acting for `login` ([`Authorized::on_behalf_of`]).
+    async fn on_behalf_of(
         self,
         state: &AppState,
         login: Login,
@@ -391,11 +556,11 @@ impl FromRequestParts<AppState> for Caller {
                 path = parts.uri.path(),
                 "a route that needs a caller is not behind authentication"
             );
-            return Err(Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the server failed to answer; the failure is logged",
-            ));
+            return Err(unanswerable());
+        };
+        let Some(right) = parts.extensions.get::<DeclaredRight>().cloned() else {
+            tracing::error!(path = parts.uri.path(), "a route declares no right");
+            return Err(unanswerable());
         };
         let role: ActorRole = grant
             .role
@@ -442,6 +607,7 @@ impl FromRequestParts<AppState> for Caller {
             on_behalf_of: None,
             channel,
             memberships,
+            right,
         })
     }
 }

@@ -14,13 +14,12 @@ use sablier_domain::change::{
     ArticleRef, Attachment, AttachmentName, Change, ChangeCommand, ChangeEvent, ChangeForm,
     ChangeStatus, LeadTime, MAX_ATTACHMENTS, MediaType, Sha256Digest,
 };
-use sablier_domain::contract::Section;
 use sablier_domain::text::{AssetRef, Comment, CustomerReference, FreeText, Title};
 use sablier_domain::{Authored, ChangeId, ContractId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::http::auth::{Caller, Need};
+use crate::http::auth::{Authorized, Caller};
 use crate::http::bodies::{Empty, OptionalNote, OptionalReason, Quote, QuoteCorrection, Reason};
 use crate::http::command::{self, Answered, CommandAnswer, action_route};
 use crate::http::extract::{Body, Path, Query};
@@ -96,42 +95,72 @@ fn yes() -> bool {
 async fn form(
     state: &AppState,
     contract: &ContractId,
-    body: ChangeFormBody,
+    body: &ChangeFormBody,
 ) -> Result<ChangeForm, Problem> {
-    let article = match (&body.catalogue, &body.category, &body.article) {
-        (None, None, None) => None,
-        (Some(catalogue), Some(category), Some(article)) => Some(ArticleRef {
+    let article = article(body)?;
+    let lead_time = lead_time(body)?;
+    let attachments = attachments(state, contract, &body.attachments).await?;
+    Ok(ChangeForm {
+        asset: fields::parse_optional("asset", body.asset.as_deref(), AssetRef::parse)?,
+        article,
+        lead_time,
+        customer_reference: fields::parse_optional(
+            "customer_reference",
+            body.customer_reference.as_deref(),
+            CustomerReference::parse,
+        )?,
+        additional_information: fields::parse_optional(
+            "additional_information",
+            body.additional_information.as_deref(),
+            FreeText::parse,
+        )?,
+        attachments,
+        comment: fields::parse_optional("comment", body.comment.as_deref(), Comment::parse)?,
+    })
+}
+
+/// The article: catalogue, category and article together, or none of them.
+fn article(body: &ChangeFormBody) -> Result<Option<ArticleRef>, Problem> {
+    match (&body.catalogue, &body.category, &body.article) {
+        (None, None, None) => Ok(None),
+        (Some(catalogue), Some(category), Some(article)) => Ok(Some(ArticleRef {
             catalogue: fields::parse("catalogue", catalogue, Title::parse)?,
             category: fields::parse("category", category, Title::parse)?,
             article: fields::parse("article", article, Title::parse)?,
-        }),
-        _ => {
-            return Err(Problem::invalid_field(
-                "article",
-                "catalogue, category and article go together",
-            ));
-        }
+        })),
+        _ => Err(Problem::invalid_field(
+            "article",
+            "catalogue, category and article go together",
+        )),
+    }
+}
+
+fn lead_time(body: &ChangeFormBody) -> Result<Option<LeadTime>, Problem> {
+    let Some(text) = body.lead_time.as_deref() else {
+        return Ok(None);
     };
-    let lead_time = match body.lead_time.as_deref() {
-        None => None,
-        Some(text) => Some(
-            LeadTime::ALL
-                .into_iter()
-                .find(|lead_time| lead_time.as_str() == text)
-                .ok_or_else(|| Problem::invalid_field("lead_time", "must be standard or urgent"))?,
-        ),
-    };
-    if body.attachments.len() > MAX_ATTACHMENTS {
+    LeadTime::ALL
+        .into_iter()
+        .find(|lead_time| lead_time.as_str() == text)
+        .map(Some)
+        .ok_or_else(|| Problem::invalid_field("lead_time", "must be standard or urgent"))
+}
+
+/// The attachments, each a file uploaded for `contract` with the size it was uploaded
+/// with.
+async fn attachments(
+    state: &AppState,
+    contract: &ContractId,
+    listed: &[AttachmentRef],
+) -> Result<Vec<Attachment>, Problem> {
+    if listed.len() > MAX_ATTACHMENTS {
         return Err(Problem::invalid_field(
             "attachments",
-            format!(
-                "at most {MAX_ATTACHMENTS} files (got {})",
-                body.attachments.len()
-            ),
+            format!("at most {MAX_ATTACHMENTS} files (got {})", listed.len()),
         ));
     }
-    let mut attachments = Vec::with_capacity(body.attachments.len());
-    for (index, attachment) in body.attachments.iter().enumerate() {
+    let mut attachments = Vec::with_capacity(listed.len());
+    for (index, attachment) in listed.iter().enumerate() {
         let field = |name: &str| format!("attachments[{index}].{name}");
         let sha256 = fields::parse(&field("sha256"), &attachment.sha256, Sha256Digest::parse)?;
         let stored = state
@@ -161,23 +190,7 @@ async fn form(
             sha256,
         });
     }
-    Ok(ChangeForm {
-        asset: fields::parse_optional("asset", body.asset.as_deref(), AssetRef::parse)?,
-        article,
-        lead_time,
-        customer_reference: fields::parse_optional(
-            "customer_reference",
-            body.customer_reference.as_deref(),
-            CustomerReference::parse,
-        )?,
-        additional_information: fields::parse_optional(
-            "additional_information",
-            body.additional_information.as_deref(),
-            FreeText::parse,
-        )?,
-        attachments,
-        comment: fields::parse_optional("comment", body.comment.as_deref(), Comment::parse)?,
-    })
+    Ok(attachments)
 }
 
 fn warnings(events: &[ChangeEvent]) -> Vec<String> {
@@ -210,13 +223,9 @@ pub async fn create(
     Body(body): Body<NewChange>,
 ) -> Result<Answered, Problem> {
     let contract = fields::parse("contract_id", &body.contract_id, ContractId::parse)?;
-    caller.require(
-        contract.as_str(),
-        Need::Manage(Section::Services),
-        "contract",
-    )?;
+    let caller = caller.authorize_on(contract.as_str(), "contract")?;
     let change_id = ChangeId::generate();
-    let form = form(&state, &contract, body.form).await?;
+    let form = form(&state, &contract, &body.form).await?;
     let command = if body.submit {
         ChangeCommand::Submit {
             change_id: change_id.clone(),
@@ -230,29 +239,26 @@ pub async fn create(
             form,
         }
     };
-    run(&state, &caller, &change_id, command, StatusCode::CREATED).await
-}
-
-/// Runs `command` on the change and answers with `status`, listing the same-asset
-/// warning when the command submitted it.
-async fn run(
-    state: &AppState,
-    caller: &Caller,
-    change_id: &ChangeId,
-    command: ChangeCommand,
-    status: StatusCode,
-) -> Result<Answered, Problem> {
-    let (mut answer, events) = command::execute(
-        state,
+    let executed = command::execute(
+        &state,
         &state.engine.changes,
-        caller,
+        &caller,
         change_id.as_str(),
         Authored::new(caller.actor.clone(), command),
     )
     .await?;
+    Ok(answered(executed, StatusCode::CREATED))
+}
+
+/// The answer to a command on a change, with `status`, listing the same-asset warning and
+/// the billing when the command submitted it.
+fn answered(
+    (mut answer, events): (CommandAnswer, Vec<ChangeEvent>),
+    status: StatusCode,
+) -> Answered {
     answer.warnings = warnings(&events);
     answer.billing = submission_billing(&events);
-    Ok(Answered { status, answer })
+    Answered { status, answer }
 }
 
 /// What a submission among `events` says of its billing.
@@ -292,19 +298,27 @@ pub async fn detail(
     Ok(Json(detail))
 }
 
-/// Loads the change and checks the caller may act on it (404 if they may not see it).
-async fn acting_on(
-    state: &AppState,
-    caller: &Caller,
-    change_id: &str,
-    need: Need,
-) -> Result<(ChangeId, Change), Problem> {
-    let id = ChangeId::parse(change_id).map_err(|_| Problem::not_found("change request"))?;
-    let (change, _): (Change, usize) = state.engine.changes.load(id.as_str()).await?;
+/// What the right to act on a change is checked against: its contract, and whether it is
+/// a draft (404 when the change does not exist).
+fn standing(change: &Change) -> Result<(ContractId, bool), Problem> {
     let contract = change
         .contract()
         .ok_or_else(|| Problem::not_found("change request"))?;
-    if change.status() == Some(ChangeStatus::Draft) {
+    Ok((
+        contract.clone(),
+        change.status() == Some(ChangeStatus::Draft),
+    ))
+}
+
+/// Applies the route's right on the change `id` of `contract`: a draft is seen only by its
+/// author and its contract's Services managers (404 to anyone else).
+async fn authorize(
+    state: &AppState,
+    caller: &Caller,
+    id: &ChangeId,
+    (contract, draft): (ContractId, bool),
+) -> Result<Authorized, Problem> {
+    if draft {
         // Its author is in the request list (the event's metadata); a draft the view has
         // not listed yet is open to the contract's Services managers alone.
         state.views_caught_up(&[RequestList::NAME]).await?;
@@ -316,18 +330,59 @@ async fn acting_on(
             return Err(Problem::not_found("change request"));
         }
     }
-    caller.require(contract.as_str(), need, "change request")?;
-    Ok((id, change))
+    caller.authorize_on(contract.as_str(), "change request")
 }
 
+fn change_id(change_id: &str) -> Result<ChangeId, Problem> {
+    ChangeId::parse(change_id).map_err(|_| Problem::not_found("change request"))
+}
+
+/// Runs on the change the command `make` builds for its contract, once the route's right
+/// holds on the change as the bus loads it.
+async fn act_with<F, Fut>(
+    state: &AppState,
+    caller: &Caller,
+    change_id: &ChangeId,
+    make: F,
+) -> Result<Answered, Problem>
+where
+    F: Fn(ContractId) -> Fut,
+    Fut: Future<Output = Result<ChangeCommand, Problem>>,
+{
+    let prepare = |change: &Change| {
+        let standing = standing(change);
+        let make = &make;
+        async move {
+            let standing = standing?;
+            let contract = standing.0.clone();
+            let authorized = authorize(state, caller, change_id, standing).await?;
+            let command = make(contract).await?;
+            Ok((authorized, Authored::new(caller.actor.clone(), command)))
+        }
+    };
+    let executed = command::act_on(
+        state,
+        &state.engine.changes,
+        caller,
+        change_id.as_str(),
+        prepare,
+    )
+    .await?;
+    Ok(answered(executed, StatusCode::OK))
+}
+
+/// Runs `command` on the change once the route's right holds on it.
 async fn act(
     state: &AppState,
     caller: &Caller,
-    change_id: &str,
+    id: &str,
     command: ChangeCommand,
 ) -> Result<Answered, Problem> {
-    let (id, _) = acting_on(state, caller, change_id, Need::Manage(Section::Services)).await?;
-    run(state, caller, &id, command, StatusCode::OK).await
+    let id = change_id(id)?;
+    act_with(state, caller, &id, |_| {
+        std::future::ready(Ok(command.clone()))
+    })
+    .await
 }
 
 /// Replaces the whole form of a draft.
@@ -338,22 +393,17 @@ async fn act(
 pub async fn edit_draft(
     State(state): State<AppState>,
     caller: Caller,
-    Path(change_id): Path<String>,
+    Path(id): Path<String>,
     Body(body): Body<ChangeFormBody>,
 ) -> Result<Answered, Problem> {
-    let (id, change) =
-        acting_on(&state, &caller, &change_id, Need::Manage(Section::Services)).await?;
-    let contract = change
-        .contract()
-        .ok_or_else(|| Problem::not_found("change request"))?;
-    let form = form(&state, contract, body).await?;
-    run(
-        &state,
-        &caller,
-        &id,
-        ChangeCommand::EditDraft { form },
-        StatusCode::OK,
-    )
+    let id = change_id(&id)?;
+    act_with(&state, &caller, &id, |contract| {
+        let (state, body) = (&state, &body);
+        async move {
+            let form = form(state, &contract, body).await?;
+            Ok(ChangeCommand::EditDraft { form })
+        }
+    })
     .await
 }
 
@@ -421,7 +471,7 @@ pub async fn correct_quote(
     Path(change_id): Path<String>,
     Body(body): Body<QuoteCorrection>,
 ) -> Result<Answered, Problem> {
-    caller.require_admin("correct a quote (an administrator does)")?;
+    caller.authorize()?;
     let command = ChangeCommand::CorrectQuote {
         amount_cents: sablier_domain::Cents::parse("amount_cents", body.amount_cents)?,
         reason: fields::parse("reason", &body.reason, FreeText::parse)?,
@@ -469,11 +519,7 @@ pub async fn upload(
         Problem::new(rejection.status(), "body-too-large", rejection.body_text())
     })?;
     let contract = fields::parse("contract_id", &query.contract_id, ContractId::parse)?;
-    caller.require(
-        contract.as_str(),
-        Need::Manage(Section::Services),
-        "contract",
-    )?;
+    let caller = caller.authorize_on(contract.as_str(), "contract")?;
     let name = fields::parse("name", &query.name, AttachmentName::parse)?;
     let media_type = headers
         .get(CONTENT_TYPE)
@@ -514,7 +560,10 @@ pub async fn download(
     caller: Caller,
     Path((change_id, sha256)): Path<(String, String)>,
 ) -> Result<Response, Problem> {
-    let (_, change) = acting_on(&state, &caller, &change_id, Need::Read(Section::Services)).await?;
+    let id = self::change_id(&change_id)?;
+    let (change, _): (Change, usize) = state.engine.changes.load(id.as_str()).await?;
+    let standing = standing(&change)?;
+    authorize(&state, &caller, &id, standing).await?;
     let attachment = change
         .form()
         .attachments

@@ -1,5 +1,9 @@
 //! Running a command from a handler: execute it on its aggregate's bus, count it, let
 //! reads of this server wait for it, and answer with what was written.
+//!
+//! A command runs only for an [`Authorized`] caller. On an existing object, [`act_on`]
+//! applies the route's right inside the bus, to the aggregate as the bus loads it for the
+//! decision (`CommandBus::execute_on`): one load per command.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -9,12 +13,12 @@ use sablier_domain::Creating;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::http::auth::Caller;
+use crate::http::auth::{Authorized, Caller};
 use crate::http::problem::Problem;
 use crate::http::refusal::Refusal;
 use crate::http::state::AppState;
 use crate::http::views::ChangeBilling;
-use sablier_store::{CommandBus, CommandError};
+use sablier_store::{CommandBus, CommandError, Committed};
 
 /// What a command wrote.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -55,7 +59,7 @@ impl IntoResponse for Answered {
 pub async fn execute<A>(
     state: &AppState,
     bus: &CommandBus<A>,
-    caller: &Caller,
+    caller: &Authorized,
     aggregate_id: &str,
     command: A::Command,
 ) -> Result<(CommandAnswer, Vec<A::Event>), Problem>
@@ -64,7 +68,54 @@ where
     A::Command: Clone + Creating,
     A::Error: Refusal + 'static,
 {
-    match bus.execute(aggregate_id, command, &caller.context()).await {
+    let executed = bus.execute(aggregate_id, command, &caller.context()).await;
+    written::<A>(state, aggregate_id, executed)
+}
+
+/// Executes on the existing `aggregate_id` the command `prepare` makes from the aggregate
+/// as `bus` loads it for the decision. `prepare` applies the caller's right to that state
+/// (so it answers with an [`Authorized`] caller, or refuses, and nothing runs) and builds
+/// the command; it runs again on each reload after a conflict.
+pub async fn act_on<A, F, Fut>(
+    state: &AppState,
+    bus: &CommandBus<A>,
+    caller: &Caller,
+    aggregate_id: &str,
+    prepare: F,
+) -> Result<(CommandAnswer, Vec<A::Event>), Problem>
+where
+    A: Aggregate,
+    A::Command: Clone + Creating,
+    A::Error: Refusal + 'static,
+    F: Fn(&A) -> Fut,
+    Fut: Future<Output = Result<(Authorized, A::Command), Problem>>,
+{
+    let prepare = |aggregate: &A| {
+        let prepared = prepare(aggregate);
+        async move { prepared.await.map(|(_, command)| command) }
+    };
+    let executed = match bus
+        .execute_on(aggregate_id, prepare, &caller.context())
+        .await
+    {
+        Ok(Err(refusal)) => return Err(refusal),
+        Ok(Ok(committed)) => Ok(committed),
+        Err(error) => Err(error),
+    };
+    written::<A>(state, aggregate_id, executed)
+}
+
+/// Counts a command's outcome, lets reads wait for what it wrote, and answers with it.
+fn written<A>(
+    state: &AppState,
+    aggregate_id: &str,
+    executed: Result<Committed<A::Event>, CommandError<A::Error>>,
+) -> Result<(CommandAnswer, Vec<A::Event>), Problem>
+where
+    A: Aggregate,
+    A::Error: Refusal + 'static,
+{
+    match executed {
         Ok(committed) => {
             state.metrics.record_command(A::TYPE, "committed");
             if committed.last_position().is_some() {
@@ -106,7 +157,7 @@ where
 pub async fn answer<A>(
     state: &AppState,
     bus: &CommandBus<A>,
-    caller: &Caller,
+    caller: &Authorized,
     aggregate_id: &str,
     command: A::Command,
 ) -> Result<Answered, Problem>
@@ -124,7 +175,10 @@ where
 
 /// Defines a `POST` route that turns a body into one command on an existing object and
 /// runs it with the calling module's `act(state, caller, id, command)`, with its OpenAPI
-/// description: `action_route!("incidents", "incident_id", IncidentCommand; /// doc
+/// description. The handler holds a [`Caller`], not an [`Authorized`] one: an `act` that
+/// takes it must apply the route's right itself (through [`act_on`]), and one that takes
+/// an [`Authorized`] caller does not compile here. For example:
+/// `action_route!("incidents", "incident_id", IncidentCommand; /// doc
 /// name, "/v1/incidents/{incident_id}/close", Empty, |_body| IncidentCommand::Close)`.
 macro_rules! action_route {
     ($tag:literal, $id:literal, $command:ty;

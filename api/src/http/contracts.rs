@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use sablier_domain::contract::{
-    ContractCommand, DeclareUser, DeclaredUser, Offer, Section, SectionRoles, UnknownOffer,
+    ContractCommand, DeclareUser, DeclaredUser, Offer, SectionRoles, UnknownOffer,
 };
 use sablier_domain::month::NotAMonth;
 use sablier_domain::text::{Email, FreeText, Login, Name, Title};
@@ -18,7 +18,7 @@ use sablier_sla::Tier;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::http::auth::{Caller, Need};
+use crate::http::auth::{Authorized, Caller};
 use crate::http::command::{self, Answered, CommandAnswer};
 use crate::http::extract::{Body, Path};
 use crate::http::fields;
@@ -82,7 +82,7 @@ pub async fn create(
     caller: Caller,
     Body(body): Body<CreateContract>,
 ) -> Result<Answered, Problem> {
-    caller.require_admin("create a contract")?;
+    let caller = caller.authorize()?;
     let contract_id = fields::parse("contract_id", &body.contract_id, ContractId::parse)?;
     let offer: Offer = body
         .offer
@@ -203,7 +203,7 @@ pub async fn detail(
     caller: Caller,
     Path(contract_id): Path<String>,
 ) -> Result<Json<ContractView>, Problem> {
-    caller.require(&contract_id, Need::Declared, "contract")?;
+    caller.authorize_on(&contract_id, "contract")?;
     state.views_caught_up(&[Directory::NAME]).await?;
     let entry = Directory::contract(&state.reader, &contract_id)
         .await?
@@ -211,10 +211,10 @@ pub async fn detail(
     Ok(Json(contract_view(&state, entry).await?))
 }
 
-/// Runs `command` on the contract; the caller's right was checked by the handler.
+/// Runs `command` on the contract for a caller the route's right was applied to.
 async fn act(
     state: &AppState,
-    caller: &Caller,
+    caller: &Authorized,
     contract_id: &str,
     command: ContractCommand,
 ) -> Result<Answered, Problem> {
@@ -249,7 +249,7 @@ pub async fn upgrade(
     Path(contract_id): Path<String>,
     Body(body): Body<TierChange>,
 ) -> Result<Answered, Problem> {
-    caller.require(&contract_id, Need::Manage(Section::Contract), "contract")?;
+    let caller = caller.authorize_on(&contract_id, "contract")?;
     let to = fields::term("to", &body.to)?;
     act(
         &state,
@@ -271,8 +271,7 @@ pub async fn downgrade(
     Path(contract_id): Path<String>,
     Body(body): Body<TierChange>,
 ) -> Result<Answered, Problem> {
-    caller.require(&contract_id, Need::Declared, "contract")?;
-    caller.require_staff("downgrade a support tier")?;
+    let caller = caller.authorize_on(&contract_id, "contract")?;
     let to = fields::term("to", &body.to)?;
     act(
         &state,
@@ -308,8 +307,7 @@ pub async fn expert_time(
     Path(contract_id): Path<String>,
     Body(body): Body<ExpertTime>,
 ) -> Result<Answered, Problem> {
-    caller.require(&contract_id, Need::Declared, "contract")?;
-    caller.require_staff("log expert time")?;
+    let caller = caller.authorize_on(&contract_id, "contract")?;
     let performed_on = fields::date("performed_on", &body.performed_on)?;
     let note = fields::parse_optional("note", body.note.as_deref(), FreeText::parse)?;
     act(
@@ -350,7 +348,7 @@ pub async fn users(
     caller: Caller,
     Path(contract_id): Path<String>,
 ) -> Result<Json<Vec<UserView>>, Problem> {
-    caller.require(&contract_id, Need::Read(Section::Users), "contract")?;
+    caller.authorize_on(&contract_id, "contract")?;
     state.views_caught_up(&[Directory::NAME]).await?;
     if Directory::contract(&state.reader, &contract_id)
         .await?
@@ -423,7 +421,7 @@ pub async fn declare_user(
     Path(contract_id): Path<String>,
     Body(body): Body<DeclareUserBody>,
 ) -> Result<Answered, Problem> {
-    caller.require(&contract_id, Need::Manage(Section::Users), "contract")?;
+    let caller = caller.authorize_on(&contract_id, "contract")?;
     let command = ContractCommand::DeclareUser(DeclareUser {
         login: fields::parse("login", &body.login, Login::parse)?,
         email: fields::parse("email", &body.email, Email::parse)?,
@@ -452,7 +450,7 @@ pub async fn change_roles(
     Path((contract_id, login)): Path<(String, String)>,
     Body(body): Body<RolesBody>,
 ) -> Result<Answered, Problem> {
-    caller.require(&contract_id, Need::Manage(Section::Users), "contract")?;
+    let caller = caller.authorize_on(&contract_id, "contract")?;
     let login = Login::parse(&login).map_err(|_| Problem::not_found("user"))?;
     act(
         &state,
@@ -476,7 +474,7 @@ pub async fn remove_user(
     caller: Caller,
     Path((contract_id, login)): Path<(String, String)>,
 ) -> Result<Answered, Problem> {
-    caller.require(&contract_id, Need::Manage(Section::Users), "contract")?;
+    let caller = caller.authorize_on(&contract_id, "contract")?;
     let login = Login::parse(&login).map_err(|_| Problem::not_found("user"))?;
     act(
         &state,
@@ -551,7 +549,7 @@ pub async fn billing(
     caller: Caller,
     Path((contract_id, month)): Path<(String, String)>,
 ) -> Result<Json<BillView>, Problem> {
-    caller.require(&contract_id, Need::Read(Section::Invoices), "contract")?;
+    let caller = caller.authorize_on(&contract_id, "contract")?;
     let contract = ContractId::parse(&contract_id).map_err(|_| Problem::not_found("contract"))?;
     let month: YearMonth = month
         .parse()

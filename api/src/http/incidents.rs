@@ -51,10 +51,9 @@ pub async fn open(
     Body(body): Body<OpenIncident>,
 ) -> Result<Answered, Problem> {
     let contract_id = fields::parse("contract_id", &body.contract_id, ContractId::parse)?;
-    caller.require(contract_id.as_str(), Need::ActOnSupport, "contract")?;
+    let mut caller = caller.authorize_on(contract_id.as_str(), "contract")?;
     let on_behalf_of =
         fields::parse_optional("on_behalf_of", body.on_behalf_of.as_deref(), Login::parse)?;
-    let mut caller = caller;
     if let Some(login) = on_behalf_of {
         caller.require_staff("open an incident on behalf of a customer")?;
         caller = caller
@@ -105,36 +104,32 @@ pub async fn detail(
         .map(Json)
 }
 
-/// Loads the incident and checks the caller may act on it (404 if they may not see it).
-async fn acting_on(
-    state: &AppState,
-    caller: &Caller,
-    incident_id: &str,
-) -> Result<IncidentId, Problem> {
-    let id = IncidentId::parse(incident_id).map_err(|_| Problem::not_found("incident"))?;
-    let (incident, _): (Incident, usize) = state.engine.incidents.load(id.as_str()).await?;
-    let contract = incident
-        .contract_id()
-        .ok_or_else(|| Problem::not_found("incident"))?;
-    caller.require(contract.as_str(), Need::ActOnSupport, "incident")?;
-    Ok(id)
-}
-
+/// Runs `command` on the incident once the route's right holds on its contract, as the bus
+/// loads it (404 if the caller may not see it).
 async fn act(
     state: &AppState,
     caller: &Caller,
     incident_id: &str,
     command: IncidentCommand,
 ) -> Result<Answered, Problem> {
-    let id = acting_on(state, caller, incident_id).await?;
-    command::answer(
-        state,
-        &state.engine.incidents,
-        caller,
-        id.as_str(),
-        Authored::new(caller.actor.clone(), command),
-    )
-    .await
+    let id = IncidentId::parse(incident_id).map_err(|_| Problem::not_found("incident"))?;
+    let prepare = |incident: &Incident| {
+        let prepared = incident
+            .contract_id()
+            .ok_or_else(|| Problem::not_found("incident"))
+            .and_then(|contract| caller.authorize_on(contract.as_str(), "incident"))
+            .map(|authorized| {
+                let command = Authored::new(caller.actor.clone(), command.clone());
+                (authorized, command)
+            });
+        std::future::ready(prepared)
+    };
+    let (answer, _) =
+        command::act_on(state, &state.engine.incidents, caller, id.as_str(), prepare).await?;
+    Ok(Answered {
+        status: StatusCode::OK,
+        answer,
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -5,7 +5,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use sablier_domain::contract::Section;
 use sablier_domain::order::{
     Civility, Order, OrderCommand, OrderContact, PlaceOrder, ServiceItemId,
 };
@@ -14,7 +13,7 @@ use sablier_domain::{Authored, ContractId, OrderId};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::http::auth::{Caller, Need};
+use crate::http::auth::Caller;
 use crate::http::bodies::{Empty, OptionalNote, OptionalReason, Quote, QuoteCorrection, Reason};
 use crate::http::command::{self, Answered, CommandAnswer, action_route};
 use crate::http::extract::{Body, Path, Query};
@@ -100,11 +99,7 @@ pub async fn place(
     Body(body): Body<NewOrder>,
 ) -> Result<Answered, Problem> {
     let contract = fields::parse("contract_id", &body.contract_id, ContractId::parse)?;
-    caller.require(
-        contract.as_str(),
-        Need::Manage(Section::Services),
-        "contract",
-    )?;
+    let caller = caller.authorize_on(contract.as_str(), "contract")?;
     let order_id = OrderId::generate();
     let command = OrderCommand::PlaceOrder(PlaceOrder {
         order_id: order_id.clone(),
@@ -143,6 +138,8 @@ pub async fn detail(
         .map(Json)
 }
 
+/// Runs `command` on the order once the route's right holds on its contract, as the bus
+/// loads it (404 if the caller may not see it).
 async fn act(
     state: &AppState,
     caller: &Caller,
@@ -150,19 +147,23 @@ async fn act(
     command: OrderCommand,
 ) -> Result<Answered, Problem> {
     let id = OrderId::parse(order_id).map_err(|_| Problem::not_found("order"))?;
-    let (order, _): (Order, usize) = state.engine.orders.load(id.as_str()).await?;
-    let contract = order
-        .contract()
-        .ok_or_else(|| Problem::not_found("order"))?;
-    caller.require(contract.as_str(), Need::Manage(Section::Services), "order")?;
-    command::answer(
-        state,
-        &state.engine.orders,
-        caller,
-        id.as_str(),
-        Authored::new(caller.actor.clone(), command),
-    )
-    .await
+    let prepare = |order: &Order| {
+        let prepared = order
+            .contract()
+            .ok_or_else(|| Problem::not_found("order"))
+            .and_then(|contract| caller.authorize_on(contract.as_str(), "order"))
+            .map(|authorized| {
+                let command = Authored::new(caller.actor.clone(), command.clone());
+                (authorized, command)
+            });
+        std::future::ready(prepared)
+    };
+    let (answer, _) =
+        command::act_on(state, &state.engine.orders, caller, id.as_str(), prepare).await?;
+    Ok(Answered {
+        status: StatusCode::OK,
+        answer,
+    })
 }
 
 action_route!(
@@ -217,7 +218,7 @@ pub async fn correct_quote(
     Path(order_id): Path<String>,
     Body(body): Body<QuoteCorrection>,
 ) -> Result<Answered, Problem> {
-    caller.require_admin("correct a quote (an administrator does)")?;
+    caller.authorize()?;
     let command = OrderCommand::CorrectQuote {
         amount_cents: sablier_domain::Cents::parse("amount_cents", body.amount_cents)?,
         reason: fields::parse("reason", &body.reason, FreeText::parse)?,

@@ -14,14 +14,14 @@ use sablier_domain::ContractId;
 use sablier_projections::audit_trail::AuditTrail;
 use sablier_projections::request_list::{
     InvalidRequestQuery, PageCursor, PageLimit, PortalStatus, RequestKind, RequestList,
-    RequestQuery, RequestRow, SearchText, SortOrder, VisibleContract, status,
+    RequestQuery, SearchText, SortOrder, VisibleContract, status,
 };
 use sablier_projections::sla_clocks::SlaClocks;
 use sablier_sla::Metric;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::http::auth::{Caller, Need, section_of};
+use crate::http::auth::{Caller, Need};
 use crate::http::extract::{Path, Query};
 use crate::http::fields;
 use crate::http::problem::Problem;
@@ -85,7 +85,7 @@ pub async fn detail(
     let row = row
         .filter(|row| row.kind == kind)
         .ok_or_else(|| Problem::not_found(kind.as_str()))?;
-    require_on(caller, &row, Need::Read(section_of(kind)), kind.as_str())?;
+    caller.authorize_request(&row, kind.as_str())?;
     Ok(RequestDetail {
         request: row.into(),
         as_of,
@@ -226,24 +226,8 @@ async fn readable(
     let row = RequestList::get(&state.reader, request_id)
         .await?
         .ok_or_else(|| Problem::not_found("request"))?;
-    require_on(caller, &row, Need::Read(section_of(row.kind)), "request")?;
+    caller.authorize_request(&row, "request")?;
     Ok(row.into())
-}
-
-/// Checks `need` on the request `row` for `caller`: a change draft the caller may not see
-/// ([`Caller::may_see_draft`]) is `not_found`, like another contract's request.
-pub fn require_on(
-    caller: &Caller,
-    row: &RequestRow,
-    need: Need,
-    not_found: &str,
-) -> Result<(), Problem> {
-    let contract = row.contract_id.as_str();
-    if row.portal_status == PortalStatus::Draft && !caller.may_see_draft(contract, &row.created_by)
-    {
-        return Err(Problem::not_found(not_found));
-    }
-    caller.require(contract, need, not_found)
 }
 
 /// Every event of a request, in order, with instant, actor, role, channel and request id.
