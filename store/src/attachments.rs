@@ -44,8 +44,10 @@ impl Attachments {
         now: DateTime<Utc>,
     ) -> Result<StoredFile, StoreError> {
         let sha256 = hex::encode(Sha256::digest(content));
-        let size_bytes = i64::try_from(content.len())
-            .map_err(|_| StoreError::Unexpected("attachment too large".to_owned()))?;
+        let size_bytes =
+            i64::try_from(content.len()).map_err(|_| StoreError::AttachmentTooLarge {
+                size: content.len(),
+            })?;
         let at = instant(now);
         let blob = "INSERT INTO attachment_blobs (sha256, media_type, size_bytes, content, uploaded_by, uploaded_at) \
                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING";

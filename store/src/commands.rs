@@ -284,41 +284,24 @@ where
         Fut: Future<Output = Result<A::Command, R>>,
     {
         let metadata = serde_json::to_value(context.to_metadata()).map_err(StoreError::from)?;
-        // A creating command is first decided against the empty aggregate, without reading
-        // its stream, which should not exist yet. Only an accepted decision appended at
-        // sequence 1 is kept from that guess: if the stream exists the append conflicts,
-        // and a rejection or a decision with no event is made again on the stored stream,
-        // so the answer is always the one the stored stream gives.
-        let mut guess_empty = creates;
-        // Likewise, the ports may answer from their caches; the append checks what they
-        // answered, and a refusal or a decision with no event is made again on facts read
-        // afresh, so no answer rests on a cache.
-        let mut fresh_reads = false;
-        let mut attempt = 1;
+        let mut attempt = Attempt {
+            guess_empty: creates,
+            fresh_reads: false,
+            number: 1,
+        };
         loop {
-            let (mut aggregate, current_sequence) = if guess_empty {
-                (A::default(), 0)
-            } else {
-                self.load(aggregate_id).await?
-            };
-            let command = match prepare(&aggregate).await {
-                Ok(command) => command,
+            let decision = match self.decide(aggregate_id, &prepare, &attempt).await? {
+                Ok(decision) => decision,
                 Err(refusal) => return Ok(Err(refusal)),
             };
-            let sink = EventSink::<A>::default();
-            let (decided, read_set) = read_set::recording(
-                fresh_reads,
-                aggregate.handle(command, &self.services, &sink),
-            )
-            .await;
-            let events = sink.collect().await;
-            let guessed = guess_empty || read_set.from_cache;
-            if guessed && (decided.is_err() || events.is_empty()) {
-                guess_empty = false;
-                fresh_reads = true;
+            let guessed = attempt.guess_empty || decision.read_set.from_cache;
+            if guessed && (decision.decided.is_err() || decision.events.is_empty()) {
+                attempt.guess_empty = false;
+                attempt.fresh_reads = true;
                 continue;
             }
-            decided.map_err(CommandError::Rejected)?;
+            decision.decided.map_err(CommandError::Rejected)?;
+            let events = decision.events;
             if events.is_empty() {
                 return Ok(Ok(Committed {
                     events,
@@ -328,50 +311,149 @@ where
             for event in &events {
                 reads_back(event)?;
             }
-            let serialized = events
-                .iter()
-                .enumerate()
-                .map(|(offset, event)| {
-                    Ok(SerializedEvent::new(
-                        aggregate_id.to_owned(),
-                        current_sequence + offset + 1,
-                        A::TYPE.to_owned(),
-                        event.event_type(),
-                        event.event_version(),
-                        serde_json::to_value(event)?,
-                        metadata.clone(),
-                    ))
-                })
-                .collect::<Result<Vec<_>, serde_json::Error>>()
-                .map_err(StoreError::from)?;
-            match self.log.append_checked(&serialized, &read_set.reads).await {
+            let serialized =
+                serialized::<A>(aggregate_id, decision.current_sequence, &events, &metadata)?;
+            match self
+                .log
+                .append_checked(&serialized, &decision.read_set.reads)
+                .await
+            {
                 Ok(positions) => return Ok(Ok(Committed { events, positions })),
-                Err(StoreError::Stale { .. }) if !fresh_reads => {
-                    debug!("a stream the decision read has grown; deciding on it read afresh");
-                    fresh_reads = true;
-                }
-                Err(error) if error.is_conflict() && guess_empty => {
-                    debug!("the stream of a creating command exists; deciding on it");
-                    guess_empty = false;
-                }
-                Err(error) if error.is_conflict() => {
-                    debug!(attempt, "optimistic lock conflict; reloading");
-                    if attempt == self.retry.max_attempts {
-                        return Err(CommandError::Conflict {
-                            aggregate_type: A::TYPE,
-                            aggregate_id: aggregate_id.to_owned(),
-                            attempts: self.retry.max_attempts,
-                        });
-                    }
-                    tokio::time::sleep(self.retry.backoff(attempt)).await;
-                    attempt += 1;
-                }
-                Err(error) => return Err(error.into()),
+                Err(error) => self.lost_race(aggregate_id, error, &mut attempt).await?,
             }
         }
     }
+
+    /// Lets the aggregate decide on the command `prepare` makes from it (or refuses):
+    /// against the empty aggregate when the attempt guesses its stream is empty, otherwise
+    /// on the stream loaded now.
+    async fn decide<F, Fut, R>(
+        &self,
+        aggregate_id: &str,
+        prepare: &F,
+        attempt: &Attempt,
+    ) -> Result<Result<Decision<A>, R>, CommandError<A::Error>>
+    where
+        F: Fn(&A) -> Fut,
+        Fut: Future<Output = Result<A::Command, R>>,
+    {
+        let (mut aggregate, current_sequence) = if attempt.guess_empty {
+            (A::default(), 0)
+        } else {
+            self.load(aggregate_id).await?
+        };
+        let command = match prepare(&aggregate).await {
+            Ok(command) => command,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let sink = EventSink::<A>::default();
+        let (decided, read_set) = read_set::recording(
+            attempt.fresh_reads,
+            aggregate.handle(command, &self.services, &sink),
+        )
+        .await;
+        Ok(Ok(Decision {
+            decided,
+            events: sink.collect().await,
+            read_set,
+            current_sequence,
+        }))
+    }
+
+    /// After an append that was not written: `Ok` to decide again (after a backoff when
+    /// another command won the race), or the error to give the caller.
+    async fn lost_race(
+        &self,
+        aggregate_id: &str,
+        error: StoreError,
+        attempt: &mut Attempt,
+    ) -> Result<(), CommandError<A::Error>> {
+        match error {
+            StoreError::Stale { .. } if !attempt.fresh_reads => {
+                debug!("a stream the decision read has grown; deciding on it read afresh");
+                attempt.fresh_reads = true;
+            }
+            error if error.is_conflict() && attempt.guess_empty => {
+                debug!("the stream of a creating command exists; deciding on it");
+                attempt.guess_empty = false;
+            }
+            error if error.is_conflict() => {
+                debug!(
+                    attempt = attempt.number,
+                    "optimistic lock conflict; reloading"
+                );
+                if attempt.number == self.retry.max_attempts {
+                    return Err(CommandError::Conflict {
+                        aggregate_type: A::TYPE,
+                        aggregate_id: aggregate_id.to_owned(),
+                        attempts: self.retry.max_attempts,
+                    });
+                }
+                tokio::time::sleep(self.retry.backoff(attempt.number)).await;
+                attempt.number += 1;
+            }
+            error => return Err(error.into()),
+        }
+        Ok(())
+    }
+}
+
+/// Where the retries of one command stand.
+struct Attempt {
+    /// A creating command is first decided against the empty aggregate, without reading
+    /// its stream, which should not exist yet. Only an accepted decision appended at
+    /// sequence 1 is kept from that guess: if the stream exists the append conflicts, and
+    /// a rejection or a decision with no event is made again on the stored stream, so the
+    /// answer is always the one the stored stream gives.
+    guess_empty: bool,
+    /// Likewise, the ports may answer from their caches; the append checks what they
+    /// answered, and a refusal or a decision with no event is made again on facts read
+    /// afresh, so no answer rests on a cache.
+    fresh_reads: bool,
+    /// Counts the optimistic-lock conflicts, from 1.
+    number: u32,
+}
+
+/// What one decision gave: the aggregate's answer, the events it decided, what it read
+/// through the ports, and the sequence of the stream it decided on.
+struct Decision<A: Aggregate> {
+    decided: Result<(), A::Error>,
+    events: Vec<A::Event>,
+    read_set: read_set::ReadSet,
+    current_sequence: usize,
+}
+
+/// `events` in their stored form, numbered from `current_sequence + 1`.
+fn serialized<A: Aggregate>(
+    aggregate_id: &str,
+    current_sequence: usize,
+    events: &[A::Event],
+    metadata: &serde_json::Value,
+) -> Result<Vec<SerializedEvent>, StoreError> {
+    events
+        .iter()
+        .enumerate()
+        .map(|(offset, event)| {
+            Ok(SerializedEvent::new(
+                aggregate_id.to_owned(),
+                current_sequence + offset + 1,
+                A::TYPE.to_owned(),
+                event.event_type(),
+                event.event_version(),
+                serde_json::to_value(event)?,
+                metadata.clone(),
+            ))
+        })
+        .collect::<Result<Vec<_>, serde_json::Error>>()
+        .map_err(StoreError::from)
 }
 
 fn load_error<E: std::error::Error>(error: AggregateError<E>) -> StoreError {
-    StoreError::Unexpected(format!("cannot load the aggregate: {error}"))
+    let source = match error {
+        AggregateError::DatabaseConnectionError(source)
+        | AggregateError::DeserializationError(source)
+        | AggregateError::UnexpectedError(source) => Some(source),
+        AggregateError::AggregateConflict | AggregateError::UserError(_) => None,
+    };
+    StoreError::LoadFailed { source }
 }

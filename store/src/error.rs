@@ -37,14 +37,34 @@ pub enum StoreError {
     /// command may or may not be in the log; read it to know.
     #[error("the append was committed but not confirmed durable; read the log to know its outcome")]
     Unconfirmed(#[source] std::sync::Arc<sqlx::Error>),
-    #[error("the database is not empty: {0}; import only into an empty database")]
-    NotEmpty(String),
+    #[error("the database is not empty: it holds events; import only into an empty database")]
+    NotEmpty,
     /// A write failed with an I/O error on a filesystem left with no room: the full disk
     /// that SQLite does not name as such (see [`StoreError::in_sqlite_file`]).
     #[error("the storage holding the database is full")]
     StorageFull(#[source] Box<StoreError>),
-    #[error("{0}")]
-    Unexpected(String),
+    /// Reading an aggregate's stream failed, or an event of it did not deserialize;
+    /// `source` is `None` when the load reported a conflict or a refusal, which no load makes.
+    #[error("cannot load the aggregate")]
+    LoadFailed {
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// The group commit task that queued this append ended without answering it.
+    #[error("the append writer stopped before answering")]
+    AppendUnanswered,
+    /// The blocking thread writing a group to the SQLite file panicked or was cancelled.
+    #[error("the SQLite writer stopped")]
+    WriterStopped(#[source] tokio::task::JoinError),
+    /// The blocking thread reading the SQLite feed panicked or was cancelled.
+    #[error("the feed reader stopped")]
+    FeedReaderStopped(#[source] tokio::task::JoinError),
+    /// PostgreSQL reported a stale read for a command whose read set is empty.
+    #[error("a stale read reported without a read set")]
+    StaleReadUnnamed,
+    /// An attachment larger than the database can record the size of.
+    #[error("an attachment of {size} bytes is too large to store")]
+    AttachmentTooLarge { size: usize },
 }
 
 impl StoreError {

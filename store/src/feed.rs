@@ -96,9 +96,7 @@ impl EventLog {
                 })
             })
             .await
-            .map_err(|error| {
-                StoreError::Unexpected(format!("the feed reader stopped: {error}"))
-            })?;
+            .map_err(StoreError::FeedReaderStopped)?;
         }
         let types = filter.aggregate_types.as_deref().unwrap_or(&[]);
         match self.database() {

@@ -125,7 +125,7 @@ impl LogImport {
                 .await?
         });
         if any.is_some() {
-            return Err(StoreError::NotEmpty("it holds events".to_owned()));
+            return Err(StoreError::NotEmpty);
         }
         Ok(import)
     }

@@ -941,3 +941,44 @@ async fn one_bus_queues_commands_on_the_same_aggregate() {
     );
     db.cleanup().await;
 }
+
+/// In memory there is no file for SQLite's own API: groups go through sqlx, the same
+/// algorithm over the other driver (savepoints, conflicts, one head move per group).
+#[tokio::test]
+async fn issue_21_an_in_memory_sqlite_log_commits_groups_as_a_file_does() {
+    let database = sablier_store::Database::connect_and_migrate("sqlite::memory:")
+        .await
+        .expect("an in-memory SQLite database");
+    let log = EventLog::new(database);
+    let tasks: Vec<_> = (0..40)
+        .map(|n| {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let events = if n % 4 == 0 {
+                    vec![event("Hot", "hot", 1)]
+                } else {
+                    let id = format!("a{n}");
+                    vec![event("A", &id, 1), event("A", &id, 2)]
+                };
+                log.append(&events).await
+            })
+        })
+        .collect();
+    let mut won_hot = 0;
+    let mut all_positions = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(positions) => {
+                won_hot += usize::from(positions.len() == 1);
+                all_positions.extend(positions);
+            }
+            Err(StoreError::Conflict { aggregate_id, .. }) => assert_eq!(aggregate_id, "hot"),
+            Err(other) => panic!("in memory: {other}"),
+        }
+    }
+    assert_eq!(won_hot, 1, "exactly one racer for hot #1 wins");
+    all_positions.sort_unstable();
+    let stored = assert_chain_holds(&log, "sqlite in memory").await;
+    assert_eq!(stored, (1..=61).collect::<Vec<i64>>(), "dense positions");
+    assert_eq!(all_positions, stored, "every answer names what was stored");
+}
