@@ -24,6 +24,15 @@ pub enum ActorRole {
 }
 
 impl ActorRole {
+    /// Every role, in the order the API lists them.
+    pub const ALL: [ActorRole; 5] = [
+        ActorRole::Customer,
+        ActorRole::Agent,
+        ActorRole::Analyst,
+        ActorRole::Admin,
+        ActorRole::System,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ActorRole::Customer => "customer",
@@ -98,18 +107,12 @@ impl FromStr for ActorRole {
     type Err = UnknownRole;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        [
-            ActorRole::Customer,
-            ActorRole::Agent,
-            ActorRole::Analyst,
-            ActorRole::Admin,
-            ActorRole::System,
-        ]
-        .into_iter()
-        .find(|role| role.as_str() == value)
-        .ok_or_else(|| UnknownRole {
-            value: value.to_owned(),
-        })
+        Self::ALL
+            .into_iter()
+            .find(|role| role.as_str() == value)
+            .ok_or_else(|| UnknownRole {
+                value: value.to_owned(),
+            })
     }
 }
 

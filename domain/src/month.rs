@@ -17,6 +17,9 @@ pub struct YearMonth {
 }
 
 impl YearMonth {
+    /// `YYYY-MM`, the form `Display` writes and `FromStr` reads, as a JSON-Schema pattern.
+    pub const PATTERN: &'static str = "^[0-9]{4}-(0[1-9]|1[0-2])$";
+
     pub fn new(year: i32, month: u32) -> Option<Self> {
         (1..=12).contains(&month).then_some(Self { year, month })
     }

@@ -231,6 +231,11 @@ impl fmt::Display for Email {
 pub struct PhoneNumber(String);
 
 impl PhoneNumber {
+    /// The number's shape as the API's document states it, a JSON-Schema pattern: digits,
+    /// `+` and separators, 6 to 32 characters. [`PhoneNumber::parse`] also counts 6 to 20
+    /// digits and takes `+` only first.
+    pub const PATTERN: &'static str = "^[+0-9 ().-]{6,32}$";
+
     pub fn parse(value: impl AsRef<str>) -> Result<Self, InvalidField> {
         let value = value.as_ref().trim();
         let digits = value.chars().filter(char::is_ascii_digit).count();

@@ -35,13 +35,13 @@ use sablier_projections::request_list::{RequestKind, RequestList};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentRef {
-    #[schema(min_length = 1, max_length = 255, pattern = "^[^/\\\\]*\\S[^/\\\\]*$")]
+    #[schema(value_type = schema::AttachmentName)]
     pub name: String,
-    #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$")]
+    #[schema(value_type = schema::MediaType)]
     pub media_type: String,
     pub size_bytes: u64,
     /// The digest `POST /v1/attachments` answered.
-    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
+    #[schema(value_type = schema::Sha256Digest)]
     pub sha256: String,
 }
 
@@ -59,7 +59,7 @@ pub struct ChangeFormBody {
     #[schema(value_type = Option<schema::Title>)]
     pub article: Option<String>,
     /// `standard` or `urgent`, among the article's.
-    #[schema(pattern = "^(standard|urgent)$")]
+    #[schema(value_type = Option<schema::LeadTime>)]
     pub lead_time: Option<String>,
     /// At most 64 characters.
     #[schema(value_type = Option<schema::CustomerReference>)]
@@ -487,17 +487,17 @@ pub struct UploadQuery {
     #[param(value_type = schema::ContractId)]
     pub contract_id: String,
     /// The file's name.
-    #[param(min_length = 1, max_length = 255, pattern = "^[^/\\\\]*\\S[^/\\\\]*$")]
+    #[param(value_type = schema::AttachmentName)]
     pub name: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct UploadedAttachment {
     pub name: String,
-    #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$")]
+    #[schema(value_type = schema::MediaType)]
     pub media_type: String,
     pub size_bytes: u64,
-    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
+    #[schema(value_type = schema::Sha256Digest)]
     pub sha256: String,
 }
 

@@ -47,7 +47,7 @@ pub struct CreateContract {
     #[schema(value_type = schema::Title)]
     pub name: String,
     /// `Flexible Computing Advanced`, `Flexible Engine` or `Cloud Avenue`.
-    #[schema(pattern = "^(Flexible Computing Advanced|Flexible Engine|Cloud Avenue)$")]
+    #[schema(value_type = schema::Offer)]
     pub offer: String,
     #[schema(value_type = schema::Name)]
     pub company: String,
@@ -57,7 +57,7 @@ pub struct CreateContract {
     pub time_zone: Option<String>,
     /// `Standard` (default), `Bronze`, `Silver` or `Gold`.
     #[serde(default)]
-    #[schema(pattern = "^(Standard|Bronze|Silver|Gold)$")]
+    #[schema(value_type = Option<schema::Tier>)]
     pub tier: Option<String>,
     /// The referent user: every right on the contract, never removed.
     pub referent: NewUser,
@@ -124,7 +124,7 @@ pub async fn create(
 pub struct TierPeriod {
     /// The instant the tier applies for SLA.
     pub effective_at: String,
-    #[schema(pattern = "^(Standard|Bronze|Silver|Gold)$")]
+    #[schema(value_type = schema::Tier)]
     pub tier: String,
     /// `created`, `upgraded` or `downgraded`.
     pub change: String,
@@ -138,7 +138,7 @@ pub struct ContractView {
     #[schema(value_type = schema::ContractId)]
     pub contract_id: String,
     pub name: String,
-    #[schema(pattern = "^(Flexible Computing Advanced|Flexible Engine|Cloud Avenue)$")]
+    #[schema(value_type = schema::Offer)]
     pub offer: String,
     #[schema(value_type = schema::Name)]
     pub company: String,
@@ -233,7 +233,7 @@ async fn act(
 #[serde(deny_unknown_fields)]
 pub struct TierChange {
     /// `Bronze`, `Silver`, `Gold` (or `Standard` for a downgrade).
-    #[schema(pattern = "^(Standard|Bronze|Silver|Gold)$")]
+    #[schema(value_type = schema::Tier)]
     pub to: String,
 }
 
@@ -378,17 +378,17 @@ pub async fn users(
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct RolesDoc {
-    #[schema(pattern = "^(none|visitor|manager)$")]
+    #[schema(value_type = Option<schema::SectionRole>)]
     contract: Option<String>,
-    #[schema(pattern = "^(none|visitor|manager)$")]
+    #[schema(value_type = Option<schema::SectionRole>)]
     dashboard: Option<String>,
-    #[schema(pattern = "^(none|visitor|manager)$")]
+    #[schema(value_type = Option<schema::SectionRole>)]
     services: Option<String>,
-    #[schema(pattern = "^(none|visitor|manager)$")]
+    #[schema(value_type = Option<schema::SectionRole>)]
     invoices: Option<String>,
-    #[schema(pattern = "^(none|visitor|manager)$")]
+    #[schema(value_type = Option<schema::SectionRole>)]
     support: Option<String>,
-    #[schema(pattern = "^(none|visitor|manager)$")]
+    #[schema(value_type = Option<schema::SectionRole>)]
     users: Option<String>,
 }
 
@@ -487,7 +487,7 @@ pub async fn remove_user(
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct BilledTierView {
-    #[schema(pattern = "^(Standard|Bronze|Silver|Gold)$")]
+    #[schema(value_type = schema::Tier)]
     pub tier: String,
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -510,7 +510,7 @@ pub struct BillingLineView {
     /// decimal digits (it may exceed what a JSON number carries exactly). An
     /// administrator's quote correction gives the line its amount. Amounts are shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(pattern = "^[0-9]+$", example = "9223372036854775808")]
+    #[schema(value_type = Option<schema::DecimalDigits>)]
     pub written_amount_cents: Option<String>,
     /// Present with `written_amount_cents`: why the line has no amount, and what is
     /// awaited.
@@ -541,7 +541,7 @@ pub struct BillView {
 
 /// The billing of a month (visitor on Invoices; amounts for managers only).
 #[utoipa::path(get, path = "/v1/contracts/{contract_id}/billing/{month}", tag = "contracts",
-    params(("contract_id" = String, Path), ("month" = String, Path, description = "YYYY-MM", pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")),
+    params(("contract_id" = String, Path), ("month" = schema::YearMonth, Path, description = "YYYY-MM")),
     responses((status = 200, body = BillView), (status = "4XX", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn billing(

@@ -28,7 +28,7 @@ pub struct OpenIncident {
     #[schema(value_type = schema::ContractId)]
     pub contract_id: String,
     /// `P1` service down, `P2` degraded, `P3` minor, `P4` information request.
-    #[schema(pattern = "^P[1-4]$")]
+    #[schema(value_type = schema::Priority)]
     pub priority: String,
     #[schema(value_type = schema::Title)]
     pub title: String,
@@ -158,7 +158,7 @@ pub struct NewComment {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePriority {
-    #[schema(pattern = "^P[1-4]$")]
+    #[schema(value_type = schema::Priority)]
     pub to: String,
     #[schema(value_type = schema::FreeText)]
     pub reason: String,

@@ -7,7 +7,7 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::http::throttle::DocumentThrottling;
-use crate::http::{changes, contracts, incidents, ops, orders, reads, reference, tokens};
+use crate::http::{changes, contracts, incidents, ops, orders, reads, reference, schema, tokens};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -42,6 +42,11 @@ use crate::http::{changes, contracts, incidents, ops, orders, reads, reference, 
         tokens::create, tokens::list, tokens::revoke,
         ops::healthz, ops::readyz, ops::metrics,
     ),
+    // Named by parameters only: bodies bring their own schemas in, parameters do not.
+    components(schemas(
+        schema::Metric, schema::RequestKind, schema::PortalStatus, schema::SortOrder,
+        schema::SearchText, schema::YearMonth,
+    )),
     modifiers(&BearerAuth, &DocumentThrottling, &QualifiedOperationIds, &EveryRefusal),
 )]
 pub struct ApiDoc;

@@ -29,7 +29,7 @@ use sablier_projections::request_list::RequestKind;
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     /// `ms` or `mr`.
-    #[schema(pattern = "^(ms|mr)$")]
+    #[schema(value_type = schema::Civility)]
     pub civility: String,
     #[schema(value_type = schema::Name)]
     pub last_name: String,
@@ -39,10 +39,10 @@ pub struct Contact {
     pub email: String,
     /// A landline or a mobile number is required.
     #[serde(default)]
-    #[schema(pattern = "^[+0-9 ().-]{6,32}$")]
+    #[schema(value_type = Option<schema::PhoneNumber>)]
     pub landline: Option<String>,
     #[serde(default)]
-    #[schema(pattern = "^[+0-9 ().-]{6,32}$")]
+    #[schema(value_type = Option<schema::PhoneNumber>)]
     pub mobile: Option<String>,
 }
 
@@ -52,7 +52,7 @@ pub struct NewOrder {
     #[schema(value_type = schema::ContractId)]
     pub contract_id: String,
     /// A service catalogue item id.
-    #[schema(pattern = "^[a-z0-9][a-z0-9-]*$", max_length = 64)]
+    #[schema(value_type = schema::ServiceItemId)]
     pub item: String,
     pub contact: Contact,
     #[serde(default)]

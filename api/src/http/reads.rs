@@ -102,19 +102,19 @@ pub struct ListQuery {
     #[param(value_type = Option<schema::ContractId>)]
     pub contract_id: Option<String>,
     /// `incident`, `change` or `order`.
-    #[param(pattern = "^(incident|change|order)$")]
+    #[param(value_type = Option<schema::RequestKind>)]
     pub kind: Option<String>,
     /// `draft` (a change draft, listed for its author and the contract's Services
     /// managers), `transmitted`, `in_progress` or `completed`.
-    #[param(pattern = "^(draft|transmitted|in_progress|completed)$")]
+    #[param(value_type = Option<schema::PortalStatus>)]
     pub status: Option<String>,
     /// The object's own status (`awaiting_customer`, `quoted`…).
     pub detailed_status: Option<String>,
     /// Searches contract names and ids, request ids, names and references.
-    #[param(pattern = "\\S")]
+    #[param(value_type = Option<schema::SearchText>)]
     pub search: Option<String>,
     /// `newest_first` (default) or `oldest_first`.
-    #[param(pattern = "^(newest_first|oldest_first)$")]
+    #[param(value_type = Option<schema::SortOrder>)]
     pub sort: Option<String>,
     /// The `next` cursor of the previous page.
     pub after: Option<String>,
@@ -249,7 +249,7 @@ pub async fn history(
 /// One clock of a request explained as of now (or `as_of`): figures, pinned tier and
 /// policy, transitions and every interval counted or excluded.
 #[utoipa::path(get, path = "/v1/requests/{request_id}/clocks/{metric}", tag = "requests",
-    params(("request_id" = String, Path), ("metric" = String, Path, description = "GTI, GTD, GTR or delivery", pattern = "^(GTI|GTD|GTR|delivery)$"), AsOf),
+    params(("request_id" = String, Path), ("metric" = schema::Metric, Path, description = "GTI, GTD, GTR or delivery"), AsOf),
     responses((status = 200, body = ClockExplanation), (status = "4XX", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn explain(
@@ -310,7 +310,7 @@ pub struct BreachWatchEntry {
     #[schema(value_type = schema::ContractId)]
     pub contract_id: String,
     pub metric: String,
-    #[schema(pattern = "^P[1-4]$")]
+    #[schema(value_type = Option<schema::Priority>)]
     pub priority: Option<String>,
     pub deadline: Option<String>,
     pub at_risk_from: Option<String>,

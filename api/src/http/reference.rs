@@ -21,7 +21,7 @@ use crate::http::state::AppState;
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LeadTimeView {
     /// `standard` or `urgent`.
-    #[schema(pattern = "^(standard|urgent)$")]
+    #[schema(value_type = schema::LeadTime)]
     pub lead_time: String,
     pub business_days: u32,
 }

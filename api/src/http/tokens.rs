@@ -23,7 +23,7 @@ pub struct NewToken {
     #[schema(value_type = schema::Login)]
     pub login: String,
     /// `customer`, `agent`, `analyst` or `admin`.
-    #[schema(pattern = "^(customer|agent|analyst|admin)$")]
+    #[schema(value_type = schema::TokenRole)]
     pub role: String,
     /// What the token is for (shown in listings).
     #[serde(default)]
@@ -36,7 +36,7 @@ pub struct TokenView {
     pub token_id: String,
     #[schema(value_type = schema::Login)]
     pub login: String,
-    #[schema(pattern = "^(customer|agent|analyst|admin)$")]
+    #[schema(value_type = schema::TokenRole)]
     pub role: String,
     #[schema(max_length = 200)]
     pub label: String,

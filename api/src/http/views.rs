@@ -135,7 +135,7 @@ pub struct ChangeBilling {
     /// customer accepts) and for a free change.
     pub price_cents: Option<i64>,
     /// The month of the submission, `YYYY-MM` in the contract's time zone.
-    #[schema(pattern = "^[0-9]{4}-[0-9]{2}$")]
+    #[schema(value_type = schema::YearMonth)]
     pub month: String,
     /// Its rank among the contract's changes submitted that month, from 1.
     pub rank_in_month: i64,

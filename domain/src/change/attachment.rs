@@ -26,6 +26,10 @@ pub struct AttachmentName(String);
 
 impl AttachmentName {
     pub const MAX_CHARS: usize = 255;
+    /// The name as the API's document states it, a JSON-Schema pattern: no path separator,
+    /// and something other than white space. [`AttachmentName::parse`] also trims the name
+    /// and refuses control characters.
+    pub const PATTERN: &'static str = "^[^/\\\\]*[^/\\\\\\s][^/\\\\]*$";
 
     pub fn parse(value: impl AsRef<str>) -> Result<Self, InvalidField> {
         let value = value.as_ref().trim();
@@ -69,6 +73,11 @@ impl fmt::Display for AttachmentName {
 pub struct MediaType(String);
 
 impl MediaType {
+    /// The rule [`MediaType::parse`] checks on a `type/subtype` without parameters, as a
+    /// JSON-Schema pattern (RFC 6838 restricted names of 1 to 127 characters).
+    pub const PATTERN: &'static str =
+        "^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$";
+
     pub fn parse(value: impl AsRef<str>) -> Result<Self, InvalidField> {
         let essence = value.as_ref().split(';').next().unwrap_or("").trim();
         let restricted_name = |part: &str| {
@@ -107,6 +116,9 @@ impl fmt::Display for MediaType {
 pub struct Sha256Digest(String);
 
 impl Sha256Digest {
+    /// The rule [`Sha256Digest::parse`] checks, as a JSON-Schema pattern.
+    pub const PATTERN: &'static str = "^[0-9a-fA-F]{64}$";
+
     pub fn parse(value: impl AsRef<str>) -> Result<Self, InvalidField> {
         let value = value.as_ref().trim();
         if value.len() != 64 || !value.chars().all(|c| c.is_ascii_hexdigit()) {

@@ -98,6 +98,23 @@ pub enum SectionRole {
     Manager,
 }
 
+impl SectionRole {
+    pub const ALL: [SectionRole; 3] = [
+        SectionRole::None,
+        SectionRole::Visitor,
+        SectionRole::Manager,
+    ];
+
+    /// Its serialized spelling, the one a body gives.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SectionRole::None => "none",
+            SectionRole::Visitor => "visitor",
+            SectionRole::Manager => "manager",
+        }
+    }
+}
+
 /// One role per section.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -14,9 +14,15 @@ use crate::text::{FreeText, InvalidField, Title};
 pub struct ServiceItemId(String);
 
 impl ServiceItemId {
+    pub const MAX_CHARS: usize = 64;
+    /// The id as the API's document states it, a JSON-Schema pattern: it starts with a
+    /// letter or a digit, as every catalogue id does. [`ServiceItemId::parse`] also takes
+    /// a leading `-`.
+    pub const PATTERN: &'static str = "^[a-z0-9][a-z0-9-]*$";
+
     pub fn parse(value: impl AsRef<str>) -> Result<Self, InvalidField> {
         let value = value.as_ref().trim();
-        let valid = (1..=64).contains(&value.len())
+        let valid = (1..=Self::MAX_CHARS).contains(&value.len())
             && value
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');

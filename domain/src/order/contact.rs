@@ -14,6 +14,18 @@ pub enum Civility {
     Mr,
 }
 
+impl Civility {
+    pub const ALL: [Civility; 2] = [Civility::Ms, Civility::Mr];
+
+    /// Its serialized spelling, the one the order form gives.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Civility::Ms => "ms",
+            Civility::Mr => "mr",
+        }
+    }
+}
+
 /// At least one of `landline` and `mobile` is required: the order aggregate checks it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderContact {
