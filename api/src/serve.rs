@@ -26,6 +26,31 @@ use crate::{http, project};
 /// The login of the first admin token a fresh database gets.
 pub const FIRST_ADMIN_LOGIN: &str = "sablier.admin";
 
+/// What the handlers share over `database`, and the projector that keeps its views.
+pub(crate) fn shared_state(database: &Database, limits: Limits) -> (AppState, Arc<Projector>) {
+    let log = EventLog::new(database.clone());
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let services = ports::services(
+        &log,
+        clock,
+        Arc::new(StaticPolicyBook::default()),
+        DomainSettings {
+            max_attachment_bytes: limits.max_attachment_bytes as u64,
+            ..DomainSettings::default()
+        },
+    );
+    let engine = Engine::new(log.clone(), services.clone());
+    let projector = Arc::new(Projector::new(log, catalogue::all()));
+    let state = AppState::new(
+        database.clone(),
+        engine,
+        &services,
+        limits,
+        (projector.reached(), projector.waker()),
+    );
+    (state, projector)
+}
+
 /// A running server.
 pub struct Server {
     pub address: SocketAddr,
@@ -48,27 +73,7 @@ impl Server {
             .with_context(|| format!("cannot listen on {listen}"))?;
         let address = listener.local_addr()?;
         let first_admin_token = first_admin_token(&database).await?;
-
-        let log = EventLog::new(database.clone());
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let services = ports::services(
-            &log,
-            clock,
-            Arc::new(StaticPolicyBook::default()),
-            DomainSettings {
-                max_attachment_bytes: limits.max_attachment_bytes as u64,
-                ..DomainSettings::default()
-            },
-        );
-        let engine = Engine::new(log.clone(), services.clone());
-        let projector = Arc::new(Projector::new(log, catalogue::all()));
-        let state = AppState::new(
-            database.clone(),
-            engine,
-            &services,
-            limits,
-            (projector.reached(), projector.waker()),
-        );
+        let (state, projector) = shared_state(&database, limits);
         let (stop, stopped) = watch::channel(false);
         let projecting = tokio::spawn({
             let (database, stopped) = (database.clone(), stopped.clone());

@@ -21,7 +21,7 @@ use crate::text::{AssetRef, Email, Login, Title};
 /// A port could not answer: its storage failed, or what it stored no longer reads.
 /// Retrying the command may succeed.
 #[derive(Clone, Debug, thiserror::Error)]
-#[error("the {port} port could not answer: {cause}")]
+#[error("the {port} port could not answer")]
 pub struct PortError {
     pub port: Port,
     /// What failed underneath, kept whole for the log.
@@ -172,7 +172,8 @@ impl PolicyBook for StaticPolicyBook {
     }
 }
 
-/// Rules DOMAIN.md calls defaults: configuration, not code.
+/// Rules docs/domain.md gives defaults for: configuration, not code ("Where the code
+/// differs from the portal guides").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DomainSettings {
     /// How long after restoration a customer may reopen an incident (default 7 days).

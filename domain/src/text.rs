@@ -98,12 +98,12 @@ macro_rules! bounded_text {
 }
 
 bounded_text!(
-    /// A request's comment: at most 400 characters (DOMAIN.md, change requests).
+    /// A request's comment: at most 400 characters (docs/domain.md "Change requests").
     Comment, "comment", 400, allow_empty = true
 );
 bounded_text!(
-    /// A comment on an incident: never empty, at most 4,000 characters (DOMAIN.md,
-    /// "Incident comments and on-behalf actions").
+    /// A comment on an incident: never empty, at most 4,000 characters (docs/domain.md,
+    /// "Incidents").
     IncidentComment, "text", 4000, allow_empty = false
 );
 bounded_text!(

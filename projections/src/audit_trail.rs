@@ -1,4 +1,4 @@
-//! The audit trail (DOMAIN.md "Audit and disputes"): the history of any request (and of any
+//! The audit trail (docs/domain.md "The audit trail"): the history of any request (and of any
 //! contract, for contract events), every event in order with when it happened, who did it
 //! (login, role, on whose behalf), through what, for which HTTP request, and what it did in
 //! one line of English.

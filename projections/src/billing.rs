@@ -9,7 +9,7 @@
 //! their lines. [`Billing::month`] assembles a month from them, so a month after the last
 //! event still answers, with the tier in force carried forward.
 //!
-//! Rules DOMAIN.md leaves open, decided here:
+//! Rules docs/domain.md ("Billing effective dates") leaves open, decided here:
 //! - Tier schedule: each decision's first billed day comes from the event
 //!   (`billing_effective_on`, `effective_on`); a decision replaces any decision for that
 //!   day or later (the last decision for next month wins). Tier periods are inclusive
@@ -203,8 +203,8 @@ pub struct Billing {
 impl Billing {
     pub const NAME: &'static str = "billing_effective_dates";
 
-    /// DOMAIN.md's default quota of free changes per calendar month (used to rank the
-    /// submissions stored before they said whether they are billable).
+    /// The default quota of free changes per calendar month (docs/domain.md "Submission"),
+    /// used to rank the submissions stored before they said whether they are billable.
     pub const DEFAULT_FREE_CHANGES_PER_MONTH: u32 =
         sablier_domain::change::DEFAULT_FREE_CHANGES_PER_MONTH;
 

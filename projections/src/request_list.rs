@@ -1,10 +1,10 @@
-//! The request list ("Demandes", DOMAIN.md "The request list"): one row per incident,
+//! The request list ("Demandes", docs/domain.md "The request list"): one row per incident,
 //! change and order, with its portal status, read a page at a time by customers (their
 //! contracts only) and staff (every contract). A change draft has a row too, kept apart:
-//! only its author and the Services managers of its contract see it (DOMAIN.md), so its
-//! facets are its own (below), it has no search terms (drafts are listed, not searched),
-//! and a draft cancelled before submission leaves the view. Once submitted, a change is
-//! listed as created at its submission, by whoever submitted it.
+//! only its author and the Services managers of its contract see it (docs/domain.md
+//! "Drafts"), so its facets are its own (below), it has no search terms (drafts are listed,
+//! not searched), and a draft cancelled before submission leaves the view. Once submitted,
+//! a change is listed as created at its submission, by whoever submitted it.
 //!
 //! A page must cost the same with ten requests or ten million, whatever the filters, so
 //! the view keeps, beside the rows, the indexes its reads seek:

@@ -1,5 +1,5 @@
-//! Who is calling, and what they may do: the one place the API enforces DOMAIN.md "Users
-//! and rights".
+//! Who is calling, and what they may do: the rights of docs/domain.md "Users and roles",
+//! as the API applies them.
 //!
 //! [`authenticate`] stands in front of every route that needs a caller and checks the
 //! bearer token first; [`Caller`] then reads what it found.
@@ -153,23 +153,33 @@ fn unanswerable() -> Problem {
     )
 }
 
-/// A caller whose route's [`Right`] was applied: what running a command takes
-/// (`command::execute`).
+/// A caller whose route's [`Right`] was applied, and the contract it was applied on: what
+/// running a command takes (`command::execute`, `command::act_on`).
 #[derive(Clone, Debug)]
-pub struct Authorized(Caller);
+pub struct Authorized {
+    caller: Caller,
+    /// The contract the right was checked on; `None` for a right that names none
+    /// ([`Caller::authorize`]).
+    contract: Option<String>,
+}
 
 impl std::ops::Deref for Authorized {
     type Target = Caller;
 
     fn deref(&self) -> &Caller {
-        &self.0
+        &self.caller
     }
 }
 
 impl Authorized {
+    /// The contract the right was checked on, if it names one.
+    pub fn contract(&self) -> Option<&str> {
+        self.contract.as_deref()
+    }
+
     /// The same caller, acting for `login` (staff taking a customer's call): a user
-    /// declared on `contract` who may do there what `need` asks (DOMAIN.md, "Incident
-    /// comments and on-behalf actions"), else 422 naming `field`.
+    /// declared on `contract` who may do there what `need` asks (docs/domain.md, "Users
+    /// and roles"), else 422 naming `field`.
     pub async fn on_behalf_of(
         self,
         state: &AppState,
@@ -178,11 +188,49 @@ impl Authorized {
         need: Need,
         field: &str,
     ) -> Result<Self, Problem> {
-        let represented = self
-            .0
-            .on_behalf_of(state, login, contract, need, field)
-            .await?;
-        Ok(Self(represented))
+        // A user declared by a command this server acknowledged is seen at once.
+        state.views_caught_up(&[Directory::NAME]).await?;
+        let mut memberships = BTreeMap::new();
+        for entry in Directory::memberships(&state.reader, login.as_str()).await? {
+            memberships.insert(entry.contract_id.clone(), entry.roles()?);
+        }
+        let represented = Caller {
+            actor: Actor::new(login.clone(), ActorRole::Customer),
+            on_behalf_of: None,
+            memberships,
+            ..self.caller.clone()
+        };
+        if let Err(refusal) = represented.require(contract, need, "contract") {
+            let rule = if represented.sees(contract) {
+                format!(
+                    "{login} may not do this on contract {contract}: {}",
+                    refusal.detail
+                )
+            } else {
+                format!("{login} is not a user declared on contract {contract}")
+            };
+            return Err(Problem::invalid_field(field, rule));
+        }
+        Ok(Self {
+            caller: Caller {
+                on_behalf_of: Some(login),
+                ..self.caller
+            },
+            contract: self.contract,
+        })
+    }
+
+    /// A command prepared for this caller would be recorded under `context` on `contract`
+    /// (the object the bus loaded): refused as a route wired wrong unless this is the
+    /// caller and the contract the right was applied to.
+    pub fn confirm(&self, context: &CommandContext, contract: Option<&str>) -> Result<(), Problem> {
+        if self.context() != *context {
+            return Err(self.misapplied("for another caller than the one the command records"));
+        }
+        if self.contract() != contract {
+            return Err(self.misapplied("on another contract than the object's"));
+        }
+        Ok(())
     }
 }
 
@@ -240,8 +288,8 @@ impl Caller {
         })
     }
 
-    /// DOMAIN.md: a change draft is seen only by its author and the Services managers of
-    /// its contract; to anyone else it does not exist.
+    /// docs/domain.md "Drafts": a change draft is seen only by its author and the Services
+    /// managers of its contract; to anyone else it does not exist.
     pub fn may_see_draft(&self, contract: &str, author: &str) -> bool {
         let manages_services = !self.is_staff()
             && self
@@ -324,7 +372,7 @@ impl Caller {
             Right::Admin(action) => self.require_admin(action)?,
             _ => return Err(self.misapplied("without a contract")),
         }
-        Ok(self.authorized())
+        Ok(self.authorized(None))
     }
 
     /// Applies the route's right on `contract`; a contract the caller is not declared on
@@ -342,7 +390,7 @@ impl Caller {
                 return Err(self.misapplied("on a contract"));
             }
         }
-        Ok(self.authorized())
+        Ok(self.authorized(Some(contract)))
     }
 
     /// Applies the route's right ([`Right::ReadRequest`]) on the request `row`: a change
@@ -363,12 +411,15 @@ impl Caller {
             return Err(Problem::not_found(not_found));
         }
         self.require(contract, Need::Read(section_of(row.kind)), not_found)?;
-        Ok(self.authorized())
+        Ok(self.authorized(Some(contract)))
     }
 
-    fn authorized(&self) -> Authorized {
+    fn authorized(&self, contract: Option<&str>) -> Authorized {
         self.right.applied.store(true, Ordering::Relaxed);
-        Authorized(self.clone())
+        Authorized {
+            caller: self.clone(),
+            contract: contract.map(str::to_owned),
+        }
     }
 
     /// A handler applied its route's right the wrong way: the route is wired wrong.
@@ -404,44 +455,6 @@ impl Caller {
             Some(login) => context.on_behalf_of(login.clone()),
             None => context,
         }
-    }
-
-    /// The same caller, acting for `login` ([`Authorized::on_behalf_of`]).
-    async fn on_behalf_of(
-        self,
-        state: &AppState,
-        login: Login,
-        contract: &str,
-        need: Need,
-        field: &str,
-    ) -> Result<Self, Problem> {
-        // A user declared by a command this server acknowledged is seen at once.
-        state.views_caught_up(&[Directory::NAME]).await?;
-        let mut memberships = BTreeMap::new();
-        for entry in Directory::memberships(&state.reader, login.as_str()).await? {
-            memberships.insert(entry.contract_id.clone(), entry.roles()?);
-        }
-        let represented = Caller {
-            actor: Actor::new(login.clone(), ActorRole::Customer),
-            on_behalf_of: None,
-            memberships,
-            ..self.clone()
-        };
-        if let Err(refusal) = represented.require(contract, need, "contract") {
-            let rule = if represented.sees(contract) {
-                format!(
-                    "{login} may not do this on contract {contract}: {}",
-                    refusal.detail
-                )
-            } else {
-                format!("{login} is not a user declared on contract {contract}")
-            };
-            return Err(Problem::invalid_field(field, rule));
-        }
-        Ok(Self {
-            on_behalf_of: Some(login),
-            ..self
-        })
     }
 
     /// Whether the caller may see billing amounts of `contract`.

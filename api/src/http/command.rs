@@ -3,13 +3,29 @@
 //!
 //! A command runs only for an [`Authorized`] caller. On an existing object, [`act_on`]
 //! applies the route's right inside the bus, to the aggregate as the bus loads it for the
-//! decision (`CommandBus::execute_on`): one load per command.
+//! decision (`CommandBus::execute_on`): one load per command. The bus records the
+//! caller's context before it loads, so the [`Authorized`] caller `prepare` answers with
+//! must be that caller, authorized on the loaded object's contract ([`OfContract`]);
+//! anything else is a route wired wrong (500, logged), never a command recorded under
+//! the wrong caller or contract.
+//!
+//! What `prepare` does, it does while the bus holds the aggregate's lock (commands on one
+//! object queue there) and again after each conflict. Most routes only compare the
+//! caller's roles with the object's contract there. A change draft costs more: its
+//! visibility needs its author, read from the request list after waiting (up to 5 s) for
+//! it to show this server's writes, and a draft's new form has its attachments looked up
+//! for the change's contract. Both need the object the bus loads; doing them first would
+//! load the change twice, so they stay inside, and only commands on that one change wait
+//! for them.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use cqrs_es::{Aggregate, DomainEvent};
-use sablier_domain::Creating;
+use sablier_domain::change::Change;
+use sablier_domain::incident::Incident;
+use sablier_domain::order::Order;
+use sablier_domain::{Authored, ContractId, Creating};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -69,13 +85,39 @@ where
     A::Error: Refusal + 'static,
 {
     let executed = bus.execute(aggregate_id, command, &caller.context()).await;
-    written::<A>(state, aggregate_id, executed)
+    outcome::<A>(state, aggregate_id, executed)
+}
+
+/// An aggregate that belongs to one contract once it exists: the contract a right on it is
+/// checked on.
+pub trait OfContract {
+    fn owning_contract(&self) -> Option<&ContractId>;
+}
+
+impl OfContract for Incident {
+    fn owning_contract(&self) -> Option<&ContractId> {
+        self.contract_id()
+    }
+}
+
+impl OfContract for Change {
+    fn owning_contract(&self) -> Option<&ContractId> {
+        self.contract()
+    }
+}
+
+impl OfContract for Order {
+    fn owning_contract(&self) -> Option<&ContractId> {
+        self.contract()
+    }
 }
 
 /// Executes on the existing `aggregate_id` the command `prepare` makes from the aggregate
 /// as `bus` loads it for the decision. `prepare` applies the caller's right to that state
 /// (so it answers with an [`Authorized`] caller, or refuses, and nothing runs) and builds
-/// the command; it runs again on each reload after a conflict.
+/// the command; it runs again on each reload after a conflict. The events record
+/// `caller`'s context, which the [`Authorized`] caller must carry unchanged, authorized on
+/// the aggregate's own contract.
 pub async fn act_on<A, F, Fut>(
     state: &AppState,
     bus: &CommandBus<A>,
@@ -84,29 +126,69 @@ pub async fn act_on<A, F, Fut>(
     prepare: F,
 ) -> Result<(CommandAnswer, Vec<A::Event>), Problem>
 where
-    A: Aggregate,
+    A: Aggregate + OfContract,
     A::Command: Clone + Creating,
     A::Error: Refusal + 'static,
     F: Fn(&A) -> Fut,
     Fut: Future<Output = Result<(Authorized, A::Command), Problem>>,
 {
+    let context = caller.context();
+    let recorded = &context;
     let prepare = |aggregate: &A| {
+        let contract = aggregate.owning_contract().cloned();
         let prepared = prepare(aggregate);
-        async move { prepared.await.map(|(_, command)| command) }
+        async move {
+            let (authorized, command) = prepared.await?;
+            authorized.confirm(recorded, contract.as_ref().map(ContractId::as_str))?;
+            Ok::<_, Problem>(command)
+        }
     };
-    let executed = match bus
-        .execute_on(aggregate_id, prepare, &caller.context())
-        .await
-    {
+    let executed = match bus.execute_on(aggregate_id, prepare, recorded).await {
         Ok(Err(refusal)) => return Err(refusal),
         Ok(Ok(committed)) => Ok(committed),
         Err(error) => Err(error),
     };
-    written::<A>(state, aggregate_id, executed)
+    outcome::<A>(state, aggregate_id, executed)
 }
 
-/// Counts a command's outcome, lets reads wait for what it wrote, and answers with it.
-fn written<A>(
+/// Runs `command` on the existing `aggregate_id` once the route's right holds on its
+/// contract, as the bus loads it: 404 naming `what` when it does not exist or the caller
+/// may not see it.
+pub async fn act_on_contract<A, C>(
+    state: &AppState,
+    bus: &CommandBus<A>,
+    caller: &Caller,
+    aggregate_id: &str,
+    what: &str,
+    command: C,
+) -> Result<Answered, Problem>
+where
+    A: Aggregate<Command = Authored<C>> + OfContract,
+    A::Command: Clone + Creating,
+    A::Error: Refusal + 'static,
+    C: Clone,
+{
+    let prepare = |aggregate: &A| {
+        let prepared = aggregate
+            .owning_contract()
+            .ok_or_else(|| Problem::not_found(what))
+            .and_then(|contract| caller.authorize_on(contract.as_str(), what))
+            .map(|authorized| {
+                let command = Authored::new(caller.actor.clone(), command.clone());
+                (authorized, command)
+            });
+        std::future::ready(prepared)
+    };
+    let (answer, _) = act_on(state, bus, caller, aggregate_id, prepare).await?;
+    Ok(Answered {
+        status: StatusCode::OK,
+        answer,
+    })
+}
+
+/// Counts a command's outcome; for a committed one, lets reads wait for what it wrote and
+/// answers with it, else answers with the problem it met.
+fn outcome<A>(
     state: &AppState,
     aggregate_id: &str,
     executed: Result<Committed<A::Event>, CommandError<A::Error>>,
@@ -142,12 +224,12 @@ where
             ))
         }
         Err(error) => {
-            let outcome = match &error {
+            let label = match &error {
                 CommandError::Rejected(_) | CommandError::Unstorable { .. } => "rejected",
                 CommandError::Conflict { .. } => "conflicted",
                 CommandError::Store(_) => "failed",
             };
-            state.metrics.record_command(A::TYPE, outcome);
+            state.metrics.record_command(A::TYPE, label);
             Err(error.into())
         }
     }
@@ -176,7 +258,8 @@ where
 /// Defines a `POST` route that turns a body into one command on an existing object and
 /// runs it with the calling module's `act(state, caller, id, command)`, with its OpenAPI
 /// description. The handler holds a [`Caller`], not an [`Authorized`] one: an `act` that
-/// takes it must apply the route's right itself (through [`act_on`]), and one that takes
+/// takes it must apply the route's right itself (through [`act_on`] or
+/// [`act_on_contract`]), and one that takes
 /// an [`Authorized`] caller does not compile here. For example:
 /// `action_route!("incidents", "incident_id", IncidentCommand; /// doc
 /// name, "/v1/incidents/{incident_id}/close", Empty, |_body| IncidentCommand::Close)`.

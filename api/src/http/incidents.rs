@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use sablier_domain::incident::{Incident, IncidentCommand, PauseReason};
+use sablier_domain::incident::{IncidentCommand, PauseReason};
 use sablier_domain::text::{FreeText, IncidentComment, Login, Title};
 use sablier_domain::{Authored, ContractId, IncidentId};
 use sablier_sla::Priority;
@@ -113,23 +113,15 @@ async fn act(
     command: IncidentCommand,
 ) -> Result<Answered, Problem> {
     let id = IncidentId::parse(incident_id).map_err(|_| Problem::not_found("incident"))?;
-    let prepare = |incident: &Incident| {
-        let prepared = incident
-            .contract_id()
-            .ok_or_else(|| Problem::not_found("incident"))
-            .and_then(|contract| caller.authorize_on(contract.as_str(), "incident"))
-            .map(|authorized| {
-                let command = Authored::new(caller.actor.clone(), command.clone());
-                (authorized, command)
-            });
-        std::future::ready(prepared)
-    };
-    let (answer, _) =
-        command::act_on(state, &state.engine.incidents, caller, id.as_str(), prepare).await?;
-    Ok(Answered {
-        status: StatusCode::OK,
-        answer,
-    })
+    command::act_on_contract(
+        state,
+        &state.engine.incidents,
+        caller,
+        id.as_str(),
+        "incident",
+        command,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -5,9 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use sablier_domain::order::{
-    Civility, Order, OrderCommand, OrderContact, PlaceOrder, ServiceItemId,
-};
+use sablier_domain::order::{Civility, OrderCommand, OrderContact, PlaceOrder, ServiceItemId};
 use sablier_domain::text::{Email, FreeText, Name, PhoneNumber};
 use sablier_domain::{Authored, ContractId, OrderId};
 use serde::Deserialize;
@@ -147,23 +145,15 @@ async fn act(
     command: OrderCommand,
 ) -> Result<Answered, Problem> {
     let id = OrderId::parse(order_id).map_err(|_| Problem::not_found("order"))?;
-    let prepare = |order: &Order| {
-        let prepared = order
-            .contract()
-            .ok_or_else(|| Problem::not_found("order"))
-            .and_then(|contract| caller.authorize_on(contract.as_str(), "order"))
-            .map(|authorized| {
-                let command = Authored::new(caller.actor.clone(), command.clone());
-                (authorized, command)
-            });
-        std::future::ready(prepared)
-    };
-    let (answer, _) =
-        command::act_on(state, &state.engine.orders, caller, id.as_str(), prepare).await?;
-    Ok(Answered {
-        status: StatusCode::OK,
-        answer,
-    })
+    command::act_on_contract(
+        state,
+        &state.engine.orders,
+        caller,
+        id.as_str(),
+        "order",
+        command,
+    )
+    .await
 }
 
 action_route!(

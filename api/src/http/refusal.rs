@@ -33,6 +33,20 @@ fn naming_field(field: Option<&str>, message: String) -> String {
     }
 }
 
+/// 404 naming the field whose value names nothing there; unlike [`Problem::not_found`],
+/// the message already says what was not found.
+fn unknown(field: Option<&str>, message: String) -> Problem {
+    let problem = Problem::new(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        naming_field(field, message),
+    );
+    match field {
+        Some(field) => problem.with_field(field),
+        None => problem,
+    }
+}
+
 fn not_permitted(message: String) -> Problem {
     Problem::forbidden(message)
 }
@@ -123,9 +137,7 @@ impl Refusal for ContractError {
             | ContractError::UserAlreadyDeclared(_)
             | ContractError::LoginTaken { .. }
             | ContractError::InvalidMinutes(_) => broken_rule(self.field(), message),
-            ContractError::UnknownUser(_) => {
-                Problem::not_found(naming_field(self.field(), message))
-            }
+            ContractError::UnknownUser(_) => unknown(self.field(), message),
             ContractError::ReferentIsPermanent(_) => {
                 Problem::conflict("referent-is-permanent", naming_field(self.field(), message))
             }

@@ -37,7 +37,7 @@ use crate::http::token_cache::TokenCache;
 pub struct Limits {
     /// Largest JSON body accepted.
     pub max_body_bytes: usize,
-    /// Largest attachment accepted (DOMAIN.md default 10 MiB).
+    /// Largest attachment accepted (10 MiB by default, docs/domain.md "Change requests").
     pub max_attachment_bytes: usize,
     /// How long a read waits for the views to show the server's own writes.
     pub read_your_writes: Duration,

@@ -125,8 +125,9 @@ pub struct RequestDetail {
     pub billing: Option<ChangeBilling>,
 }
 
-/// Whether a submitted change is billable (DOMAIN.md: each contract has free changes per
-/// calendar month; one submitted beyond them is billable, with its catalogue price).
+/// Whether a submitted change is billable (docs/domain.md "Submission": each contract has
+/// free changes per calendar month; one submitted beyond them is billable, with its
+/// catalogue price).
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct ChangeBilling {
     pub billable: bool,

@@ -1,6 +1,6 @@
-//! Whether a change is billable, decided once at submission (DOMAIN.md: each contract has
-//! free changes per calendar month; a change submitted beyond them is marked billable at
-//! submission, with its price from the catalogue).
+//! Whether a change is billable, decided once at submission (docs/domain.md "Submission":
+//! each contract has free changes per calendar month; a change submitted beyond them is
+//! marked billable at submission, with its price from the catalogue).
 //!
 //! The rank is counted in the log (the `SubmittedChanges` port). The count is not part
 //! of a command's read set, so two submissions of one contract decided at once may share

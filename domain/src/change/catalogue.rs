@@ -1,7 +1,8 @@
 //! The change catalogue: which articles a customer may request, under which catalogue and
 //! category, with which lead times, whether they need a study (a quote) first, and their
 //! price when billable. Configuration, not code: [`ChangeCatalogue::default`] is the
-//! default of DOMAIN.md, and the whole tree (de)serializes so a deployment may load its own.
+//! default of docs/domain.md ("Default change catalogue"), and the whole tree
+//! (de)serializes so a deployment may load its own.
 
 use std::fmt;
 
@@ -50,12 +51,12 @@ pub struct LeadTimeOffer {
 }
 
 impl LeadTimeOffer {
-    /// `standard`: 5 business days (DOMAIN.md default).
+    /// `standard`: 5 business days (docs/domain.md "Submission").
     pub const STANDARD: LeadTimeOffer = LeadTimeOffer {
         lead_time: LeadTime::Standard,
         business_days: 5,
     };
-    /// `urgent`: 1 business day (DOMAIN.md default).
+    /// `urgent`: 1 business day (docs/domain.md "Submission").
     pub const URGENT: LeadTimeOffer = LeadTimeOffer {
         lead_time: LeadTime::Urgent,
         business_days: 1,
@@ -149,7 +150,7 @@ impl ChangeCatalogue {
     }
 }
 
-/// The default catalogue of DOMAIN.md (seed 000).
+/// The default catalogue (docs/domain.md "Default change catalogue", seed 000).
 ///
 /// The seed shows a category level only for `Catalogue de Changement Standard`; the portal
 /// hides that level when a catalogue has a single category, so the other catalogues hold

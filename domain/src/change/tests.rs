@@ -432,9 +432,9 @@ fn a_change_submitted_on_a_weekend_counts_from_monday_morning() {
         )]);
 }
 
-/// DOMAIN.md: each contract has free changes per calendar month (default 5); the sixth
-/// submitted in a month is marked billable at submission. Months are the contract's
-/// (Europe/Paris): a submission on 31 March 22:30 UTC is April's first.
+/// docs/domain.md "Submission": each contract has free changes per calendar month (default
+/// 5); the sixth submitted in a month is marked billable at submission. Months are the
+/// contract's (Europe/Paris): a submission on 31 March 22:30 UTC is April's first.
 #[test]
 fn issue_20_a_change_beyond_the_month_s_free_ones_is_billable_at_submission() {
     let with_billing = |billing: SubmissionBilling| {

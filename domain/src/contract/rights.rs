@@ -1,4 +1,5 @@
-//! Offers, portal sections and the role a user holds in each (DOMAIN.md "Users and rights").
+//! Offers, portal sections and the role a user holds in each (docs/domain.md "Users and
+//! roles").
 
 use std::fmt;
 use std::str::FromStr;

@@ -286,7 +286,7 @@ fn a_referent_already_known_under_the_same_login_is_accepted() {
     .then_expect_events(vec![created(Tier::Gold)]);
 }
 
-/// DOMAIN.md "Users and rights": one identity per email. `DeclareUser` refuses a login
+/// docs/domain.md "Users and roles": one identity per email. `DeclareUser` refuses a login
 /// that belongs to another email; creating a contract does not check its referent's login.
 #[test]
 fn a_referent_login_owned_by_another_email_is_refused() {
@@ -1173,7 +1173,8 @@ fn an_email_known_as_an_already_declared_login_is_declared_once() {
     .then_expect_error(ContractError::UserAlreadyDeclared(login("mcurie.ocb")));
 }
 
-/// DOMAIN.md: "An email already known keeps its existing login (no duplicate identities)".
+/// docs/domain.md "Users and roles": "declaring an email Sablier already knows reuses its
+/// login".
 /// The contract itself knows its users' emails, but only the identity directory is asked;
 /// if the directory has not (yet) recorded the referent, a second login for the same email
 /// is declared on the same contract.

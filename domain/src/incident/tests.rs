@@ -2,8 +2,8 @@
 //! exact clock transitions it records, every refusal, random command sequences (proptest)
 //! and the stored form of every event (insta).
 //!
-//! Expected targets come from [`default_2026`], DOMAIN.md's "Default policy" table copied
-//! by hand, never from `sablier_sla::policy`.
+//! Expected targets come from [`default_2026`], the table of docs/domain.md "Targets of
+//! `default-2026`" copied by hand, never from `sablier_sla::policy`.
 
 use std::collections::BTreeMap;
 
@@ -33,7 +33,7 @@ const GTI: Metric = Metric::Gti;
 const GTD: Metric = Metric::Gtd;
 const GTR: Metric = Metric::Gtr;
 
-/// DOMAIN.md "Default policy (`default-2026`)": target seconds and calendar, `None` for
+/// docs/domain.md "Targets of `default-2026`": target seconds and calendar, `None` for
 /// "–" (and for GTD P3/P4, "none").
 fn default_2026(tier: Tier, priority: Priority, metric: Metric) -> Option<(i64, &'static str)> {
     use Metric::{Delivery, Gtd, Gti, Gtr};
@@ -78,7 +78,7 @@ fn target_of(tier: Tier, priority: Priority, metric: Metric) -> Option<i64> {
 }
 
 /// The Start a metric gets on opening: GTI is never paused, GTD and GTR pause while
-/// awaiting the customer (DOMAIN.md "SLA metrics"); no commitment counts on `24x7`.
+/// awaiting the customer (docs/domain.md "SLA clocks"); no commitment counts on `24x7`.
 fn expected_start(tier: Tier, priority: Priority, metric: Metric) -> ClockChange {
     let pausable = metric != GTI;
     match default_2026(tier, priority, metric) {
@@ -1217,9 +1217,10 @@ fn the_same_priority_is_refused() {
     );
 }
 
-/// DOMAIN.md: on a priority change "the target becomes the new priority's target". Gold
-/// GTI P1 is 15 min on `24x7`, GTI P3 is 1 h on `business-hours-fr`: the stored `Target`
-/// change names the new calendar, and only when it changes (older events stay readable).
+/// docs/domain.md "SLA clocks": on a priority change a clock "takes the new priority's
+/// target". Gold GTI P1 is 15 min on `24x7`, GTI P3 is 1 h on `business-hours-fr`: the
+/// stored `Target` change names the new calendar, and only when it changes (older events
+/// stay readable).
 #[test]
 fn a_priority_change_onto_a_business_hours_target_moves_the_clock_to_business_hours() {
     let ticket = Ticket::new(

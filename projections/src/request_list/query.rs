@@ -297,8 +297,8 @@ impl VisibleContract {
     }
 }
 
-/// The change drafts a reader may list (DOMAIN.md: a draft is seen only by its author and
-/// the Services managers of its contract). None by default.
+/// The change drafts a reader may list (docs/domain.md "Drafts": a draft is seen only by
+/// its author and the Services managers of its contract). None by default.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VisibleDrafts {
     /// Contracts whose every draft the reader sees: those where they manage Services.

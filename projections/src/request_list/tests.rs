@@ -1463,8 +1463,8 @@ fn a_cursor_reads_back_what_it_wrote_and_nothing_else() {
 }
 
 /// Issue 20: a saved draft reads back, and is listed only for its author and the Services
-/// managers of its contract (DOMAIN.md); a draft cancelled before submission leaves the
-/// view; a search never lists a draft.
+/// managers of its contract (docs/domain.md "Drafts"); a draft cancelled before submission
+/// leaves the view; a search never lists a draft.
 #[tokio::test]
 async fn issue_20_a_draft_is_listed_for_its_author_and_the_services_managers_only() {
     let draft = chg(20);

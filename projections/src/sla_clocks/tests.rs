@@ -1,5 +1,6 @@
 //! The clock view fed with events the aggregates really produce, compared with values
-//! worked out by hand from DOMAIN.md's default policy, calendars and change lifecycle.
+//! worked out by hand from docs/domain.md ("Targets of `default-2026`", "Calendars",
+//! "Change requests").
 
 use sablier_domain::Cents;
 use std::sync::Arc;
@@ -854,8 +855,9 @@ async fn a_quote_pauses_the_delivery_clock_until_the_customer_accepts_it() {
     );
 }
 
-/// DOMAIN.md: a pause carries a reason and an actor. The view takes the actor from the
-/// event's metadata (the feed here names jean.dupont), and the explanation shows it.
+/// docs/domain.md "What each step does to the clocks": a pause carries a reason and an
+/// actor. The view takes the actor from the event's metadata (the feed here names
+/// jean.dupont), and the explanation shows it.
 #[tokio::test]
 async fn issue_20_a_pause_names_its_actor_from_the_event_metadata() {
     let id = ChangeId::generate();

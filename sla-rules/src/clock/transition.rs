@@ -15,7 +15,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
-/// The pause reason when none is given (DOMAIN.md).
+/// The pause reason when none is given (docs/domain.md "What each step does to the clocks").
 pub const DEFAULT_PAUSE_REASON: &str = "awaiting_customer";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

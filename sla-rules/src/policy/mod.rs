@@ -58,7 +58,7 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// The embedded `default-2026` of DOMAIN.md.
+    /// The embedded `default-2026` (docs/domain.md "Targets of `default-2026`").
     pub fn default_2026() -> Policy {
         DEFAULT_2026.clone()
     }

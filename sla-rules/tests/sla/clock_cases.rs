@@ -860,7 +860,8 @@ fn evaluating_without_explanation_gives_the_same_figures() {
     );
 }
 
-/// DOMAIN.md: a pause carries a reason code and an actor; its interval names both.
+/// docs/domain.md "What each step does to the clocks": a pause carries a reason code and
+/// an actor; its interval names both.
 #[test]
 fn issue_20_a_paused_interval_names_who_paused_the_clock() {
     let evaluation = clock(

@@ -1,12 +1,13 @@
-//! The embedded `default-2026` policy cell by cell (copied by hand from DOMAIN.md's
-//! table), and the messages that name the cell when a policy file is wrong.
+//! The embedded `default-2026` policy cell by cell (copied by hand from the table of
+//! docs/domain.md "Targets of `default-2026`"), and the messages that name the cell when a
+//! policy file is wrong.
 
 use sablier_sla::policy::DEFAULT_2026_TEXT;
 use sablier_sla::{Metric, Policy, Priority, RiskRatio, Target, Tier};
 
 use crate::support::{HOUR, MINUTE};
 
-/// One row of DOMAIN.md's table: GTI P1-P4, GTD P1-P2 (P3, P4 none), GTR P1-P4, as
+/// One row of that table: GTI P1-P4, GTD P1-P2 (P3, P4 none), GTR P1-P4, as
 /// (seconds, business hours?) with `None` for "–".
 type Row = (
     [Option<(i64, bool)>; 4],

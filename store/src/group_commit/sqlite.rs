@@ -134,6 +134,11 @@ async fn write_memory(
 }
 
 /// The statements of a group's write transaction, through one driver.
+///
+/// The file driver (`NativeTx`) polls `write_group` once, on a blocking thread, and
+/// expects it done (`now_or_never().expect(..)`): its methods must never wait. SQLite's
+/// own calls block the thread and return; awaiting anything that can be pending there (an
+/// async lock, a channel, a timer) makes that `expect` panic. Only the sqlx driver waits.
 trait GroupTx: Sized {
     async fn head(&mut self) -> Result<Head, StoreError>;
     /// The last sequence stored of the stream `read` names (0 when it has none).

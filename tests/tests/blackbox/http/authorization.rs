@@ -42,7 +42,7 @@ enum Cell {
     Unauthenticated,
 }
 
-/// Who may call a route, in DOMAIN.md's terms.
+/// Who may call a route, in the terms of docs/domain.md "Users and roles".
 #[derive(Clone, Copy, Debug)]
 enum Rule {
     /// Anyone with a token.
@@ -54,7 +54,8 @@ enum Rule {
     /// At least visitor on the section, or staff.
     Read,
     /// A change draft of A, saved by A's referent: only its author and A's Services
-    /// managers see it (DOMAIN.md); anyone else, staff included, is told it does not exist.
+    /// managers see it (docs/domain.md "Drafts"); anyone else, staff included, is told it
+    /// does not exist.
     Draft,
     /// A command on A: `visitor_may` whether a visitor passes the section check;
     /// `customer_may` / `staff_may` what the aggregate lets each kind of actor do.
@@ -748,7 +749,7 @@ async fn every_route_answers_every_caller_as_domain_md_says() {
 }
 
 /// The request list and the breach watch show a customer, on each contract, only the
-/// requests their sections let them read (DOMAIN.md: visitor reads): incidents on
+/// requests their sections let them read (docs/domain.md "The request list"): incidents on
 /// Support, changes and orders on Services, as the requests' own routes do.
 #[tokio::test]
 async fn lists_show_a_customer_only_the_kinds_their_sections_let_them_read() {

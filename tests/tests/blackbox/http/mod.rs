@@ -1,4 +1,5 @@
-//! The HTTP API, driven from outside: one scenario per DOMAIN.md section, the
+//! The HTTP API, driven from outside: one scenario per section of docs/domain.md
+//! ("Incidents", "Change requests", "Orders"), the
 //! authorization matrix, bad input on every command route, the edges (idempotency,
 //! limits, unknown routes, tokens), what reaches the server before its caller is known
 //! (admission), attachments across an upgrade, the recovery of quotes written before

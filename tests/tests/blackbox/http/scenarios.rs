@@ -1,4 +1,5 @@
-//! A full scenario per DOMAIN.md section, over HTTP: incident to reopen and close with
+//! A full scenario per section of docs/domain.md ("Incidents", "Change requests",
+//! "Orders"), over HTTP: incident to reopen and close with
 //! its timers; change with quote, attachments and the same-asset warning; order with its
 //! reference and status; upgrade and downgrade with their billing months.
 

@@ -83,7 +83,8 @@ async fn issue_20_a_clock_shows_the_calendar_it_counts_on_after_a_priority_chang
     .await;
 }
 
-/// DOMAIN.md: a pause carries a reason code and an actor. The explanation's paused
+/// docs/domain.md "What each step does to the clocks": a pause carries a reason code and
+/// an actor. The explanation's paused
 /// interval names both, over HTTP and in `sablier-replay explain` (JSON and text).
 #[tokio::test]
 async fn issue_20_a_paused_interval_names_who_paused_the_clock() {
@@ -176,10 +177,10 @@ async fn issue_20_a_paused_interval_names_who_paused_the_clock() {
     .await;
 }
 
-/// DOMAIN.md: each contract has free changes per calendar month (5 by default); a change
-/// submitted beyond them is marked billable at submission, with its catalogue price. The
-/// submission's answer says so (whether submitted at once or from a draft), and so does
-/// the change's detail.
+/// docs/domain.md "Submission": each contract has free changes per calendar month (5 by
+/// default); a change submitted beyond them is marked billable at submission, with its
+/// catalogue price. The submission's answer says so (whether submitted at once or from a
+/// draft), and so does the change's detail.
 #[tokio::test]
 async fn issue_20_a_change_beyond_the_free_quota_says_it_is_billable_with_its_price() {
     on_every_backend(|app| async move {
