@@ -538,70 +538,56 @@ impl Statements {
     /// One multi-row statement per table, in the order the indexes expect: contracts
     /// and their terms, stale index entries out and new ones in, then the rows.
     async fn execute(self, tx: &mut ViewTx) -> Result<(), ProjectionError> {
-        if !self.contracts.is_empty() {
-            tx.execute_rows(
-                "INSERT INTO request_list_contracts (contract_id, name) VALUES",
-                "",
-                2,
-                self.contracts,
-            )
+        tx.execute_rows(
+            "INSERT INTO request_list_contracts (contract_id, name) VALUES",
+            "",
+            2,
+            self.contracts,
+        )
+        .await?;
+        tx.execute_rows(
+            "INSERT INTO request_list_contract_terms (term, contract_id) VALUES",
+            "",
+            2,
+            pairs(self.contract_terms),
+        )
+        .await?;
+        tx.delete_rows(
+            "request_list_facets",
+            &["facet", "created_at", "request_id"],
+            triples(self.stale_facets),
+        )
+        .await?;
+        tx.execute_rows(
+            "INSERT INTO request_list_facets (facet, created_at, request_id) VALUES",
+            "",
+            3,
+            triples(self.new_facets),
+        )
+        .await?;
+        tx.execute_rows(
+            "INSERT INTO request_list_terms (term, request_id) VALUES",
+            "",
+            2,
+            pairs(self.terms),
+        )
+        .await?;
+        tx.delete_rows("request_list", &["request_id"], self.gone)
             .await?;
-        }
-        if !self.contract_terms.is_empty() {
-            tx.execute_rows(
-                "INSERT INTO request_list_contract_terms (term, contract_id) VALUES",
-                "",
-                2,
-                pairs(self.contract_terms),
-            )
-            .await?;
-        }
-        if !self.stale_facets.is_empty() {
-            tx.delete_rows(
-                "request_list_facets",
-                &["facet", "created_at", "request_id"],
-                triples(self.stale_facets),
-            )
-            .await?;
-        }
-        if !self.new_facets.is_empty() {
-            tx.execute_rows(
-                "INSERT INTO request_list_facets (facet, created_at, request_id) VALUES",
-                "",
-                3,
-                triples(self.new_facets),
-            )
-            .await?;
-        }
-        if !self.terms.is_empty() {
-            tx.execute_rows(
-                "INSERT INTO request_list_terms (term, request_id) VALUES",
-                "",
-                2,
-                pairs(self.terms),
-            )
-            .await?;
-        }
-        if !self.gone.is_empty() {
-            tx.delete_rows("request_list", &["request_id"], self.gone)
-                .await?;
-        }
-        if !self.rows.is_empty() {
-            tx.execute_rows(
-                "INSERT INTO request_list (request_id, kind, contract_id, contract_name, name, reference, \
-                 created_at, created_by, created_on_behalf_of, detailed_status, portal_status, \
-                 last_update_at, last_position) VALUES",
-                "ON CONFLICT (request_id) DO UPDATE SET contract_name = excluded.contract_name, \
-                 name = excluded.name, reference = excluded.reference, created_at = excluded.created_at, \
-                 created_by = excluded.created_by, created_on_behalf_of = excluded.created_on_behalf_of, \
-                 detailed_status = excluded.detailed_status, \
-                 portal_status = excluded.portal_status, last_update_at = excluded.last_update_at, \
-                 last_position = excluded.last_position",
-                13,
-                self.rows,
-            )
-            .await?;
-        }
+        tx.execute_rows(
+            "INSERT INTO request_list (request_id, kind, contract_id, contract_name, name, reference, \
+             created_at, created_by, created_on_behalf_of, detailed_status, portal_status, \
+             last_update_at, last_position) VALUES",
+            "ON CONFLICT (request_id) DO UPDATE SET contract_name = excluded.contract_name, \
+             name = excluded.name, reference = excluded.reference, created_at = excluded.created_at, \
+             created_by = excluded.created_by, created_on_behalf_of = excluded.created_on_behalf_of, \
+             detailed_status = excluded.detailed_status, \
+             portal_status = excluded.portal_status, last_update_at = excluded.last_update_at, \
+             last_position = excluded.last_position",
+            13,
+            self.rows,
+        )
+        .await?;
         Ok(())
     }
 }

@@ -235,7 +235,7 @@ impl ViewTx {
     /// Runs `{head} (…), (…) {tail}` with one parenthesised group of `width` placeholders
     /// per row of `values` (row after row, `width` values each), in as few statements as
     /// the backends' parameter limits allow. For multi-row `INSERT … VALUES` (and
-    /// [`ViewTx::delete_rows`]). Returns the rows affected.
+    /// [`ViewTx::delete_rows`]). Returns the rows affected; no rows run no statement.
     pub async fn execute_rows(
         &mut self,
         head: &str,
@@ -248,6 +248,9 @@ impl ViewTx {
             "{} values do not make rows of {width}",
             values.len()
         );
+        if values.is_empty() {
+            return Ok(0);
+        }
         if let ViewTx::SqliteFile(tx) = self {
             // Stepping one prepared row statement per row costs SQLite less than parsing
             // and binding a long one, once nothing crosses threads.
@@ -285,6 +288,9 @@ impl ViewTx {
         key: &[&str],
         values: Vec<Param>,
     ) -> Result<u64, ProjectionError> {
+        if values.is_empty() {
+            return Ok(0);
+        }
         if let ViewTx::SqliteFile(tx) = self {
             // A one-row `IN (VALUES …)` fills a temporary table at each step; an equality
             // per column is a plain primary-key seek.

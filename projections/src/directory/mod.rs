@@ -313,35 +313,29 @@ impl InMemoryBatch for Batch {
                 ]);
             }
         }
-        if !contracts.is_empty() {
-            tx.execute_rows(
-                "INSERT INTO directory_contracts (contract_id, name, offer, company, time_zone, referent, \
-                 created_at, last_position) VALUES",
-                "ON CONFLICT (contract_id) DO UPDATE SET last_position = excluded.last_position",
-                8,
-                contracts,
-            )
-            .await?;
-        }
-        if !users.is_empty() {
-            tx.execute_rows(
-                "INSERT INTO directory_users (contract_id, login, email, first_name, last_name, roles) VALUES",
-                "",
-                6,
-                users,
-            )
-            .await?;
-        }
-        if !tiers.is_empty() {
-            tx.execute_rows(
-                "INSERT INTO directory_tiers (contract_id, effective_at, tier, change, decided_at, \
-                 billing_effective_on, position) VALUES",
-                "",
-                7,
-                tiers,
-            )
-            .await?;
-        }
+        tx.execute_rows(
+            "INSERT INTO directory_contracts (contract_id, name, offer, company, time_zone, referent, \
+             created_at, last_position) VALUES",
+            "ON CONFLICT (contract_id) DO UPDATE SET last_position = excluded.last_position",
+            8,
+            contracts,
+        )
+        .await?;
+        tx.execute_rows(
+            "INSERT INTO directory_users (contract_id, login, email, first_name, last_name, roles) VALUES",
+            "",
+            6,
+            users,
+        )
+        .await?;
+        tx.execute_rows(
+            "INSERT INTO directory_tiers (contract_id, effective_at, tier, change, decided_at, \
+             billing_effective_on, position) VALUES",
+            "",
+            7,
+            tiers,
+        )
+        .await?;
         Ok(())
     }
 }
