@@ -221,7 +221,8 @@ where
     ) -> Result<Committed<A::Event>, CommandError<A::Error>> {
         let creates = command.creates();
         let prepare = |_: &A| std::future::ready(Ok::<_, Infallible>(command.clone()));
-        let executed = self.run(aggregate_id, creates, prepare, context).await?;
+        let work = self.execute_with_retries(aggregate_id, creates, prepare, context);
+        let executed = self.queued(aggregate_id, context, work).await?;
         Ok(executed.unwrap_or_else(|never| match never {}))
     }
 
@@ -239,21 +240,18 @@ where
         F: Fn(&A) -> Fut,
         Fut: Future<Output = Result<A::Command, R>>,
     {
-        self.run(aggregate_id, false, prepare, context).await
+        let work = self.execute_with_retries(aggregate_id, false, prepare, context);
+        self.queued(aggregate_id, context, work).await
     }
 
-    /// One command on `aggregate_id`, queued behind the others on it in this process.
-    async fn run<F, Fut, R>(
+    /// Runs `work`, one command on `aggregate_id`, queued behind the others on it in this
+    /// process and within the command's span.
+    async fn queued<T>(
         &self,
         aggregate_id: &str,
-        creates: bool,
-        prepare: F,
         context: &CommandContext,
-    ) -> Result<Result<Committed<A::Event>, R>, CommandError<A::Error>>
-    where
-        F: Fn(&A) -> Fut,
-        Fut: Future<Output = Result<A::Command, R>>,
-    {
+        work: impl Future<Output = T>,
+    ) -> T {
         let span = info_span!(
             "command",
             aggregate = A::TYPE,
@@ -264,9 +262,7 @@ where
         let lock = self.in_flight.lock_for(aggregate_id);
         let result = {
             let _turn = lock.lock().await;
-            self.execute_with_retries(aggregate_id, creates, prepare, context)
-                .instrument(span)
-                .await
+            work.instrument(span).await
         };
         self.in_flight.release(aggregate_id, lock);
         result
