@@ -144,8 +144,7 @@ where
         }
     };
     let executed = match bus.execute_on(aggregate_id, prepare, recorded).await {
-        Ok(Err(refusal)) => return Err(refusal),
-        Ok(Ok(committed)) => Ok(committed),
+        Ok(prepared) => Ok(prepared?),
         Err(error) => Err(error),
     };
     outcome::<A>(state, aggregate_id, executed)

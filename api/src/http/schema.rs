@@ -36,23 +36,33 @@ fn string(description: &str) -> ObjectBuilder {
         .description(Some(description))
 }
 
-/// A schema for each trimmed text newtype of `sablier_domain::text`.
-macro_rules! bounded_text_schema {
-    ($name:ident, $description:literal) => {
-        #[doc = $description]
+/// Defines the document-only marker `$name`, whose schema is the builder `$schema`.
+macro_rules! marker_schema {
+    ($(#[$doc:meta])* $name:ident, $schema:expr) => {
+        $(#[$doc])*
         pub struct $name;
 
         impl PartialSchema for $name {
             fn schema() -> RefOr<Schema> {
-                string($description)
-                    .min_length(Some(text::$name::MIN_CHARS))
-                    .max_length(Some(text::$name::MAX_CHARS))
-                    .pattern(Some(text::$name::PATTERN))
-                    .into()
+                $schema.into()
             }
         }
 
         impl ToSchema for $name {}
+    };
+}
+
+/// A schema for each trimmed text newtype of `sablier_domain::text`.
+macro_rules! bounded_text_schema {
+    ($name:ident, $description:literal) => {
+        marker_schema!(
+            #[doc = $description]
+            $name,
+            string($description)
+                .min_length(Some(text::$name::MIN_CHARS))
+                .max_length(Some(text::$name::MAX_CHARS))
+                .pattern(Some(text::$name::PATTERN))
+        );
     };
 }
 
@@ -74,74 +84,44 @@ bounded_text_schema!(Comment, "A change request's comment; may be empty.");
 bounded_text_schema!(IncidentComment, "A comment on an incident; never empty.");
 bounded_text_schema!(TokenLabel, "What an API token is for; may be empty.");
 
-/// 8 to 64 characters among letters, digits and `. _ -`.
-pub struct Login;
+marker_schema!(
+    /// 8 to 64 characters among letters, digits and `. _ -`.
+    Login,
+    string("A user's login: 8 to 64 characters among letters, digits and `. _ -`.")
+        .pattern(Some(text::Login::PATTERN))
+);
 
-impl PartialSchema for Login {
-    fn schema() -> RefOr<Schema> {
-        string("A user's login: 8 to 64 characters among letters, digits and `. _ -`.")
-            .pattern(Some(text::Login::PATTERN))
-            .into()
-    }
-}
+marker_schema!(
+    /// An email address.
+    Email,
+    string("An email address (kept in lower case).")
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
+        .max_length(Some(text::Email::MAX_CHARS))
+);
 
-impl ToSchema for Login {}
+marker_schema!(
+    /// A contract number.
+    ContractId,
+    string("A contract number: `OCB` and 7 digits.")
+        .pattern(Some(ContractIdRule::PATTERN))
+);
 
-/// An email address.
-pub struct Email;
+marker_schema!(
+    /// Why an incident's clocks pause: a code, not prose.
+    PauseReason,
+    string(
+        "Why the clocks pause: a code of 1 to 64 lowercase letters, digits or `_` \
+         (default `awaiting_customer`).",
+    )
+    .pattern(Some(PauseReasonRule::PATTERN))
+);
 
-impl PartialSchema for Email {
-    fn schema() -> RefOr<Schema> {
-        string("An email address (kept in lower case).")
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
-            .max_length(Some(text::Email::MAX_CHARS))
-            .into()
-    }
-}
-
-impl ToSchema for Email {}
-
-/// A contract number.
-pub struct ContractId;
-
-impl PartialSchema for ContractId {
-    fn schema() -> RefOr<Schema> {
-        string("A contract number: `OCB` and 7 digits.")
-            .pattern(Some(ContractIdRule::PATTERN))
-            .into()
-    }
-}
-
-impl ToSchema for ContractId {}
-
-/// Why an incident's clocks pause: a code, not prose.
-pub struct PauseReason;
-
-impl PartialSchema for PauseReason {
-    fn schema() -> RefOr<Schema> {
-        string(
-            "Why the clocks pause: a code of 1 to 64 lowercase letters, digits or `_` \
-             (default `awaiting_customer`).",
-        )
-        .pattern(Some(PauseReasonRule::PATTERN))
-        .into()
-    }
-}
-
-impl ToSchema for PauseReason {}
-
-/// What an interval of a clock's explanation is.
-pub struct IntervalKind;
-
-impl PartialSchema for IntervalKind {
-    fn schema() -> RefOr<Schema> {
-        string("What an interval of an explanation is: counted time, or why it was not counted.")
-            .enum_values(Some(IntervalKindRule::ALL.map(IntervalKindRule::as_str)))
-            .into()
-    }
-}
-
-impl ToSchema for IntervalKind {}
+marker_schema!(
+    /// What an interval of a clock's explanation is.
+    IntervalKind,
+    string("What an interval of an explanation is: counted time, or why it was not counted.")
+        .enum_values(Some(IntervalKindRule::ALL.map(IntervalKindRule::as_str)))
+);
 
 /// A pattern that matches one of `names` in any ASCII case, as the terms' `FromStr` reads
 /// them (`gold` is `Gold`). The names are letters, digits and spaces.
@@ -166,18 +146,11 @@ fn any_case(names: impl IntoIterator<Item = &'static str>) -> String {
 /// A schema for a closed set read in any case: a pattern built from the type's `ALL`.
 macro_rules! any_case_term_schema {
     ($name:ident, $rule:ident, $description:literal) => {
-        #[doc = $description]
-        pub struct $name;
-
-        impl PartialSchema for $name {
-            fn schema() -> RefOr<Schema> {
-                string($description)
-                    .pattern(Some(any_case($rule::ALL.map($rule::as_str))))
-                    .into()
-            }
-        }
-
-        impl ToSchema for $name {}
+        marker_schema!(
+            #[doc = $description]
+            $name,
+            string($description).pattern(Some(any_case($rule::ALL.map($rule::as_str))))
+        );
     };
 }
 
@@ -207,16 +180,11 @@ any_case_term_schema!(
 /// A schema for a closed set read exactly: the names of the type's `ALL`, as an `enum`.
 macro_rules! closed_set_schema {
     ($name:ident, $names:expr, $description:literal) => {
-        #[doc = $description]
-        pub struct $name;
-
-        impl PartialSchema for $name {
-            fn schema() -> RefOr<Schema> {
-                string($description).enum_values(Some($names)).into()
-            }
-        }
-
-        impl ToSchema for $name {}
+        marker_schema!(
+            #[doc = $description]
+            $name,
+            string($description).enum_values(Some($names))
+        );
     };
 }
 
@@ -263,122 +231,74 @@ closed_set_schema!(
 /// them.
 const SORT_ORDERS: [&str; 2] = ["newest_first", "oldest_first"];
 
-/// A file's name.
-pub struct AttachmentName;
+marker_schema!(
+    /// A file's name.
+    AttachmentName,
+    string("A file's name: no `/` or `\\`, not blank.")
+        .min_length(Some(1))
+        .max_length(Some(AttachmentNameRule::MAX_CHARS))
+        .pattern(Some(AttachmentNameRule::PATTERN))
+);
 
-impl PartialSchema for AttachmentName {
-    fn schema() -> RefOr<Schema> {
-        string("A file's name: no `/` or `\\`, not blank.")
-            .min_length(Some(1))
-            .max_length(Some(AttachmentNameRule::MAX_CHARS))
-            .pattern(Some(AttachmentNameRule::PATTERN))
-            .into()
-    }
-}
+marker_schema!(
+    /// A media type `type/subtype`.
+    MediaType,
+    string("A media type such as `application/pdf`.")
+        .pattern(Some(MediaTypeRule::PATTERN))
+);
 
-impl ToSchema for AttachmentName {}
+marker_schema!(
+    /// A SHA-256 digest.
+    Sha256Digest,
+    string("A SHA-256 digest: 64 hexadecimal digits.")
+        .pattern(Some(Sha256DigestRule::PATTERN))
+);
 
-/// A media type `type/subtype`.
-pub struct MediaType;
+marker_schema!(
+    /// A telephone number.
+    PhoneNumber,
+    string(
+        "A telephone number: 6 to 20 digits, a leading `+`, spaces, dots, dashes or \
+         parentheses.",
+    )
+    .pattern(Some(text::PhoneNumber::PATTERN))
+);
 
-impl PartialSchema for MediaType {
-    fn schema() -> RefOr<Schema> {
-        string("A media type such as `application/pdf`.")
-            .pattern(Some(MediaTypeRule::PATTERN))
-            .into()
-    }
-}
+marker_schema!(
+    /// A service catalogue item's id.
+    ServiceItemId,
+    string("A service catalogue item's id: lower-case letters, digits and `-`.")
+        .max_length(Some(ServiceItemIdRule::MAX_CHARS))
+        .pattern(Some(ServiceItemIdRule::PATTERN))
+);
 
-impl ToSchema for MediaType {}
+marker_schema!(
+    /// A calendar month.
+    YearMonth,
+    string("A calendar month, `YYYY-MM`.")
+        .pattern(Some(YearMonthRule::PATTERN))
+);
 
-/// A SHA-256 digest.
-pub struct Sha256Digest;
-
-impl PartialSchema for Sha256Digest {
-    fn schema() -> RefOr<Schema> {
-        string("A SHA-256 digest: 64 hexadecimal digits.")
-            .pattern(Some(Sha256DigestRule::PATTERN))
-            .into()
-    }
-}
-
-impl ToSchema for Sha256Digest {}
-
-/// A telephone number.
-pub struct PhoneNumber;
-
-impl PartialSchema for PhoneNumber {
-    fn schema() -> RefOr<Schema> {
-        string(
-            "A telephone number: 6 to 20 digits, a leading `+`, spaces, dots, dashes or \
-             parentheses.",
-        )
-        .pattern(Some(text::PhoneNumber::PATTERN))
-        .into()
-    }
-}
-
-impl ToSchema for PhoneNumber {}
-
-/// A service catalogue item's id.
-pub struct ServiceItemId;
-
-impl PartialSchema for ServiceItemId {
-    fn schema() -> RefOr<Schema> {
-        string("A service catalogue item's id: lower-case letters, digits and `-`.")
-            .max_length(Some(ServiceItemIdRule::MAX_CHARS))
-            .pattern(Some(ServiceItemIdRule::PATTERN))
-            .into()
-    }
-}
-
-impl ToSchema for ServiceItemId {}
-
-/// A calendar month.
-pub struct YearMonth;
-
-impl PartialSchema for YearMonth {
-    fn schema() -> RefOr<Schema> {
-        string("A calendar month, `YYYY-MM`.")
-            .pattern(Some(YearMonthRule::PATTERN))
-            .into()
-    }
-}
-
-impl ToSchema for YearMonth {}
-
-/// What to search the request list for.
-pub struct SearchText;
-
-impl PartialSchema for SearchText {
-    fn schema() -> RefOr<Schema> {
-        string("What to search for: anything but white space only.")
-            .pattern(Some(SEARCH_TEXT_PATTERN))
-            .into()
-    }
-}
-
-impl ToSchema for SearchText {}
+marker_schema!(
+    /// What to search the request list for.
+    SearchText,
+    string("What to search for: anything but white space only.")
+        .pattern(Some(SEARCH_TEXT_PATTERN))
+);
 
 /// The rule of `sablier_projections::request_list::SearchText::parse` (something other
 /// than white space), as a JSON-Schema pattern.
 const SEARCH_TEXT_PATTERN: &str = "\\S";
 
-/// A whole number written in decimal digits, for one a JSON number may not carry exactly.
-pub struct DecimalDigits;
-
-impl PartialSchema for DecimalDigits {
-    fn schema() -> RefOr<Schema> {
-        string(
-            "A whole number in decimal digits (it may exceed what a JSON number carries exactly).",
-        )
-        .pattern(Some("^[0-9]+$"))
-        .examples(["9223372036854775808"])
-        .into()
-    }
-}
-
-impl ToSchema for DecimalDigits {}
+marker_schema!(
+    /// A whole number written in decimal digits, for one a JSON number may not carry exactly.
+    DecimalDigits,
+    string(
+        "A whole number in decimal digits (it may exceed what a JSON number carries exactly).",
+    )
+    .pattern(Some("^[0-9]+$"))
+    .examples(["9223372036854775808"])
+);
 
 #[cfg(test)]
 mod tests {
